@@ -1,0 +1,62 @@
+/// One entry of the autograd tape: the operation that produced a tensor and how to send
+/// its output gradient back to its inputs.
+///
+/// A leaf node (a parameter or a tensor marked `requiresGrad`) has no `backward` and keeps
+/// the gradient that reaches it in `grad`, summed over every `backward()` call until it is
+/// cleared. Interior nodes keep their incoming gradient only while `backward()` runs.
+final class GradNode {
+    /// The gradient rule: given dOutput and which inputs need a gradient, returns one
+    /// gradient per input (nil where not needed), each of that input's shape.
+    typealias Backward = (_ outputGradient: Tensor, _ needsGradient: [Bool]) -> [Tensor?]
+
+    /// A name for debugging and error messages, e.g. "matmul".
+    let operation: String
+    /// The nodes of the inputs, in the order `backward` returns their gradients;
+    /// nil for inputs that do not take part in gradient computation.
+    let inputs: [GradNode?]
+    /// The gradient rule; nil for leaves.
+    let backward: Backward?
+    /// Accumulated gradient of a leaf.
+    var grad: Tensor?
+
+    /// A leaf node.
+    init() {
+        self.operation = "leaf"
+        self.inputs = []
+        self.backward = nil
+    }
+
+    /// An interior node recorded by an operation.
+    init(operation: String, inputs: [GradNode?], backward: @escaping Backward) {
+        self.operation = operation
+        self.inputs = inputs
+        self.backward = backward
+    }
+
+    var isLeaf: Bool { backward == nil }
+
+    /// The nodes reachable from `self`, ordered so that every node comes before its inputs.
+    ///
+    /// Iterative depth-first search: an RNN unrolled over thousands of steps makes a tape
+    /// far deeper than the call stack could follow recursively.
+    func topologicallySorted() -> [GradNode] {
+        var postOrder: [GradNode] = []
+        var visited = Set<ObjectIdentifier>()
+        // Each stack entry is a node and the index of the next input to visit.
+        var stack: [(node: GradNode, nextInput: Int)] = [(self, 0)]
+        visited.insert(ObjectIdentifier(self))
+        while !stack.isEmpty {
+            let (node, nextInput) = stack[stack.count - 1]
+            if nextInput < node.inputs.count {
+                stack[stack.count - 1].nextInput += 1
+                if let input = node.inputs[nextInput], visited.insert(ObjectIdentifier(input)).inserted {
+                    stack.append((input, 0))
+                }
+            } else {
+                postOrder.append(node)
+                stack.removeLast()
+            }
+        }
+        return postOrder.reversed()
+    }
+}

@@ -1,0 +1,102 @@
+/// Whether operations record themselves on the autograd tape in the current task.
+public enum GradientMode {
+    @TaskLocal static var isEnabled = true
+
+    /// Whether operations currently record gradients.
+    public static var isRecording: Bool { isEnabled }
+}
+
+/// Runs `body` without recording any operation on the autograd tape (inference, optimizer
+/// updates, evaluation). Scoped to the current task, like every setting in Sequent.
+public func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
+    try GradientMode.$isEnabled.withValue(false, operation: body)
+}
+
+extension Tensor {
+    /// Whether gradients flow to this tensor. Setting it to true makes the tensor a leaf
+    /// whose `grad` collects gradients; setting it to false detaches it.
+    public var requiresGrad: Bool {
+        get { gradNode != nil }
+        set {
+            if newValue {
+                if gradNode == nil { gradNode = GradNode() }
+            } else {
+                gradNode = nil
+            }
+        }
+    }
+
+    /// This tensor marked as a gradient leaf.
+    public func requiringGrad() -> Tensor {
+        var leaf = self
+        leaf.gradNode = GradNode()
+        return leaf
+    }
+
+    /// The gradient accumulated in this leaf by `backward()`, or nil.
+    public var grad: Tensor? {
+        get { gradNode?.grad }
+        nonmutating set { gradNode?.grad = newValue }
+    }
+
+    /// The same values, cut off from the tape: no gradient flows through the result.
+    public func detached() -> Tensor {
+        Tensor(shape: shape, scalars: scalars)
+    }
+
+    /// Records `result` as computed from `inputs` with gradient rule `backward`.
+    ///
+    /// Every differentiable operation ends with this call. Nothing is recorded when
+    /// gradients are off or no input requires them, so inference pays nothing.
+    static func recorded(
+        _ result: Tensor, operation: String, inputs: [Tensor],
+        backward: @escaping GradNode.Backward
+    ) -> Tensor {
+        guard GradientMode.isEnabled, inputs.contains(where: { $0.gradNode != nil }) else {
+            return result
+        }
+        var output = result
+        output.gradNode = GradNode(operation: operation, inputs: inputs.map(\.gradNode), backward: backward)
+        return output
+    }
+
+    /// Back-propagates from this tensor, adding dSelf/dLeaf into every leaf's `grad`.
+    ///
+    /// - Parameter gradient: dLoss/dSelf; may be omitted for a single-element tensor (1).
+    public func backward(gradient: Tensor? = nil) {
+        guard let root = gradNode else {
+            preconditionFailure("backward: the tensor does not require gradients (shape \(shape))")
+        }
+        let seed = gradient ?? {
+            precondition(count == 1, "backward: a gradient is needed for a tensor of shape \(shape)")
+            return Tensor(shape: shape, scalars: [1])
+        }()
+        Tensor.require {
+            if seed.shape != shape {
+                throw SequentError.shapeMismatch("backward", "gradient shape \(seed.shape) does not match tensor shape \(shape)")
+            }
+        }
+        withoutGradients {
+            // Nodes come before their inputs, so each node's gradient is complete when reached.
+            var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed]
+            for node in root.topologicallySorted() {
+                guard let outputGradient = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+                guard let rule = node.backward else {
+                    node.grad = node.grad.map { $0 + outputGradient } ?? outputGradient
+                    continue
+                }
+                let needs = node.inputs.map { $0 != nil }
+                let inputGradients = rule(outputGradient, needs)
+                for (input, inputGradient) in zip(node.inputs, inputGradients) {
+                    guard let input, let inputGradient else { continue }
+                    let key = ObjectIdentifier(input)
+                    if let existing = pending[key] {
+                        pending[key] = existing + inputGradient
+                    } else {
+                        pending[key] = inputGradient
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+// Copies between strided and contiguous layouts (permute's kernel).
+
+/// Gathers a strided view into a contiguous buffer.
+enum StridedCopy {
+    /// out[i0, ..., ik] = x[sum_j i_j * strides[j]] for every index of `shape`, row-major.
+    static func gather(from x: UnsafePointer<Float>, strides: [Int], shape: [Int], to out: UnsafeMutablePointer<Float>) {
+        let count = shape.reduce(1, *)
+        guard count > 0 else { return }
+        let rank = shape.count
+        let innerLength = shape[rank - 1], innerStride = strides[rank - 1]
+        var index = [Int](repeating: 0, count: rank)
+        var offset = 0
+        var written = 0
+        while written < count {
+            if innerStride == 1 {
+                (out + written).update(from: x + offset, count: innerLength)
+            } else {
+                for i in 0..<innerLength { out[written + i] = x[offset + i * innerStride] }
+            }
+            written += innerLength
+            // Advance the odometer over all but the innermost dimension.
+            var k = rank - 2
+            while k >= 0 {
+                index[k] += 1
+                offset += strides[k]
+                if index[k] < shape[k] { break }
+                offset -= strides[k] * shape[k]
+                index[k] = 0
+                k -= 1
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+// Vectorized elementary functions on 16 Float lanes (Cephes single-precision algorithms).
+// Every fast function here has a scalar reference in the tests (Foundation's exp, tanh).
+
+/// Sixteen Float lanes: the unit every elementwise kernel works in.
+public typealias FloatVector = SIMD16<Float>
+
+/// Vectorized elementary functions used by the elementwise kernels.
+public enum VectorMath {
+    /// e^x, relative error below 2 ulp on [-87, 88]; saturates to 0 and +inf outside.
+    @inline(__always)
+    public static func exp(_ input: FloatVector) -> FloatVector {
+        let x = input.clamped(lowerBound: FloatVector(repeating: -87.3), upperBound: FloatVector(repeating: 88.7))
+        // x = n ln2 + r, |r| <= ln2/2; ln2 split in two parts for an exact product n*ln2.
+        let n = (x * 1.44269504088896341 + 0.5).rounded(.down)
+        var r = x - n * 0.693359375
+        r = r + n * 2.12194440e-4
+        let r2 = r * r
+        var p = FloatVector(repeating: 1.9875691500e-4)
+        p = p * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        let expR = p * r2 + r + 1
+        // 2^n built in the exponent bits: adding 1.5 * 2^23 leaves n in the low mantissa bits.
+        let magic = FloatVector(repeating: 12582912.0)
+        let nBits = unsafeBitCast(n + magic, to: SIMD16<UInt32>.self) &- 0x4B40_0000
+        let twoToN = unsafeBitCast((nBits &+ 127) &<< 23, to: FloatVector.self)
+        let result = expR * twoToN
+        return result.replacing(with: .infinity, where: input .> 88.7)
+            .replacing(with: 0, where: input .< -87.3)
+            .replacing(with: .nan, where: input .!= input)
+    }
+
+    /// tanh(x): an odd polynomial near zero (full relative precision), 1 - 2/(e^2x + 1) elsewhere.
+    @inline(__always)
+    public static func tanh(_ x: FloatVector) -> FloatVector {
+        let magnitude = abs(x)
+        let z = x * x
+        var p = FloatVector(repeating: -5.70498872745e-3)
+        p = p * z + 2.06390887954e-2
+        p = p * z - 5.37397155531e-2
+        p = p * z + 1.33314422036e-1
+        p = p * z - 3.33332819422e-1
+        let small = p * z * x + x
+        let e = exp(-2 * magnitude)
+        var large = (1 - e) / (1 + e)
+        large = large.replacing(with: -large, where: x .< 0)
+        return large.replacing(with: small, where: magnitude .< 0.625)
+    }
+
+    /// The logistic sigmoid 1 / (1 + e^-x).
+    @inline(__always)
+    public static func sigmoid(_ x: FloatVector) -> FloatVector {
+        1 / (1 + exp(-x))
+    }
+}
+
+extension SIMD16 where Scalar == Float {
+    @inline(__always)
+    static func abs(_ v: Self) -> Self {
+        unsafeBitCast(unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: Self.self)
+    }
+}
+
+@inline(__always)
+func abs(_ v: FloatVector) -> FloatVector { FloatVector.abs(v) }
