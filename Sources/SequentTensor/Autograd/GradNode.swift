@@ -13,9 +13,11 @@ final class GradNode {
     let operation: String
     /// The nodes of the inputs, in the order `backward` returns their gradients;
     /// nil for inputs that do not take part in gradient computation.
-    let inputs: [GradNode?]
-    /// The gradient rule; nil for leaves.
-    let backward: Backward?
+    private(set) var inputs: [GradNode?]
+    /// The gradient rule; nil for leaves and for interior nodes already back-propagated.
+    private(set) var backward: Backward?
+    /// Whether this node is a leaf (it then keeps its gradient in `grad`).
+    let isLeaf: Bool
     /// Accumulated gradient of a leaf.
     var grad: Tensor?
 
@@ -24,6 +26,7 @@ final class GradNode {
         self.operation = "leaf"
         self.inputs = []
         self.backward = nil
+        self.isLeaf = true
     }
 
     /// An interior node recorded by an operation.
@@ -31,9 +34,15 @@ final class GradNode {
         self.operation = operation
         self.inputs = inputs
         self.backward = backward
+        self.isLeaf = false
     }
 
-    var isLeaf: Bool { backward == nil }
+    /// Drops the gradient rule and the tensors it saved, once it has run (as PyTorch frees
+    /// a graph after `backward()`): parameters are then no longer shared with the tape.
+    func release() {
+        backward = nil
+        inputs = []
+    }
 
     /// The nodes reachable from `self`, ordered so that every node comes before its inputs.
     ///

@@ -62,6 +62,9 @@ extension Tensor {
 
     /// Back-propagates from this tensor, adding dSelf/dLeaf into every leaf's `grad`.
     ///
+    /// The tape is freed as it is walked: a second `backward()` through the same graph
+    /// stops with a message, as in PyTorch without `retain_graph`.
+    ///
     /// - Parameter gradient: dLoss/dSelf; may be omitted for a single-element tensor (1).
     public func backward(gradient: Tensor? = nil) {
         guard let root = gradNode else {
@@ -81,13 +84,17 @@ extension Tensor {
             var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed]
             for node in root.topologicallySorted() {
                 guard let outputGradient = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
-                guard let rule = node.backward else {
+                if node.isLeaf {
                     node.grad = node.grad.map { $0 + outputGradient } ?? outputGradient
                     continue
                 }
-                let needs = node.inputs.map { $0 != nil }
-                let inputGradients = rule(outputGradient, needs)
-                for (input, inputGradient) in zip(node.inputs, inputGradients) {
+                guard let rule = node.backward else {
+                    preconditionFailure("backward: the graph through '\(node.operation)' was already back-propagated and freed; compute the forward pass again")
+                }
+                let inputs = node.inputs
+                let inputGradients = rule(outputGradient, inputs.map { $0 != nil })
+                node.release()
+                for (input, inputGradient) in zip(inputs, inputGradients) {
                     guard let input, let inputGradient else { continue }
                     let key = ObjectIdentifier(input)
                     if let existing = pending[key] {
