@@ -14,6 +14,8 @@ public struct Tensor: @unchecked Sendable {
     public internal(set) var scalars: [Float]
     /// The tape node when this tensor takes part in gradient computation.
     var gradNode: GradNode?
+    /// Which output of `gradNode` this tensor is (operations may produce several).
+    var gradOutput: Int = 0
 
     /// Wraps `scalars` as a tensor of `shape`.
     ///
@@ -28,12 +30,6 @@ public struct Tensor: @unchecked Sendable {
         self.shape = shape
         self.scalars = scalars
         self.gradNode = nil
-    }
-
-    init(shape: [Int], scalars: [Float], gradNode: GradNode?) {
-        self.shape = shape
-        self.scalars = scalars
-        self.gradNode = gradNode
     }
 
     /// Creates a tensor of `shape` whose scalars are written by `initializer` into an

@@ -1,19 +1,28 @@
-/// One entry of the autograd tape: the operation that produced a tensor and how to send
-/// its output gradient back to its inputs.
+/// One entry of the autograd tape: the operation that produced one or more tensors and
+/// how to send their gradients back to its inputs.
 ///
 /// A leaf node (a parameter or a tensor marked `requiresGrad`) has no `backward` and keeps
 /// the gradient that reaches it in `grad`, summed over every `backward()` call until it is
-/// cleared. Interior nodes keep their incoming gradient only while `backward()` runs.
+/// cleared. Interior nodes keep their incoming gradients only while `backward()` runs.
 final class GradNode {
-    /// The gradient rule: given dOutput and which inputs need a gradient, returns one
-    /// gradient per input (nil where not needed), each of that input's shape.
-    typealias Backward = (_ outputGradient: Tensor, _ needsGradient: [Bool]) -> [Tensor?]
+    /// The gradient rule: given dOutput for each output (nil where no gradient reached it)
+    /// and which inputs need a gradient, returns one gradient per input (nil where not
+    /// needed), each of that input's shape.
+    typealias Backward = (_ outputGradients: [Tensor?], _ needsGradient: [Bool]) -> [Tensor?]
+
+    /// Where a tensor came from: a node and which of its outputs.
+    struct Edge {
+        let node: GradNode
+        let output: Int
+    }
 
     /// A name for debugging and error messages, e.g. "matmul".
     let operation: String
-    /// The nodes of the inputs, in the order `backward` returns their gradients;
+    /// How many tensors the operation produced.
+    let outputCount: Int
+    /// The edges of the inputs, in the order `backward` returns their gradients;
     /// nil for inputs that do not take part in gradient computation.
-    private(set) var inputs: [GradNode?]
+    private(set) var inputs: [Edge?]
     /// The gradient rule; nil for leaves and for interior nodes already back-propagated.
     private(set) var backward: Backward?
     /// Whether this node is a leaf (it then keeps its gradient in `grad`).
@@ -24,14 +33,16 @@ final class GradNode {
     /// A leaf node.
     init() {
         self.operation = "leaf"
+        self.outputCount = 1
         self.inputs = []
         self.backward = nil
         self.isLeaf = true
     }
 
-    /// An interior node recorded by an operation.
-    init(operation: String, inputs: [GradNode?], backward: @escaping Backward) {
+    /// An interior node recorded by an operation with `outputCount` outputs.
+    init(operation: String, outputCount: Int, inputs: [Edge?], backward: @escaping Backward) {
         self.operation = operation
+        self.outputCount = outputCount
         self.inputs = inputs
         self.backward = backward
         self.isLeaf = false
@@ -58,7 +69,7 @@ final class GradNode {
             let (node, nextInput) = stack[stack.count - 1]
             if nextInput < node.inputs.count {
                 stack[stack.count - 1].nextInput += 1
-                if let input = node.inputs[nextInput], visited.insert(ObjectIdentifier(input)).inserted {
+                if let input = node.inputs[nextInput]?.node, visited.insert(ObjectIdentifier(input)).inserted {
                     stack.append((input, 0))
                 }
             } else {

@@ -23,12 +23,13 @@ extension Tensor {
             } else {
                 gradNode = nil
             }
+            gradOutput = 0
         }
     }
 
     /// This tensor marked as a gradient leaf.
     public func requiringGrad() -> Tensor {
-        var leaf = self
+        var leaf = self.detached()
         leaf.gradNode = GradNode()
         return leaf
     }
@@ -44,20 +45,41 @@ extension Tensor {
         Tensor(shape: shape, scalars: scalars)
     }
 
+    /// Where this tensor came from on the tape, if anywhere.
+    var gradEdge: GradNode.Edge? {
+        gradNode.map { GradNode.Edge(node: $0, output: gradOutput) }
+    }
+
     /// Records `result` as computed from `inputs` with gradient rule `backward`.
     ///
     /// Every differentiable operation ends with this call. Nothing is recorded when
     /// gradients are off or no input requires them, so inference pays nothing.
     static func recorded(
         _ result: Tensor, operation: String, inputs: [Tensor],
-        backward: @escaping GradNode.Backward
+        backward: @escaping (_ outputGradient: Tensor, _ needsGradient: [Bool]) -> [Tensor?]
     ) -> Tensor {
+        recorded([result], operation: operation, inputs: inputs) { gradients, needs in
+            backward(gradients[0]!, needs)
+        }[0]
+    }
+
+    /// Records an operation with several results (a recurrent layer's outputs and final
+    /// states). The rule receives one gradient per result, nil for results no gradient
+    /// reached; at least one is non-nil.
+    public static func recorded(
+        _ results: [Tensor], operation: String, inputs: [Tensor],
+        backward: @escaping (_ outputGradients: [Tensor?], _ needsGradient: [Bool]) -> [Tensor?]
+    ) -> [Tensor] {
         guard GradientMode.isEnabled, inputs.contains(where: { $0.gradNode != nil }) else {
-            return result
+            return results
         }
-        var output = result
-        output.gradNode = GradNode(operation: operation, inputs: inputs.map(\.gradNode), backward: backward)
-        return output
+        let node = GradNode(operation: operation, outputCount: results.count, inputs: inputs.map(\.gradEdge), backward: backward)
+        return results.enumerated().map { index, result in
+            var output = result.detached()
+            output.gradNode = node
+            output.gradOutput = index
+            return output
+        }
     }
 
     /// Back-propagates from this tensor, adding dSelf/dLeaf into every leaf's `grad`.
@@ -80,28 +102,31 @@ extension Tensor {
             }
         }
         withoutGradients {
-            // Nodes come before their inputs, so each node's gradient is complete when reached.
-            var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed]
+            // Nodes come before their inputs, so each node's gradients are complete when reached.
+            var pending: [ObjectIdentifier: [Tensor?]] = [:]
+            func accumulate(_ gradient: Tensor, into edge: GradNode.Edge) {
+                let key = ObjectIdentifier(edge.node)
+                var slots = pending[key] ?? [Tensor?](repeating: nil, count: edge.node.outputCount)
+                slots[edge.output] = slots[edge.output].map { $0 + gradient } ?? gradient
+                pending[key] = slots
+            }
+            accumulate(seed, into: GradNode.Edge(node: root, output: gradOutput))
             for node in root.topologicallySorted() {
-                guard let outputGradient = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+                guard let outputGradients = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
                 if node.isLeaf {
-                    node.grad = node.grad.map { $0 + outputGradient } ?? outputGradient
+                    let gradient = outputGradients[0]!
+                    node.grad = node.grad.map { $0 + gradient } ?? gradient
                     continue
                 }
                 guard let rule = node.backward else {
                     preconditionFailure("backward: the graph through '\(node.operation)' was already back-propagated and freed; compute the forward pass again")
                 }
                 let inputs = node.inputs
-                let inputGradients = rule(outputGradient, inputs.map { $0 != nil })
+                let inputGradients = rule(outputGradients, inputs.map { $0 != nil })
                 node.release()
                 for (input, inputGradient) in zip(inputs, inputGradients) {
                     guard let input, let inputGradient else { continue }
-                    let key = ObjectIdentifier(input)
-                    if let existing = pending[key] {
-                        pending[key] = existing + inputGradient
-                    } else {
-                        pending[key] = inputGradient
-                    }
+                    accumulate(inputGradient, into: input)
                 }
             }
         }
