@@ -48,6 +48,19 @@ enum ReductionKernels {
         return combine.horizontal(combine(combine(acc0, acc1), combine(acc2, acc3)))
     }
 
+    /// The sum of squares of `count` contiguous scalars.
+    @inline(__always)
+    static func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var accumulator = FloatVector()
+        var i = 0
+        while i < count {
+            let v = load(x + i, count - i, fill: 0)
+            accumulator += v * v
+            i += 16
+        }
+        return accumulator.sum()
+    }
+
     /// out[o, i] = combine over k of x[o, k, i].
     static func reduce(
         _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,

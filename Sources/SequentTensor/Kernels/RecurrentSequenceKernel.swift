@@ -1,0 +1,298 @@
+// The one sequence driver shared by RNN, LSTM and GRU: forward and backward through time
+// for one layer and one direction, generic over the cell's elementwise kernel.
+//
+// B = batch, T = time, In = input width, H = hidden size, G = gateCount * H, rows = B * T.
+// Every per-row buffer (input, gates, states before each step, output) uses the caller's
+// sequence layout, so batch-first and time-first inputs need no transpose:
+//   row(b, t) = b * T + t (batch-first) or t * B + b (time-first).
+//
+// Forward:  gates = X W_ih^T                          one matrix product for all steps
+//           per step: R = h_{t-1} W_hh^T              one matrix product (M = B)
+//                     cell kernel(gates_t, R, biases, state) -> new state, saved activations
+// Backward: per step, in reverse: cell backward kernel -> dGates_t (over the saved gates),
+//                     dh_{t-1} += dGates_t W_hh       one matrix product
+//           then dW_ih = dGates^T X, dW_hh = dGates^T H_prev, dX = dGates W_ih, db = sums:
+//           four large products over all steps at once.
+// Variable lengths: a row past its sequence's end holds its state, outputs zero, and gets
+// zero gate gradients (PyTorch's packed-sequence semantics), on the same path.
+
+/// Where the rows of a sequence lie: (B, T, C) when batch-first, (T, B, C) otherwise.
+public struct SequenceLayout: Sendable, Equatable {
+    /// B.
+    public let batch: Int
+    /// T.
+    public let time: Int
+    /// Whether rows are ordered batch-major (B, T, C).
+    public let batchFirst: Bool
+
+    public init(batch: Int, time: Int, batchFirst: Bool) {
+        self.batch = batch
+        self.time = time
+        self.batchFirst = batchFirst
+    }
+
+    /// The row of batch entry b at time t.
+    @inline(__always) func row(_ b: Int, _ t: Int) -> Int { batchFirst ? b * time + t : t * batch + b }
+    /// Rows between consecutive batch entries at one time step.
+    @inline(__always) var rowStep: Int { batchFirst ? time : 1 }
+    /// B * T.
+    var rowCount: Int { batch * time }
+}
+
+/// Raw pointers to one direction's weights: W_ih (G, In), W_hh (G, H), b_ih and b_hh (G).
+struct RecurrentWeightPointers {
+    let inputWeight: UnsafePointer<Float>
+    let recurrentWeight: UnsafePointer<Float>
+    let inputBias: UnsafePointer<Float>?
+    let recurrentBias: UnsafePointer<Float>?
+}
+
+/// What one direction's forward pass keeps for its backward pass.
+final class RecurrentTrace {
+    /// (rows, G): activated gates, overwritten by their gradients in backward.
+    var gates: [Float]
+    /// (rows, H): the hidden state before each step.
+    var hiddenBefore: [Float]
+    /// (rows, H): the cell state before each step (LSTM).
+    var cellBefore: [Float]
+    /// (rows, H): GRU's W_hn h + b_hn per step; its gradient in backward.
+    var extra: [Float]
+    /// (B, H): the cell state after the last step (LSTM).
+    var finalCell: [Float]
+
+    init(rows: Int, batch: Int, hidden: Int, gateCount: Int, hasCellState: Bool, hasExtra: Bool) {
+        func buffer(_ count: Int) -> [Float] {
+            [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        }
+        gates = buffer(rows * gateCount * hidden)
+        hiddenBefore = buffer(rows * hidden)
+        cellBefore = hasCellState ? buffer(rows * hidden) : []
+        extra = hasExtra ? buffer(rows * hidden) : []
+        finalCell = hasCellState ? buffer(batch * hidden) : []
+    }
+}
+
+/// Forward and backward through time for one layer and direction.
+struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
+    let layout: SequenceLayout
+    let inputSize: Int
+    let hidden: Int
+    let nonlinearity: RecurrentNonlinearity
+    /// Each sequence's length (nil: all T).
+    let lengths: [Int]?
+    /// Whether this direction runs from t = T-1 down to 0.
+    let reverse: Bool
+
+    var gateWidth: Int { Cell.gateCount * hidden }
+
+    /// The time index processed at step s.
+    @inline(__always) func time(atStep s: Int) -> Int { reverse ? layout.time - 1 - s : s }
+
+    @inline(__always) func isActive(_ b: Int, _ t: Int) -> Bool { lengths.map { t < $0[b] } ?? true }
+
+    /// Runs the forward pass.
+    ///
+    /// - Parameters:
+    ///   - input: (rows, In) in the sequence layout, row stride `inputStride`.
+    ///   - h0, c0: (B, H) initial states (c0 for LSTM only).
+    ///   - output: (rows, outputStride); this direction writes columns outputOffset..<+H.
+    ///   - finalHidden, finalCell: (B, H) states after each sequence's last step.
+    ///   - trace: the buffers to fill for backward.
+    func forward(
+        input: UnsafePointer<Float>, inputStride: Int, weights: RecurrentWeightPointers,
+        h0: UnsafePointer<Float>, c0: UnsafePointer<Float>?,
+        output: UnsafeMutablePointer<Float>, outputStride: Int, outputOffset: Int,
+        finalHidden: UnsafeMutablePointer<Float>, finalCell: UnsafeMutablePointer<Float>?,
+        trace: RecurrentTrace
+    ) {
+        let (B, T, H, G) = (layout.batch, layout.time, hidden, gateWidth)
+        guard B > 0 else { return }
+        trace.gates.withUnsafeMutableBufferPointer { gatesBuffer in
+        trace.hiddenBefore.withUnsafeMutableBufferPointer { hBuffer in
+        trace.cellBefore.withUnsafeMutableBufferPointer { cBuffer in
+        trace.extra.withUnsafeMutableBufferPointer { extraBuffer in
+            let gates = gatesBuffer.baseAddress!, hBefore = hBuffer.baseAddress!
+            // Empty buffers may still have an address: decide by the cell, not the pointer.
+            let cBefore = Cell.hasCellState ? cBuffer.baseAddress : nil
+            let extra = Cell.hasSeparateRecurrentGate ? extraBuffer.baseAddress : nil
+            // gates (rows, G) = X (rows, In) W_ih^T: the input projection of every step at once.
+            GEMM.multiply(transposeA: false, transposeB: true, m: layout.rowCount, n: G, k: inputSize,
+                          a: input, lda: inputStride, b: weights.inputWeight, ldb: inputSize, c: gates, ldc: G)
+            if T == 0 {
+                finalHidden.update(from: h0, count: B * H)
+                if let finalCell, let c0 { finalCell.update(from: c0, count: B * H) }
+                return
+            }
+            // The state before the first processed step is the initial state.
+            let firstTime = time(atStep: 0)
+            for b in 0..<B {
+                (hBefore + layout.row(b, firstTime) * H).update(from: h0 + b * H, count: H)
+                if let cBefore, let c0 { (cBefore + layout.row(b, firstTime) * H).update(from: c0 + b * H, count: H) }
+            }
+            let recurrent = UnsafeMutablePointer<Float>.allocate(capacity: B * G)
+            defer { recurrent.deallocate() }
+            let shared = UncheckedSendable((gates, hBefore, cBefore, extra, recurrent, output, finalHidden, finalCell))
+            for s in 0..<T {
+                let t = time(atStep: s)
+                let nextTime = s + 1 < T ? time(atStep: s + 1) : nil
+                // R (B, G) = h_{t-1} (B, H) W_hh^T
+                GEMM.multiply(transposeA: false, transposeB: true, m: B, n: G, k: H,
+                              a: hBefore + layout.row(0, t) * H, lda: layout.rowStep * H,
+                              b: weights.recurrentWeight, ldb: H, c: recurrent, ldc: G)
+                Parallelism.forEachChunk(count: B, costPerItem: G * 8) { batchRange in
+                    let (gates, hBefore, cBefore, extra, recurrent, output, finalHidden, finalCell) = shared.value
+                    for b in batchRange {
+                        let r = layout.row(b, t)
+                        let hNew = nextTime.map { hBefore + layout.row(b, $0) * H } ?? finalHidden + b * H
+                        let cNew = cBefore.map { cb in nextTime.map { cb + layout.row(b, $0) * H } ?? finalCell! + b * H }
+                        let out = output + r * outputStride + outputOffset
+                        guard isActive(b, t) else {
+                            // Past the end: hold the state, output zero.
+                            hNew.update(from: hBefore + r * H, count: H)
+                            if let cNew, let cBefore { cNew.update(from: cBefore + r * H, count: H) }
+                            out.update(repeating: 0, count: H)
+                            continue
+                        }
+                        Cell.forward(
+                            RecurrentRow(
+                                gates: gates + r * G, recurrent: recurrent + b * G,
+                                biasIH: weights.inputBias, biasHH: weights.recurrentBias,
+                                hPrev: hBefore + r * H, cPrev: cBefore.map { UnsafePointer($0 + r * H) },
+                                hNew: hNew, cNew: cNew, extra: extra.map { $0 + r * H }),
+                            hidden: H, nonlinearity: nonlinearity)
+                        out.update(from: hNew, count: H)
+                    }
+                }
+            }
+            if let finalCell, !trace.finalCell.isEmpty {
+                trace.finalCell.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: finalCell, count: B * H) }
+            }
+        }}}}
+    }
+
+    /// The gradients of one direction, accumulated into the caller's buffers.
+    struct Gradients {
+        /// (rows, In), row stride `inputStride`; added to when `accumulateInput`.
+        let input: UnsafeMutablePointer<Float>?
+        let accumulateInput: Bool
+        /// (G, In), (G, H), (G), (G): overwritten.
+        let inputWeight: UnsafeMutablePointer<Float>?
+        let recurrentWeight: UnsafeMutablePointer<Float>?
+        let inputBias: UnsafeMutablePointer<Float>?
+        let recurrentBias: UnsafeMutablePointer<Float>?
+        /// (B, H): dLoss/dh0 and dLoss/dc0, overwritten.
+        let h0: UnsafeMutablePointer<Float>
+        let c0: UnsafeMutablePointer<Float>?
+    }
+
+    /// Runs the backward pass; the trace's gates and extra buffers are overwritten.
+    ///
+    /// - Parameters:
+    ///   - dOutput: (rows, outputStride) gradient of the output (nil: zero).
+    ///   - dFinalHidden, dFinalCell: (B, H) gradients of the final states (nil: zero).
+    ///   - stepNorms: if given, receives ||dLoss/dh_t|| over the batch for every t (time order).
+    func backward(
+        input: UnsafePointer<Float>, inputStride: Int, weights: RecurrentWeightPointers,
+        dOutput: UnsafePointer<Float>?, outputStride: Int, outputOffset: Int,
+        dFinalHidden: UnsafePointer<Float>?, dFinalCell: UnsafePointer<Float>?,
+        trace: RecurrentTrace, gradients: Gradients, stepNorms: UnsafeMutablePointer<Float>?
+    ) {
+        let (B, T, H, G) = (layout.batch, layout.time, hidden, gateWidth)
+        let rows = layout.rowCount
+        // The columns of dGates that also drive W_hh; GRU's last gate comes from `extra`.
+        let sharedWidth = Cell.hasSeparateRecurrentGate ? G - H : G
+        let dhCarry = gradients.h0, dcCarry = gradients.c0
+        if let dFinalHidden { dhCarry.update(from: dFinalHidden, count: B * H) } else { dhCarry.update(repeating: 0, count: B * H) }
+        if let dcCarry {
+            if let dFinalCell { dcCarry.update(from: dFinalCell, count: B * H) } else { dcCarry.update(repeating: 0, count: B * H) }
+        }
+        trace.gates.withUnsafeMutableBufferPointer { gatesBuffer in
+        trace.hiddenBefore.withUnsafeMutableBufferPointer { hBuffer in
+        trace.cellBefore.withUnsafeMutableBufferPointer { cBuffer in
+        trace.extra.withUnsafeMutableBufferPointer { extraBuffer in
+        trace.finalCell.withUnsafeMutableBufferPointer { finalCellBuffer in
+            let gates = gatesBuffer.baseAddress!, hBefore = hBuffer.baseAddress!
+            let cBefore = Cell.hasCellState ? cBuffer.baseAddress : nil
+            let finalCell = Cell.hasCellState ? finalCellBuffer.baseAddress : nil
+            let extra = Cell.hasSeparateRecurrentGate ? extraBuffer.baseAddress : nil
+            if T > 0 && B > 0 {
+                let dhTotal = UnsafeMutablePointer<Float>.allocate(capacity: B * H)
+                defer { dhTotal.deallocate() }
+                let shared = UncheckedSendable((gates, hBefore, cBefore, extra, finalCell, dhTotal, dhCarry, dcCarry, dOutput))
+                for s in stride(from: T - 1, through: 0, by: -1) {
+                    let t = time(atStep: s)
+                    let nextTime = s + 1 < T ? time(atStep: s + 1) : nil
+                    Parallelism.forEachChunk(count: B, costPerItem: G * 8) { batchRange in
+                        let (gates, hBefore, cBefore, extra, finalCell, dhTotal, dhCarry, dcCarry, dOutput) = shared.value
+                        for b in batchRange {
+                            let r = layout.row(b, t)
+                            let dh = dhTotal + b * H
+                            dh.update(from: dhCarry + b * H, count: H)
+                            guard isActive(b, t) else {
+                                // A held state passes its gradient straight through.
+                                (gates + r * G).update(repeating: 0, count: G)
+                                if let extra { (extra + r * H).update(repeating: 0, count: H) }
+                                continue
+                            }
+                            if let dOutput {
+                                let dOut = dOutput + r * outputStride + outputOffset
+                                ElementwiseKernels.zip(UnsafePointer(dh), dOut, dh, count: H) { $0 + $1 }
+                            }
+                            let cNew = cBefore.map { cb in UnsafePointer(nextTime.map { cb + layout.row(b, $0) * H } ?? finalCell! + b * H) }
+                            Cell.backward(
+                                RecurrentGradientRow(
+                                    gates: gates + r * G, hPrev: hBefore + r * H,
+                                    cPrev: cBefore.map { UnsafePointer($0 + r * H) }, cNew: cNew,
+                                    extra: extra.map { $0 + r * H }, dh: dh,
+                                    dc: dcCarry.map { $0 + b * H }, dhPrevDirect: dhCarry + b * H),
+                                hidden: H, nonlinearity: nonlinearity)
+                        }
+                    }
+                    if let stepNorms {
+                        stepNorms[t] = ReductionKernels.sumOfSquares(dhTotal, count: B * H).squareRoot()
+                    }
+                    // dh_{t-1} += dGates_t (B, G) W_hh (G, H)
+                    GEMM.multiply(transposeA: false, transposeB: false, m: B, n: H, k: sharedWidth,
+                                  a: gates + layout.row(0, t) * G, lda: layout.rowStep * G,
+                                  b: weights.recurrentWeight, ldb: H, beta: 1, c: dhCarry, ldc: H)
+                    if let extra, Cell.hasSeparateRecurrentGate {
+                        GEMM.multiply(transposeA: false, transposeB: false, m: B, n: H, k: H,
+                                      a: extra + layout.row(0, t) * H, lda: layout.rowStep * H,
+                                      b: weights.recurrentWeight + sharedWidth * H, ldb: H, beta: 1, c: dhCarry, ldc: H)
+                    }
+                }
+            }
+            // Weight and input gradients: large products over all steps at once.
+            if let dW = gradients.inputWeight {
+                GEMM.multiply(transposeA: true, transposeB: false, m: G, n: inputSize, k: rows,
+                              a: gates, lda: G, b: input, ldb: inputStride, c: dW, ldc: inputSize)
+            }
+            if let dW = gradients.recurrentWeight {
+                GEMM.multiply(transposeA: true, transposeB: false, m: sharedWidth, n: H, k: rows,
+                              a: gates, lda: G, b: hBefore, ldb: H, c: dW, ldc: H)
+                if let extra, Cell.hasSeparateRecurrentGate {
+                    GEMM.multiply(transposeA: true, transposeB: false, m: H, n: H, k: rows,
+                                  a: extra, lda: H, b: hBefore, ldb: H, c: dW + sharedWidth * H, ldc: H)
+                }
+            }
+            if let db = gradients.inputBias {
+                ReductionKernels.reduce(gates, db, outer: 1, n: rows, inner: G, .sum)
+            }
+            if let db = gradients.recurrentBias {
+                if rows > 0 {
+                    ReductionKernels.reduce(gates, db, outer: 1, n: rows, inner: G, .sum)
+                    if let extra, Cell.hasSeparateRecurrentGate {
+                        ReductionKernels.reduce(extra, db + sharedWidth, outer: 1, n: rows, inner: H, .sum)
+                    }
+                } else {
+                    db.update(repeating: 0, count: G)
+                }
+            }
+            if let dX = gradients.input {
+                GEMM.multiply(transposeA: false, transposeB: false, m: rows, n: inputSize, k: G,
+                              a: gates, lda: G, b: weights.inputWeight, ldb: inputSize,
+                              beta: gradients.accumulateInput ? 1 : 0, c: dX, ldc: inputStride)
+            }
+        }}}}}
+    }
+}
