@@ -69,3 +69,132 @@ final class RecurrentLayerTests: XCTestCase {
         try checkParity("rnn_relu_l2_bi_var_bf")
     }
 }
+
+extension RecurrentLayerTests {
+    /// The fused op's gradients against central differences, for each cell, with variable
+    /// lengths, two directions and a hidden size that is not a multiple of the vector width.
+    func testFusedLayerGradientsMatchFiniteDifferences() throws {
+        for cell in [RecurrentCellType.rnn(.tanh), .lstm, .gru] {
+            let (B, T, In, H) = (2, 3, 3, 5)
+            let gates = cell.gateCount * H
+            var inputs = [randomTensor([B, T, In], seed: 1)]
+            for d in 0..<2 {
+                inputs += [randomTensor([gates, In], lower: -0.5, upper: 0.5, seed: 10 + UInt64(d)),
+                           randomTensor([gates, H], lower: -0.5, upper: 0.5, seed: 20 + UInt64(d)),
+                           randomTensor([gates], seed: 30 + UInt64(d)), randomTensor([gates], seed: 40 + UInt64(d))]
+            }
+            inputs.append(randomTensor([2, B, H], seed: 50))
+            if cell.hasCellState { inputs.append(randomTensor([2, B, H], seed: 60)) }
+            checkGradient(inputs, epsilon: 1e-2, tolerance: 1e-2) { t in
+                let weights = (0..<2).map { d in
+                    RecurrentDirectionWeights(inputWeight: t[1 + 4 * d], recurrentWeight: t[2 + 4 * d],
+                                              inputBias: t[3 + 4 * d], recurrentBias: t[4 + 4 * d])
+                }
+                let result = Tensor.recurrentLayer(t[0], cell: cell, weights: weights, initialHidden: t[9],
+                                                   initialCell: cell.hasCellState ? t[10] : nil, batchFirst: true, lengths: [3, 2])
+                var parts = [result.output.reshaped(to: [-1]), result.finalHidden.reshaped(to: [-1])]
+                if let c = result.finalCell { parts.append(c.reshaped(to: [-1])) }
+                return Tensor.concatenate(parts, alongAxis: 0)
+            }
+        }
+    }
+
+    /// Outputs past each sequence's end are zero, and a sequence's results do not depend on
+    /// what padding follows it.
+    func testVariableLengthsIgnorePadding() throws {
+        var generator = RandomGenerator(seed: 2)
+        let lstm = try LSTM(inputSize: 3, hiddenSize: 4, bidirectional: true, generator: &generator)
+        let x = randomTensor([6, 2, 3], seed: 3)  // (T, B, In)
+        let (output, state) = try lstm(x, lengths: [6, 3])
+        XCTAssertTrue(output.slice(alongAxis: 0, 3..<6).select(alongAxis: 1, index: 1).scalars.allSatisfy { $0 == 0 })
+        // The short sequence alone, without padding, gives the same outputs and final state.
+        let short = x.slice(alongAxis: 0, 0..<3).slice(alongAxis: 1, 1..<2)
+        let (alone, aloneState) = try lstm(short)
+        assertClose(output.slice(alongAxis: 0, 0..<3).slice(alongAxis: 1, 1..<2), alone, relative: 1e-5, absolute: 1e-6)
+        assertClose(state.hidden.slice(alongAxis: 1, 1..<2), aloneState.hidden, relative: 1e-5, absolute: 1e-6)
+        assertClose(state.cell!.slice(alongAxis: 1, 1..<2), aloneState.cell!, relative: 1e-5, absolute: 1e-6)
+    }
+
+    /// Truncated backpropagation through time: two halves with the state carried (detached)
+    /// give the same outputs as one pass, and no gradient crosses the boundary.
+    func testCarriedStateContinuesTheSequence() throws {
+        var generator = RandomGenerator(seed: 5)
+        let gru = try GRU(inputSize: 3, hiddenSize: 4, layerCount: 2, batchFirst: true, generator: &generator)
+        let x = randomTensor([2, 8, 3], seed: 6)
+        let (whole, _) = try gru(x)
+        let (first, carried) = try gru(x.slice(alongAxis: 1, 0..<4))
+        let (second, _) = try gru(x.slice(alongAxis: 1, 4..<8), state: carried.detached())
+        assertClose(Tensor.concatenate([first, second], alongAxis: 1), whole, relative: 1e-5, absolute: 1e-6)
+        XCTAssertFalse(carried.detached().hidden.requiresGrad)
+        second.sum().backward()
+        // Only the second half's gradient reached the weights; the first half's graph is untouched.
+        XCTAssertNotNil(gru.parameters()[0].grad)
+    }
+
+    /// The probe reports one gradient norm per step, per layer and direction, and the
+    /// gradient of a loss on the last step only shrinks going back in a tanh RNN.
+    func testGradientProbeReportsEveryStep() throws {
+        var generator = RandomGenerator(seed: 7)
+        let rnn = try RNN(inputSize: 2, hiddenSize: 8, layerCount: 2, bidirectional: true, generator: &generator)
+        let probe = RecurrentGradientProbe()
+        rnn.gradientProbe = probe
+        let (output, _) = try rnn(randomTensor([30, 1, 2], seed: 8))
+        output.select(alongAxis: 0, index: 29).sum().backward()
+        XCTAssertEqual(probe.norms.count, 2)
+        XCTAssertEqual(probe.norms[0].count, 2)
+        XCTAssertEqual(probe.norms[1][0].count, 30)
+        let forward = probe.norms[1][0]
+        XCTAssertGreaterThan(forward[29], forward[0] * 10, "gradient at the last step should dwarf the first: \(forward)")
+    }
+
+    /// Dropout between layers: same seed, same results; eval mode turns it off.
+    func testDropoutIsSeededAndOffInEvaluation() throws {
+        func run(seed: UInt64, training: Bool) throws -> Tensor {
+            var generator = RandomGenerator(seed: seed)
+            let lstm = try LSTM(inputSize: 3, hiddenSize: 16, layerCount: 3, dropout: 0.5, generator: &generator)
+            lstm.setTraining(training)
+            return try lstm(randomTensor([5, 2, 3], seed: 1)).output
+        }
+        XCTAssertEqual(try run(seed: 1, training: true).scalars, try run(seed: 1, training: true).scalars)
+        XCTAssertNotEqual(try run(seed: 1, training: true).scalars, try run(seed: 1, training: false).scalars)
+        XCTAssertEqual(try run(seed: 1, training: false).scalars, try run(seed: 1, training: false).scalars)
+    }
+
+    func testParameterNamesFollowPyTorch() throws {
+        var generator = RandomGenerator(seed: 1)
+        let gru = try GRU(inputSize: 3, hiddenSize: 4, layerCount: 2, bidirectional: true, generator: &generator)
+        XCTAssertEqual(gru.namedParameters().map(\.key), [
+            "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+            "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse",
+            "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1",
+            "weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse", "bias_hh_l1_reverse",
+        ])
+        XCTAssertEqual(gru.namedParameters()[8].parameter.shape, [12, 8])
+        let bound = 1 / Float(4).squareRoot()
+        XCTAssertTrue(gru.parameters().allSatisfy { $0.value.scalars.allSatisfy { abs($0) <= bound } })
+    }
+
+    func testBadInputGetsAClearError() throws {
+        var generator = RandomGenerator(seed: 1)
+        let lstm = try LSTM(inputSize: 3, hiddenSize: 4, layerCount: 2, batchFirst: true, generator: &generator)
+        func message(_ body: () throws -> Void) -> String {
+            do { try body(); return "no error" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(message { _ = try lstm(Tensor.zeros([2, 5, 7])) },
+                       "LSTM: expected input width 3 in (B, T, 3), got shape [2, 5, 7]")
+        XCTAssertEqual(message { _ = try lstm(Tensor.zeros([2, 5])) },
+                       "LSTM: expected input of shape (B, T, 3), got a 2-D tensor of shape [2, 5]")
+        XCTAssertEqual(message { _ = try lstm(Tensor.zeros([2, 5, 3]), state: RecurrentState(hidden: Tensor.zeros([2, 2, 4]), cell: Tensor.zeros([1, 2, 4]))) },
+                       "LSTM: expected cell state of shape [2, 2, 4], got [1, 2, 4]")
+        XCTAssertEqual(message { _ = try lstm(Tensor.zeros([2, 5, 3]), lengths: [5, 0]) },
+                       "LSTM: sequence length 0 must be in 1...5 (the input has 5 steps)")
+        XCTAssertEqual(message { _ = try lstm(Tensor.zeros([2, 5, 3]), lengths: [6, 1]) },
+                       "LSTM: sequence length 6 must be in 1...5 (the input has 5 steps)")
+        XCTAssertEqual(message { _ = try lstm(Tensor.zeros([2, 5, 3]), lengths: [5]) },
+                       "LSTM: expected 2 sequence lengths (one per batch entry), got 1")
+        XCTAssertEqual(message { _ = try lstm(Tensor(shape: [1, 1, 3], scalars: [1, .nan, 0])) },
+                       "LSTM: the input contains NaN or infinity")
+        XCTAssertEqual(message { _ = try LSTM(inputSize: 3, hiddenSize: 4, dropout: 1, generator: &generator) },
+                       "LSTM: dropout must be in [0, 1), got 1.0")
+    }
+}
