@@ -82,7 +82,7 @@ extension Tensor {
             }
         }
         let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
-        let rows = x.count / Swift.max(inFeatures, 1)
+        let rows = x.shape.dropLast().reduce(1, *)
         let outShape = Array(x.shape.dropLast()) + [outFeatures]
         let result = Tensor(shape: outShape) { out in
             guard out.count > 0 else { return }

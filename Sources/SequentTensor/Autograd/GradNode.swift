@@ -48,6 +48,24 @@ final class GradNode {
         self.isLeaf = false
     }
 
+    /// Frees the tape behind this node iteratively.
+    ///
+    /// A tape that is dropped without `backward()` (an evaluation pass over parameters that
+    /// require gradients) would otherwise be freed recursively, one chain of stack frames per
+    /// node, and overflow the stack for an RNN unrolled over thousands of steps. Each node is
+    /// emptied while `doomed` still holds its inputs, so releasing it never cascades.
+    deinit {
+        var doomed = inputs.compactMap { $0 }
+        inputs = []
+        backward = nil
+        while var node = doomed.popLast() {
+            guard isKnownUniquelyReferenced(&node) else { continue }
+            doomed += node.inputs.compactMap { $0 }
+            node.inputs = []
+            node.backward = nil
+        }
+    }
+
     /// Drops the gradient rule and the tensors it saved, once it has run (as PyTorch frees
     /// a graph after `backward()`): parameters are then no longer shared with the tape.
     func release() {

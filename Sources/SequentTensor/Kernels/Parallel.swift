@@ -32,7 +32,7 @@ public enum Parallelism {
     static func forEachChunk(count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
         let threads = threadCount
         let minimumWorkPerThread = 1 << 15
-        let chunks = min(threads, max(1, count * costPerItem / minimumWorkPerThread))
+        let chunks = min(threads, count, max(1, count * costPerItem / minimumWorkPerThread))
         if chunks <= 1 || count < 2 {
             body(0..<count)
             return

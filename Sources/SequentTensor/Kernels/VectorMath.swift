@@ -6,10 +6,12 @@ public typealias FloatVector = SIMD16<Float>
 
 /// Vectorized elementary functions used by the elementwise kernels.
 public enum VectorMath {
-    /// e^x, relative error below 2 ulp on [-87, 88]; saturates to 0 and +inf outside.
+    /// e^x, relative error below 2 ulp on [-87.3, 88.72]; 0 below (subnormal
+    /// results are flushed) and +inf above, where e^x overflows Float.
     @inline(__always)
     public static func exp(_ input: FloatVector) -> FloatVector {
-        let x = input.clamped(lowerBound: FloatVector(repeating: -87.3), upperBound: FloatVector(repeating: 88.7))
+        let upper: Float = 88.72283  // just below log(Float.greatestFiniteMagnitude)
+        let x = input.clamped(lowerBound: FloatVector(repeating: -87.3), upperBound: FloatVector(repeating: upper))
         // x = n ln2 + r, |r| <= ln2/2; ln2 split in two parts for an exact product n*ln2.
         let n = (x * 1.44269504088896341 + 0.5).rounded(.down)
         var r = x - n * 0.693359375
@@ -22,14 +24,21 @@ public enum VectorMath {
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
         let expR = p * r2 + r + 1
-        // 2^n built in the exponent bits: adding 1.5 * 2^23 leaves n in the low mantissa bits.
-        let magic = FloatVector(repeating: 12582912.0)
-        let nBits = unsafeBitCast(n + magic, to: SIMD16<UInt32>.self) &- 0x4B40_0000
-        let twoToN = unsafeBitCast((nBits &+ 127) &<< 23, to: FloatVector.self)
-        let result = expR * twoToN
-        return result.replacing(with: .infinity, where: input .> 88.7)
+        // n is in [-126, 128] and 2^128 is not a Float: scale by 2^half * 2^(n - half).
+        let half = (n * 0.5).rounded(.down)
+        let result = expR * powerOfTwo(half) * powerOfTwo(n - half)
+        return result.replacing(with: .infinity, where: input .> upper)
             .replacing(with: 0, where: input .< -87.3)
             .replacing(with: .nan, where: input .!= input)
+    }
+
+    /// 2^n for integral n in [-126, 127], built in the exponent bits: adding 1.5 * 2^23
+    /// leaves n in the low mantissa bits.
+    @inline(__always)
+    static func powerOfTwo(_ n: FloatVector) -> FloatVector {
+        let magic = FloatVector(repeating: 12582912.0)
+        let nBits = unsafeBitCast(n + magic, to: SIMD16<UInt32>.self) &- 0x4B40_0000
+        return unsafeBitCast((nBits &+ 127) &<< 23, to: FloatVector.self)
     }
 
     /// tanh(x): an odd polynomial near zero (full relative precision), 1 - 2/(e^2x + 1) elsewhere.

@@ -1,0 +1,110 @@
+import SequentTensor
+import TestSupport
+import XCTest
+
+/// Tests of `Kernels/GEMM.swift`: oneDNN's product against the naive reference loop.
+final class GEMMTests: XCTestCase {
+    /// Runs `GEMM.multiply` and `GEMM.multiplyNaive` on the same seeded operands and
+    /// starting C, and compares the results.
+    private func compare(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, padding: Int = 0,
+        alpha: Float = 1, beta: Float = 0, initialC: Float? = nil, seed: UInt64 = 1,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
+        // Stored A is (M,K) or (K,M), B is (K,N) or (N,K); rows padded to lda = width + padding.
+        let (aRows, aWidth) = transposeA ? (k, m) : (m, k)
+        let (bRows, bWidth) = transposeB ? (n, k) : (k, n)
+        let (lda, ldb, ldc) = (aWidth + padding, bWidth + padding, n + padding)
+        let a = randomTensor([max(aRows * lda, 1)], seed: seed).scalars
+        let b = randomTensor([max(bRows * ldb, 1)], seed: seed + 1).scalars
+        let start = initialC.map { [Float](repeating: $0, count: max(m * ldc, 1)) } ?? randomTensor([max(m * ldc, 1)], seed: seed + 2).scalars
+        var fast = start, naive = start
+        fast.withUnsafeMutableBufferPointer { c in
+            GEMM.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c.baseAddress!, ldc: ldc)
+        }
+        naive.withUnsafeMutableBufferPointer { c in
+            GEMM.multiplyNaive(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c.baseAddress!, ldc: ldc)
+        }
+        let label = "transposeA \(transposeA) transposeB \(transposeB) M \(m) N \(n) K \(k) pad \(padding) beta \(beta)"
+        for row in 0..<m {
+            for col in 0..<n {
+                let (x, y) = (fast[row * ldc + col], naive[row * ldc + col])
+                if x.isNaN || Swift.abs(x - y) > 1e-5 + 1e-5 * Swift.abs(y) * Float(max(k, 1)).squareRoot() {
+                    XCTFail("\(label): C[\(row), \(col)] = \(x), reference \(y)", file: file, line: line)
+                    return
+                }
+            }
+            // Padding columns beyond N are never written.
+            for col in n..<ldc where fast[row * ldc + col] != start[row * ldc + col] && !start[row * ldc + col].isNaN {
+                XCTFail("\(label): padding C[\(row), \(col)] was overwritten", file: file, line: line)
+                return
+            }
+        }
+    }
+
+    func testAllTransposeCombinationsWithOddSizes() {
+        for transposeA in [false, true] {
+            for transposeB in [false, true] {
+                for (m, n, k) in [(1, 1, 1), (7, 5, 3), (17, 33, 9), (31, 1, 65), (1, 40, 13)] {
+                    compare(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k)
+                }
+            }
+        }
+    }
+
+    func testLeadingDimensionsLargerThanWidth() {
+        for transposeA in [false, true] {
+            for transposeB in [false, true] {
+                compare(transposeA: transposeA, transposeB: transposeB, m: 9, n: 6, k: 11, padding: 3)
+            }
+        }
+    }
+
+    func testBetaZeroIgnoresNaNInC() {
+        for transposeA in [false, true] {
+            for transposeB in [false, true] {
+                compare(transposeA: transposeA, transposeB: transposeB, m: 5, n: 7, k: 4, beta: 0, initialC: .nan)
+            }
+        }
+        compare(transposeA: false, transposeB: false, m: 5, n: 7, k: 0, beta: 0, initialC: .nan)
+    }
+
+    func testBetaOneAccumulatesAndAlphaScales() {
+        compare(transposeA: false, transposeB: true, m: 6, n: 10, k: 7, beta: 1)
+        compare(transposeA: true, transposeB: false, m: 6, n: 10, k: 7, alpha: 0.5, beta: 2)
+        compare(transposeA: false, transposeB: false, m: 3, n: 3, k: 3, padding: 2, beta: 1)
+    }
+
+    func testEmptyInnerDimensionKeepsBetaTimesC() {
+        compare(transposeA: false, transposeB: false, m: 3, n: 4, k: 0, beta: 0)
+        compare(transposeA: true, transposeB: true, m: 3, n: 4, k: 0, beta: 1)
+        compare(transposeA: false, transposeB: false, m: 3, n: 4, k: 0, padding: 1, beta: 0.5)
+    }
+
+    func testEmptyOutputTouchesNothing() {
+        var c: [Float] = [42]
+        let a: [Float] = [1], b: [Float] = [1]
+        c.withUnsafeMutableBufferPointer { cp in
+            GEMM.multiply(transposeA: false, transposeB: false, m: 0, n: 1, k: 1, a: a, lda: 1, b: b, ldb: 1, c: cp.baseAddress!, ldc: 1)
+            GEMM.multiply(transposeA: false, transposeB: false, m: 1, n: 0, k: 1, a: a, lda: 1, b: b, ldb: 1, c: cp.baseAddress!, ldc: 1)
+        }
+        XCTAssertEqual(c, [42])
+    }
+
+    func testLargerProductMatchesReference() {
+        compare(transposeA: false, transposeB: true, m: 64, n: 96, k: 80)
+    }
+
+    func testNaiveReferenceOnHandComputedValues() {
+        let a: [Float] = [1, 2, 3, 4, 5, 6]  // (2,3)
+        let b: [Float] = [7, 8, 9, 10, 11, 12]  // (3,2)
+        var c = [Float](repeating: 1, count: 4)
+        c.withUnsafeMutableBufferPointer { cp in
+            GEMM.multiplyNaive(transposeA: false, transposeB: false, m: 2, n: 2, k: 3, a: a, lda: 3, b: b, ldb: 2,
+                               beta: 1, c: cp.baseAddress!, ldc: 2)
+        }
+        XCTAssertEqual(c, [59, 65, 140, 155])
+    }
+}
