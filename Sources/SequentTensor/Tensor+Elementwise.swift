@@ -160,7 +160,7 @@ extension Tensor {
 
     /// x limited to [lower, upper]; the gradient is 0 where x was clipped.
     public func clamped(min lower: Float, max upper: Float) -> Tensor {
-        let result = mapped { $0.clamped(lowerBound: FloatVector(repeating: lower), upperBound: FloatVector(repeating: upper)) }
+        let result = mapped { $0.replacing(with: lower, where: $0 .< lower).replacing(with: upper, where: $0 .> upper) }
         return Tensor.recorded(result, operation: "clamp", inputs: [self]) { g, _ in
             [Tensor.zipped(g, self) { g, x in g.replacing(with: 0, where: (x .< lower) .| (x .> upper)) }]
         }

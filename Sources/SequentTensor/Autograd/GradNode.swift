@@ -55,12 +55,12 @@ final class GradNode {
     /// node, and overflow the stack for an RNN unrolled over thousands of steps. Each node is
     /// emptied while `doomed` still holds its inputs, so releasing it never cascades.
     deinit {
-        var doomed = inputs.compactMap { $0 }
+        var doomed = inputs.compactMap { $0?.node }
         inputs = []
         backward = nil
         while var node = doomed.popLast() {
             guard isKnownUniquelyReferenced(&node) else { continue }
-            doomed += node.inputs.compactMap { $0 }
+            doomed += node.inputs.compactMap { $0?.node }
             node.inputs = []
             node.backward = nil
         }

@@ -1,5 +1,4 @@
 import CDNNL
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,14 +37,28 @@ public enum Parallelism {
             return
         }
         withoutActuallyEscaping(body) { escapable in
-            let work = UncheckedSendable(escapable)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let start = count * chunk / chunks
-                let end = count * (chunk + 1) / chunks
-                work.value(start..<end)
+            var job = ChunkedJob(count: count, chunks: chunks, body: escapable)
+            withUnsafeMutablePointer(to: &job) { pointer in
+                // One OpenMP team (oneDNN's): each thread takes every n-th chunk.
+                GOMP_parallel({ context in
+                    let job = context!.assumingMemoryBound(to: ChunkedJob.self)
+                    let (thread, team) = (Int(omp_get_thread_num()), Int(omp_get_num_threads()))
+                    for chunk in stride(from: thread, to: job.pointee.chunks, by: team) {
+                        let start = job.pointee.count * chunk / job.pointee.chunks
+                        let end = job.pointee.count * (chunk + 1) / job.pointee.chunks
+                        job.pointee.body(start..<end)
+                    }
+                }, pointer, UInt32(chunks), 0)
             }
         }
     }
+}
+
+/// The work `forEachChunk` hands to the OpenMP team.
+private struct ChunkedJob {
+    let count: Int
+    let chunks: Int
+    let body: (Range<Int>) -> Void
 }
 
 /// Carries a value that is safe to share by construction (disjoint writes) across threads.

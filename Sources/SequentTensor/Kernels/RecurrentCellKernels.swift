@@ -68,6 +68,18 @@ private func store(_ v: FloatVector, _ p: UnsafeMutablePointer<Float>, _ i: Int,
 @inline(__always)
 private func bias(_ p: UnsafePointer<Float>?, _ i: Int, _ n: Int) -> FloatVector { p.map { load($0, i, n) } ?? FloatVector() }
 
+// Lanes i..<i+16 of gate block `gate` (offset in scalars) of a row's pre-activations.
+// (Free functions, not nested closures: a nested function capturing the loop index boxes
+// it on the heap, once per vector.)
+@inline(__always)
+private func inputPart(_ row: RecurrentRow, _ gate: Int, _ i: Int, _ hidden: Int) -> FloatVector {
+    load(row.gates + gate, i, hidden) + bias(row.biasIH.map { $0 + gate }, i, hidden)
+}
+@inline(__always)
+private func recurrentPart(_ row: RecurrentRow, _ gate: Int, _ i: Int, _ hidden: Int) -> FloatVector {
+    load(row.recurrent + gate, i, hidden) + bias(row.biasHH.map { $0 + gate }, i, hidden)
+}
+
 /// h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = tanh or relu.
 enum RNNCellKernel: RecurrentCellKernel {
     static let gateCount = 1
@@ -78,8 +90,7 @@ enum RNNCellKernel: RecurrentCellKernel {
     static func forward(_ row: RecurrentRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
         var i = 0
         while i < hidden {
-            let preactivation = load(row.gates, i, hidden) + bias(row.biasIH, i, hidden)
-                + load(row.recurrent, i, hidden) + bias(row.biasHH, i, hidden)
+            let preactivation = inputPart(row, 0, i, hidden) + recurrentPart(row, 0, i, hidden)
             let h = nonlinearity == .tanh
                 ? VectorMath.tanh(preactivation)
                 : preactivation.replacing(with: 0, where: preactivation .< 0)
@@ -118,14 +129,10 @@ enum LSTMCellKernel: RecurrentCellKernel {
         let (gi, gf, gg, go) = (0, hidden, 2 * hidden, 3 * hidden)
         var i = 0
         while i < hidden {
-            @inline(__always) func preactivation(_ gate: Int) -> FloatVector {
-                load(row.gates + gate, i, hidden) + bias(row.biasIH.map { $0 + gate }, i, hidden)
-                    + load(row.recurrent + gate, i, hidden) + bias(row.biasHH.map { $0 + gate }, i, hidden)
-            }
-            let inputGate = VectorMath.sigmoid(preactivation(gi))
-            let forgetGate = VectorMath.sigmoid(preactivation(gf))
-            let candidate = VectorMath.tanh(preactivation(gg))
-            let outputGate = VectorMath.sigmoid(preactivation(go))
+            let inputGate = VectorMath.sigmoid(inputPart(row, gi, i, hidden) + recurrentPart(row, gi, i, hidden))
+            let forgetGate = VectorMath.sigmoid(inputPart(row, gf, i, hidden) + recurrentPart(row, gf, i, hidden))
+            let candidate = VectorMath.tanh(inputPart(row, gg, i, hidden) + recurrentPart(row, gg, i, hidden))
+            let outputGate = VectorMath.sigmoid(inputPart(row, go, i, hidden) + recurrentPart(row, go, i, hidden))
             let cellState = forgetGate * load(row.cPrev!, i, hidden) + inputGate * candidate
             let h = outputGate * VectorMath.tanh(cellState)
             store(inputGate, row.gates + gi, i, hidden)
@@ -182,16 +189,10 @@ enum GRUCellKernel: RecurrentCellKernel {
         let (gr, gz, gn) = (0, hidden, 2 * hidden)
         var i = 0
         while i < hidden {
-            @inline(__always) func recurrentPart(_ gate: Int) -> FloatVector {
-                load(row.recurrent + gate, i, hidden) + bias(row.biasHH.map { $0 + gate }, i, hidden)
-            }
-            @inline(__always) func inputPart(_ gate: Int) -> FloatVector {
-                load(row.gates + gate, i, hidden) + bias(row.biasIH.map { $0 + gate }, i, hidden)
-            }
-            let resetGate = VectorMath.sigmoid(inputPart(gr) + recurrentPart(gr))
-            let updateGate = VectorMath.sigmoid(inputPart(gz) + recurrentPart(gz))
-            let hn = recurrentPart(gn)
-            let candidate = VectorMath.tanh(inputPart(gn) + resetGate * hn)
+            let resetGate = VectorMath.sigmoid(inputPart(row, gr, i, hidden) + recurrentPart(row, gr, i, hidden))
+            let updateGate = VectorMath.sigmoid(inputPart(row, gz, i, hidden) + recurrentPart(row, gz, i, hidden))
+            let hn = recurrentPart(row, gn, i, hidden)
+            let candidate = VectorMath.tanh(inputPart(row, gn, i, hidden) + resetGate * hn)
             let hPrev = load(row.hPrev, i, hidden)
             let h = (1 - updateGate) * candidate + updateGate * hPrev
             store(resetGate, row.gates + gr, i, hidden)

@@ -10,10 +10,17 @@ public enum VectorMath {
     /// results are flushed) and +inf above, where e^x overflows Float.
     @inline(__always)
     public static func exp(_ input: FloatVector) -> FloatVector {
-        let upper: Float = 88.72283  // just below log(Float.greatestFiniteMagnitude)
-        let x = input.clamped(lowerBound: FloatVector(repeating: -87.3), upperBound: FloatVector(repeating: upper))
-        // x = n ln2 + r, |r| <= ln2/2; ln2 split in two parts for an exact product n*ln2.
-        let n = (x * 1.44269504088896341 + 0.5).rounded(.down)
+        let lower: Float = -87.3, upper: Float = 88.72283  // just below log(Float.greatestFiniteMagnitude)
+        // Clamp with selects: the standard library's clamped(...) and rounded(...) on SIMD
+        // types loop over the lanes one by one.
+        var x = input.replacing(with: lower, where: input .< lower)
+        x = x.replacing(with: upper, where: x .> upper)
+        // x = n ln2 + r, |r| <= ln2/2. Adding 1.5 * 2^23 rounds x/ln2 to the integer n, which
+        // then sits in the low mantissa bits of `shifted`.
+        let magic = FloatVector(repeating: 12582912.0)
+        let shifted = x * 1.44269504088896341 + magic
+        let n = shifted - magic
+        // ln2 split in two parts for an exact product n*ln2.
         var r = x - n * 0.693359375
         r = r + n * 2.12194440e-4
         let r2 = r * r
@@ -25,20 +32,18 @@ public enum VectorMath {
         p = p * r + 5.0000001201e-1
         let expR = p * r2 + r + 1
         // n is in [-126, 128] and 2^128 is not a Float: scale by 2^half * 2^(n - half).
-        let half = (n * 0.5).rounded(.down)
-        let result = expR * powerOfTwo(half) * powerOfTwo(n - half)
+        let nInteger = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000
+        let half = nInteger &>> 1
+        let result = expR * powerOfTwo(half) * powerOfTwo(nInteger &- half)
         return result.replacing(with: .infinity, where: input .> upper)
-            .replacing(with: 0, where: input .< -87.3)
+            .replacing(with: 0, where: input .< lower)
             .replacing(with: .nan, where: input .!= input)
     }
 
-    /// 2^n for integral n in [-126, 127], built in the exponent bits: adding 1.5 * 2^23
-    /// leaves n in the low mantissa bits.
+    /// 2^n for integral n in [-126, 127], built in the exponent bits.
     @inline(__always)
-    static func powerOfTwo(_ n: FloatVector) -> FloatVector {
-        let magic = FloatVector(repeating: 12582912.0)
-        let nBits = unsafeBitCast(n + magic, to: SIMD16<UInt32>.self) &- 0x4B40_0000
-        return unsafeBitCast((nBits &+ 127) &<< 23, to: FloatVector.self)
+    static func powerOfTwo(_ n: SIMD16<Int32>) -> FloatVector {
+        unsafeBitCast((n &+ 127) &<< 23, to: FloatVector.self)
     }
 
     /// tanh(x): an odd polynomial near zero (full relative precision), 1 - 2/(e^2x + 1) elsewhere.
