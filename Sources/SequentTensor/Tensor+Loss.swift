@@ -74,17 +74,20 @@ extension Tensor {
             throw .invalidArgument(op, "target \(targets[row]) at row \(row) is out of range 0..<\(c)\(ignoreIndex.map { " (ignore index \($0))" } ?? "")")
         }
 
-        var losses = [Float](repeating: 0, count: rows), logSumExp = [Float](repeating: 0, count: rows)
+        var losses = [Float](repeating: 0, count: rows)
+        var rowMax = [Float](repeating: 0, count: rows), logSum = [Float](repeating: 0, count: rows)
         if rows > 0 {
             logits.withUnsafeBufferPointer { xp in
                 classes.withUnsafeBufferPointer { tp in
                     rowWeights.withUnsafeBufferPointer { wp in
                         losses.withUnsafeMutableBufferPointer { lp in
-                            logSumExp.withUnsafeMutableBufferPointer { lsep in
-                                LossKernels.crossEntropyForward(
-                                    xp.baseAddress!, targets: tp.baseAddress!, weights: wp.baseAddress!,
-                                    losses: lp.baseAddress!, logSumExp: lsep.baseAddress!,
-                                    rows: rows, classes: c, labelSmoothing: labelSmoothing)
+                            rowMax.withUnsafeMutableBufferPointer { mp in
+                                logSum.withUnsafeMutableBufferPointer { sp in
+                                    LossKernels.crossEntropyForward(
+                                        xp.baseAddress!, targets: tp.baseAddress!, weights: wp.baseAddress!,
+                                        losses: lp.baseAddress!, rowMax: mp.baseAddress!, logSum: sp.baseAddress!,
+                                        rows: rows, classes: c, labelSmoothing: labelSmoothing)
+                                }
                             }
                         }
                     }
@@ -104,9 +107,11 @@ extension Tensor {
             result = Tensor(Float(total))
         }
 
-        let savedLogSumExp = logSumExp, savedTargets = classes, savedWeights = rowWeights
+        // Saved for the backward pass: logits (by reference), logsumexp as max + log-sum per
+        // row, the targets and the row weights.
+        let savedRowMax = rowMax, savedLogSum = logSum, savedTargets = classes, savedWeights = rowWeights
         return recorded(result, operation: op, inputs: [logits]) { g, _ in
-            // dx_ic = s_i (softmax(x_i)_c - q_ic), s_i = dL/dl_i.
+            // dx_ic = r_i (softmax(x_i)_c - q_ic), r_i = dL/dl_i (in LossKernels).
             let rowScale: [Float]
             switch reduction {
             case .none:
@@ -121,12 +126,14 @@ extension Tensor {
                 guard rows > 0 else { return }
                 logits.withUnsafeBufferPointer { xp in
                     savedTargets.withUnsafeBufferPointer { tp in
-                        savedLogSumExp.withUnsafeBufferPointer { lsep in
-                            rowScale.withUnsafeBufferPointer { sp in
-                                LossKernels.crossEntropyBackward(
-                                    xp.baseAddress!, targets: tp.baseAddress!, logSumExp: lsep.baseAddress!,
-                                    rowScale: sp.baseAddress!, dlogits: out.baseAddress!,
-                                    rows: rows, classes: c, labelSmoothing: labelSmoothing)
+                        savedRowMax.withUnsafeBufferPointer { mp in
+                            savedLogSum.withUnsafeBufferPointer { sp in
+                                rowScale.withUnsafeBufferPointer { rp in
+                                    LossKernels.crossEntropyBackward(
+                                        xp.baseAddress!, targets: tp.baseAddress!, rowMax: mp.baseAddress!, logSum: sp.baseAddress!,
+                                        rowScale: rp.baseAddress!, dlogits: out.baseAddress!,
+                                        rows: rows, classes: c, labelSmoothing: labelSmoothing)
+                                }
                             }
                         }
                     }

@@ -22,20 +22,8 @@ extension Tensor {
         _ x: Tensor, normalizedShape: [Int], weight: Tensor? = nil, bias: Tensor? = nil, epsilon: Float = 1e-5
     ) -> Tensor {
         Tensor.require {
-            if normalizedShape.isEmpty || normalizedShape.contains(where: { $0 <= 0 }) {
-                throw SequentError.invalidArgument("layerNorm", "normalized shape must be non-empty and positive, got \(normalizedShape)")
-            }
-            if x.rank < normalizedShape.count || Array(x.shape.suffix(normalizedShape.count)) != normalizedShape {
-                throw SequentError.shapeMismatch("layerNorm", "input \(x.shape) does not end with the normalized shape \(normalizedShape)")
-            }
-            for (name, parameter) in [("weight", weight), ("bias", bias)] {
-                if let parameter, parameter.shape != normalizedShape {
-                    throw SequentError.shapeMismatch("layerNorm", "\(name) \(parameter.shape) does not match the normalized shape \(normalizedShape)")
-                }
-            }
-            if !(epsilon >= 0) {
-                throw SequentError.invalidArgument("layerNorm", "epsilon must be non-negative, got \(epsilon)")
-            }
+            try checkLayerNorm(inputShape: x.shape, normalizedShape: normalizedShape,
+                               weightShape: weight?.shape, biasShape: bias?.shape, epsilon: epsilon)
         }
         // N = rows, C = normalized features.
         let c = normalizedShape.reduce(1, *)
@@ -100,6 +88,26 @@ extension Tensor {
             if weightIndex != nil { gradients.append(dweight) }
             if biasIndex != nil { gradients.append(dbias) }
             return gradients
+        }
+    }
+
+    /// Checks that the shapes and epsilon of a layer normalization fit together.
+    static func checkLayerNorm(
+        inputShape: [Int], normalizedShape: [Int], weightShape: [Int]?, biasShape: [Int]?, epsilon: Float
+    ) throws(SequentError) {
+        if normalizedShape.isEmpty || normalizedShape.contains(where: { $0 <= 0 }) {
+            throw .invalidArgument("layerNorm", "normalized shape must be non-empty and positive, got \(normalizedShape)")
+        }
+        if inputShape.count < normalizedShape.count || Array(inputShape.suffix(normalizedShape.count)) != normalizedShape {
+            throw .shapeMismatch("layerNorm", "input \(inputShape) does not end with the normalized shape \(normalizedShape)")
+        }
+        for (name, shape) in [("weight", weightShape), ("bias", biasShape)] {
+            if let shape, shape != normalizedShape {
+                throw .shapeMismatch("layerNorm", "\(name) \(shape) does not match the normalized shape \(normalizedShape)")
+            }
+        }
+        if !(epsilon >= 0) {
+            throw .invalidArgument("layerNorm", "epsilon must be non-negative, got \(epsilon)")
         }
     }
 

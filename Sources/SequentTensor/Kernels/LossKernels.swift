@@ -1,30 +1,34 @@
 // Cross-entropy of class logits against integer targets, log-softmax and negative
 // log-likelihood fused in one pass over each row (the hot path of language models).
 // N = rows, C = classes. logits, dlogits are (N, C); targets, weights, rowScale, losses,
-// logSumExp are (N). eps = label smoothing.
+// rowMax, logSum are (N). eps = label smoothing. logsumexp(x_i) is kept as the pair
+// rowMax_i + logSum_i, so that differences like lse_i - x_ic keep full precision when the
+// logits are large.
 
 /// Fused cross-entropy kernels and their naive reference in Double for the tests.
 enum LossKernels {
     /// For every row with a nonzero weight:
     ///
-    ///     lse_i  = log sum_c e^(x_ic)                      (max subtracted first)
+    ///     m_i    = max_c x_ic,   s_i = log sum_c e^(x_ic - m_i)   (lse_i = m_i + s_i)
     ///     loss_i = lse_i - (1 - eps) x_i,t_i - eps/C sum_c x_ic
+    ///            = s_i + (1 - eps)(m_i - x_i,t_i) + eps (m_i - 1/C sum_c x_ic)
     ///
     /// Rows whose weight is 0 (ignored or masked) get loss 0 and are not read, so logits
     /// there may be anything.
     static func crossEntropyForward(
         _ logits: UnsafePointer<Float>, targets: UnsafePointer<Int>, weights: UnsafePointer<Float>,
-        losses: UnsafeMutablePointer<Float>, logSumExp: UnsafeMutablePointer<Float>,
+        losses: UnsafeMutablePointer<Float>, rowMax: UnsafeMutablePointer<Float>, logSum: UnsafeMutablePointer<Float>,
         rows: Int, classes c: Int, labelSmoothing eps: Float
     ) {
         let logitsBase = UncheckedSendable(logits), targetsBase = UncheckedSendable(targets)
-        let weightsBase = UncheckedSendable(weights)
-        let lossesBase = UncheckedSendable(losses), lseBase = UncheckedSendable(logSumExp)
+        let weightsBase = UncheckedSendable(weights), lossesBase = UncheckedSendable(losses)
+        let rowMaxBase = UncheckedSendable(rowMax), logSumBase = UncheckedSendable(logSum)
         Parallelism.forEachChunk(count: rows, costPerItem: c * 8) { range in
             for i in range {
                 guard weightsBase.value[i] != 0 else {
                     lossesBase.value[i] = 0
-                    lseBase.value[i] = 0
+                    rowMaxBase.value[i] = 0
+                    logSumBase.value[i] = 0
                     continue
                 }
                 let row = logitsBase.value + i * c
@@ -39,24 +43,30 @@ enum LossKernels {
                     if eps != 0 { logitSum += ReductionKernels.load(row + k, remaining, fill: 0) }
                     k += 16
                 }
-                let lse = peak + _logf(expSum.sum())
-                lseBase.value[i] = lse
-                let target = row[targetsBase.value[i]]
-                lossesBase.value[i] = eps == 0 ? lse - target : lse - (1 - eps) * target - eps / Float(c) * logitSum.sum()
+                let shiftedLogSum = _logf(expSum.sum())
+                rowMaxBase.value[i] = peak
+                logSumBase.value[i] = shiftedLogSum
+                let targetMargin = peak - row[targetsBase.value[i]]
+                lossesBase.value[i] = eps == 0
+                    ? shiftedLogSum + targetMargin
+                    : shiftedLogSum + (1 - eps) * targetMargin + eps * (peak - logitSum.sum() / Float(c))
             }
         }
     }
 
-    /// dlogits_ic = s_i (softmax(x_i)_c - eps/C - (1 - eps) [c == t_i]), with
-    /// softmax(x_i)_c = e^(x_ic - lse_i) and s_i = rowScale[i] (the weight of the row times
-    /// the output gradient, divided by the total weight for a mean). Rows with s_i = 0 get 0.
+    /// dlogits_ic = r_i (softmax(x_i)_c - eps/C - (1 - eps) [c == t_i]), with
+    /// softmax(x_i)_c = e^((x_ic - m_i) - s_i) and r_i = rowScale[i] (the weight of the row
+    /// times the output gradient, divided by the total weight for a mean). Rows with r_i = 0
+    /// get 0.
     static func crossEntropyBackward(
-        _ logits: UnsafePointer<Float>, targets: UnsafePointer<Int>, logSumExp: UnsafePointer<Float>,
+        _ logits: UnsafePointer<Float>, targets: UnsafePointer<Int>,
+        rowMax: UnsafePointer<Float>, logSum: UnsafePointer<Float>,
         rowScale: UnsafePointer<Float>, dlogits: UnsafeMutablePointer<Float>,
         rows: Int, classes c: Int, labelSmoothing eps: Float
     ) {
         let logitsBase = UncheckedSendable(logits), targetsBase = UncheckedSendable(targets)
-        let lseBase = UncheckedSendable(logSumExp), scaleBase = UncheckedSendable(rowScale)
+        let rowMaxBase = UncheckedSendable(rowMax), logSumBase = UncheckedSendable(logSum)
+        let scaleBase = UncheckedSendable(rowScale)
         let dlogitsBase = UncheckedSendable(dlogits)
         Parallelism.forEachChunk(count: rows, costPerItem: c * 6) { range in
             for i in range {
@@ -66,10 +76,10 @@ enum LossKernels {
                     out.update(repeating: 0, count: c)
                     continue
                 }
-                let lse = FloatVector(repeating: lseBase.value[i])
-                let s = FloatVector(repeating: scale), uniform = FloatVector(repeating: eps / Float(c))
+                let m = FloatVector(repeating: rowMaxBase.value[i]), s = FloatVector(repeating: logSumBase.value[i])
+                let r = FloatVector(repeating: scale), uniform = FloatVector(repeating: eps / Float(c))
                 ElementwiseKernels.map(logitsBase.value + i * c, out, count: c) { x in
-                    s * (VectorMath.exp(x - lse) - uniform)
+                    r * (VectorMath.exp((x - m) - s) - uniform)
                 }
                 out[targetsBase.value[i]] -= scale * (1 - eps)
             }

@@ -86,13 +86,16 @@ enum NormalizationKernels {
         // Per block: C partial sums of dy * norm, then C partial sums of dy.
         var partials = [Float](repeating: 0, count: needsParameterGradients ? blocks * 2 * c : 0)
         partials.withUnsafeMutableBufferPointer { partialBuffer in
-            let partialBase = UncheckedSendable(partialBuffer.baseAddress)
+            // An empty array may still have a base address (the shared empty storage): only
+            // hand out partial rows for the gradients that were asked for.
+            let partialBase = UncheckedSendable(needsParameterGradients ? partialBuffer.baseAddress : nil)
+            let (hasDweight, hasDbias) = (dweight != nil, dbias != nil)
             let dyBase = UncheckedSendable(dy), xBase = UncheckedSendable(x), weightBase = UncheckedSendable(weight)
             let meanBase = UncheckedSendable(mean), rstdBase = UncheckedSendable(rstd), dxBase = UncheckedSendable(dx)
             Parallelism.forEachChunk(count: blocks, costPerItem: rowsPerBlock * c * 4) { blockRange in
                 for block in blockRange {
-                    let dweightPartial = partialBase.value.map { $0 + block * 2 * c }
-                    let dbiasPartial = partialBase.value.map { $0 + block * 2 * c + c }
+                    let dweightPartial = hasDweight ? partialBase.value.map { $0 + block * 2 * c } : nil
+                    let dbiasPartial = hasDbias ? partialBase.value.map { $0 + block * 2 * c + c } : nil
                     for row in (block * rowsPerBlock)..<min(rows, (block + 1) * rowsPerBlock) {
                         backwardRow(
                             dyBase.value + row * c, xBase.value + row * c, weight: weightBase.value,
