@@ -143,11 +143,14 @@ extension Tensor {
         }
     }
 
-    /// The per-row cross-entropy losses by the textbook formula in Double, recording
-    /// nothing: the reference the tests compare the fused kernel against.
-    static func crossEntropyReference(logits: Tensor, targets: [Int], labelSmoothing: Float) -> [Float] {
+    /// The per-row cross-entropy losses -sum_c q_ic log softmax(x_i)_c by the textbook
+    /// formula in Double, recording nothing: the algorithmic reference the tests compare the
+    /// fused kernel against. Every target must be in 0..<C.
+    public static func crossEntropyNaive(logits: Tensor, targets: [Int], labelSmoothing: Float) -> [Float] {
         let c = logits.shape.last ?? 1
         let rows = logits.count / c
+        precondition(targets.count == rows && targets.allSatisfy { $0 >= 0 && $0 < c },
+                     "crossEntropyNaive: need \(rows) targets in 0..<\(c)")
         var losses = [Float](repeating: 0, count: rows)
         logits.withUnsafeBufferPointer { xp in
             targets.withUnsafeBufferPointer { tp in

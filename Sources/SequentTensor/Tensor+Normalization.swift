@@ -112,8 +112,8 @@ extension Tensor {
     }
 
     /// Layer normalization by the textbook formula in Double, recording nothing: the
-    /// reference the tests compare the fused kernel against.
-    static func layerNormReference(
+    /// algorithmic reference the tests compare the fused kernel against.
+    public static func layerNormNaive(
         _ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?, epsilon: Float
     ) -> Tensor {
         let c = normalizedShape.reduce(1, *)

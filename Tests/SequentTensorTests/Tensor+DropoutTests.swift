@@ -1,4 +1,4 @@
-@testable import SequentTensor
+import SequentTensor
 import TestSupport
 import XCTest
 
