@@ -6,13 +6,14 @@ extension Tensor {
     ///
     ///     y_i = x_i * m_i / (1 - p),   m_i ~ Bernoulli(1 - p)
     ///
-    /// The mask comes from `generator` (which advances by one draw per chunk of
-    /// `DropoutKernels.chunkSize` scalars), so the same generator state gives the same
-    /// mask. Gradient: dx_i = dy_i * m_i / (1 - p). p = 0 returns x unchanged.
+    /// The mask is a hash of a key drawn from `generator` (one draw per call) and of the
+    /// scalar's index (see `DropoutKernels`), so the same generator state gives the same
+    /// mask on any thread count. Gradient: dx_i = dy_i * m_i / (1 - p), with the mask
+    /// recomputed from the key rather than stored. p = 0 returns x and draws nothing.
     ///
     /// - Parameters:
     ///   - probability: p in [0, 1).
-    ///   - generator: the source of the mask.
+    ///   - generator: the source of the mask's key.
     public func dropout(probability p: Float, using generator: inout RandomGenerator) -> Tensor {
         Tensor.require {
             if !(p >= 0 && p < 1) {
@@ -20,21 +21,21 @@ extension Tensor {
             }
         }
         if p == 0 { return self }
-        let chunks = (count + DropoutKernels.chunkSize - 1) / DropoutKernels.chunkSize
-        let seeds = (0..<chunks).map { _ in generator.next() }
-        let mask = Tensor(shape: shape) { out in
-            guard out.count > 0 else { return }
-            DropoutKernels.fillMask(out.baseAddress!, count: out.count, probability: p, seeds: seeds)
+        let key = generator.next()
+        let result = Tensor.droppedOut(self, probability: p, key: key)
+        // Saved for the backward pass: only the key.
+        return Tensor.recorded(result, operation: "dropout", inputs: [self]) { dy, _ in
+            [Tensor.droppedOut(dy, probability: p, key: key)]
         }
-        return multipliedByMask(mask)
     }
 
-    /// x * mask for a mask of the same shape that is not differentiated (dropout with a
-    /// given mask); gradient dx = dy * mask.
-    func multipliedByMask(_ mask: Tensor) -> Tensor {
-        let result = Tensor.zipped(self, mask) { $0 * $1 }
-        return Tensor.recorded(result, operation: "dropout", inputs: [self]) { dy, _ in
-            [Tensor.zipped(dy, mask) { $0 * $1 }]
+    /// x with the dropout mask of `key` applied; records nothing.
+    private static func droppedOut(_ x: Tensor, probability p: Float, key: UInt64) -> Tensor {
+        Tensor(shape: x.shape) { out in
+            guard out.count > 0 else { return }
+            x.withUnsafeBufferPointer { xp in
+                DropoutKernels.apply(xp.baseAddress!, out.baseAddress!, count: out.count, probability: p, key: key)
+            }
         }
     }
 }

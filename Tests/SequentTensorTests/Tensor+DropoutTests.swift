@@ -12,10 +12,17 @@ final class TensorDropoutTests: XCTestCase {
         XCTAssertTrue(kept.allSatisfy { abs($0 - 1 / 0.7) < 1e-6 })
         XCTAssertEqual(Double(kept.count) / 100_000, 0.7, accuracy: 0.01)
         XCTAssertEqual(Double(y.mean().item), 1, accuracy: 0.02)
+        // Neighbouring scalars are dropped independently: both kept with probability 0.49.
+        let pairs = stride(from: 0, to: 100_000, by: 2).filter { y.scalars[$0] != 0 && y.scalars[$0 + 1] != 0 }.count
+        XCTAssertEqual(Double(pairs) / 50_000, 0.49, accuracy: 0.015)
+        // Consecutive calls (consecutive keys) give unrelated masks: they agree ~58% of the time.
+        let z = x.dropout(probability: 0.3, using: &generator)
+        let agree = zip(y.scalars, z.scalars).filter { ($0 == 0) == ($1 == 0) }.count
+        XCTAssertEqual(Double(agree) / 100_000, 0.7 * 0.7 + 0.3 * 0.3, accuracy: 0.01)
     }
 
     func testSameGeneratorStateGivesTheSameMask() {
-        let x = randomTensor([40_000], seed: 2)  // more than one chunk
+        let x = randomTensor([40_000], seed: 2)
         var a = RandomGenerator(seed: 3), b = RandomGenerator(seed: 3)
         let first = x.dropout(probability: 0.5, using: &a)
         XCTAssertEqual(first.scalars, x.dropout(probability: 0.5, using: &b).scalars)

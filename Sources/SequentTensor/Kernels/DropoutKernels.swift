@@ -1,31 +1,46 @@
-// Dropout masks: out is (count), filled in fixed-size chunks, each from its own generator,
-// so the mask depends only on the seeds, never on the thread count.
+// Dropout masks from a counter-based hash: x, out are (count).
+// The keep/drop decision of scalar i is a pure function of (key, i), so the mask needs no
+// storage (the backward pass recomputes it), is vectorized 16 lanes at a time, and does
+// not depend on the thread count or on how the work is split.
 
-/// Fills inverted-dropout masks from seeded generators.
+/// Applies inverted-dropout masks generated from a 64-bit key.
 enum DropoutKernels {
-    /// Scalars per chunk; chunk k draws from `RandomGenerator(seed: seeds[k])`.
-    static let chunkSize = 1 << 14
+    /// The murmur3 32-bit finalizer, lane-wise: a bijection that spreads every input bit
+    /// over every output bit.
+    @inline(__always)
+    static func mix(_ value: SIMD16<UInt32>) -> SIMD16<UInt32> {
+        var h = value
+        h ^= h &>> 16
+        h &*= 0x85EB_CA6B
+        h ^= h &>> 13
+        h &*= 0xC2B2_AE35
+        h ^= h &>> 16
+        return h
+    }
 
-    /// out[i] = 0 with probability p, else 1 / (1 - p); `seeds` holds one seed per chunk.
+    /// out[i] = x[i] * m_i / (1 - p), with m_i = 0 when u_i < p and 1 otherwise, where
+    /// u_i = (top 24 bits of mix(mix(i * 0x9E3779B9 ^ key.low) ^ key.high)) / 2^24.
     ///
-    /// Each 64-bit draw gives two 24-bit uniforms u (its high and low halves); an element
-    /// is kept when u >= p, compared in integers as u * 2^24 >= round(p * 2^24).
-    static func fillMask(_ out: UnsafeMutablePointer<Float>, count: Int, probability p: Float, seeds: [UInt64]) {
-        precondition(seeds.count == (count + chunkSize - 1) / chunkSize, "DropoutKernels.fillMask: one seed per chunk")
-        let threshold = UInt64((Double(p) * 16_777_216).rounded())
-        let keptValue = 1 / (1 - p)
-        let outBase = UncheckedSendable(out)
-        Parallelism.forEachChunk(count: seeds.count, costPerItem: chunkSize * 2) { chunks in
-            for chunk in chunks {
-                var generator = RandomGenerator(seed: seeds[chunk])
-                let start = chunk * chunkSize, end = min(count, start + chunkSize)
-                var i = start
-                while i < end {
-                    let bits = generator.next()
-                    outBase.value[i] = (bits >> 40) >= threshold ? keptValue : 0
-                    if i + 1 < end { outBase.value[i + 1] = ((bits >> 8) & 0xFF_FFFF) >= threshold ? keptValue : 0 }
-                    i += 2
-                }
+    /// The index is taken modulo 2^32: tensors beyond 4 billion scalars repeat the mask.
+    static func apply(
+        _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int,
+        probability p: Float, key: UInt64
+    ) {
+        let threshold = SIMD16<UInt32>(repeating: UInt32((Double(p) * 16_777_216).rounded()))
+        let scale = FloatVector(repeating: 1 / (1 - p))
+        let keyLow = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: key))
+        let keyHigh = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: key >> 32))
+        let lanes = SIMD16<UInt32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+        let xBase = UncheckedSendable(x), outBase = UncheckedSendable(out)
+        Parallelism.forEachChunk(count: count, costPerItem: 2) { range in
+            var i = range.lowerBound
+            while i < range.upperBound {
+                let remaining = range.upperBound - i
+                let index = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: i)) &+ lanes
+                let bits = mix(mix(index &* 0x9E37_79B9 ^ keyLow) ^ keyHigh) &>> 8
+                let kept = scale.replacing(with: 0, where: bits .< threshold)
+                ElementwiseKernels.store(ElementwiseKernels.load(xBase.value, i, remaining) * kept, outBase.value, i, remaining)
+                i += 16
             }
         }
     }
