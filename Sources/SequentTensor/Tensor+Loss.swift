@@ -75,17 +75,21 @@ extension Tensor {
         }
 
         var losses = [Float](repeating: 0, count: rows)
-        var rowMax = [Float](repeating: 0, count: rows), logSum = [Float](repeating: 0, count: rows)
+        var logSum = [Float](repeating: 0, count: rows)
+        // e^(x - max) for the backward pass, only when one will follow.
+        let willRecord = GradientMode.isRecording && logits.requiresGrad
+        var expShifted = [Float](repeating: 0, count: willRecord ? logits.count : 0)
         if rows > 0 {
             logits.withUnsafeBufferPointer { xp in
                 classes.withUnsafeBufferPointer { tp in
                     rowWeights.withUnsafeBufferPointer { wp in
                         losses.withUnsafeMutableBufferPointer { lp in
-                            rowMax.withUnsafeMutableBufferPointer { mp in
-                                logSum.withUnsafeMutableBufferPointer { sp in
+                            logSum.withUnsafeMutableBufferPointer { sp in
+                                expShifted.withUnsafeMutableBufferPointer { ep in
                                     LossKernels.crossEntropyForward(
                                         xp.baseAddress!, targets: tp.baseAddress!, weights: wp.baseAddress!,
-                                        losses: lp.baseAddress!, rowMax: mp.baseAddress!, logSum: sp.baseAddress!,
+                                        losses: lp.baseAddress!, logSum: sp.baseAddress!,
+                                        expShifted: willRecord ? ep.baseAddress : nil,
                                         rows: rows, classes: c, labelSmoothing: labelSmoothing)
                                 }
                             }
@@ -107,9 +111,9 @@ extension Tensor {
             result = Tensor(Float(total))
         }
 
-        // Saved for the backward pass: logits (by reference), logsumexp as max + log-sum per
-        // row, the targets and the row weights.
-        let savedRowMax = rowMax, savedLogSum = logSum, savedTargets = classes, savedWeights = rowWeights
+        // Saved for the backward pass: e^(x - max), the log-sum of every row, the targets and
+        // the row weights.
+        let savedExpShifted = expShifted, savedLogSum = logSum, savedTargets = classes, savedWeights = rowWeights
         return recorded(result, operation: op, inputs: [logits]) { g, _ in
             // dx_ic = r_i (softmax(x_i)_c - q_ic), r_i = dL/dl_i (in LossKernels).
             let rowScale: [Float]
@@ -124,16 +128,14 @@ extension Tensor {
             }
             let dlogits = Tensor(shape: logits.shape) { out in
                 guard rows > 0 else { return }
-                logits.withUnsafeBufferPointer { xp in
+                savedExpShifted.withUnsafeBufferPointer { ep in
                     savedTargets.withUnsafeBufferPointer { tp in
-                        savedRowMax.withUnsafeBufferPointer { mp in
-                            savedLogSum.withUnsafeBufferPointer { sp in
-                                rowScale.withUnsafeBufferPointer { rp in
-                                    LossKernels.crossEntropyBackward(
-                                        xp.baseAddress!, targets: tp.baseAddress!, rowMax: mp.baseAddress!, logSum: sp.baseAddress!,
-                                        rowScale: rp.baseAddress!, dlogits: out.baseAddress!,
-                                        rows: rows, classes: c, labelSmoothing: labelSmoothing)
-                                }
+                        savedLogSum.withUnsafeBufferPointer { sp in
+                            rowScale.withUnsafeBufferPointer { rp in
+                                LossKernels.crossEntropyBackward(
+                                    expShifted: ep.baseAddress!, targets: tp.baseAddress!, logSum: sp.baseAddress!,
+                                    rowScale: rp.baseAddress!, dlogits: out.baseAddress!,
+                                    rows: rows, classes: c, labelSmoothing: labelSmoothing)
                             }
                         }
                     }

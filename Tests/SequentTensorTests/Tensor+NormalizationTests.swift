@@ -56,7 +56,7 @@ final class TensorNormalizationTests: XCTestCase {
     }
 
     func testGradientsMatchComposedPrimitivesOnLargeInput() {
-        // 150 rows: three blocks for the weight and bias gradients, the last one partial.
+        // 150 rows: three blocks of 50 rows for the weight and bias gradients.
         let x = randomTensor([150, 33], lower: -3, upper: 3, seed: 11)
         let weight = randomTensor([33], lower: 0.5, upper: 1.5, seed: 12)
         let bias = randomTensor([33], seed: 13)
@@ -71,6 +71,18 @@ final class TensorNormalizationTests: XCTestCase {
         for (index, (a, e)) in zip(fused, composed).enumerated() {
             assertClose(a, e, relative: 1e-3, absolute: 1e-4, "input \(index)")
         }
+    }
+
+    func testManyRowsUseAtMostMaximumBlocks() {
+        // 10_000 rows: 64 blocks of about 156 rows; compare with the composed primitives.
+        let x = randomTensor([10_000, 3], seed: 16).requiringGrad()
+        let weight = Tensor.ones([3]).requiringGrad()
+        let dy = randomTensor([10_000, 3], seed: 17)
+        (Tensor.layerNorm(x, normalizedShape: [3], weight: weight) * dy).sum().backward()
+        let fusedWeightGradient = weight.grad!
+        weight.grad = nil
+        (composedLayerNorm(x, weight: weight, bias: nil, epsilon: 1e-5) * dy).sum().backward()
+        assertClose(fusedWeightGradient, weight.grad!, relative: 1e-3, absolute: 1e-3)
     }
 
     func testGradientsDoNotDependOnThreadCount() {

@@ -1,9 +1,11 @@
 // Cross-entropy of class logits against integer targets, log-softmax and negative
 // log-likelihood fused in one pass over each row (the hot path of language models).
 // N = rows, C = classes. logits, dlogits are (N, C); targets, weights, rowScale, losses,
-// rowMax, logSum are (N). eps = label smoothing. logsumexp(x_i) is kept as the pair
-// rowMax_i + logSum_i, so that differences like lse_i - x_ic keep full precision when the
-// logits are large.
+// logSum are (N). eps = label smoothing. logsumexp(x_i) is split as m_i + s_i (row maximum
+// plus the log-sum of the shifted row), so that lse_i - x_ic = s_i + (m_i - x_ic) keeps full
+// precision when the logits are large. expShifted is (N, C): e^(x_ic - m_i), written by the
+// forward pass when a backward pass will follow, so that the backward pass computes no
+// exponential (as llm.c keeps probs).
 
 /// Fused cross-entropy kernels and their naive reference in Double for the tests.
 enum LossKernels {
@@ -13,22 +15,23 @@ enum LossKernels {
     ///     loss_i = lse_i - (1 - eps) x_i,t_i - eps/C sum_c x_ic
     ///            = s_i + (1 - eps)(m_i - x_i,t_i) + eps (m_i - 1/C sum_c x_ic)
     ///
-    /// Rows whose weight is 0 (ignored or masked) get loss 0 and are not read, so logits
-    /// there may be anything.
+    /// Rows whose weight is 0 (ignored or masked) get loss 0 (and zeros in expShifted) and
+    /// are not read, so logits there may be anything.
     static func crossEntropyForward(
         _ logits: UnsafePointer<Float>, targets: UnsafePointer<Int>, weights: UnsafePointer<Float>,
-        losses: UnsafeMutablePointer<Float>, rowMax: UnsafeMutablePointer<Float>, logSum: UnsafeMutablePointer<Float>,
-        rows: Int, classes c: Int, labelSmoothing eps: Float
+        losses: UnsafeMutablePointer<Float>, logSum: UnsafeMutablePointer<Float>,
+        expShifted: UnsafeMutablePointer<Float>?, rows: Int, classes c: Int, labelSmoothing eps: Float
     ) {
         let logitsBase = UncheckedSendable(logits), targetsBase = UncheckedSendable(targets)
         let weightsBase = UncheckedSendable(weights), lossesBase = UncheckedSendable(losses)
-        let rowMaxBase = UncheckedSendable(rowMax), logSumBase = UncheckedSendable(logSum)
+        let logSumBase = UncheckedSendable(logSum), expBase = UncheckedSendable(expShifted)
         Parallelism.forEachChunk(count: rows, costPerItem: c * 8) { range in
             for i in range {
+                let expRow = expBase.value.map { $0 + i * c }
                 guard weightsBase.value[i] != 0 else {
                     lossesBase.value[i] = 0
-                    rowMaxBase.value[i] = 0
                     logSumBase.value[i] = 0
+                    expRow?.update(repeating: 0, count: c)
                     continue
                 }
                 let row = logitsBase.value + i * c
@@ -39,12 +42,13 @@ enum LossKernels {
                 var k = 0
                 while k < c {
                     let remaining = c - k
-                    expSum += VectorMath.exp(ReductionKernels.load(row + k, remaining, fill: -.infinity) - shift)
+                    let e = VectorMath.exp(ReductionKernels.load(row + k, remaining, fill: -.infinity) - shift)
+                    expSum += e
+                    if let expRow { ElementwiseKernels.store(e, expRow, k, remaining) }
                     if eps != 0 { logitSum += ReductionKernels.load(row + k, remaining, fill: 0) }
                     k += 16
                 }
                 let shiftedLogSum = _logf(expSum.sum())
-                rowMaxBase.value[i] = peak
                 logSumBase.value[i] = shiftedLogSum
                 let targetMargin = peak - row[targetsBase.value[i]]
                 lossesBase.value[i] = eps == 0
@@ -55,18 +59,16 @@ enum LossKernels {
     }
 
     /// dlogits_ic = r_i (softmax(x_i)_c - eps/C - (1 - eps) [c == t_i]), with
-    /// softmax(x_i)_c = e^((x_ic - m_i) - s_i) and r_i = rowScale[i] (the weight of the row
-    /// times the output gradient, divided by the total weight for a mean). Rows with r_i = 0
-    /// get 0.
+    /// softmax(x_i)_c = e^(x_ic - m_i) e^(-s_i) from the forward pass's expShifted, and
+    /// r_i = rowScale[i] (the weight of the row times the output gradient, divided by the
+    /// total weight for a mean). Rows with r_i = 0 get 0.
     static func crossEntropyBackward(
-        _ logits: UnsafePointer<Float>, targets: UnsafePointer<Int>,
-        rowMax: UnsafePointer<Float>, logSum: UnsafePointer<Float>,
+        expShifted: UnsafePointer<Float>, targets: UnsafePointer<Int>, logSum: UnsafePointer<Float>,
         rowScale: UnsafePointer<Float>, dlogits: UnsafeMutablePointer<Float>,
         rows: Int, classes c: Int, labelSmoothing eps: Float
     ) {
-        let logitsBase = UncheckedSendable(logits), targetsBase = UncheckedSendable(targets)
-        let rowMaxBase = UncheckedSendable(rowMax), logSumBase = UncheckedSendable(logSum)
-        let scaleBase = UncheckedSendable(rowScale)
+        let expBase = UncheckedSendable(expShifted), targetsBase = UncheckedSendable(targets)
+        let logSumBase = UncheckedSendable(logSum), scaleBase = UncheckedSendable(rowScale)
         let dlogitsBase = UncheckedSendable(dlogits)
         Parallelism.forEachChunk(count: rows, costPerItem: c * 6) { range in
             for i in range {
@@ -76,10 +78,10 @@ enum LossKernels {
                     out.update(repeating: 0, count: c)
                     continue
                 }
-                let m = FloatVector(repeating: rowMaxBase.value[i]), s = FloatVector(repeating: logSumBase.value[i])
+                let inverseSum = FloatVector(repeating: Float(_exp(-Double(logSumBase.value[i]))))
                 let r = FloatVector(repeating: scale), uniform = FloatVector(repeating: eps / Float(c))
-                ElementwiseKernels.map(logitsBase.value + i * c, out, count: c) { x in
-                    r * (VectorMath.exp((x - m) - s) - uniform)
+                ElementwiseKernels.map(expBase.value + i * c, out, count: c) { e in
+                    r * (e * inverseSum - uniform)
                 }
                 out[targetsBase.value[i]] -= scale * (1 - eps)
             }

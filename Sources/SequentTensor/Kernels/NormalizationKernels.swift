@@ -6,10 +6,12 @@
 /// Layer normalization kernels: the vectorized forward and backward, and their naive
 /// reference in Double for the tests.
 enum NormalizationKernels {
-    /// Rows per block when the weight and bias gradients are summed over rows: each block
-    /// sums into its own partial row, and the partials are added in block order, so the
-    /// result does not depend on the thread count.
+    /// The weight and bias gradients are sums over rows: the rows are cut into
+    /// ceil(N / `rowsPerBlock`) blocks, at most `maximumBlocks` (a function of N only); each
+    /// block sums into its own partial row, and the partials are added in block order, so
+    /// the result does not depend on the thread count.
     static let rowsPerBlock = 64
+    static let maximumBlocks = 64
 
     /// The mean and the reciprocal standard deviation 1 / sqrt(var + epsilon) of one row,
     /// with the biased variance (divided by C) computed in a second pass for accuracy.
@@ -81,7 +83,7 @@ enum NormalizationKernels {
         dx: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>?, dbias: UnsafeMutablePointer<Float>?,
         rows: Int, c: Int
     ) {
-        let blocks = (rows + rowsPerBlock - 1) / rowsPerBlock
+        let blocks = max(1, min(maximumBlocks, (rows + rowsPerBlock - 1) / rowsPerBlock))
         let needsParameterGradients = dweight != nil || dbias != nil
         // Per block: C partial sums of dy * norm, then C partial sums of dy.
         var partials = [Float](repeating: 0, count: needsParameterGradients ? blocks * 2 * c : 0)
@@ -92,11 +94,11 @@ enum NormalizationKernels {
             let (hasDweight, hasDbias) = (dweight != nil, dbias != nil)
             let dyBase = UncheckedSendable(dy), xBase = UncheckedSendable(x), weightBase = UncheckedSendable(weight)
             let meanBase = UncheckedSendable(mean), rstdBase = UncheckedSendable(rstd), dxBase = UncheckedSendable(dx)
-            Parallelism.forEachChunk(count: blocks, costPerItem: rowsPerBlock * c * 4) { blockRange in
+            Parallelism.forEachChunk(count: blocks, costPerItem: rows / blocks * c * 4) { blockRange in
                 for block in blockRange {
                     let dweightPartial = hasDweight ? partialBase.value.map { $0 + block * 2 * c } : nil
                     let dbiasPartial = hasDbias ? partialBase.value.map { $0 + block * 2 * c + c } : nil
-                    for row in (block * rowsPerBlock)..<min(rows, (block + 1) * rowsPerBlock) {
+                    for row in (rows * block / blocks)..<(rows * (block + 1) / blocks) {
                         backwardRow(
                             dyBase.value + row * c, xBase.value + row * c, weight: weightBase.value,
                             mean: meanBase.value[row], rstd: rstdBase.value[row],
@@ -124,8 +126,9 @@ enum NormalizationKernels {
         dweightPartial: UnsafeMutablePointer<Float>?, dbiasPartial: UnsafeMutablePointer<Float>?, c: Int
     ) {
         let m = FloatVector(repeating: mean), s = FloatVector(repeating: rstd)
-        if let dx {
-            // Pass 1: sum(dnorm) and sum(dnorm * norm); the tail of dy is padded with 0.
+        // Pass 1 (for dx only): sum(dnorm) and sum(dnorm * norm); dy's tail is padded with 0.
+        var dnormMean = FloatVector(), dnormNormMean = FloatVector()
+        if dx != nil {
             var dnormSum = FloatVector(), dnormNormSum = FloatVector()
             var i = 0
             while i < c {
@@ -137,26 +140,29 @@ enum NormalizationKernels {
                 dnormNormSum = dnormNormSum.addingProduct(dnorm, norm)
                 i += 16
             }
-            let dnormMean = FloatVector(repeating: dnormSum.sum() / Float(c))
-            let dnormNormMean = FloatVector(repeating: dnormNormSum.sum() / Float(c))
-            // Pass 2: dx = rstd * (dnorm - mean(dnorm) - norm * mean(dnorm * norm)).
-            i = 0
-            while i < c {
-                let remaining = c - i
-                let norm = (ElementwiseKernels.load(x, i, remaining) - m) * s
-                var dnorm = ElementwiseKernels.load(dy, i, remaining)
+            dnormMean = FloatVector(repeating: dnormSum.sum() / Float(c))
+            dnormNormMean = FloatVector(repeating: dnormNormSum.sum() / Float(c))
+        }
+        // Pass 2: dx = rstd * (dnorm - mean(dnorm) - norm * mean(dnorm * norm)),
+        // dweight += dy * norm, dbias += dy.
+        var i = 0
+        while i < c {
+            let remaining = c - i
+            let norm = (ElementwiseKernels.load(x, i, remaining) - m) * s
+            let dyVector = ElementwiseKernels.load(dy, i, remaining)
+            if let dx {
+                var dnorm = dyVector
                 if let weight { dnorm *= ElementwiseKernels.load(weight, i, remaining) }
                 ElementwiseKernels.store((dnorm - dnormMean - norm * dnormNormMean) * s, dx, i, remaining)
-                i += 16
             }
-        }
-        if let dweightPartial {
-            ElementwiseKernels.zip3(x, dy, UnsafePointer(dweightPartial), dweightPartial, count: c) { x, dy, acc in
-                acc.addingProduct(dy, (x - m) * s)
+            if let dweightPartial {
+                let partial = ElementwiseKernels.load(dweightPartial, i, remaining)
+                ElementwiseKernels.store(partial.addingProduct(dyVector, norm), dweightPartial, i, remaining)
             }
-        }
-        if let dbiasPartial {
-            ElementwiseKernels.zip(dy, UnsafePointer(dbiasPartial), dbiasPartial, count: c) { $0 + $1 }
+            if let dbiasPartial {
+                ElementwiseKernels.store(ElementwiseKernels.load(dbiasPartial, i, remaining) + dyVector, dbiasPartial, i, remaining)
+            }
+            i += 16
         }
     }
 
