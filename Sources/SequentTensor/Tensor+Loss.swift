@@ -114,6 +114,7 @@ extension Tensor {
         // Saved for the backward pass: e^(x - max), the log-sum of every row, the targets and
         // the row weights.
         let savedExpShifted = expShifted, savedLogSum = logSum, savedTargets = classes, savedWeights = rowWeights
+        let logitsShape = logits.shape
         return recorded(result, operation: op, inputs: [logits]) { g, _ in
             // dx_ic = r_i (softmax(x_i)_c - q_ic), r_i = dL/dl_i (in LossKernels).
             let rowScale: [Float]
@@ -126,7 +127,7 @@ extension Tensor {
                 let scale = totalWeight > 0 ? g.item / Float(totalWeight) : 0
                 rowScale = savedWeights.map { $0 * scale }
             }
-            let dlogits = Tensor(shape: logits.shape) { out in
+            let dlogits = Tensor(shape: logitsShape) { out in
                 guard rows > 0 else { return }
                 savedExpShifted.withUnsafeBufferPointer { ep in
                     savedTargets.withUnsafeBufferPointer { tp in
