@@ -1,0 +1,124 @@
+// Cross-entropy of class logits against integer targets, log-softmax and negative
+// log-likelihood fused in one pass over each row (the hot path of language models).
+// N = rows, C = classes. logits, dlogits are (N, C); targets, weights, rowScale, losses,
+// logSum are (N). eps = label smoothing. logsumexp(x_i) is split as m_i + s_i (row maximum
+// plus the log-sum of the shifted row), so that lse_i - x_ic = s_i + (m_i - x_ic) keeps full
+// precision when the logits are large. expShifted is (N, C): e^(x_ic - m_i), written by the
+// forward pass when a backward pass will follow, so that the backward pass computes no
+// exponential (as llm.c keeps probs).
+
+/// Fused cross-entropy kernels and their naive reference in Double for the tests.
+enum LossKernels {
+    /// For every row with a nonzero weight:
+    ///
+    ///     m_i    = max_c x_ic,   s_i = log sum_c e^(x_ic - m_i)   (lse_i = m_i + s_i)
+    ///     loss_i = lse_i - (1 - eps) x_i,t_i - eps/C sum_c x_ic
+    ///            = s_i + (1 - eps)(m_i - x_i,t_i) + eps (m_i - 1/C sum_c x_ic)
+    ///
+    /// Rows whose weight is 0 (ignored or masked) get loss 0 (and zeros in expShifted) and
+    /// are not read, so logits there may be anything.
+    static func crossEntropyForward(
+        _ logits: UnsafePointer<Float>, targets: UnsafePointer<Int>, weights: UnsafePointer<Float>,
+        losses: UnsafeMutablePointer<Float>, logSum: UnsafeMutablePointer<Float>,
+        expShifted: UnsafeMutablePointer<Float>?, rows: Int, classes c: Int, labelSmoothing eps: Float
+    ) {
+        let logitsBase = UncheckedSendable(logits), targetsBase = UncheckedSendable(targets)
+        let weightsBase = UncheckedSendable(weights), lossesBase = UncheckedSendable(losses)
+        let logSumBase = UncheckedSendable(logSum), expBase = UncheckedSendable(expShifted)
+        Parallelism.forEachChunk(count: rows, costPerItem: c * 8) { range in
+            for i in range {
+                let expRow = expBase.value.map { $0 + i * c }
+                guard weightsBase.value[i] != 0 else {
+                    lossesBase.value[i] = 0
+                    logSumBase.value[i] = 0
+                    expRow?.update(repeating: 0, count: c)
+                    continue
+                }
+                let row = logitsBase.value + i * c
+                let peak = ReductionKernels.reduceContiguous(row, count: c, .maximum)
+                let shift = FloatVector(repeating: peak)
+                // One pass: sum of e^(x - peak) and, for label smoothing, sum of x.
+                var expSum = FloatVector(), logitSum = FloatVector()
+                var k = 0
+                while k < c {
+                    let remaining = c - k
+                    let e = VectorMath.exp(ReductionKernels.load(row + k, remaining, fill: -.infinity) - shift)
+                    expSum += e
+                    if let expRow { ElementwiseKernels.store(e, expRow, k, remaining) }
+                    if eps != 0 { logitSum += ReductionKernels.load(row + k, remaining, fill: 0) }
+                    k += 16
+                }
+                let shiftedLogSum = _logf(expSum.sum())
+                logSumBase.value[i] = shiftedLogSum
+                let targetMargin = peak - row[targetsBase.value[i]]
+                lossesBase.value[i] = eps == 0
+                    ? shiftedLogSum + targetMargin
+                    : shiftedLogSum + (1 - eps) * targetMargin + eps * (peak - logitSum.sum() / Float(c))
+            }
+        }
+    }
+
+    /// dlogits_ic = r_i (softmax(x_i)_c - eps/C - (1 - eps) [c == t_i]), with
+    /// softmax(x_i)_c = e^(x_ic - m_i) e^(-s_i) from the forward pass's expShifted, and
+    /// r_i = rowScale[i] (the weight of the row times the output gradient, divided by the
+    /// total weight for a mean). Rows with r_i = 0 get 0.
+    static func crossEntropyBackward(
+        expShifted: UnsafePointer<Float>, targets: UnsafePointer<Int>, logSum: UnsafePointer<Float>,
+        rowScale: UnsafePointer<Float>, dlogits: UnsafeMutablePointer<Float>,
+        rows: Int, classes c: Int, labelSmoothing eps: Float
+    ) {
+        let expBase = UncheckedSendable(expShifted), targetsBase = UncheckedSendable(targets)
+        let logSumBase = UncheckedSendable(logSum), scaleBase = UncheckedSendable(rowScale)
+        let dlogitsBase = UncheckedSendable(dlogits)
+        Parallelism.forEachChunk(count: rows, costPerItem: c * 6) { range in
+            for i in range {
+                let scale = scaleBase.value[i]
+                let out = dlogitsBase.value + i * c
+                guard scale != 0 else {
+                    out.update(repeating: 0, count: c)
+                    continue
+                }
+                let inverseSum = FloatVector(repeating: Float(_exp(-Double(logSumBase.value[i]))))
+                let r = FloatVector(repeating: scale), uniform = FloatVector(repeating: eps / Float(c))
+                ElementwiseKernels.map(expBase.value + i * c, out, count: c) { e in
+                    r * (e * inverseSum - uniform)
+                }
+                out[targetsBase.value[i]] -= scale * (1 - eps)
+            }
+        }
+    }
+
+    // MARK: Reference
+
+    /// The per-row losses by the textbook formula in Double: the reference for tests.
+    static func crossEntropyForwardNaive(
+        _ logits: UnsafePointer<Float>, targets: UnsafePointer<Int>, losses: UnsafeMutablePointer<Float>,
+        rows: Int, classes c: Int, labelSmoothing eps: Float
+    ) {
+        for i in 0..<rows {
+            let row = logits + i * c
+            var peak = -Double.infinity
+            for k in 0..<c { peak = max(peak, Double(row[k])) }
+            var sum = 0.0
+            for k in 0..<c { sum += _exp(Double(row[k]) - peak) }
+            let lse = peak + _log(sum)
+            // -sum_c q_c log p_c with q = (1 - eps) onehot + eps / C.
+            var loss = 0.0
+            for k in 0..<c {
+                let q = (k == targets[i] ? 1 - Double(eps) : 0) + Double(eps) / Double(c)
+                loss -= q * (Double(row[k]) - lse)
+            }
+            losses[i] = Float(loss)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) private func _exp(_ x: Double) -> Double { Glibc.exp(x) }
+@inline(__always) private func _log(_ x: Double) -> Double { Glibc.log(x) }
+#else
+import Foundation
+@inline(__always) private func _exp(_ x: Double) -> Double { Foundation.exp(x) }
+@inline(__always) private func _log(_ x: Double) -> Double { Foundation.log(x) }
+#endif

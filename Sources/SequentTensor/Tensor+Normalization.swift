@@ -1,0 +1,144 @@
+// Layer normalization (Ba, Kiros & Hinton, 2016) as one fused differentiable operation,
+// PyTorch's F.layer_norm. The forward pass keeps exactly what the backward pass needs,
+// the mean and reciprocal standard deviation of every row, as llm.c's layernorm_forward.
+
+extension Tensor {
+    /// Layer normalization over the trailing dimensions `normalizedShape` of `x`:
+    ///
+    ///     mean   = 1/C sum_c x_c
+    ///     var    = 1/C sum_c (x_c - mean)^2          (biased, as PyTorch)
+    ///     y_c    = (x_c - mean) / sqrt(var + epsilon) * weight_c + bias_c
+    ///
+    /// x is (..., *normalizedShape), C is the product of `normalizedShape`, weight and bias
+    /// have shape `normalizedShape`, y has the shape of x.
+    ///
+    /// - Parameters:
+    ///   - x: the input; its last dimensions must equal `normalizedShape`.
+    ///   - normalizedShape: the dimensions normalized together (often just `[C]`).
+    ///   - weight: the gain; nil for 1 (no elementwise affine map).
+    ///   - bias: the shift; nil for 0.
+    ///   - epsilon: added to the variance before the square root.
+    public static func layerNorm(
+        _ x: Tensor, normalizedShape: [Int], weight: Tensor? = nil, bias: Tensor? = nil, epsilon: Float = 1e-5
+    ) -> Tensor {
+        Tensor.require {
+            try checkLayerNorm(inputShape: x.shape, normalizedShape: normalizedShape,
+                               weightShape: weight?.shape, biasShape: bias?.shape, epsilon: epsilon)
+        }
+        // N = rows, C = normalized features.
+        let c = normalizedShape.reduce(1, *)
+        let rows = x.count / c
+        var mean = [Float](repeating: 0, count: rows), rstd = [Float](repeating: 0, count: rows)
+        let y = Tensor(shape: x.shape) { out in
+            guard rows > 0 else { return }
+            x.withUnsafeBufferPointer { xp in
+                withOptionalPointer(weight) { wp in
+                    withOptionalPointer(bias) { bp in
+                        mean.withUnsafeMutableBufferPointer { meanp in
+                            rstd.withUnsafeMutableBufferPointer { rstdp in
+                                NormalizationKernels.layerNormForward(
+                                    xp.baseAddress!, weight: wp, bias: bp, out.baseAddress!,
+                                    mean: meanp.baseAddress!, rstd: rstdp.baseAddress!,
+                                    rows: rows, c: c, epsilon: epsilon)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // Saved for the backward pass: x (by reference), and the statistics of every row.
+        let (savedMean, savedRstd) = (mean, rstd)
+        // inputs: x, then weight and bias where given.
+        var inputs = [x]
+        let weightIndex = weight.map { inputs.append($0); return inputs.count - 1 }
+        let biasIndex = bias.map { inputs.append($0); return inputs.count - 1 }
+        return recorded(y, operation: "layerNorm", inputs: inputs) { dy, needs in
+            // norm = (x - mean) * rstd, dnorm = dy * weight;
+            // dx = rstd * (dnorm - mean_c(dnorm) - norm * mean_c(dnorm * norm)),
+            // dweight = sum_rows dy * norm, dbias = sum_rows dy (in NormalizationKernels).
+            let needsWeight = weightIndex.map { needs[$0] } ?? false
+            let needsBias = biasIndex.map { needs[$0] } ?? false
+            var dx = needs[0] ? Tensor.zeros(x.shape) : nil
+            var dweight = needsWeight ? Tensor.zeros(normalizedShape) : nil
+            var dbias = needsBias ? Tensor.zeros(normalizedShape) : nil
+            if rows > 0 {
+                dy.withUnsafeBufferPointer { dyp in
+                    x.withUnsafeBufferPointer { xp in
+                        withOptionalPointer(weight) { wp in
+                            savedMean.withUnsafeBufferPointer { meanp in
+                                savedRstd.withUnsafeBufferPointer { rstdp in
+                                    withOptionalMutablePointer(&dx) { dxp in
+                                        withOptionalMutablePointer(&dweight) { dwp in
+                                            withOptionalMutablePointer(&dbias) { dbp in
+                                                NormalizationKernels.layerNormBackward(
+                                                    dyp.baseAddress!, xp.baseAddress!, weight: wp,
+                                                    mean: meanp.baseAddress!, rstd: rstdp.baseAddress!,
+                                                    dx: dxp, dweight: dwp, dbias: dbp, rows: rows, c: c)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            var gradients: [Tensor?] = [dx]
+            if weightIndex != nil { gradients.append(dweight) }
+            if biasIndex != nil { gradients.append(dbias) }
+            return gradients
+        }
+    }
+
+    /// Checks that the shapes and epsilon of a layer normalization fit together.
+    static func checkLayerNorm(
+        inputShape: [Int], normalizedShape: [Int], weightShape: [Int]?, biasShape: [Int]?, epsilon: Float
+    ) throws(SequentError) {
+        if normalizedShape.isEmpty || normalizedShape.contains(where: { $0 <= 0 }) {
+            throw .invalidArgument("layerNorm", "normalized shape must be non-empty and positive, got \(normalizedShape)")
+        }
+        if inputShape.count < normalizedShape.count || Array(inputShape.suffix(normalizedShape.count)) != normalizedShape {
+            throw .shapeMismatch("layerNorm", "input \(inputShape) does not end with the normalized shape \(normalizedShape)")
+        }
+        for (name, shape) in [("weight", weightShape), ("bias", biasShape)] {
+            if let shape, shape != normalizedShape {
+                throw .shapeMismatch("layerNorm", "\(name) \(shape) does not match the normalized shape \(normalizedShape)")
+            }
+        }
+        if !(epsilon >= 0) {
+            throw .invalidArgument("layerNorm", "epsilon must be non-negative, got \(epsilon)")
+        }
+    }
+
+    /// Layer normalization by the textbook formula in Double, recording nothing: the
+    /// algorithmic reference the tests compare the fused kernel against.
+    public static func layerNormNaive(
+        _ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?, epsilon: Float
+    ) -> Tensor {
+        let c = normalizedShape.reduce(1, *)
+        return Tensor(shape: x.shape) { out in
+            guard out.count > 0 else { return }
+            x.withUnsafeBufferPointer { xp in
+                withOptionalPointer(weight) { wp in
+                    withOptionalPointer(bias) { bp in
+                        NormalizationKernels.layerNormForwardNaive(
+                            xp.baseAddress!, weight: wp, bias: bp, out.baseAddress!, rows: x.count / c, c: c, epsilon: epsilon)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Calls `body` with the base address of `tensor`'s scalars, or nil without a tensor.
+func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let tensor else { return body(nil) }
+    return tensor.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+/// Calls `body` with a mutable base address of `tensor`'s scalars, or nil without a tensor.
+func withOptionalMutablePointer<R>(_ tensor: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+    guard tensor != nil else { return body(nil) }
+    return tensor!.withUnsafeMutableBufferPointer { body($0.baseAddress) }
+}

@@ -1,0 +1,71 @@
+import SequentTensor
+import TestSupport
+import XCTest
+
+/// Tests of `Tensor+Dropout.swift`: inverted dropout with an explicit generator.
+final class TensorDropoutTests: XCTestCase {
+    func testKeptScalarsAreScaledAndTheRateIsRight() {
+        var generator = RandomGenerator(seed: 1)
+        let x = Tensor.ones([100_000])
+        let y = x.dropout(probability: 0.3, using: &generator)
+        let kept = y.scalars.filter { $0 != 0 }
+        XCTAssertTrue(kept.allSatisfy { abs($0 - 1 / 0.7) < 1e-6 })
+        XCTAssertEqual(Double(kept.count) / 100_000, 0.7, accuracy: 0.01)
+        XCTAssertEqual(Double(y.mean().item), 1, accuracy: 0.02)
+        // Neighbouring scalars are dropped independently: both kept with probability 0.49.
+        let pairs = stride(from: 0, to: 100_000, by: 2).filter { y.scalars[$0] != 0 && y.scalars[$0 + 1] != 0 }.count
+        XCTAssertEqual(Double(pairs) / 50_000, 0.49, accuracy: 0.015)
+        // Consecutive calls (consecutive keys) give unrelated masks: they agree ~58% of the time.
+        let z = x.dropout(probability: 0.3, using: &generator)
+        let agree = zip(y.scalars, z.scalars).filter { ($0 == 0) == ($1 == 0) }.count
+        XCTAssertEqual(Double(agree) / 100_000, 0.7 * 0.7 + 0.3 * 0.3, accuracy: 0.01)
+    }
+
+    func testSameGeneratorStateGivesTheSameMask() {
+        let x = randomTensor([40_000], seed: 2)
+        var a = RandomGenerator(seed: 3), b = RandomGenerator(seed: 3)
+        let first = x.dropout(probability: 0.5, using: &a)
+        XCTAssertEqual(first.scalars, x.dropout(probability: 0.5, using: &b).scalars)
+        XCTAssertNotEqual(first.scalars, x.dropout(probability: 0.5, using: &a).scalars, "the generator advances")
+    }
+
+    func testMaskDoesNotDependOnThreadCount() {
+        let x = Tensor.ones([100_000])
+        let one = Parallelism.withThreads(1) { () -> [Float] in
+            var generator = RandomGenerator(seed: 4)
+            return x.dropout(probability: 0.2, using: &generator).scalars
+        }
+        let two = Parallelism.withThreads(2) { () -> [Float] in
+            var generator = RandomGenerator(seed: 4)
+            return x.dropout(probability: 0.2, using: &generator).scalars
+        }
+        XCTAssertEqual(one, two)
+    }
+
+    func testGradientCheckWithAFixedMask() {
+        let x = randomTensor([3, 7], seed: 5)
+        checkGradient([x], tolerance: 1e-2) { t in
+            var generator = RandomGenerator(seed: 6)  // the same mask at every evaluation
+            return t[0].dropout(probability: 0.4, using: &generator)
+        }
+    }
+
+    func testGradientIsTheMask() {
+        let x = randomTensor([50], seed: 7).requiringGrad()
+        var generator = RandomGenerator(seed: 8)
+        let y = x.dropout(probability: 0.5, using: &generator)
+        y.sum().backward()
+        for (dx, (yi, xi)) in zip(x.grad!.scalars, zip(y.scalars, x.scalars)) {
+            XCTAssertEqual(dx, yi == 0 ? 0 : 2, "x \(xi)")
+        }
+    }
+
+    func testZeroProbabilityIsIdentityAndDrawsNothing() {
+        var generator = RandomGenerator(seed: 9)
+        let before = generator
+        let x = randomTensor([10], seed: 10)
+        XCTAssertEqual(x.dropout(probability: 0, using: &generator).scalars, x.scalars)
+        var copy = before
+        XCTAssertEqual(generator.next(), copy.next())
+    }
+}
