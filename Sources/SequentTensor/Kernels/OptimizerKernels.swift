@@ -16,10 +16,15 @@ public enum OptimizerKernels {
 
     /// Hyperparameters of one SGD step (see `SGD` in SequentTrain for the equations).
     public struct SGDConfiguration: Sendable {
+        /// lr: the step size.
         public var learningRate: Float
+        /// The factor of the old buffer; 0 turns the buffer off.
         public var momentum: Float
+        /// The share of the new gradient held back from the buffer.
         public var dampening: Float
+        /// Whether to step along g + momentum * b instead of b.
         public var nesterov: Bool
+        /// The L2 coefficient added to the gradient.
         public var weightDecay: Float
 
         /// Bundles the hyperparameters of one step.
@@ -137,6 +142,7 @@ public enum OptimizerKernels {
         public var stepSize: Float
         /// sqrt(1 - beta2^t).
         public var biasCorrection2SquareRoot: Float
+        /// Added to the bias-corrected sqrt(v).
         public var epsilon: Float
         /// L2 penalty added to the gradient (Adam); 0 for AdamW.
         public var coupledWeightDecay: Float
