@@ -68,15 +68,21 @@ struct SequentBench: ParsableCommand {
         let onlyMode = mode.flatMap(Mode.init(rawValue:))
         let reps = quick ? 3 : 7
         let context = BenchContext(reps: reps, emit: { $0.emit() })
+        var ranAny = false
         Parallelism.withThreads(threads ?? Parallelism.coreCount) {
             for workload in selected {
                 for mode in workload.modes where onlyMode == nil || onlyMode == mode {
                     measure(workload, mode: mode, reps: reps).emit()
+                    ranAny = true
                 }
                 if onlyMode == nil, let kernel = workload.kernel {
                     kernel(context)
+                    ranAny = true
                 }
             }
+        }
+        if !ranAny {
+            throw ValidationError("no registered workload has \(onlyMode.map { "a \($0.rawValue) mode" } ?? "anything to run") yet (see --list)")
         }
     }
 }
