@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release builds target x86-64-v3 (AVX2 + FMA): the SIMD kernels in SequentTensor/Kernels
-// are written for 8- and 16-lane vectors. oneDNN picks AVX-512 by itself at run time.
+// Release builds target AVX2 + FMA (x86-64-v3, which the Swift 6.3 frontend only knows as
+// "haswell"): the SIMD kernels in SequentTensor/Kernels are written for 8- and 16-lane vectors.
+// oneDNN picks AVX-512 by itself at run time.
 let kernelSettings: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux], configuration: .release)),
 ]
