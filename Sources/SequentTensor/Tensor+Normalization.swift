@@ -130,15 +130,3 @@ extension Tensor {
         }
     }
 }
-
-/// Calls `body` with the base address of `tensor`'s scalars, or nil without a tensor.
-func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-    guard let tensor else { return body(nil) }
-    return tensor.withUnsafeBufferPointer { body($0.baseAddress) }
-}
-
-/// Calls `body` with a mutable base address of `tensor`'s scalars, or nil without a tensor.
-func withOptionalMutablePointer<R>(_ tensor: inout Tensor?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
-    guard tensor != nil else { return body(nil) }
-    return tensor!.withUnsafeMutableBufferPointer { body($0.baseAddress) }
-}

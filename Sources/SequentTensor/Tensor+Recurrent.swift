@@ -261,9 +261,3 @@ extension Tensor {
         }
     }
 }
-
-/// Calls `body` with a pointer to the tensor's scalars, or nil.
-func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-    guard let tensor else { return body(nil) }
-    return tensor.withUnsafeBufferPointer { body($0.baseAddress) }
-}

@@ -4,7 +4,9 @@ import XCTest
 /// Tests of `Autograd/GradNode.swift`: the iterative topological order and releasing.
 final class GradNodeTests: XCTestCase {
     private func node(_ name: String, _ inputs: [GradNode?]) -> GradNode {
-        GradNode(operation: name, inputs: inputs) { _, needs in needs.map { _ in nil } }
+        GradNode(operation: name, outputCount: 1, inputs: inputs.map { $0.map { GradNode.Edge(node: $0, output: 0) } }) { _, needs in
+            needs.map { _ in nil }
+        }
     }
 
     func testEveryNodeComesBeforeItsInputs() {

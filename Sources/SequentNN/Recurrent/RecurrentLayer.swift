@@ -210,7 +210,7 @@ public class RecurrentLayer: Module {
                 stepGradientNorms: probe.map { probe in { direction, norms in probe.record(layer: layer, direction: direction, values: norms) } })
             x = result.output
             if isTraining && dropout > 0 && layer < layerCount - 1 {
-                x = x.droppingOut(probability: dropout, using: &dropoutGenerator)
+                x = x.dropout(probability: dropout, using: &dropoutGenerator)
             }
             finalHidden.append(result.finalHidden)
             if let cell = result.finalCell { finalCell.append(cell) }
