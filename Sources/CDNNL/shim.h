@@ -13,4 +13,9 @@ int omp_get_num_threads(void);
 // competing with its spinning threads.
 void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned int flags);
 
+// glibc's allocator tuning (<malloc.h> is not part of Swift's Glibc module).
+int mallopt(int param, int value);
+#define SEQUENT_M_TRIM_THRESHOLD -1
+#define SEQUENT_M_MMAP_MAX -4
+
 #endif
