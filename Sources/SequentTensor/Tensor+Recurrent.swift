@@ -48,6 +48,12 @@ public struct RecurrentDirectionWeights {
     }
 
     var tensors: [Tensor] { [inputWeight, recurrentWeight] + [inputBias, recurrentBias].compactMap { $0 } }
+
+    /// The same values cut off from the tape.
+    public var detachedValues: RecurrentDirectionWeights {
+        RecurrentDirectionWeights(inputWeight: inputWeight.detached(), recurrentWeight: recurrentWeight.detached(),
+                                  inputBias: inputBias?.detached(), recurrentBias: recurrentBias?.detached())
+    }
 }
 
 /// The results of one recurrent layer.

@@ -45,6 +45,9 @@ public struct RecurrentDirectionParameters {
     public let inputBias: Parameter?
     public let recurrentBias: Parameter?
 
+    /// The current values as plain tensors (for `RecurrentStepper` and other inference paths).
+    public var weightsForInference: RecurrentDirectionWeights { weights.detachedValues }
+
     var weights: RecurrentDirectionWeights {
         RecurrentDirectionWeights(inputWeight: inputWeight.value, recurrentWeight: recurrentWeight.value,
                                   inputBias: inputBias?.value, recurrentBias: recurrentBias?.value)

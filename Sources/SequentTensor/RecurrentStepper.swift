@@ -1,0 +1,188 @@
+/// Token-by-token inference through a stack of unidirectional recurrent layers with carried
+/// state, for one sequence at a time (text generation, streaming).
+///
+/// It copies the weights once into a layout for matrix-vector products, keeps every buffer
+/// it needs, and runs each step as one parallel pass per layer that fuses the products with
+/// the cell: no allocation and no autograd bookkeeping per step. Changing the layers'
+/// parameters afterwards does not affect a stepper; make a new one.
+///
+/// Shapes: L = layers, H = hidden size, In = input width of the first layer.
+public final class RecurrentStepper {
+    /// The cell type of every layer.
+    public let cell: RecurrentCellType
+    /// H.
+    public let hiddenSize: Int
+    /// In.
+    public let inputSize: Int
+    private let layers: [RecurrentStepLayer]
+    /// The state of each layer (L, H) and LSTM cell state, double-buffered.
+    private var hidden: [Float]
+    private var hiddenNext: [Float]
+    private var cellState: [Float]
+    private var cellNext: [Float]
+    /// (V, G) rows W_ih x_v for the first layer, when inputs are tokens of an embedding.
+    private let inputTable: [Float]
+    private let tableRows: Int
+    /// The output head (V, H) and bias (V), if given.
+    private let headWeight: [Float]
+    private let headBias: [Float]
+
+    /// Prepares a stepper for `weights` (one entry per layer, forward direction only).
+    ///
+    /// - Parameters:
+    ///   - embedding: optional (V, In) embedding matrix: then `step(token:)` looks up the
+    ///     first layer's input projection, computed once here for every token.
+    ///   - head: optional output layer, weight (V, H) and bias (V), for `logits(into:)`.
+    public init(
+        cell: RecurrentCellType, layers weights: [RecurrentDirectionWeights], embedding: Tensor? = nil,
+        head: (weight: Tensor, bias: Tensor?)? = nil
+    ) throws {
+        guard let first = weights.first else {
+            throw SequentError.invalidArgument("RecurrentStepper", "no layers given")
+        }
+        let hidden = first.recurrentWeight.shape[1]
+        let inputSize = first.inputWeight.shape[1]
+        for (index, layer) in weights.enumerated() {
+            let expectedInput = index == 0 ? inputSize : hidden
+            let gates = cell.gateCount * hidden
+            guard layer.inputWeight.shape == [gates, expectedInput], layer.recurrentWeight.shape == [gates, hidden] else {
+                throw SequentError.shapeMismatch("RecurrentStepper", "layer \(index) has weights \(layer.inputWeight.shape) and \(layer.recurrentWeight.shape), expected [\(gates), \(expectedInput)] and [\(gates), \(hidden)]")
+            }
+        }
+        if let embedding, embedding.rank != 2 || embedding.shape[1] != inputSize {
+            throw SequentError.shapeMismatch("RecurrentStepper", "embedding \(embedding.shape) does not fit the first layer's input width \(inputSize)")
+        }
+        if let head, head.weight.rank != 2 || head.weight.shape[1] != hidden || (head.bias.map { $0.shape != [head.weight.shape[0]] } ?? false) {
+            throw SequentError.shapeMismatch("RecurrentStepper", "head weight \(head.weight.shape) and bias \(head.bias?.shape ?? []) do not fit hidden size \(hidden)")
+        }
+        headWeight = head?.weight.scalars ?? []
+        headBias = head.map { $0.bias?.scalars ?? [Float](repeating: 0, count: $0.weight.shape[0]) } ?? []
+        self.cell = cell
+        self.hiddenSize = hidden
+        self.inputSize = inputSize
+        let threads = Parallelism.threadCount
+        self.layers = weights.enumerated().map { index, w in
+            w.inputWeight.withUnsafeBufferPointer { wi in
+                w.recurrentWeight.withUnsafeBufferPointer { wh in
+                    withOptionalPointer(w.inputBias) { bi in
+                        withOptionalPointer(w.recurrentBias) { bh in
+                            RecurrentStepLayer(inputWeight: wi.baseAddress!, recurrentWeight: wh.baseAddress!,
+                                               inputBias: bi, recurrentBias: bh,
+                                               inputSize: index == 0 ? inputSize : hidden, hidden: hidden,
+                                               gateCount: cell.gateCount, threads: threads)
+                        }
+                    }
+                }
+            }
+        }
+        let stateCount = weights.count * hidden
+        self.hidden = [Float](repeating: 0, count: stateCount)
+        self.hiddenNext = self.hidden
+        self.cellState = cell.hasCellState ? self.hidden : []
+        self.cellNext = self.cellState
+        if let embedding {
+            // (V, G) = E (V, In) W_ih^T: each token's input projection, once.
+            inputTable = withoutGradients { Tensor.linear(embedding, weight: weights[0].inputWeight, bias: nil) }.scalars
+            tableRows = embedding.shape[0]
+        } else {
+            inputTable = []
+            tableRows = 0
+        }
+    }
+
+    /// The number of layers.
+    public var layerCount: Int { layers.count }
+
+    /// The carried state: hidden (L, 1, H) and, for LSTM, cell (L, 1, H).
+    public var state: (hidden: Tensor, cell: Tensor?) {
+        let shape = [layers.count, 1, hiddenSize]
+        return (Tensor(shape: shape, scalars: hidden), cell.hasCellState ? Tensor(shape: shape, scalars: cellState) : nil)
+    }
+
+    /// Sets the carried state (zeros when nil).
+    public func reset(hidden newHidden: Tensor? = nil, cell newCell: Tensor? = nil) throws {
+        let shape = [layers.count, 1, hiddenSize]
+        for (name, tensor) in [("hidden", newHidden), ("cell", newCell)] {
+            if let tensor, tensor.shape != shape {
+                throw SequentError.shapeMismatch("RecurrentStepper", "\(name) state has shape \(tensor.shape), expected \(shape)")
+            }
+        }
+        hidden = newHidden?.scalars ?? [Float](repeating: 0, count: hidden.count)
+        if cell.hasCellState { cellState = newCell?.scalars ?? [Float](repeating: 0, count: hidden.count) }
+    }
+
+    /// Advances one step on input x (In) and returns the top layer's new hidden state (H).
+    public func step(_ input: Tensor) throws -> Tensor {
+        guard input.shape == [inputSize] else {
+            throw SequentError.shapeMismatch("RecurrentStepper", "expected an input of shape [\(inputSize)], got \(input.shape)")
+        }
+        input.withUnsafeBufferPointer { advance(input: $0.baseAddress!, tableRow: nil) }
+        return Tensor(shape: [hiddenSize], scalars: Array(hidden[(hidden.count - hiddenSize)...]))
+    }
+
+    /// Advances one step on a token of the embedding given at construction.
+    public func step(token: Int) throws {
+        guard tableRows > 0 else {
+            throw SequentError.invalidArgument("RecurrentStepper", "step(token:) needs an embedding given at construction")
+        }
+        guard token >= 0 && token < tableRows else {
+            throw SequentError.invalidArgument("RecurrentStepper", "token \(token) is outside the vocabulary 0..<\(tableRows)")
+        }
+        advance(input: nil, tableRow: token)
+    }
+
+    /// Calls `body` with the top layer's current hidden state (H), without copying.
+    public func withOutput<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try hidden.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[($0.count - hiddenSize)...])) }
+    }
+
+    /// The number of outputs of the head (0 without one).
+    public var headSize: Int { headBias.count }
+
+    /// Writes the head's outputs W h + b for the current top hidden state into `logits`
+    /// (resized to V if needed; no allocation when it already has that size).
+    public func logits(into logits: inout [Float]) {
+        precondition(headSize > 0, "RecurrentStepper.logits: no head was given at construction")
+        if logits.count != headSize { logits = [Float](repeating: 0, count: headSize) }
+        let H = hiddenSize
+        hidden.withUnsafeBufferPointer { h in
+            headWeight.withUnsafeBufferPointer { w in
+                logits.withUnsafeMutableBufferPointer { out in
+                    out.baseAddress!.update(from: headBias, count: headSize)
+                    MatrixVectorKernels.multiply(w.baseAddress!, columns: H, rows: 0..<headSize, h.baseAddress! + h.count - H,
+                                                 out.baseAddress!, accumulate: true)
+                }
+            }
+        }
+    }
+
+    private func advance(input: UnsafePointer<Float>?, tableRow: Int?) {
+        let H = hiddenSize
+        let gateWidth = cell.gateCount * H
+        hidden.withUnsafeBufferPointer { h in
+        hiddenNext.withUnsafeMutableBufferPointer { hNext in
+        cellState.withUnsafeBufferPointer { c in
+        cellNext.withUnsafeMutableBufferPointer { cNext in
+        inputTable.withUnsafeBufferPointer { table in
+            for (index, layer) in layers.enumerated() {
+                let layerInput = index == 0 ? input : UnsafePointer(hNext.baseAddress! + (index - 1) * H)
+                let projection = index == 0 ? tableRow.map { table.baseAddress! + $0 * gateWidth } : nil
+                let cPrev = cell.hasCellState ? c.baseAddress! + index * H : nil
+                let cNew = cell.hasCellState ? cNext.baseAddress! + index * H : nil
+                switch cell {
+                case .rnn(let nonlinearity):
+                    layer.step(RNNCellKernel.self, nonlinearity: nonlinearity, input: layerInput, inputProjection: projection,
+                               hPrev: h.baseAddress! + index * H, cPrev: nil, hNew: hNext.baseAddress! + index * H, cNew: nil)
+                case .lstm:
+                    layer.step(LSTMCellKernel.self, nonlinearity: .tanh, input: layerInput, inputProjection: projection,
+                               hPrev: h.baseAddress! + index * H, cPrev: cPrev, hNew: hNext.baseAddress! + index * H, cNew: cNew)
+                case .gru:
+                    layer.step(GRUCellKernel.self, nonlinearity: .tanh, input: layerInput, inputProjection: projection,
+                               hPrev: h.baseAddress! + index * H, cPrev: nil, hNew: hNext.baseAddress! + index * H, cNew: nil)
+                }
+            }
+        }}}}}
+        swap(&hidden, &hiddenNext)
+        if cell.hasCellState { swap(&cellState, &cellNext) }
+    }
+}

@@ -1,0 +1,45 @@
+import SequentNN
+import SequentTensor
+import TestSupport
+import XCTest
+
+/// The streaming stepper gives, token by token, exactly what the fused layer gives for the
+/// whole sequence.
+final class RecurrentStepperTests: XCTestCase {
+    func testStepperMatchesSequenceLayer() throws {
+        for cell in [RecurrentCellType.rnn(.tanh), .rnn(.relu), .lstm, .gru] {
+            var generator = RandomGenerator(seed: 11)
+            // 37 units: two threads' ranges and a vector tail.
+            let layer = try RecurrentLayer(cell: cell, inputSize: 5, hiddenSize: 37, layerCount: 2, batchFirst: true, generator: &generator)
+            let x = randomTensor([1, 6, 5], seed: 12)
+            let (expected, finalState) = try withoutGradients { try layer(x) }
+            let stepper = try RecurrentStepper(cell: cell, layers: layer.layers.map { $0[0].weightsForInference })
+            for t in 0..<6 {
+                let h = try stepper.step(x.select(alongAxis: 0, index: 0).select(alongAxis: 0, index: t))
+                assertClose(h, expected.select(alongAxis: 0, index: 0).select(alongAxis: 0, index: t), relative: 1e-5, absolute: 1e-6, "\(cell) step \(t)")
+            }
+            assertClose(stepper.state.hidden, finalState.hidden, relative: 1e-5, absolute: 1e-6)
+            if let c = finalState.cell { assertClose(stepper.state.cell!, c, relative: 1e-5, absolute: 1e-6) }
+        }
+    }
+
+    func testTokenTableAndHeadMatchTheLayers() throws {
+        var generator = RandomGenerator(seed: 3)
+        let embedding = Embedding(vocabularySize: 11, embeddingSize: 4, generator: &generator)
+        let lstm = try LSTM(inputSize: 4, hiddenSize: 20, batchFirst: true, generator: &generator)
+        let head = Linear(inputSize: 20, outputSize: 11, generator: &generator)
+        let tokens = [3, 1, 4, 1, 5, 9]
+        let (output, _) = try withoutGradients { try lstm(try embedding(tokens, shape: [1, 6])) }
+        let expected = withoutGradients { head(output) }
+        let stepper = try RecurrentStepper(
+            cell: .lstm, layers: lstm.layers.map { $0[0].weightsForInference }, embedding: embedding.weight.value,
+            head: (head.weight.value, head.bias?.value))
+        var logits: [Float] = []
+        for (t, token) in tokens.enumerated() {
+            try stepper.step(token: token)
+            stepper.logits(into: &logits)
+            assertClose(logits, expected.select(alongAxis: 0, index: 0).select(alongAxis: 0, index: t).scalars, relative: 1e-5, absolute: 1e-6)
+        }
+        XCTAssertThrowsError(try stepper.step(token: 11)) { XCTAssertTrue("\($0)".contains("token 11 is outside the vocabulary 0..<11")) }
+    }
+}
