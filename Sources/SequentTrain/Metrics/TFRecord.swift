@@ -44,7 +44,8 @@ public enum TFRecord {
                 throw SequentError(.malformedFile, "\(source): length checksum mismatch in the record at byte \(offset)")
             }
             let length = readLittleEndian(bytes, at: offset, as: UInt64.self)
-            guard length <= UInt64(bytes.count - offset - overhead) else { break }  // cut short
+            let room = bytes.count - offset - overhead
+            guard room >= 0, length <= UInt64(room) else { break }  // cut short
             let dataStart = offset + 12, dataEnd = dataStart + Int(length)
             let data = Array(bytes[dataStart..<dataEnd])
             guard CRC32C.maskedChecksum(data) == readLittleEndian(bytes, at: dataEnd, as: UInt32.self) else {
