@@ -212,6 +212,7 @@ final class MetricsLogTests: XCTestCase {
             let error = error as? SequentError
             XCTAssertEqual(error?.kind, .io)
             XCTAssertTrue(error?.message.hasPrefix(url.deletingLastPathComponent().path) ?? false, "\(String(describing: error))")
+            XCTAssertTrue(error?.message.hasSuffix("not-a-directory is not a directory)") ?? false, "\(String(describing: error))")
         }
     }
 

@@ -67,6 +67,7 @@ final class TensorBoardWriterTests: XCTestCase {
             let error = error as? SequentError
             XCTAssertEqual(error?.kind, .io)
             XCTAssertTrue(error?.message.hasPrefix(directory.path) ?? false, "\(String(describing: error))")
+            XCTAssertTrue(error?.message.hasSuffix("not-a-directory is not a directory)") ?? false, "\(String(describing: error))")
         }
     }
 

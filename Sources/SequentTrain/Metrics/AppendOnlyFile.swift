@@ -28,7 +28,7 @@ final class AppendOnlyFile {
         do {
             try manager.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw SequentError(.io, "\(directory.path): cannot create directory (\(AppendOnlyFile.reason(error)))")
+            throw SequentError(.io, "\(directory.path): cannot create directory (\(AppendOnlyFile.reason(error, at: directory)))")
         }
         let exists = manager.fileExists(atPath: url.path)
         if exclusive && exists {
@@ -38,14 +38,14 @@ final class AppendOnlyFile {
             do {
                 try Data().write(to: url, options: exclusive ? [.withoutOverwriting] : [])
             } catch {
-                throw SequentError(.io, "\(url.path): cannot create file (\(AppendOnlyFile.reason(error)))")
+                throw SequentError(.io, "\(url.path): cannot create file (\(AppendOnlyFile.reason(error, at: url)))")
             }
         }
         do {
             handle = try FileHandle(forWritingTo: url)
             try handle.seekToEnd()
         } catch {
-            throw SequentError(.io, "\(url.path): cannot open for writing (\(AppendOnlyFile.reason(error)))")
+            throw SequentError(.io, "\(url.path): cannot open for writing (\(AppendOnlyFile.reason(error, at: url)))")
         }
     }
 
@@ -91,12 +91,25 @@ final class AppendOnlyFile {
         }
     }
 
-    /// The operating system's words for `error`, without Foundation's boilerplate.
-    static func reason(_ error: any Error) -> String {
+    /// Why creating or writing `url` failed, in words: Foundation on Linux often says only
+    /// "The operation could not be completed", so the nearest existing ancestor is examined.
+    static func reason(_ error: any Error, at url: URL? = nil) -> String {
+        if let url {
+            let manager = FileManager.default
+            var ancestor = url.deletingLastPathComponent()
+            var isDirectory: ObjCBool = false
+            while !manager.fileExists(atPath: ancestor.path, isDirectory: &isDirectory), ancestor.path != "/" {
+                ancestor = ancestor.deletingLastPathComponent()
+            }
+            if !isDirectory.boolValue { return "\(ancestor.path) is not a directory" }
+            if !manager.isWritableFile(atPath: ancestor.path) { return "no permission to write in \(ancestor.path)" }
+            if manager.fileExists(atPath: url.path), !manager.isWritableFile(atPath: url.path) {
+                return "no permission to write \(url.path)"
+            }
+        }
         let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,
-           underlying.domain == NSPOSIXErrorDomain, let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
-            return String(describing: POSIXError(code).localizedDescription)
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError {
+            return underlying.localizedDescription
         }
         return nsError.localizedDescription
     }

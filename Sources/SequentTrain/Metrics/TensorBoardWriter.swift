@@ -13,10 +13,11 @@ import SequentTensor
 /// `brain.Event:2`; records use the TFRecord framing (`TFRecord`) and events the encoding of
 /// `TensorBoardEvent`, the same bytes as TensorBoard's own Python writer for the same scalars.
 ///
-/// **Resuming.** A run restarted from the checkpoint of step s passes `resumingFromStep: s`.
-/// The new file then starts with a `SessionLog` START event at step s + 1, on which
-/// TensorBoard drops the events of the older files with steps > s, so the redone steps are not
-/// shown twice.
+/// **Resuming.** A run restarted from the checkpoint of step s writes a new file in the same
+/// directory and passes `resumingFromStep: s`. That file starts with a `SessionLog` START event
+/// at step s + 1, on which TensorBoard's Python reader (`EventAccumulator`) drops the older
+/// events with steps > s, so the redone steps are not shown twice. (TensorBoard's Rust data
+/// server needs no marker: it drops a series' points at and after any step that goes back.)
 public final class TensorBoardWriter {
     /// The event file being written.
     public let fileURL: URL
