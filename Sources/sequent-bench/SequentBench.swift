@@ -57,6 +57,7 @@ struct SequentBench: ParsableCommand {
     }
 
     func run() throws {
+        Memory.keepFreedMemoryForReuse()
         if list {
             for workload in Workload.registry {
                 let modes = workload.modes.isEmpty ? "kernel" : workload.modes.map(\.rawValue).joined(separator: ",")

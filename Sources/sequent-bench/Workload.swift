@@ -71,7 +71,8 @@ struct Workload: Sendable {
     /// Every workload, in the order they run by default (the order of torch_rnn_bench.py,
     /// then the checks that exist only here).
     static let registry: [Workload] = [
-        // lstm-1x256, lstm-2x512, gru-2x512, rnn-2x512, gpt-4x256: to come with SequentNN.
+        .lstm1x256, .lstm2x512, .gru2x512, .rnn2x512,
+        // gpt-4x256: to come with the Transformer.
         .sgemm2048,
         .matmulOverhead,
     ]
