@@ -6,8 +6,8 @@ import Darwin
 import Foundation
 import SequentTensor
 
-/// Crash-safe file replacement: write a temporary file beside the target, flush it to disk,
-/// rename it over the target, and flush the directory.
+/// Crash-safe file replacement: write a temporary file (`.tmp-<name>-<UUID>`) beside the
+/// target, flush it to disk, rename it over the target, and flush the directory.
 ///
 /// rename(2) within one directory is atomic, so a reader (or a restart after a crash or power
 /// loss) sees either the old file or the complete new one, never a mix; the two fsyncs make
@@ -29,7 +29,7 @@ enum AtomicFile {
     static func write(_ bytes: [UInt8], to url: URL, interrupt: (String) throws -> Void = { _ in }) throws {
         let name = url.lastPathComponent
         let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(name).tmp-\(UUID().uuidString)")
+        let temporary = directory.appendingPathComponent(".tmp-\(name)-\(UUID().uuidString)")
         var descriptor: FileDescriptor?
         do {
             try interrupt("create \(name)")

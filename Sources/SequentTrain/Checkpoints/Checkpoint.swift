@@ -14,7 +14,7 @@ import SequentTensor
 ///         config.json            the caller's config, enough to rebuild the model
 ///         optimizer.safetensors  the optimizer's state dictionary (absent without optimizer)
 ///         training_state.json    step, epoch, data position, generator states, best metric
-///     .tmp-...                   a save in progress (or one cut off by a crash)
+///     .tmp-...                   a save in progress, or one cut off by a crash (removed by the next)
 ///
 /// A save writes everything into a fresh `.tmp-` directory (each file written, fsynced and
 /// renamed into place, see `AtomicFile`), renames that directory to `checkpoint-<step>`,
@@ -146,7 +146,7 @@ public struct Checkpoint {
         try io(directory, "cannot create the checkpoint directory") {
             try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
         }
-        try removeTemporaryDirectories(in: directory)
+        try removeLeftovers(in: directory)
         let existing = Set(try contents(of: directory))
         var name = "checkpoint-\(trainingState.step)"
         var suffix = 0
@@ -277,8 +277,9 @@ public struct Checkpoint {
         try io(directory, "cannot list the directory") { try FileManager.default.contentsOfDirectory(atPath: directory.path) }
     }
 
-    /// Removes what earlier saves cut off by a crash left behind.
-    private static func removeTemporaryDirectories(in directory: URL) throws {
+    /// Removes what earlier saves cut off by a crash left behind: unfinished checkpoint
+    /// directories and temporary `latest` files, all named `.tmp-...`.
+    private static func removeLeftovers(in directory: URL) throws {
         for name in try contents(of: directory) where name.hasPrefix(".tmp-") {
             let url = directory.appendingPathComponent(name)
             try io(url, "cannot remove an unfinished checkpoint") { try FileManager.default.removeItem(at: url) }
