@@ -143,8 +143,11 @@ public struct Checkpoint {
         }
 
         let fileManager = FileManager.default
-        try io(directory, "cannot create the checkpoint directory") {
-            try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
+        if !isDirectory(directory) {
+            try io(directory, "cannot create the checkpoint directory") {
+                try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
+            }
+            try AtomicFile.synchronizeDirectory(directory.deletingLastPathComponent())  // the new root's entry
         }
         try removeLeftovers(in: directory)
         let existing = Set(try contents(of: directory))
