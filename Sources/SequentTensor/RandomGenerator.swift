@@ -19,6 +19,18 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
         state = (splitMix(), splitMix(), splitMix(), splitMix())
     }
 
+    /// The four state words; `RandomGenerator(stateWords:)` continues the sequence bitwise
+    /// (checkpoints save them to resume a run exactly).
+    public var stateWords: [UInt64] { [state.0, state.1, state.2, state.3] }
+
+    /// A generator continuing from saved state words (four, not all zero).
+    public init(stateWords: [UInt64]) throws {
+        guard stateWords.count == 4, stateWords.contains(where: { $0 != 0 }) else {
+            throw SequentError(.invalidValue, "RandomGenerator: state must be four words, not all zero, got \(stateWords)")
+        }
+        state = (stateWords[0], stateWords[1], stateWords[2], stateWords[3])
+    }
+
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         let result = rotate(state.1 &* 5, 7) &* 9
