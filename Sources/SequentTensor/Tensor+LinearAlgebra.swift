@@ -86,17 +86,24 @@ extension Tensor {
         let outShape = Array(x.shape.dropLast()) + [outFeatures]
         let result = Tensor(shape: outShape) { out in
             guard out.count > 0 else { return }
-            if let bias {
-                // Start from the bias in every row, then accumulate x W^T onto it (beta = 1).
-                bias.withUnsafeBufferPointer { bp in
-                    for row in 0..<rows { (out.baseAddress! + row * outFeatures).initialize(from: bp.baseAddress!, count: outFeatures) }
-                }
-            }
             x.withUnsafeBufferPointer { xp in
                 weight.withUnsafeBufferPointer { wp in
                     GEMM.multiply(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
                                   a: xp.baseAddress!, lda: inFeatures, b: wp.baseAddress!, ldb: inFeatures,
-                                  beta: bias == nil ? 0 : 1, c: out.baseAddress!, ldc: outFeatures)
+                                  c: out.baseAddress!, ldc: outFeatures)
+                }
+            }
+            if let bias {
+                // Then y += bias on every row, on all threads (faster than starting every row
+                // from the bias and accumulating with beta = 1, which is one serial pass more).
+                bias.withUnsafeBufferPointer { bp in
+                    let (outBase, biasBase) = (UncheckedSendable(out.baseAddress!), UncheckedSendable(bp.baseAddress!))
+                    Parallelism.forEachChunk(count: rows, costPerItem: outFeatures) { rowRange in
+                        for row in rowRange {
+                            let y = outBase.value + row * outFeatures
+                            ElementwiseKernels.zip(UnsafePointer(y), biasBase.value, y, count: outFeatures) { $0 + $1 }
+                        }
+                    }
                 }
             }
         }
