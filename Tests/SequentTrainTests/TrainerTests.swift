@@ -48,8 +48,8 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(rest.reason, .completed)
         XCTAssertEqual(rest.startStep, 5)
         XCTAssertEqual(bitPatterns(rest.losses), bitPatterns(Array(reference.losses[5...])))
-        XCTAssertEqual(bitPatterns(resumed.model.stateDictionary()), bitPatterns(straight.model.stateDictionary()))
-        XCTAssertEqual(bitPatterns(resumed.optimizer.stateDictionary()), bitPatterns(straight.optimizer.stateDictionary()))
+        XCTAssertTrue(bitPatterns(resumed.model.stateDictionary()) == bitPatterns(straight.model.stateDictionary()), "weights differ")
+        XCTAssertTrue(bitPatterns(resumed.optimizer.stateDictionary()) == bitPatterns(straight.optimizer.stateDictionary()), "optimizer states differ")
         XCTAssertEqual(resumed.model.dropout.generator.stateWords, straight.model.dropout.generator.stateWords)
 
         let records = try MetricsLog.read(configuration.logDirectory!.appendingPathComponent("metrics.jsonl"))
