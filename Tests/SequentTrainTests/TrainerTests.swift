@@ -109,6 +109,7 @@ final class TrainerTests: XCTestCase {
             XCTAssertEqual(try Checkpoint.load(from: directory).trainingState.step, atStep)
             XCTAssertEqual(result.lastCheckpoint?.lastPathComponent, "checkpoint-\(atStep)")
             XCTAssertTrue(lines.contains { $0.contains("received: stopping after step \(atStep)") }, "\(lines)")
+            XCTAssertEqual(lines.last, "saved \(result.lastCheckpoint!.path)\n")
             XCTAssertEqual(currentHandler(number), before, "signal \(number): the previous action is restored")
         }
     }
@@ -209,8 +210,14 @@ final class TrainerTests: XCTestCase {
         }
         XCTAssertEqual(records.filter { $0.scalars["eval/loss"] != nil }.map(\.step), [3, 6])
         XCTAssertEqual(result.lastEvaluation?.keys.sorted(), ["loss"])
-        // After clipping to 0.01 the parameters moved by at most about lr per step (Adam).
         XCTAssertEqual(bitPatterns(result.losses), records.compactMap { $0.scalars["loss"] }.map { Float($0).bitPattern })
+
+        // A new run into the same log directory would mix two runs: it is refused by name.
+        var again = configuration
+        again.checkpointDirectory = nil
+        XCTAssertThrowsError(try Task.makeTrainer(again).fit()) { error in
+            XCTAssertTrue("\(error)".contains("holds the logs of another run"), "\(error)")
+        }
     }
 
     // MARK: - Errors

@@ -249,6 +249,7 @@ public final class Trainer<Model: Module, Data: TrainingData> {
                 let directory = try saveCheckpoint()
                 lastCheckpoint = directory
                 try logs.synchronize()
+                if stopping { progress?.message("saved \(directory.path)") }
                 for callback in callbacks { try callback.onCheckpoint(directory, step: step, control: control) }
             }
             if stopping { break }
@@ -465,8 +466,12 @@ private struct TrainingLogs {
             (metrics, board) = (nil, nil)
             return
         }
-        metrics = try MetricsLog(url: directory.appendingPathComponent(Self.metricsFileName),
-                                 mode: step > 0 ? .resume(fromStep: step) : .create, clock: clock)
+        let url = directory.appendingPathComponent(Self.metricsFileName)
+        if step == 0, let existing = try? Data(contentsOf: url), !existing.isEmpty {
+            throw SequentError(.io, "Trainer: \(directory.path) holds the logs of another run; resume that run "
+                + "(Trainer.resume(from:) its checkpoint) or choose a new logDirectory")
+        }
+        metrics = try MetricsLog(url: url, mode: step > 0 ? .resume(fromStep: step) : .create, clock: clock)
         board = try TensorBoardWriter(logDirectory: directory, resumingFromStep: step > 0 ? step : nil, clock: clock)
     }
 
