@@ -1,0 +1,489 @@
+import Foundation
+import SequentNN
+import SequentTensor
+
+/// The training loop: batches in, optimizer steps out, with evaluation, early stopping,
+/// clipping, checkpoints, metrics logs, a progress display, clean stops on Ctrl-C, and
+/// resumption that continues bitwise.
+///
+///     var configuration = TrainerConfiguration(totalSteps: 1000)
+///     configuration.checkpointDirectory = run.appendingPathComponent("checkpoints")
+///     configuration.checkpointInterval = 100
+///     configuration.logDirectory = run.appendingPathComponent("logs")
+///     let trainer = try Trainer(model: model, optimizer: optimizer, data: batches,
+///                               configuration: configuration, schedule: schedule) { model, batch in
+///         let (logits, _) = try model(batch.inputs, batchSize: B, time: T)
+///         return (try Loss.crossEntropy(logits: logits, targets: batch.targets), B * T)
+///     }
+///     if let latest = try Checkpoint.latest(in: configuration.checkpointDirectory!) {
+///         try trainer.resume(from: latest)
+///     }
+///     let result = try trainer.fit()
+///
+/// **One step** (numbered k from 0; `step` is k + 1 after it):
+///
+///     lr = schedule(k) (or the optimizer's own rate)     batch = data.nextBatch()
+///     zero gradients;  (loss, tokens) = loss(model, batch);  loss.backward()
+///     clipGradientNorm(maxGradientNorm) if set;  optimizer.step()
+///
+/// then, in order: metrics (`loss`, `learning_rate`, `tokens_per_s`, `step_s`,
+/// `gradient_norm`) to `metrics.jsonl` and TensorBoard, the progress display, `onStepEnd`;
+/// every `evaluationInterval` steps (and at the last) the validation function in evaluation
+/// mode (`eval/<name>` in the logs), early stopping, `onEvaluation`; every
+/// `checkpointInterval` steps (and whenever the run ends) a checkpoint, `onCheckpoint`.
+///
+/// **Stopping.** SIGINT and SIGTERM, early stopping and `TrainingControl.requestStop()` all
+/// end the run after the current step, with its evaluation and a checkpoint; `fit` then
+/// returns the reason. The signal handlers are installed only while `fit` runs and the
+/// previous ones restored after (a second Ctrl-C quits at once).
+///
+/// **Resuming.** A checkpoint holds the weights, the optimizer state, the step, the data
+/// position, the state of every random generator the trainer knows (the data's, each
+/// `Dropout` layer's in the model, and those in `randomGenerators`), and the early-stopping
+/// state. `resume(from:)` restores all of them; the next `fit` continues the logs from that
+/// step (`MetricsLog` `.resume(fromStep:)`, `TensorBoardWriter(resumingFromStep:)`), and on
+/// the CPU with the same thread count gives bitwise the losses of an uninterrupted run.
+/// (`RecurrentLayer`'s inter-layer dropout generator is private and cannot be saved: a
+/// model using it resumes with a warning and is not bitwise.)
+public final class Trainer<Model: Module, Data: TrainingData> {
+    /// The loss of one batch (a one-element tensor to differentiate) and how many tokens
+    /// (or examples) it covered, for the throughput.
+    public typealias LossFunction = (Model, Data.Batch) throws -> (loss: Tensor, tokenCount: Int)
+
+    /// The model being trained.
+    public let model: Model
+    /// The optimizer, built over `model`'s parameters (under their keys, so its state is saved
+    /// under readable names).
+    public let optimizer: any Optimizer
+    /// The learning rate of each step; nil keeps the optimizer's own rate.
+    public var schedule: (any LearningRateSchedule)?
+    /// The batches.
+    public var data: Data
+    /// Intervals, stopping rules, directories, output.
+    public var configuration: TrainerConfiguration
+    /// The loss of a batch.
+    public let loss: LossFunction
+    /// Computes validation metrics (run in evaluation mode, without gradients needed); nil
+    /// for no evaluation.
+    public var validation: ((Model) throws -> [String: Double])?
+    /// Code run at each step, evaluation, checkpoint and the end.
+    public var callbacks: [any TrainingCallback] = []
+    /// The model's config, saved as `config.json` in each checkpoint.
+    public var modelConfig: any Encodable
+    /// Further generators to save and restore, by name (for instance one the loss function
+    /// draws noise from). Names must not start with `data` or `module:`.
+    public var randomGenerators: [String: RandomGeneratorAccess] = [:]
+
+    /// Optimizer steps done.
+    public private(set) var step = 0
+    /// The best early-stopping metric so far.
+    public private(set) var bestMetric: Double?
+    /// The step of `bestMetric`.
+    public private(set) var bestStep: Int?
+    /// Evaluations in a row without improvement of the early-stopping metric.
+    public private(set) var evaluationsWithoutImprovement = 0
+
+    /// Called before each durable step of a checkpoint save (tests slow or cut saves here).
+    var checkpointInterrupt: (String) throws -> Void = { _ in }
+
+    /// A trainer; nothing runs until `fit()`.
+    ///
+    /// - Parameters:
+    ///   - model: the model; `fit` puts it in training mode (and evaluation mode to evaluate).
+    ///   - optimizer: built over the model's parameters.
+    ///   - data: the batches.
+    ///   - configuration: see `TrainerConfiguration`.
+    ///   - schedule: the learning rate of each step; nil for the optimizer's own.
+    ///   - validation: the evaluation; required if early stopping is configured.
+    ///   - modelConfig: what rebuilds the model, saved as `config.json`.
+    ///   - loss: the loss of a batch and its token count.
+    /// - Throws: `SequentError` for a configuration that cannot work (see
+    ///   `TrainerConfiguration.validate`).
+    public init(
+        model: Model, optimizer: any Optimizer, data: Data, configuration: TrainerConfiguration,
+        schedule: (any LearningRateSchedule)? = nil, validation: ((Model) throws -> [String: Double])? = nil,
+        modelConfig: any Encodable = [String: String](), loss: @escaping LossFunction
+    ) throws {
+        try configuration.validate()
+        self.model = model
+        self.optimizer = optimizer
+        self.data = data
+        self.configuration = configuration
+        self.schedule = schedule
+        self.validation = validation
+        self.modelConfig = modelConfig
+        self.loss = loss
+    }
+
+    // MARK: - Training
+
+    /// Trains until `configuration.totalSteps` steps are done or the run is stopped.
+    ///
+    /// - Returns: why it ended, the losses of its steps, the last evaluation, the last checkpoint.
+    /// - Throws: `SequentError` for a loss that is not one finite number, a non-finite
+    ///   gradient norm (with clipping), a missing early-stopping metric, or a log or
+    ///   checkpoint that cannot be written; errors of the loss, validation and callbacks.
+    ///   Signal handlers are restored and logs flushed in every case.
+    public func fit() throws -> TrainingResult {
+        try configuration.validate()
+        if configuration.earlyStopping != nil && validation == nil {
+            throw SequentError.invalidArgument("Trainer", "early stopping needs a validation function")
+        }
+        let run = { (signal: () -> Int32?) throws -> TrainingResult in
+            if let threads = self.configuration.threadCount {
+                return try Parallelism.withThreads(threads) { try self.runLoop(signal: signal) }
+            }
+            return try self.runLoop(signal: signal)
+        }
+        if configuration.stopsOnSignals {
+            return try StopSignals.watch { received in try run(received) }
+        }
+        return try run { nil }
+    }
+
+    private func runLoop(signal: () -> Int32?) throws -> TrainingResult {
+        let configuration = self.configuration
+        let clock = configuration.clock
+        let logs = try TrainingLogs(directory: configuration.logDirectory, resumingFromStep: step, clock: clock)
+        var progress = configuration.progress
+        defer { progress?.finish() }
+        for warning in unsavableGeneratorWarnings() { progress?.message("warning: \(warning)") }
+
+        let control = TrainingControl()
+        let startStep = step
+        let started = clock.monotonicSeconds()
+        var losses: [Float] = []
+        var tokensThisRun = 0
+        var lastEvaluation: [String: Double]?
+        var lastCheckpoint: URL?
+        var reason = TrainingResult.StopReason.completed
+        model.setTraining(true)
+
+        while step < configuration.totalSteps {
+            // The step.
+            let stepStarted = clock.monotonicSeconds()
+            let learningRate = schedule?.learningRate(atStep: step) ?? optimizer.learningRate
+            optimizer.learningRate = learningRate
+            let batch = try data.nextBatch()
+            model.zeroGradients()
+            optimizer.zeroGradients()
+            let (lossTensor, tokenCount) = try loss(model, batch)
+            guard lossTensor.count == 1 else {
+                throw SequentError.shapeMismatch("Trainer", "the loss function returned shape \(lossTensor.shape) at step \(step + 1); it must return one number")
+            }
+            let lossValue = lossTensor.item
+            guard lossValue.isFinite else {
+                throw SequentError(.invalidValue, "Trainer: the loss of step \(step + 1) is \(lossValue); the last checkpoint holds the state before it")
+            }
+            lossTensor.backward()
+            let gradientNorm = try configuration.maxGradientNorm.map { try clipGradientNorm(optimizer.parameters, maxNorm: $0) }
+            optimizer.step()
+            step += 1
+            losses.append(lossValue)
+            tokensThisRun += tokenCount
+
+            // Metrics of the step.
+            let now = clock.monotonicSeconds()
+            let stepSeconds = now - stepStarted
+            let tokensPerSecond = stepSeconds > 0 ? Double(tokenCount) / stepSeconds : 0
+            var scalars: [String: Double] = [
+                "loss": Double(lossValue), "learning_rate": Double(learningRate),
+                "tokens_per_s": tokensPerSecond, "step_s": stepSeconds,
+            ]
+            if let gradientNorm { scalars["gradient_norm"] = Double(gradientNorm) }
+            try logs.append(step: step, scalars)
+            let runSeconds = now - started
+            progress?.stepEnded(
+                step: step, totalSteps: configuration.totalSteps, loss: lossValue, learningRate: learningRate,
+                tokensPerSecond: runSeconds > 0 ? Double(tokensThisRun) / runSeconds : 0,
+                elapsed: runSeconds, stepsThisRun: step - startStep)
+            let report = StepReport(
+                step: step, totalSteps: configuration.totalSteps, loss: lossValue, learningRate: learningRate,
+                tokenCount: tokenCount, tokensPerSecond: tokensPerSecond, gradientNorm: gradientNorm,
+                elapsedSeconds: runSeconds)
+            for callback in callbacks { try callback.onStepEnd(report, control: control) }
+
+            // Evaluation and early stopping.
+            var earlyStop = false
+            if let validation, configuration.evaluationInterval.map({ step % $0 == 0 }) ?? false || step == configuration.totalSteps {
+                let metrics = try evaluate(validation)
+                lastEvaluation = metrics
+                try logs.append(step: step, Dictionary(uniqueKeysWithValues: metrics.map { ("eval/\($0.key)", $0.value) }))
+                progress?.evaluated(step: step, metrics: metrics)
+                var improved = false
+                if let rule = configuration.earlyStopping {
+                    guard let value = metrics[rule.metric] else {
+                        throw SequentError.invalidArgument(
+                            "Trainer", "early stopping watches '\(rule.metric)', which the validation function did not return (it returned \(metrics.keys.sorted()))")
+                    }
+                    improved = rule.improves(value, on: bestMetric)
+                    if improved {
+                        (bestMetric, bestStep, evaluationsWithoutImprovement) = (value, step, 0)
+                    } else {
+                        evaluationsWithoutImprovement += 1
+                        earlyStop = evaluationsWithoutImprovement >= rule.patience
+                    }
+                }
+                let evaluation = EvaluationReport(step: step, metrics: metrics, improved: improved, bestMetric: bestMetric)
+                for callback in callbacks { try callback.onEvaluation(evaluation, control: control) }
+            }
+
+            // Why to stop, if at all.
+            if let number = signal() {
+                reason = .interrupted(signal: number)
+            } else if earlyStop {
+                reason = .earlyStopped
+            } else if control.isStopRequested {
+                reason = .stopRequested
+            }
+            let stopping = reason != .completed
+            if stopping, case .interrupted(let number) = reason {
+                progress?.message("\(number == SIGINT ? "SIGINT" : number == SIGTERM ? "SIGTERM" : "signal \(number)") received: stopping after step \(step)")
+            } else if reason == .earlyStopped, let rule = configuration.earlyStopping {
+                progress?.message("early stopping: '\(rule.metric)' has not improved for \(rule.patience) evaluations (best \(bestMetric.map { "\($0)" } ?? "none") at step \(bestStep.map(String.init) ?? "-"))")
+            }
+
+            // Checkpoint.
+            if configuration.checkpointDirectory != nil,
+               stopping || step == configuration.totalSteps || configuration.checkpointInterval.map({ step % $0 == 0 }) ?? false {
+                let directory = try saveCheckpoint()
+                lastCheckpoint = directory
+                try logs.synchronize()
+                if stopping { progress?.message("saved \(directory.path)") }
+                for callback in callbacks { try callback.onCheckpoint(directory, step: step, control: control) }
+            }
+            if stopping { break }
+        }
+        try logs.synchronize()
+        progress?.finish()
+        let result = TrainingResult(
+            reason: reason, step: step, startStep: startStep, losses: losses, lastEvaluation: lastEvaluation,
+            bestMetric: bestMetric, bestStep: bestStep, lastCheckpoint: lastCheckpoint)
+        for callback in callbacks { try callback.onEnd(result) }
+        return result
+    }
+
+    /// Runs `validation` with the model in evaluation mode.
+    private func evaluate(_ validation: (Model) throws -> [String: Double]) throws -> [String: Double] {
+        model.setTraining(false)
+        defer { model.setTraining(true) }
+        return try validation(model)
+    }
+
+    // MARK: - Checkpoints
+
+    /// Where the run stands now, as saved in a checkpoint.
+    public func trainingState() -> TrainingState {
+        let position = data.position
+        var generators: [String: RandomGeneratorState] = [:]
+        if let dataGenerator = position.generator { generators[Self.dataGeneratorKey] = dataGenerator }
+        for (key, layer) in dropoutLayers() { generators[key] = RandomGeneratorState(words: layer.generator.stateWords) }
+        for (key, access) in randomGenerators { generators[key] = RandomGeneratorState(words: access.get().stateWords) }
+        var values: [String: Double] = ["evaluations_without_improvement": Double(evaluationsWithoutImprovement)]
+        if let bestStep { values["best_step"] = Double(bestStep) }
+        return TrainingState(step: step, epoch: position.epoch, dataPosition: position.index,
+                             randomGenerators: generators, bestMetric: bestMetric, values: values)
+    }
+
+    /// Saves a checkpoint of the current state into `configuration.checkpointDirectory` and
+    /// makes it the latest (`fit` does this on its own; call it to save between fits).
+    ///
+    /// - Returns: the checkpoint's directory.
+    /// - Throws: `SequentError` if no checkpoint directory is configured or the save fails.
+    @discardableResult
+    public func saveCheckpoint() throws -> URL {
+        guard let root = configuration.checkpointDirectory else {
+            throw SequentError.invalidArgument("Trainer.saveCheckpoint", "configuration.checkpointDirectory is not set")
+        }
+        return try Checkpoint.save(
+            to: root, model: model, optimizer: optimizer, config: modelConfig, trainingState: trainingState(),
+            metadata: ["step": String(step)], keepLast: configuration.keepLastCheckpoints, interrupt: checkpointInterrupt)
+    }
+
+    /// Restores the state saved in a checkpoint: weights, optimizer state, step, data
+    /// position, random generators, early-stopping state. The next `fit` continues from there.
+    ///
+    /// - Parameter url: a checkpoint root (its latest is loaded) or one checkpoint's directory.
+    /// - Returns: the loaded checkpoint.
+    /// - Throws: `SequentError` naming what does not fit (a missing file, tensor, or generator
+    ///   state); the trainer is then unchanged.
+    @discardableResult
+    public func resume(from url: URL) throws -> Checkpoint {
+        let checkpoint = try Checkpoint.load(from: url)
+        let state = checkpoint.trainingState
+        let path = checkpoint.directory.appendingPathComponent(Checkpoint.trainingStateFileName).path
+
+        // Everything that can fail, before anything changes.
+        func generator(_ key: String) throws -> RandomGenerator {
+            guard let saved = state.randomGenerators[key] else {
+                throw SequentError(.invalidArgument, "\(path): no state for random generator '\(key)' (the checkpoint has \(state.randomGenerators.keys.sorted()))")
+            }
+            return try RandomGenerator(stateWords: saved.words)
+        }
+        let dropouts = try dropoutLayers().map { ($0.layer, try generator($0.key)) }
+        let registered = try randomGenerators.map { ($0.value, try generator($0.key)) }
+        var restoredData = data
+        do {
+            try restoredData.seek(to: DataPosition(epoch: state.epoch, index: state.dataPosition, generator: state.randomGenerators[Self.dataGeneratorKey]))
+        } catch let error as SequentError {
+            throw SequentError(error.kind, "\(path): \(error.message)")
+        }
+        let previousWeights = model.stateDictionary()
+        try checkpoint.loadWeights(into: model)
+        do {
+            try checkpoint.loadOptimizerState(into: optimizer)
+        } catch {
+            try model.loadStateDictionary(previousWeights)
+            throw error
+        }
+
+        data = restoredData
+        for (layer, restored) in dropouts { layer.generator = restored }
+        for (access, restored) in registered { access.set(restored) }
+        step = state.step
+        bestMetric = state.bestMetric
+        bestStep = state.values["best_step"].map { Int($0) }
+        evaluationsWithoutImprovement = Int(state.values["evaluations_without_improvement"] ?? 0)
+        return checkpoint
+    }
+
+    // MARK: - Random generators in the model
+
+    /// The key of the data source's generator in `TrainingState.randomGenerators`.
+    static var dataGeneratorKey: String { "data" }
+
+    /// Every `Dropout` layer in the model, keyed `module:<dotted path>` (`module:` alone for
+    /// the model itself).
+    private func dropoutLayers() -> [(key: String, layer: Dropout)] {
+        var found: [(key: String, layer: Dropout)] = []
+        func visit(_ module: any Module, _ path: String) {
+            if let dropout = module as? Dropout { found.append(("module:\(path)", dropout)) }
+            for (key, child) in module.submodules { visit(child, path.isEmpty ? key : "\(path).\(key)") }
+        }
+        visit(model, "")
+        return found
+    }
+
+    /// Warnings for the generators the trainer cannot save: `RecurrentLayer`'s private
+    /// inter-layer dropout generator, in use when it has dropout and more than one layer.
+    func unsavableGeneratorWarnings() -> [String] {
+        var warnings: [String] = []
+        func visit(_ module: any Module, _ path: String) {
+            if let layer = module as? RecurrentLayer, layer.dropout > 0, layer.layerCount > 1 {
+                warnings.append("the dropout generator of \(layer.cellType.name) '\(path)' is private, so it is not checkpointed: a resumed run will not repeat the uninterrupted one bitwise")
+            }
+            for (key, child) in module.submodules { visit(child, path.isEmpty ? key : "\(path).\(key)") }
+        }
+        visit(model, "")
+        return warnings
+    }
+}
+
+/// Reads and writes a generator that lives somewhere the trainer cannot see (a property of
+/// the loss function's closure, a data augmenter), so checkpoints save and restore it.
+///
+///     final class Noise { var generator = RandomGenerator(seed: 3) }
+///     trainer.randomGenerators["noise"] = RandomGeneratorAccess(get: { noise.generator }, set: { noise.generator = $0 })
+public struct RandomGeneratorAccess {
+    /// The generator's current state.
+    public let get: () -> RandomGenerator
+    /// Replaces the generator (with a restored one).
+    public let set: (RandomGenerator) -> Void
+
+    /// An accessor made of a getter and a setter.
+    public init(get: @escaping () -> RandomGenerator, set: @escaping (RandomGenerator) -> Void) {
+        self.get = get
+        self.set = set
+    }
+}
+
+/// The settings of a `Trainer`.
+public struct TrainerConfiguration {
+    /// The step at which `fit` ends, >= 1.
+    public var totalSteps: Int
+    /// Clip the global gradient norm to this (`clipGradientNorm`); nil for no clipping.
+    public var maxGradientNorm: Float?
+    /// Evaluate every this many steps (and at the last step); nil to evaluate only at the last.
+    public var evaluationInterval: Int?
+    /// Stop when a validation metric stops improving; needs a validation function.
+    public var earlyStopping: EarlyStopping?
+    /// The checkpoint root; nil for no checkpoints.
+    public var checkpointDirectory: URL?
+    /// Save every this many steps (and whenever the run ends); nil to save only at the end.
+    public var checkpointInterval: Int?
+    /// Keep only the newest this many checkpoints; nil keeps all.
+    public var keepLastCheckpoints: Int?
+    /// Where `metrics.jsonl` and the TensorBoard event files go; nil for no logs.
+    public var logDirectory: URL?
+    /// The progress display; nil for silence. Default: standard output, a bar on a terminal.
+    public var progress: ProgressPrinter?
+    /// Run the kernels on this many threads (`Parallelism.withThreads`); nil for all cores.
+    /// Bitwise resumption needs the same count before and after.
+    public var threadCount: Int?
+    /// Whether SIGINT and SIGTERM stop the run cleanly during `fit` (default true).
+    public var stopsOnSignals: Bool
+    /// The clocks of the logs and the throughput; tests pass their own.
+    public var clock: MetricsClock
+
+    /// A configuration that trains `totalSteps` steps, prints progress, and saves and logs
+    /// nothing until directories are set.
+    public init(totalSteps: Int) {
+        self.totalSteps = totalSteps
+        self.progress = .standardOutput()
+        self.stopsOnSignals = true
+        self.clock = .system
+    }
+
+    /// Checks the values that must be positive.
+    ///
+    /// - Throws: `SequentError` naming the first invalid setting.
+    public func validate() throws {
+        func positive(_ value: Int?, _ name: String) throws {
+            if let value, value < 1 { throw SequentError.invalidArgument("TrainerConfiguration", "\(name) must be at least 1, got \(value)") }
+        }
+        try positive(totalSteps, "totalSteps")
+        try positive(evaluationInterval, "evaluationInterval")
+        try positive(checkpointInterval, "checkpointInterval")
+        try positive(keepLastCheckpoints, "keepLastCheckpoints")
+        try positive(threadCount, "threadCount")
+        if let maxGradientNorm, !(maxGradientNorm.isFinite && maxGradientNorm > 0) {
+            throw SequentError.invalidArgument("TrainerConfiguration", "maxGradientNorm must be finite and > 0, got \(maxGradientNorm)")
+        }
+    }
+}
+
+/// The metrics log and the TensorBoard writer of one `fit`, both optional.
+private struct TrainingLogs {
+    /// The name of the JSON-lines log in the log directory.
+    static let metricsFileName = "metrics.jsonl"
+
+    let metrics: MetricsLog?
+    let board: TensorBoardWriter?
+
+    /// Opens both in `directory`: new logs at step 0, otherwise continued from `step`.
+    init(directory: URL?, resumingFromStep step: Int, clock: MetricsClock) throws {
+        guard let directory else {
+            (metrics, board) = (nil, nil)
+            return
+        }
+        let url = directory.appendingPathComponent(Self.metricsFileName)
+        if step == 0, let existing = try? Data(contentsOf: url), !existing.isEmpty {
+            throw SequentError(.io, "Trainer: \(directory.path) holds the logs of another run; resume that run "
+                + "(Trainer.resume(from:) its checkpoint) or choose a new logDirectory")
+        }
+        metrics = try MetricsLog(url: url, mode: step > 0 ? .resume(fromStep: step) : .create, clock: clock)
+        board = try TensorBoardWriter(logDirectory: directory, resumingFromStep: step > 0 ? step : nil, clock: clock)
+    }
+
+    /// Logs `scalars` at `step` in both.
+    func append(step: Int, _ scalars: [String: Double]) throws {
+        try metrics?.append(step: step, scalars)
+        try board?.addScalars(scalars, step: step)
+    }
+
+    /// Puts both on disk.
+    func synchronize() throws {
+        try metrics?.synchronize()
+        try board?.synchronize()
+    }
+}
