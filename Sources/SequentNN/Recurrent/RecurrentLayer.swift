@@ -80,7 +80,7 @@ public class RecurrentLayer: Module {
     /// If set, receives the per-step gradient norms during backward.
     public var gradientProbe: RecurrentGradientProbe?
     /// The source of the dropout masks, split from the generator given at construction.
-    private var dropoutGenerator: RandomGenerator
+    public var dropoutGenerator: RandomGenerator
 
     /// D: 2 if bidirectional, else 1.
     public var directionCount: Int { bidirectional ? 2 : 1 }
