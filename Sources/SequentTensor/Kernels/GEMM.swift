@@ -47,34 +47,3 @@ public enum GEMM {
         }
     }
 }
-
-/// C (M, N) [+]= A (M, K) B with B fixed and packed once into oneDNN's preferred layout:
-/// the product a recurrent layer repeats at every time step with the same weights and a
-/// small M (the batch), where `dnnl_sgemm` would pack B again on each call.
-final class PackedMatrixProduct {
-    private var handle = sequent_packed_matmul()
-    let m: Int, n: Int, k: Int
-
-    /// - Parameters:
-    ///   - b: B (K, N) with element strides (bStrideK, bStrideN): (N, 1) for a row-major
-    ///     (K, N) matrix, (1, K) for the transpose of a row-major (N, K) one.
-    ///   - lda, ldc: row strides of A and C in later calls.
-    ///   - accumulate: C += A B instead of C = A B.
-    init(m: Int, n: Int, k: Int, lda: Int, ldc: Int, b: UnsafePointer<Float>, bStrideK: Int, bStrideN: Int, accumulate: Bool) {
-        self.m = m
-        self.n = n
-        self.k = k
-        let status = sequent_packed_matmul_create(
-            &handle, Int64(m), Int64(n), Int64(k), Int64(lda), Int64(ldc), b, Int64(bStrideK), Int64(bStrideN), accumulate ? 1 : 0)
-        precondition(status == dnnl_success, "oneDNN matmul setup failed with status \(status.rawValue) for M=\(m) N=\(n) K=\(k)")
-    }
-
-    /// C = A B (or C += A B), A and C with the row strides given at creation.
-    @inline(__always)
-    func multiply(_ a: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>) {
-        let status = sequent_packed_matmul_execute(&handle, a, c)
-        precondition(status == dnnl_success, "oneDNN matmul failed with status \(status.rawValue) for M=\(m) N=\(n) K=\(k)")
-    }
-
-    deinit { sequent_packed_matmul_destroy(&handle) }
-}

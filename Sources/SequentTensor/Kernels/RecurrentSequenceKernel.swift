@@ -131,16 +131,19 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
             }
             let recurrent = UnsafeMutablePointer<Float>.allocate(capacity: B * G)
             defer { recurrent.deallocate() }
-            // R = h_{t-1} W_hh^T with W_hh^T (H, G) packed once for all T steps.
-            let recurrentProduct = PackedMatrixProduct(
-                m: B, n: G, k: H, lda: layout.rowStep * H, ldc: G,
-                b: weights.recurrentWeight, bStrideK: 1, bStrideN: H, accumulate: false)
+            // W_hh^T (H, G), copied once: oneDNN's product with a transposed right operand is
+            // about half as fast at M = B as with a plain one, and this one runs T times.
+            let recurrentWeightT = UnsafeMutablePointer<Float>.allocate(capacity: H * G)
+            defer { recurrentWeightT.deallocate() }
+            StridedCopy.gather(from: weights.recurrentWeight, strides: [1, H], shape: [H, G], to: recurrentWeightT)
             let shared = UncheckedSendable((gates, hBefore, cBefore, extra, recurrent, output, finalHidden, finalCell))
             for s in 0..<T {
                 let t = time(atStep: s)
                 let nextTime = s + 1 < T ? time(atStep: s + 1) : nil
                 // R (B, G) = h_{t-1} (B, H) W_hh^T
-                recurrentProduct.multiply(hBefore + layout.row(0, t) * H, into: recurrent)
+                GEMM.multiply(transposeA: false, transposeB: false, m: B, n: G, k: H,
+                              a: hBefore + layout.row(0, t) * H, lda: layout.rowStep * H,
+                              b: recurrentWeightT, ldb: G, c: recurrent, ldc: G)
                 Parallelism.forEachChunk(count: B, costPerItem: G * 8) { batchRange in
                     let (gates, hBefore, cBefore, extra, recurrent, output, finalHidden, finalCell) = shared.value
                     for b in batchRange {
@@ -220,15 +223,6 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
             if T > 0 && B > 0 {
                 let dhTotal = UnsafeMutablePointer<Float>.allocate(capacity: B * H)
                 defer { dhTotal.deallocate() }
-                // dh_{t-1} += dGates_t W_hh, with W_hh packed once (GRU: its last gate's rows
-                // multiply the separate recurrent gradient in `extra`).
-                let sharedProduct = PackedMatrixProduct(
-                    m: B, n: H, k: sharedWidth, lda: layout.rowStep * G, ldc: H,
-                    b: weights.recurrentWeight, bStrideK: H, bStrideN: 1, accumulate: true)
-                let separateProduct = Cell.hasSeparateRecurrentGate
-                    ? PackedMatrixProduct(m: B, n: H, k: H, lda: layout.rowStep * H, ldc: H,
-                                          b: weights.recurrentWeight + sharedWidth * H, bStrideK: H, bStrideN: 1, accumulate: true)
-                    : nil
                 let shared = UncheckedSendable((gates, hBefore, cBefore, extra, finalCell, dhTotal, dhCarry, dcCarry, dOutput))
                 for s in stride(from: T - 1, through: 0, by: -1) {
                     let t = time(atStep: s)
@@ -263,9 +257,13 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
                         stepNorms[t] = ReductionKernels.sumOfSquares(dhTotal, count: B * H).squareRoot()
                     }
                     // dh_{t-1} += dGates_t (B, G) W_hh (G, H)
-                    sharedProduct.multiply(gates + layout.row(0, t) * G, into: dhCarry)
-                    if let extra, let separateProduct {
-                        separateProduct.multiply(extra + layout.row(0, t) * H, into: dhCarry)
+                    GEMM.multiply(transposeA: false, transposeB: false, m: B, n: H, k: sharedWidth,
+                                  a: gates + layout.row(0, t) * G, lda: layout.rowStep * G,
+                                  b: weights.recurrentWeight, ldb: H, beta: 1, c: dhCarry, ldc: H)
+                    if let extra, Cell.hasSeparateRecurrentGate {
+                        GEMM.multiply(transposeA: false, transposeB: false, m: B, n: H, k: H,
+                                      a: extra + layout.row(0, t) * H, lda: layout.rowStep * H,
+                                      b: weights.recurrentWeight + sharedWidth * H, ldb: H, beta: 1, c: dhCarry, ldc: H)
                     }
                 }
             }
