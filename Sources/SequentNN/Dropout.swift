@@ -10,7 +10,7 @@ import SequentTensor
 /// seed therefore drops the same units in the same order on every run, with no global
 /// state; `generator` can be replaced to reseed. `callAsFunction(_:using:)` draws from a
 /// caller's generator instead.
-public final class Dropout: Module {
+public final class Dropout: StochasticModule {
     /// p, the probability of zeroing each scalar, in [0, 1).
     public let probability: Float
     /// The generator the masks come from.

@@ -108,3 +108,10 @@ extension Module {
         for (key, parameter) in named { try parameter.assign(state[key]!) }
     }
 }
+
+/// A module that draws random numbers while it runs (dropout masks). Checkpoints save and
+/// restore its generator, so a resumed run repeats the uninterrupted one bitwise.
+public protocol StochasticModule: Module {
+    /// The generator the module draws from.
+    var generator: RandomGenerator { get set }
+}

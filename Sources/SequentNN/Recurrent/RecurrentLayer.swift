@@ -64,7 +64,7 @@ public struct RecurrentDirectionParameters {
 /// Every direction of every layer runs on the fused path: the input projections of all
 /// steps in one matrix product, one matrix product and one fused gate kernel per step, a
 /// hand-written backward through time, and weight gradients in large products at the end.
-public class RecurrentLayer: Module {
+public class RecurrentLayer: StochasticModule {
     public let cellType: RecurrentCellType
     public let inputSize: Int
     public let hiddenSize: Int
@@ -79,8 +79,9 @@ public class RecurrentLayer: Module {
     public let layers: [[RecurrentDirectionParameters]]
     /// If set, receives the per-step gradient norms during backward.
     public var gradientProbe: RecurrentGradientProbe?
-    /// The source of the dropout masks, split from the generator given at construction.
-    public var dropoutGenerator: RandomGenerator
+    /// The source of the dropout masks between layers, split from the generator given at
+    /// construction.
+    public var generator: RandomGenerator
 
     /// D: 2 if bidirectional, else 1.
     public var directionCount: Int { bidirectional ? 2 : 1 }
@@ -123,7 +124,7 @@ public class RecurrentLayer: Module {
             })
         }
         self.layers = layers
-        self.dropoutGenerator = generator.split()
+        self.generator = generator.split()
     }
 
     public var localParameters: [(key: String, parameter: Parameter)] {
@@ -213,7 +214,7 @@ public class RecurrentLayer: Module {
                 stepGradientNorms: probe.map { probe in { direction, norms in probe.record(layer: layer, direction: direction, values: norms) } })
             x = result.output
             if isTraining && dropout > 0 && layer < layerCount - 1 {
-                x = x.dropout(probability: dropout, using: &dropoutGenerator)
+                x = x.dropout(probability: dropout, using: &self.generator)
             }
             finalHidden.append(result.finalHidden)
             if let cell = result.finalCell { finalCell.append(cell) }

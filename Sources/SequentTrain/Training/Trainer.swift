@@ -39,12 +39,11 @@ import SequentTensor
 ///
 /// **Resuming.** A checkpoint holds the weights, the optimizer state, the step, the data
 /// position, the state of every random generator the trainer knows (the data's, each
-/// `Dropout` layer's in the model, and those in `randomGenerators`), and the early-stopping
+/// `StochasticModule`'s in the model (dropout, recurrent layers), and those in
+/// `randomGenerators`), and the early-stopping
 /// state. `resume(from:)` restores all of them; the next `fit` continues the logs from that
 /// step (`MetricsLog` `.resume(fromStep:)`, `TensorBoardWriter(resumingFromStep:)`), and on
 /// the CPU with the same thread count gives bitwise the losses of an uninterrupted run.
-/// (`RecurrentLayer`'s inter-layer dropout generator is private and cannot be saved: a
-/// model using it resumes with a warning and is not bitwise.)
 public final class Trainer<Model: Module, Data: TrainingData> {
     /// The loss of one batch (a one-element tensor to differentiate) and how many tokens
     /// (or examples) it covered, for the throughput.
@@ -147,7 +146,6 @@ public final class Trainer<Model: Module, Data: TrainingData> {
         let logs = try TrainingLogs(directory: configuration.logDirectory, resumingFromStep: step, clock: clock)
         var progress = configuration.progress
         defer { progress?.finish() }
-        for warning in unsavableGeneratorWarnings() { progress?.message("warning: \(warning)") }
 
         let control = TrainingControl()
         let startStep = step
@@ -277,7 +275,7 @@ public final class Trainer<Model: Module, Data: TrainingData> {
         let position = data.position
         var generators: [String: RandomGeneratorState] = [:]
         if let dataGenerator = position.generator { generators[Self.dataGeneratorKey] = dataGenerator }
-        for (key, layer) in dropoutLayers() { generators[key] = RandomGeneratorState(words: layer.generator.stateWords) }
+        for (key, layer) in stochasticModules() { generators[key] = RandomGeneratorState(words: layer.generator.stateWords) }
         for (key, access) in randomGenerators { generators[key] = RandomGeneratorState(words: access.get().stateWords) }
         var values: [String: Double] = ["evaluations_without_improvement": Double(evaluationsWithoutImprovement)]
         if let bestStep { values["best_step"] = Double(bestStep) }
@@ -320,7 +318,7 @@ public final class Trainer<Model: Module, Data: TrainingData> {
             }
             return try RandomGenerator(stateWords: saved.words)
         }
-        let dropouts = try dropoutLayers().map { ($0.layer, try generator($0.key)) }
+        let dropouts = try stochasticModules().map { ($0.layer, try generator($0.key)) }
         let registered = try randomGenerators.map { ($0.value, try generator($0.key)) }
         var restoredData = data
         do {
@@ -352,30 +350,16 @@ public final class Trainer<Model: Module, Data: TrainingData> {
     /// The key of the data source's generator in `TrainingState.randomGenerators`.
     static var dataGeneratorKey: String { "data" }
 
-    /// Every `Dropout` layer in the model, keyed `module:<dotted path>` (`module:` alone for
-    /// the model itself).
-    private func dropoutLayers() -> [(key: String, layer: Dropout)] {
-        var found: [(key: String, layer: Dropout)] = []
+    /// Every module in the model that draws random numbers, keyed `module:<dotted path>`
+    /// (`module:` alone for the model itself).
+    private func stochasticModules() -> [(key: String, layer: any StochasticModule)] {
+        var found: [(key: String, layer: any StochasticModule)] = []
         func visit(_ module: any Module, _ path: String) {
-            if let dropout = module as? Dropout { found.append(("module:\(path)", dropout)) }
+            if let stochastic = module as? any StochasticModule { found.append(("module:\(path)", stochastic)) }
             for (key, child) in module.submodules { visit(child, path.isEmpty ? key : "\(path).\(key)") }
         }
         visit(model, "")
         return found
-    }
-
-    /// Warnings for the generators the trainer cannot save: `RecurrentLayer`'s private
-    /// inter-layer dropout generator, in use when it has dropout and more than one layer.
-    func unsavableGeneratorWarnings() -> [String] {
-        var warnings: [String] = []
-        func visit(_ module: any Module, _ path: String) {
-            if let layer = module as? RecurrentLayer, layer.dropout > 0, layer.layerCount > 1 {
-                warnings.append("the dropout generator of \(layer.cellType.name) '\(path)' is private, so it is not checkpointed: a resumed run will not repeat the uninterrupted one bitwise")
-            }
-            for (key, child) in module.submodules { visit(child, path.isEmpty ? key : "\(path).\(key)") }
-        }
-        visit(model, "")
-        return warnings
     }
 }
 
