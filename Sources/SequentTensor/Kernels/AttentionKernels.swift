@@ -1,0 +1,421 @@
+// Scaled dot-product attention, fused on the CPU (FlashAttention-2, Dao 2023), with the
+// textbook three-loop version kept beside it as the algorithmic reference.
+//
+// B = batch, h = heads, Tq = queries, Tk = keys, d = query/key width, dv = value width.
+// q is (B*h, Tq, d), k is (B*h, Tk, d), v is (B*h, Tk, dv), out is (B*h, Tq, dv),
+// logsumexp is (B*h, Tq); all contiguous row-major. Scores S = scale * q k^T are only ever
+// formed one tile of (Br queries) x (Bc keys) at a time, in scratch owned by one thread.
+
+/// Which (query, key) pairs may not attend, as the kernels read it.
+///
+/// The one masking convention of Sequent: a pair is masked out when `causal` and the key
+/// comes after the query (j > i, top-left aligned), when the key is padding of its batch
+/// entry (`keyPadding[b * Tk + j] != 0`), or when the explicit mask is nonzero there.
+struct AttentionMaskView: @unchecked Sendable {
+    /// Masks keys j > i (query i may see keys 0...i).
+    let causal: Bool
+    /// h: batch-head index bh is batch bh / heads, head bh % heads.
+    let heads: Int
+    /// Tk.
+    let keyCount: Int
+    /// (B, Tk), nonzero = padding; nil without key padding.
+    let keyPadding: UnsafePointer<Float>?
+    /// (B), one past the last key that is not padding; nil without key padding.
+    let keyLimits: UnsafePointer<Int>?
+    /// Nonzero = masked, read at b*s.0 + head*s.1 + i*s.2 + j*s.3 (0 where broadcast).
+    let mask: UnsafePointer<Float>?
+    let maskStrides: (Int, Int, Int, Int)
+
+    /// One past the last key any of the queries before `queryEnd` of `batch` may see.
+    @inline(__always)
+    func keyEnd(batch: Int, queryEnd: Int) -> Int {
+        var end = keyLimits.map { $0[batch] } ?? keyCount
+        if causal { end = min(end, queryEnd) }
+        return end
+    }
+
+    /// Sets row[c] = -inf where query i of (batch, head) may not attend key j0 + c, c < cols.
+    @inline(__always)
+    func apply(to row: UnsafeMutablePointer<Float>, batch: Int, head: Int, query i: Int, firstKey j0: Int, cols: Int) {
+        if causal && i + 1 - j0 < cols {
+            let first = max(0, i + 1 - j0)
+            (row + first).update(repeating: -.infinity, count: cols - first)
+        }
+        if let keyPadding {
+            let padding = keyPadding + batch * keyCount + j0
+            for c in 0..<cols where padding[c] != 0 { row[c] = -.infinity }
+        }
+        if let mask {
+            let s = maskStrides
+            let base = mask + batch * s.0 + head * s.1 + i * s.2 + j0 * s.3
+            for c in 0..<cols where base[c * s.3] != 0 { row[c] = -.infinity }
+        }
+    }
+}
+
+/// The fused attention forward and backward passes and their naive reference.
+enum AttentionKernels {
+    /// Query rows per tile (Br).
+    static let queryBlock = 32
+    /// Keys per tile (Bc).
+    static let keyBlock = 64
+
+    // MARK: Forward
+
+    /// out = softmax(scale * q k^T + mask) v row by row, with an online softmax over key
+    /// tiles (Milakov & Gimelshein, 2018): for each tile, with m the running maximum and
+    /// l the running sum of e^(s - m),
+    ///
+    ///     m' = max(m, max_j s_j),   l' = l e^(m - m') + sum_j e^(s_j - m'),
+    ///     o' = o e^(m - m') + sum_j e^(s_j - m') v_j,   and finally out = o / l.
+    ///
+    /// Keeps logsumexp = m + log l of every row for the backward pass; a fully masked row
+    /// gives out = 0 and logsumexp = -inf.
+    static func forward(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        out: UnsafeMutablePointer<Float>, logsumexp: UnsafeMutablePointer<Float>,
+        batchHeads: Int, tq: Int, tk: Int, d: Int, dv: Int, scale: Float, mask: AttentionMaskView
+    ) {
+        let (br, bc) = (queryBlock, keyBlock)
+        let blocks = (tq + br - 1) / br
+        let base = UncheckedSendable((q, k, v, out, logsumexp))
+        Parallelism.forEachChunk(count: batchHeads * blocks, costPerItem: br * tk * (d + dv) * 2) { items in
+            let (q, k, v, out, logsumexp) = base.value
+            let keysT = UnsafeMutablePointer<Float>.allocate(capacity: d * bc)     // (d, Bc)
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: br * bc)   // (Br, Bc)
+            let rowMax = UnsafeMutablePointer<Float>.allocate(capacity: br)
+            let rowSum = UnsafeMutablePointer<Float>.allocate(capacity: br)
+            defer { keysT.deallocate(); scores.deallocate(); rowMax.deallocate(); rowSum.deallocate() }
+            for item in items {
+                let (bh, i0) = (item / blocks, item % blocks * br)
+                let rows = min(br, tq - i0)
+                let qBlock = q + (bh * tq + i0) * d, oBlock = out + (bh * tq + i0) * dv
+                oBlock.update(repeating: 0, count: rows * dv)
+                rowMax.update(repeating: -.infinity, count: rows)
+                rowSum.update(repeating: 0, count: rows)
+                let keyEnd = mask.keyEnd(batch: bh / mask.heads, queryEnd: i0 + rows)
+                for j0 in stride(from: 0, to: keyEnd, by: bc) {
+                    let cols = min(bc, keyEnd - j0)
+                    transpose(k + (bh * tk + j0) * d, rows: cols, cols: d, into: keysT, ld: bc)
+                    maskedScores(qBlock, rows: rows, keysT: keysT, cols: cols, width: d, scale: scale,
+                                 into: scores, mask: mask, batchHead: bh, firstQuery: i0, firstKey: j0)
+                    for r in 0..<rows {
+                        let s = scores + r * bc
+                        let newMax = max(rowMax[r], ReductionKernels.reduceContiguous(s, count: cols, .maximum))
+                        if newMax == -.infinity {  // everything so far is masked: nothing to add
+                            s.update(repeating: 0, count: cols)
+                            continue
+                        }
+                        let shift = FloatVector(repeating: newMax)
+                        ElementwiseKernels.map(s, s, count: cols) { VectorMath.exp($0 - shift) }
+                        let correction = scalarExp(rowMax[r] - newMax)
+                        rowSum[r] = rowSum[r] * correction + ReductionKernels.reduceContiguous(s, count: cols, .sum)
+                        if correction != 1 { scaleRow(oBlock + r * dv, count: dv, by: correction) }
+                        rowMax[r] = newMax
+                    }
+                    multiplyAdd(m: rows, n: dv, k: cols, a: scores, lda: bc, transposeA: false,
+                                b: v + (bh * tk + j0) * dv, ldb: dv, c: oBlock, ldc: dv)
+                }
+                for r in 0..<rows {
+                    if rowSum[r] == 0 {  // fully masked row: zeros, never NaN
+                        (oBlock + r * dv).update(repeating: 0, count: dv)
+                        logsumexp[bh * tq + i0 + r] = -.infinity
+                    } else {
+                        scaleRow(oBlock + r * dv, count: dv, by: 1 / rowSum[r])
+                        logsumexp[bh * tq + i0 + r] = rowMax[r] + _logf(rowSum[r])
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Backward
+
+    /// The gradients of `forward`, recomputing every tile of P from the saved logsumexp
+    /// (FlashAttention-2 backward). With P_ij = exp(s_ij - logsumexp_i) and D_i = dO_i . O_i,
+    ///
+    ///     dV_j = sum_i P_ij dO_i,      dP_ij = dO_i . v_j,      dS_ij = P_ij (dP_ij - D_i),
+    ///     dQ_i = scale sum_j dS_ij k_j,    dK_j = scale sum_i dS_ij q_i.
+    ///
+    /// Two passes so that no two threads write the same row: one over key tiles (dK, dV),
+    /// one over query tiles (dQ). Outputs are overwritten; nil ones are skipped.
+    static func backward(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        out: UnsafePointer<Float>, dOut: UnsafePointer<Float>, logsumexp: UnsafePointer<Float>,
+        dq: UnsafeMutablePointer<Float>?, dk: UnsafeMutablePointer<Float>?, dv dvOut: UnsafeMutablePointer<Float>?,
+        batchHeads: Int, tq: Int, tk: Int, d: Int, dv: Int, scale: Float, mask: AttentionMaskView
+    ) {
+        let (br, bc) = (queryBlock, keyBlock)
+        // D_i = rowsum(dO_i * O_i), (B*h, Tq).
+        let rowDot = UnsafeMutablePointer<Float>.allocate(capacity: max(1, batchHeads * tq))
+        defer { rowDot.deallocate() }
+        let base = UncheckedSendable((q, k, v, out, dOut, logsumexp, rowDot))
+        Parallelism.forEachChunk(count: batchHeads * tq, costPerItem: dv) { rows in
+            let (_, _, _, out, dOut, _, rowDot) = base.value
+            for row in rows { rowDot[row] = dot(out + row * dv, dOut + row * dv, count: dv) }
+        }
+
+        /// The tile's P (rows, cols) into `probabilities` and scale * dS into `scoreGradients`.
+        func tileGradients(
+            bh: Int, i0: Int, rows: Int, j0: Int, cols: Int,
+            keysT: UnsafeMutablePointer<Float>, valuesT: UnsafeMutablePointer<Float>,
+            probabilities: UnsafeMutablePointer<Float>, scoreGradients: UnsafeMutablePointer<Float>
+        ) {
+            let (q, _, _, _, dOut, logsumexp, rowDot) = base.value
+            maskedScores(q + (bh * tq + i0) * d, rows: rows, keysT: keysT, cols: cols, width: d, scale: scale,
+                         into: probabilities, mask: mask, batchHead: bh, firstQuery: i0, firstKey: j0)
+            // dP = dO_blk V_tile^T, (rows, cols)
+            for r in 0..<rows { (scoreGradients + r * bc).update(repeating: 0, count: cols) }
+            multiplyAdd(m: rows, n: cols, k: dv, a: dOut + (bh * tq + i0) * dv, lda: dv, transposeA: false,
+                        b: valuesT, ldb: bc, c: scoreGradients, ldc: bc)
+            for r in 0..<rows {
+                let p = probabilities + r * bc, ds = scoreGradients + r * bc
+                let lse = logsumexp[bh * tq + i0 + r]
+                if lse == -.infinity {  // fully masked row: P = 0, no gradient
+                    p.update(repeating: 0, count: cols)
+                    ds.update(repeating: 0, count: cols)
+                    continue
+                }
+                let shift = FloatVector(repeating: lse)
+                ElementwiseKernels.map(p, p, count: cols) { VectorMath.exp($0 - shift) }
+                let dRow = FloatVector(repeating: rowDot[bh * tq + i0 + r]), scaleVector = FloatVector(repeating: scale)
+                ElementwiseKernels.zip(p, ds, ds, count: cols) { $0 * ($1 - dRow) * scaleVector }
+            }
+        }
+
+        // Pass 1, over key tiles: dK_tile = sum over query tiles of dS^T Q, dV_tile = P^T dO.
+        if dk != nil || dvOut != nil {
+            let blocks = (tk + bc - 1) / bc
+            let outputs = UncheckedSendable((dk, dvOut))
+            Parallelism.forEachChunk(count: batchHeads * blocks, costPerItem: bc * tq * (2 * d + 2 * dv)) { items in
+                let (q, k, v, _, dOut, _, _) = base.value
+                let (dk, dvOut) = outputs.value
+                let scratch = TileScratch(d: d, dv: dv)
+                defer { scratch.deallocate() }
+                for item in items {
+                    let (bh, j0) = (item / blocks, item % blocks * bc)
+                    let dkTile = dk.map { $0 + (bh * tk + j0) * d }, dvTile = dvOut.map { $0 + (bh * tk + j0) * dv }
+                    let cols = min(bc, tk - j0)
+                    dkTile?.update(repeating: 0, count: cols * d)
+                    dvTile?.update(repeating: 0, count: cols * dv)
+                    // Keys at or past the padding limit are masked for every query: zero gradient.
+                    let activeCols = min(cols, mask.keyEnd(batch: bh / mask.heads, queryEnd: tq) - j0)
+                    guard activeCols > 0 else { continue }
+                    transpose(k + (bh * tk + j0) * d, rows: activeCols, cols: d, into: scratch.keysT, ld: bc)
+                    transpose(v + (bh * tk + j0) * dv, rows: activeCols, cols: dv, into: scratch.valuesT, ld: bc)
+                    // Under a causal mask, query tiles wholly before key j0 see none of these keys.
+                    let firstQuery = mask.causal ? j0 / br * br : 0
+                    for i0 in stride(from: firstQuery, to: tq, by: br) {
+                        let rows = min(br, tq - i0)
+                        tileGradients(bh: bh, i0: i0, rows: rows, j0: j0, cols: activeCols, keysT: scratch.keysT,
+                                      valuesT: scratch.valuesT, probabilities: scratch.probabilities,
+                                      scoreGradients: scratch.scoreGradients)
+                        if let dvTile {  // dV_tile (cols, dv) += P^T (cols, rows) dO_blk (rows, dv)
+                            multiplyAdd(m: activeCols, n: dv, k: rows, a: scratch.probabilities, lda: bc, transposeA: true,
+                                        b: dOut + (bh * tq + i0) * dv, ldb: dv, c: dvTile, ldc: dv)
+                        }
+                        if let dkTile {  // dK_tile (cols, d) += dS^T (cols, rows) Q_blk (rows, d)
+                            multiplyAdd(m: activeCols, n: d, k: rows, a: scratch.scoreGradients, lda: bc, transposeA: true,
+                                        b: q + (bh * tq + i0) * d, ldb: d, c: dkTile, ldc: d)
+                        }
+                    }
+                }
+            }
+        }
+
+        // Pass 2, over query tiles: dQ_blk = sum over key tiles of dS K_tile.
+        if let dq {
+            let blocks = (tq + br - 1) / br
+            let output = UncheckedSendable(dq)
+            Parallelism.forEachChunk(count: batchHeads * blocks, costPerItem: br * tk * (2 * d + dv)) { items in
+                let (_, k, v, _, _, _, _) = base.value
+                let scratch = TileScratch(d: d, dv: dv)
+                defer { scratch.deallocate() }
+                for item in items {
+                    let (bh, i0) = (item / blocks, item % blocks * br)
+                    let rows = min(br, tq - i0)
+                    let dqBlock = output.value + (bh * tq + i0) * d
+                    dqBlock.update(repeating: 0, count: rows * d)
+                    let keyEnd = mask.keyEnd(batch: bh / mask.heads, queryEnd: i0 + rows)
+                    for j0 in stride(from: 0, to: keyEnd, by: bc) {
+                        let cols = min(bc, keyEnd - j0)
+                        transpose(k + (bh * tk + j0) * d, rows: cols, cols: d, into: scratch.keysT, ld: bc)
+                        transpose(v + (bh * tk + j0) * dv, rows: cols, cols: dv, into: scratch.valuesT, ld: bc)
+                        tileGradients(bh: bh, i0: i0, rows: rows, j0: j0, cols: cols, keysT: scratch.keysT,
+                                      valuesT: scratch.valuesT, probabilities: scratch.probabilities,
+                                      scoreGradients: scratch.scoreGradients)
+                        // dQ_blk (rows, d) += dS (rows, cols) K_tile (cols, d)
+                        multiplyAdd(m: rows, n: d, k: cols, a: scratch.scoreGradients, lda: bc, transposeA: false,
+                                    b: k + (bh * tk + j0) * d, ldb: d, c: dqBlock, ldc: d)
+                    }
+                }
+            }
+        }
+    }
+
+    /// One thread's tiles for the backward pass.
+    private struct TileScratch {
+        let keysT: UnsafeMutablePointer<Float>          // (d, Bc)
+        let valuesT: UnsafeMutablePointer<Float>        // (dv, Bc)
+        let probabilities: UnsafeMutablePointer<Float>  // P, (Br, Bc)
+        let scoreGradients: UnsafeMutablePointer<Float> // scale * dS, (Br, Bc)
+
+        init(d: Int, dv: Int) {
+            keysT = .allocate(capacity: d * keyBlock)
+            valuesT = .allocate(capacity: dv * keyBlock)
+            probabilities = .allocate(capacity: queryBlock * keyBlock)
+            scoreGradients = .allocate(capacity: queryBlock * keyBlock)
+        }
+
+        func deallocate() {
+            keysT.deallocate(); valuesT.deallocate(); probabilities.deallocate(); scoreGradients.deallocate()
+        }
+    }
+
+    // MARK: Mask as an additive bias (the plain path)
+
+    /// out (batches, heads, Tq, Tk) = 0 where query i may attend key j, -inf where masked;
+    /// the same rule as the fused kernel (`AttentionMaskView.apply`). `batches` and
+    /// `heads` may be 1 when nothing in the mask depends on them.
+    static func maskBias(_ mask: AttentionMaskView, into out: UnsafeMutablePointer<Float>, batches: Int, heads: Int, tq: Int, tk: Int) {
+        for b in 0..<batches {
+            for head in 0..<heads {
+                for i in 0..<tq {
+                    let row = out + ((b * heads + head) * tq + i) * tk
+                    row.update(repeating: 0, count: tk)
+                    mask.apply(to: row, batch: b, head: head, query: i, firstKey: 0, cols: tk)
+                }
+            }
+        }
+    }
+
+    // MARK: Tiles
+
+    /// S (rows, cols; row stride Bc) = scale * Q_blk (rows, width) K_tile^T, -inf where masked;
+    /// `keysT` holds K_tile transposed, (width, cols; row stride Bc).
+    @inline(__always)
+    static func maskedScores(
+        _ qBlock: UnsafePointer<Float>, rows: Int, keysT: UnsafePointer<Float>, cols: Int, width: Int, scale: Float,
+        into scores: UnsafeMutablePointer<Float>, mask: AttentionMaskView, batchHead bh: Int, firstQuery i0: Int, firstKey j0: Int
+    ) {
+        let bc = keyBlock
+        for r in 0..<rows { (scores + r * bc).update(repeating: 0, count: cols) }
+        multiplyAdd(m: rows, n: cols, k: width, a: qBlock, lda: width, transposeA: false, b: keysT, ldb: bc, c: scores, ldc: bc)
+        let scaleVector = FloatVector(repeating: scale)
+        for r in 0..<rows {
+            let s = scores + r * bc
+            ElementwiseKernels.map(s, s, count: cols) { $0 * scaleVector }
+            mask.apply(to: s, batch: bh / mask.heads, head: bh % mask.heads, query: i0 + r, firstKey: j0, cols: cols)
+        }
+    }
+
+    /// c (m, n; ldc) += op(a) (m, k) b (k, n; ldb), op(a) = a (m, k; lda) or, transposed,
+    /// a^T with a (k, m; lda). Vectorized along n, four rows of c at a time so that each
+    /// row of b is loaded once for four fused multiply-adds.
+    @inline(__always)
+    static func multiplyAdd(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        @inline(__always) func aValue(_ row: Int, _ p: Int) -> FloatVector {
+            FloatVector(repeating: transposeA ? a[p * lda + row] : a[row * lda + p])
+        }
+        for col in stride(from: 0, to: n, by: 16) {
+            let width = n - col
+            var row = 0
+            while row + 4 <= m {
+                let c0 = c + row * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc
+                var acc0 = ElementwiseKernels.load(c0, col, width), acc1 = ElementwiseKernels.load(c1, col, width)
+                var acc2 = ElementwiseKernels.load(c2, col, width), acc3 = ElementwiseKernels.load(c3, col, width)
+                for p in 0..<k {
+                    let bRow = ElementwiseKernels.load(b + p * ldb, col, width)
+                    acc0.addProduct(aValue(row, p), bRow)
+                    acc1.addProduct(aValue(row + 1, p), bRow)
+                    acc2.addProduct(aValue(row + 2, p), bRow)
+                    acc3.addProduct(aValue(row + 3, p), bRow)
+                }
+                ElementwiseKernels.store(acc0, c0, col, width); ElementwiseKernels.store(acc1, c1, col, width)
+                ElementwiseKernels.store(acc2, c2, col, width); ElementwiseKernels.store(acc3, c3, col, width)
+                row += 4
+            }
+            while row < m {
+                let c0 = c + row * ldc
+                var acc0 = ElementwiseKernels.load(c0, col, width)
+                for p in 0..<k { acc0.addProduct(aValue(row, p), ElementwiseKernels.load(b + p * ldb, col, width)) }
+                ElementwiseKernels.store(acc0, c0, col, width)
+                row += 1
+            }
+        }
+    }
+
+    /// out (cols, rows; row stride ld) = x^T for x (rows, cols) contiguous.
+    @inline(__always)
+    static func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>, ld: Int) {
+        for r in 0..<rows {
+            for c in 0..<cols { out[c * ld + r] = x[r * cols + c] }
+        }
+    }
+
+    /// x . y over `count` contiguous scalars.
+    @inline(__always)
+    static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+        var accumulator = FloatVector()
+        for i in stride(from: 0, to: count, by: 16) {
+            accumulator.addProduct(ElementwiseKernels.load(x, i, count - i), ElementwiseKernels.load(y, i, count - i))
+        }
+        return accumulator.sum()
+    }
+
+    @inline(__always)
+    static func scaleRow(_ x: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
+        let f = FloatVector(repeating: factor)
+        ElementwiseKernels.map(x, x, count: count) { $0 * f }
+    }
+
+    /// e^x for one scalar, by the same polynomial as the vector code (e^-inf = 0).
+    @inline(__always)
+    static func scalarExp(_ x: Float) -> Float {
+        VectorMath.exp(FloatVector(repeating: x))[0]
+    }
+
+    // MARK: Reference
+
+    /// The same forward pass by the textbook formula in Double, materialising every row of
+    /// scores: the reference for tests. Fully masked rows give zeros.
+    static func forwardNaive(
+        q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+        batchHeads: Int, tq: Int, tk: Int, d: Int, dv: Int, scale: Float, mask: AttentionMaskView
+    ) {
+        var bias = [Float](repeating: 0, count: tk)
+        for bh in 0..<batchHeads {
+            for i in 0..<tq {
+                bias.withUnsafeMutableBufferPointer {
+                    $0.update(repeating: 0)
+                    mask.apply(to: $0.baseAddress!, batch: bh / mask.heads, head: bh % mask.heads, query: i, firstKey: 0, cols: tk)
+                }
+                var scores = [Double](repeating: -.infinity, count: tk)
+                for j in 0..<tk where bias[j] == 0 {
+                    var sum = 0.0
+                    for p in 0..<d { sum += Double(q[(bh * tq + i) * d + p]) * Double(k[(bh * tk + j) * d + p]) }
+                    scores[j] = Double(scale) * sum
+                }
+                let peak = scores.max() ?? -.infinity
+                let weights = scores.map { peak == -.infinity ? 0 : _exp($0 - peak) }
+                let total = weights.reduce(0, +)
+                for c in 0..<dv {
+                    var sum = 0.0
+                    for j in 0..<tk where weights[j] > 0 { sum += weights[j] * Double(v[(bh * tk + j) * dv + c]) }
+                    out[(bh * tq + i) * dv + c] = total > 0 ? Float(sum / total) : 0
+                }
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) private func _exp(_ x: Double) -> Double { Glibc.exp(x) }
+#else
+import Foundation
+@inline(__always) private func _exp(_ x: Double) -> Double { Foundation.exp(x) }
+#endif

@@ -1,0 +1,310 @@
+// Scaled dot-product attention (Vaswani et al., 2017) as one differentiable operation, and
+// the one masking convention of Sequent.
+//
+// B = batch, h = heads, Tq = queries, Tk = keys, d = query/key width, dv = value width.
+//
+// MASKS. Everywhere in Sequent a mask says what may NOT take part: a nonzero (true) entry
+// means "masked out / may not attend", zero means "attends". This is the convention of
+// PyTorch's boolean masks in nn.MultiheadAttention (attn_mask, key_padding_mask) and
+// nn.Transformer; note that F.scaled_dot_product_attention uses the opposite one (True =
+// takes part). Three kinds combine (a pair is masked if any of them masks it):
+//   - `mask`: any tensor broadcastable to the scores (B, h, Tq, Tk) (or (B, Tq, Tk) for 3-D
+//     inputs), e.g. (Tq, Tk) for every batch entry and head;
+//   - key padding: `keyPaddingMask` (B, Tk), nonzero = padding, or `keyLengths` (B), keys
+//     j >= keyLengths[b] are padding;
+//   - `causal`: query i sees keys 0...i only (top-left aligned, as PyTorch's is_causal).
+// A query row that is masked everywhere gets output 0 and gradient 0, never NaN.
+
+/// Which of the two implementations of scaled dot-product attention to run.
+public enum AttentionImplementation: Sendable {
+    /// The fused kernel: tiles over keys with an online softmax and never forms the
+    /// (Tq, Tk) score matrix; the backward pass recomputes it tile by tile.
+    case fused
+    /// matmul + softmax + matmul through the ordinary operations; keeps the (B, h, Tq, Tk)
+    /// weights (and is the path that can return them or apply dropout to them).
+    case plain
+}
+
+extension Tensor {
+    /// Scaled dot-product attention,
+    ///
+    ///     out = softmax(Q K^T * scale + M) V,    scale = 1/sqrt(d) by default,
+    ///
+    /// where M is -inf at the masked pairs and 0 elsewhere (see the masking convention at the
+    /// top of `Tensor+Attention.swift`: nonzero = may not attend).
+    ///
+    /// Q is (B, h, Tq, d), K is (B, h, Tk, d), V is (B, h, Tk, dv), out is (B, h, Tq, dv);
+    /// 3-D inputs (B, Tq, d), (B, Tk, d), (B, Tk, dv) give (B, Tq, dv).
+    ///
+    /// - Parameters:
+    ///   - query: Q.
+    ///   - key: K.
+    ///   - value: V.
+    ///   - mask: nonzero = masked; broadcastable to (B, h, Tq, Tk) ((B, Tq, Tk) for 3-D).
+    ///   - keyPaddingMask: (B, Tk), nonzero = key j of batch entry b is padding.
+    ///   - keyLengths: (B) valid key counts; keys j >= keyLengths[b] are padding.
+    ///   - causal: mask keys after the query (j > i).
+    ///   - scale: the factor on Q K^T; nil for 1/sqrt(d).
+    ///   - implementation: `.fused` (default) or `.plain`; both give the same values.
+    public static func scaledDotProductAttention(
+        query: Tensor, key: Tensor, value: Tensor, mask: Tensor? = nil, keyPaddingMask: Tensor? = nil,
+        keyLengths: [Int]? = nil, causal: Bool = false, scale: Float? = nil,
+        implementation: AttentionImplementation = .fused
+    ) -> Tensor {
+        let problem = AttentionProblem(query: query, key: key, value: value, mask: mask, keyPaddingMask: keyPaddingMask,
+                                       keyLengths: keyLengths, causal: causal, scale: scale)
+        switch implementation {
+        case .fused:
+            return problem.restoringRank(fusedAttention(problem))
+        case .plain:
+            return problem.restoringRank(plainAttention(problem, dropout: nil).output)
+        }
+    }
+
+    /// Scaled dot-product attention that also returns the attention weights
+    /// softmax(Q K^T * scale + M), (B, h, Tq, Tk) ((B, Tq, Tk) for 3-D inputs); always the
+    /// plain path. Arguments as `scaledDotProductAttention`.
+    public static func scaledDotProductAttentionWithWeights(
+        query: Tensor, key: Tensor, value: Tensor, mask: Tensor? = nil, keyPaddingMask: Tensor? = nil,
+        keyLengths: [Int]? = nil, causal: Bool = false, scale: Float? = nil
+    ) -> (output: Tensor, weights: Tensor) {
+        let problem = AttentionProblem(query: query, key: key, value: value, mask: mask, keyPaddingMask: keyPaddingMask,
+                                       keyLengths: keyLengths, causal: causal, scale: scale)
+        let (output, weights) = plainAttention(problem, dropout: nil)
+        return (problem.restoringRank(output), problem.restoringRank(weights))
+    }
+
+    /// Scaled dot-product attention with inverted dropout on the attention weights, as
+    /// nn.MultiheadAttention in training: out = dropout(P) V with P = softmax(...). Returns
+    /// out and the weights after dropout (as PyTorch does); always the plain path.
+    ///
+    /// - Parameters:
+    ///   - dropoutProbability: p in [0, 1); 0 draws nothing from `generator`.
+    ///   - generator: the source of the dropout mask (one draw per call).
+    ///   - others: as `scaledDotProductAttention`.
+    public static func scaledDotProductAttentionWithWeights(
+        query: Tensor, key: Tensor, value: Tensor, mask: Tensor? = nil, keyPaddingMask: Tensor? = nil,
+        keyLengths: [Int]? = nil, causal: Bool = false, scale: Float? = nil,
+        dropoutProbability: Float, using generator: inout RandomGenerator
+    ) -> (output: Tensor, weights: Tensor) {
+        let problem = AttentionProblem(query: query, key: key, value: value, mask: mask, keyPaddingMask: keyPaddingMask,
+                                       keyLengths: keyLengths, causal: causal, scale: scale)
+        var generator2 = generator
+        defer { generator = generator2 }
+        let (output, weights) = plainAttention(problem) { $0.dropout(probability: dropoutProbability, using: &generator2) }
+        return (problem.restoringRank(output), problem.restoringRank(weights))
+    }
+
+    // MARK: The two paths
+
+    /// The fused kernel and its FlashAttention-2 backward; inputs are 4-D.
+    private static func fusedAttention(_ problem: AttentionProblem) -> Tensor {
+        let (q, k, v) = (problem.query, problem.key, problem.value)
+        let (batchHeads, tq, tk, d, dv) = (problem.batch * problem.heads, problem.tq, problem.tk, problem.d, problem.dv)
+        let scale = problem.scale
+        var logsumexp = [Float](repeating: 0, count: batchHeads * tq)
+        let output = Tensor(shape: [problem.batch, problem.heads, tq, dv]) { out in
+            q.withUnsafeBufferPointer { qp in
+                k.withUnsafeBufferPointer { kp in
+                    v.withUnsafeBufferPointer { vp in
+                        logsumexp.withUnsafeMutableBufferPointer { lp in
+                            problem.withMaskView { mask in
+                                AttentionKernels.forward(q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!,
+                                                         out: out.baseAddress!, logsumexp: lp.baseAddress!,
+                                                         batchHeads: batchHeads, tq: tq, tk: tk, d: d, dv: dv,
+                                                         scale: scale, mask: mask)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Saved for the backward pass: Q, K, V, the output and each row's logsumexp.
+        let savedLogsumexp = logsumexp
+        return recorded(output, operation: "scaledDotProductAttention", inputs: [q, k, v]) { dOut, needs in
+            var dq: Tensor? = needs[0] ? Tensor.zeros(q.shape) : nil
+            var dk: Tensor? = needs[1] ? Tensor.zeros(k.shape) : nil
+            var dvGradient: Tensor? = needs[2] ? Tensor.zeros(v.shape) : nil
+            q.withUnsafeBufferPointer { qp in
+                k.withUnsafeBufferPointer { kp in
+                    v.withUnsafeBufferPointer { vp in
+                        output.withUnsafeBufferPointer { op in
+                            dOut.withUnsafeBufferPointer { dop in
+                                savedLogsumexp.withUnsafeBufferPointer { lp in
+                                    withOptionalMutablePointer(&dq) { dqp in
+                                        withOptionalMutablePointer(&dk) { dkp in
+                                            withOptionalMutablePointer(&dvGradient) { dvp in
+                                                problem.withMaskView { mask in
+                                                    AttentionKernels.backward(
+                                                        q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!,
+                                                        out: op.baseAddress!, dOut: dop.baseAddress!, logsumexp: lp.baseAddress!,
+                                                        dq: dqp, dk: dkp, dv: dvp, batchHeads: batchHeads,
+                                                        tq: tq, tk: tk, d: d, dv: dv, scale: scale, mask: mask)
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return [dq, dk, dvGradient]
+        }
+    }
+
+    /// softmax(Q K^T * scale + M) then optional dropout then times V, through recorded
+    /// operations; inputs are 4-D. Returns out (B, h, Tq, dv) and the weights (B, h, Tq, Tk)
+    /// after dropout.
+    private static func plainAttention(_ problem: AttentionProblem, dropout: ((Tensor) -> Tensor)?) -> (output: Tensor, weights: Tensor) {
+        var scores = matmul(problem.query, problem.key.transposed(-2, -1)) * problem.scale
+        if let bias = problem.maskBias() { scores = scores + bias }
+        var weights = scores.softmax(alongAxis: -1)  // fully masked rows give zeros
+        if let dropout { weights = dropout(weights) }
+        return (matmul(weights, problem.value), weights)
+    }
+
+    // MARK: Shape checks
+
+    /// Checks that the shapes of an attention call fit together, naming both shapes that
+    /// do not.
+    static func checkAttention(
+        queryShape: [Int], keyShape: [Int], valueShape: [Int], maskShape: [Int]?, keyPaddingShape: [Int]?, keyLengths: [Int]?
+    ) throws(SequentError) {
+        let op = "scaledDotProductAttention"
+        guard queryShape.count == 3 || queryShape.count == 4 else {
+            throw .shapeMismatch(op, "query must be (B, h, Tq, d) or (B, Tq, d), got \(queryShape)")
+        }
+        guard keyShape.count == queryShape.count, valueShape.count == queryShape.count else {
+            throw .shapeMismatch(op, "query \(queryShape), key \(keyShape) and value \(valueShape) must have the same rank")
+        }
+        let leading = queryShape.count - 2
+        guard Array(keyShape.prefix(leading)) == Array(queryShape.prefix(leading)) else {
+            throw .shapeMismatch(op, "key \(keyShape) and query \(queryShape) differ in batch or heads")
+        }
+        guard keyShape.last == queryShape.last else {
+            throw .shapeMismatch(op, "key width \(keyShape.last!) differs from query width \(queryShape.last!): key \(keyShape), query \(queryShape)")
+        }
+        guard Array(valueShape.prefix(leading + 1)) == Array(keyShape.prefix(leading + 1)) else {
+            throw .shapeMismatch(op, "value \(valueShape) does not fit key \(keyShape) (batch, heads and Tk must agree)")
+        }
+        let (batch, tq, tk) = (queryShape[0], queryShape[leading], keyShape[leading])
+        let scoreShape = Array(queryShape.prefix(leading)) + [tq, tk]
+        if let maskShape {
+            let fits = maskShape.count <= scoreShape.count && zip(maskShape.reversed(), scoreShape.reversed()).allSatisfy { $0 == $1 || $0 == 1 }
+            guard fits else {
+                throw .shapeMismatch(op, "mask \(maskShape) does not broadcast to the scores \(scoreShape) (\(queryShape.count == 4 ? "B, h, Tq, Tk" : "B, Tq, Tk"))")
+            }
+        }
+        if let keyPaddingShape, keyPaddingShape != [batch, tk] {
+            throw .shapeMismatch(op, "key padding mask \(keyPaddingShape) must be (B, Tk) = \([batch, tk]) for key \(keyShape)")
+        }
+        if let keyLengths {
+            guard keyLengths.count == batch else {
+                throw .invalidArgument(op, "expected \(batch) key lengths (one per batch entry) for key \(keyShape), got \(keyLengths.count)")
+            }
+            if let bad = keyLengths.first(where: { $0 < 0 || $0 > tk }) {
+                throw .invalidArgument(op, "key length \(bad) must be in 0...\(tk) for key \(keyShape)")
+            }
+            if keyPaddingShape != nil {
+                throw .invalidArgument(op, "give key padding as a mask or as lengths, not both")
+            }
+        }
+    }
+}
+
+/// One attention call, checked and brought to 4-D, with its masks in kernel form.
+private struct AttentionProblem {
+    /// (B, h, Tq, d), (B, h, Tk, d), (B, h, Tk, dv).
+    let query: Tensor, key: Tensor, value: Tensor
+    let batch: Int, heads: Int, tq: Int, tk: Int, d: Int, dv: Int
+    let scale: Float
+    let causal: Bool
+    /// Whether the caller passed 3-D tensors (results are returned 3-D).
+    let threeDimensional: Bool
+    /// The explicit mask as given, padded to rank 4 with leading 1s, and its broadcast strides.
+    let mask: Tensor?
+    let maskStrides: (Int, Int, Int, Int)
+    /// (B, Tk) nonzero = padding, from either form of key padding, and the first padded
+    /// position after the last real key of each batch entry.
+    let keyPadding: [Float]?
+    let keyLimits: [Int]?
+
+    init(query: Tensor, key: Tensor, value: Tensor, mask: Tensor?, keyPaddingMask: Tensor?, keyLengths: [Int]?,
+         causal: Bool, scale: Float?) {
+        Tensor.require {
+            try Tensor.checkAttention(queryShape: query.shape, keyShape: key.shape, valueShape: value.shape,
+                                      maskShape: mask?.shape, keyPaddingShape: keyPaddingMask?.shape, keyLengths: keyLengths)
+        }
+        threeDimensional = query.rank == 3
+        let lift = { (t: Tensor) in t.rank == 3 ? t.unsqueezed(at: 1) : t }
+        self.query = lift(query)
+        self.key = lift(key)
+        self.value = lift(value)
+        (batch, heads, tq, d) = (self.query.shape[0], self.query.shape[1], self.query.shape[2], self.query.shape[3])
+        (tk, dv) = (self.key.shape[2], self.value.shape[3])
+        self.scale = scale ?? 1 / Float(d).squareRoot()
+        self.causal = causal
+
+        if let mask {
+            // Rank 4 with leading 1s; for 3-D inputs the missing head axis is axis 1.
+            let scoreRank = threeDimensional ? 3 : 4
+            var shape4 = [Int](repeating: 1, count: scoreRank - mask.rank) + mask.shape
+            if threeDimensional { shape4.insert(1, at: 1) }
+            let m = mask.detached().reshaped(to: shape4)
+            let dims = m.shape
+            let contiguous = [dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1]
+            let s = (0..<4).map { dims[$0] == 1 ? 0 : contiguous[$0] }
+            self.mask = m
+            maskStrides = (s[0], s[1], s[2], s[3])
+        } else {
+            self.mask = nil
+            maskStrides = (0, 0, 0, 0)
+        }
+
+        var padding: [Float]? = keyPaddingMask?.scalars
+        if let keyLengths {
+            padding = keyLengths.flatMap { length in (0..<key.shape[key.rank - 2]).map { $0 >= length ? Float(1) : 0 } }
+        }
+        keyPadding = padding
+        let (batch, tk) = (self.batch, self.tk)
+        keyLimits = padding.map { padding in
+            (0..<batch).map { b in
+                let row = padding[(b * tk)..<((b + 1) * tk)]
+                return (row.lastIndex(where: { $0 == 0 }).map { $0 - b * tk + 1 }) ?? 0
+            }
+        }
+    }
+
+    /// A 4-D result back to 3-D when the inputs were 3-D.
+    func restoringRank(_ t: Tensor) -> Tensor { threeDimensional ? t.squeezed(at: 1) : t }
+
+    /// Runs `body` with the masks in the form the kernels read.
+    func withMaskView<R>(_ body: (AttentionMaskView) -> R) -> R {
+        withOptionalPointer(mask) { maskPointer in
+            (keyPadding ?? []).withUnsafeBufferPointer { paddingPointer in
+                (keyLimits ?? []).withUnsafeBufferPointer { limitsPointer in
+                    body(AttentionMaskView(
+                        causal: causal, heads: heads, keyCount: tk,
+                        keyPadding: keyPadding == nil ? nil : paddingPointer.baseAddress,
+                        keyLimits: keyLimits == nil ? nil : limitsPointer.baseAddress,
+                        mask: maskPointer, maskStrides: maskStrides))
+                }
+            }
+        }
+    }
+
+    /// The masks as an additive bias (0 or -inf), (B or 1, h or 1, Tq, Tk); nil without masks.
+    func maskBias() -> Tensor? {
+        guard causal || keyPadding != nil || mask != nil else { return nil }
+        let batches = keyPadding != nil || maskStrides.0 != 0 ? batch : 1
+        let headCount = maskStrides.1 != 0 ? heads : 1
+        return Tensor(shape: [batches, headCount, tq, tk]) { out in
+            guard out.count > 0 else { return }
+            withMaskView { view in
+                AttentionKernels.maskBias(view, into: out.baseAddress!, batches: batches, heads: headCount, tq: tq, tk: tk)
+            }
+        }
+    }
+}
