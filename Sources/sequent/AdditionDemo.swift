@@ -62,7 +62,7 @@ struct AdditionDemo {
         say("sequent demo: a character-level \(s.cell.name) learns to add numbers in 0...\(corpus.maxOperand)")
         say("data:  sums like \"37+48=85;\" in a row; \(corpus.trainingPairs.count) of the \(pairCount) operand pairs for training, \(corpus.heldOutPairs.count) held out for validation")
         say("model: Embedding(\(V), \(s.embeddingSize)) -> \(s.cell.name)(\(s.embeddingSize), \(s.hiddenSize)) -> Linear(\(s.hiddenSize), \(V)), \(model.parameterCount) parameters")
-        say("train: \(s.steps) steps of \(B) random windows x \(T) characters; Adam, lr \(s.learningRate) (warm-up, cosine to \(s.learningRate / 10)), gradient norm clipped at \(s.maxGradientNorm); \(Parallelism.threadCount) thread(s), seed \(s.seed)")
+        say("train: \(s.steps) steps of \(B) random windows x \(T) characters; Adam, lr \(String(format: "%g", s.learningRate)) (warm-up, cosine to \(String(format: "%g", s.learningRate / 10))), gradient norm clipped at \(String(format: "%g", s.maxGradientNorm)); \(Parallelism.threadCount) thread(s), seed \(s.seed)")
         say("")
         say("  step   train loss   val loss   val answer loss   tokens/s")
 
