@@ -126,7 +126,8 @@ struct AdditionDemo {
         say("")
         let seconds = trainingTime.seconds
         say("trained \(s.steps) steps in \(format(seconds, 1)) s, \(format(Double(s.steps * B * T) / seconds / 1000, 1))k tokens/s on average")
-        say("verdict: validation loss fell from \(format(initial.all, 2)) (uniform over \(V) symbols: ln \(V) = \(format(log(Double(V)), 2))) "
+        let trend = final.all < initial.all ? "fell" : "did not fall: it went"
+        say("verdict: validation loss \(trend) from \(format(initial.all, 2)) (uniform over \(V) symbols: ln \(V) = \(format(log(Double(V)), 2))) "
             + "to \(format(final.all, 2)) nats/char (floor \(format(corpus.entropyFloor, 2)): the operands are random); "
             + "on the answer characters from \(format(initial.answers, 2)) to \(format(final.answers, 2)); "
             + "\(format(100 * accuracy, 0))% of held-out sums answered correctly.")

@@ -5,7 +5,7 @@ extension Sequent {
     /// `sequent demo`: a character-level recurrent model learns to add, on data it makes.
     struct Demo: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a small character-level LSTM to add two-digit numbers, and show it learning.",
+            abstract: "Train a small character-level LSTM (or GRU, RNN) to add two-digit numbers, and watch it learn.",
             discussion: """
                 The data is generated: sums such as "37+48=85;" one after another, with 10% \
                 of all operand pairs held out of training. Every few steps the demo prints the \
@@ -15,22 +15,22 @@ extension Sequent {
                 Losses are in nats per character. The same seed gives the same run.
                 """)
 
-        @Option(help: "Training steps (default: 2000, or 600 with --quick).")
+        @Option(parsing: .unconditional, help: "Training steps (default: 2000, or 600 with --quick).")
         var steps: Int?
 
-        @Option(help: "The hidden size of the recurrent layer.")
+        @Option(parsing: .unconditional, help: "The hidden size of the recurrent layer.")
         var hidden = 128
 
         @Option(help: "The recurrent cell: lstm, gru or rnn.")
         var cell: DemoCell = .lstm
 
-        @Option(name: .customLong("learning-rate"), help: "Adam's peak learning rate (after a short warm-up; cosine decay to a tenth).")
+        @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Adam's peak learning rate (after a short warm-up; cosine decay to a tenth).")
         var learningRate: Float = 1e-2
 
-        @Option(help: "The seed of every random choice: data, initial weights, batches, sampling.")
+        @Option(parsing: .unconditional, help: "The seed of every random choice: data, initial weights, batches, sampling.")
         var seed: UInt64 = 42
 
-        @Option(help: "Threads for oneDNN and Sequent's kernels (default: all \(Parallelism.coreCount) cores).")
+        @Option(parsing: .unconditional, help: "Threads for oneDNN and Sequent's kernels (default: all \(Parallelism.coreCount) cores).")
         var threads: Int?
 
         @Flag(help: "A short run: 600 steps, 100 held-out sums tested.")
