@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh
-swift build -c release
+swift build -c release --product sequent
 exec "$(swift build -c release --show-bin-path)/sequent" demo "$@"
