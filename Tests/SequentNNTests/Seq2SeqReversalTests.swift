@@ -15,7 +15,7 @@ import XCTest
 /// debug builds train fewer and check less, to stay fast.
 final class Seq2SeqReversalTests: XCTestCase {
     #if DEBUG
-    private let steps = 60
+    private let steps = 40
     #else
     private let steps = 300
     #endif

@@ -182,7 +182,8 @@ public final class EncoderDecoderAttention: Module {
     /// context (B, Hv).
     ///
     /// Masked energies become -inf before the softmax, and masked weights are then set to
-    /// exactly 0 (the vector exp stops at e^-87.3 instead of reaching 0).
+    /// exactly 0, so the result does not rest on how the vector exp treats -inf (it clamps
+    /// its input at -87.3).
     public static func alignedContext(energy: Tensor, values: Tensor, mask: Tensor?) -> (context: Tensor, alignment: Tensor) {
         let alignment: Tensor
         if let mask {

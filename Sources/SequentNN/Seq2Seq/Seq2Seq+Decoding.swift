@@ -124,9 +124,10 @@ extension Seq2Seq {
             var state = encoding.initialState
             var finished: [Hypothesis] = []
             let V = targetVocabularySize
+            var memory = encoding.memory  // one row per live hypothesis, all the same source
             for length in 1...maxLength {
                 let K = beams.count
-                let memory = encoding.memory?.selecting(rows: Array(repeating: 0, count: K))
+                if let rows = memory?.batchSize, rows != K { memory = encoding.memory?.selecting(rows: Array(repeating: 0, count: K)) }
                 let input = try targetEmbedding(beams.map { $0.tokens.last ?? beginToken })
                 let step = try decoderStep(input, state: state, memory: memory)
                 let logProbabilities = head(step.output).logSoftmax(alongAxis: -1).scalars  // (K, V)
