@@ -1,6 +1,7 @@
 import Foundation
 import SequentNN
 import SequentTensor
+import SequentTrain
 import XCTest
 
 /// Attention learns the alignment of a task whose alignment is known: reversing a sequence
@@ -42,7 +43,7 @@ final class Seq2SeqReversalTests: XCTestCase {
         let model = try Seq2Seq(cell: .lstm, sourceVocabularySize: symbols, targetVocabularySize: symbols + 2, embeddingSize: 16,
                                 hiddenSize: 16, decoderHiddenSize: 32, bidirectional: true, attention: attention,
                                 beginToken: begin, endToken: end, generator: &generator)
-        let optimizer = MinimalAdam(model.parameters(), learningRate: 0.01)
+        let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: 0.01)
         var data = RandomGenerator(seed: 7)
         let start = Date()
         var loss: Float = .nan
@@ -51,6 +52,7 @@ final class Seq2SeqReversalTests: XCTestCase {
             let value = try model.loss(source: Seq2Seq.Batch(batch.source), target: Seq2Seq.Batch(batch.target))
             value.backward()
             optimizer.step()
+            optimizer.zeroGradients()
             loss = value.item
         }
         let seconds = Date().timeIntervalSince(start)
@@ -122,41 +124,5 @@ final class Seq2SeqReversalTests: XCTestCase {
         XCTAssertGreaterThan(general.tokenAccuracy, 0.85)
         XCTAssertGreaterThan(try XCTUnwrap(general.hitRate), 0.8)
         #endif
-    }
-}
-
-/// Adam (Kingma & Ba, 2015) in its textbook form, for this test only: SequentNNTests does not
-/// depend on SequentTrain, whose `Adam` is the one to use everywhere else.
-///
-///     m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2,  p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
-private final class MinimalAdam {
-    private let parameters: [Parameter]
-    private let learningRate: Float
-    private var firstMoments: [[Float]], secondMoments: [[Float]]
-    private var stepCount = 0
-
-    init(_ parameters: [Parameter], learningRate: Float) {
-        self.parameters = parameters
-        self.learningRate = learningRate
-        firstMoments = parameters.map { [Float](repeating: 0, count: $0.value.count) }
-        secondMoments = firstMoments
-    }
-
-    /// One update from the accumulated gradients, which it then clears.
-    func step() {
-        stepCount += 1
-        let (beta1, beta2, epsilon): (Float, Float, Float) = (0.9, 0.999, 1e-8)
-        let correction1 = 1 - pow(beta1, Float(stepCount)), correction2 = 1 - pow(beta2, Float(stepCount))
-        for (k, parameter) in parameters.enumerated() {
-            guard let gradient = parameter.grad?.scalars else { continue }
-            parameter.update { values in
-                for i in 0..<values.count {
-                    firstMoments[k][i] = beta1 * firstMoments[k][i] + (1 - beta1) * gradient[i]
-                    secondMoments[k][i] = beta2 * secondMoments[k][i] + (1 - beta2) * gradient[i] * gradient[i]
-                    values[i] -= learningRate * (firstMoments[k][i] / correction1) / ((secondMoments[k][i] / correction2).squareRoot() + epsilon)
-                }
-            }
-            parameter.zeroGradient()
-        }
     }
 }
