@@ -24,8 +24,10 @@ public final class RecurrentStepper {
     private let inputTable: [Float]
     private let tableRows: Int
     /// The output head (V, H) and bias (V), if given.
-    private let headWeight: [Float]
+    private let headWeight: VectorProductMatrix?
     private let headBias: [Float]
+    /// How the weight matrices are stored.
+    public let weightPrecision: WeightPrecision
 
     /// Prepares a stepper for `weights` (one entry per layer, forward direction only).
     ///
@@ -33,9 +35,11 @@ public final class RecurrentStepper {
     ///   - embedding: optional (V, In) embedding matrix: then `step(token:)` looks up the
     ///     first layer's input projection, computed once here for every token.
     ///   - head: optional output layer, weight (V, H) and bias (V), for `logits(into:)`.
+    ///   - weightPrecision: `.bfloat16` halves the bytes read per step (the recurrent and head
+    ///     matrices; the token table stays Float), for models whose weights outgrow the caches.
     public init(
         cell: RecurrentCellType, layers weights: [RecurrentDirectionWeights], embedding: Tensor? = nil,
-        head: (weight: Tensor, bias: Tensor?)? = nil
+        head: (weight: Tensor, bias: Tensor?)? = nil, weightPrecision: WeightPrecision = .float32
     ) throws {
         guard let first = weights.first else {
             throw SequentError.invalidArgument("RecurrentStepper", "no layers given")
@@ -55,7 +59,12 @@ public final class RecurrentStepper {
         if let head, head.weight.rank != 2 || head.weight.shape[1] != hidden || (head.bias.map { $0.shape != [head.weight.shape[0]] } ?? false) {
             throw SequentError.shapeMismatch("RecurrentStepper", "head weight \(head.weight.shape) and bias \(head.bias?.shape ?? []) do not fit hidden size \(hidden)")
         }
-        headWeight = head?.weight.scalars ?? []
+        headWeight = head.map { head in
+            head.weight.withUnsafeBufferPointer { w in
+                VectorProductMatrix(rows: head.weight.shape[0], columns: hidden, precision: weightPrecision) { w.baseAddress! + $0 * hidden }
+            }
+        }
+        self.weightPrecision = weightPrecision
         headBias = head.map { $0.bias?.scalars ?? [Float](repeating: 0, count: $0.weight.shape[0]) } ?? []
         self.cell = cell
         self.hiddenSize = hidden
@@ -69,7 +78,7 @@ public final class RecurrentStepper {
                             RecurrentStepLayer(inputWeight: wi.baseAddress!, recurrentWeight: wh.baseAddress!,
                                                inputBias: bi, recurrentBias: bh,
                                                inputSize: index == 0 ? inputSize : hidden, hidden: hidden,
-                                               gateCount: cell.gateCount, threads: threads)
+                                               gateCount: cell.gateCount, threads: threads, precision: weightPrecision)
                         }
                     }
                 }
@@ -146,12 +155,9 @@ public final class RecurrentStepper {
         if logits.count != headSize { logits = [Float](repeating: 0, count: headSize) }
         let H = hiddenSize
         hidden.withUnsafeBufferPointer { h in
-            headWeight.withUnsafeBufferPointer { w in
-                logits.withUnsafeMutableBufferPointer { out in
-                    out.baseAddress!.update(from: headBias, count: headSize)
-                    MatrixVectorKernels.multiply(w.baseAddress!, columns: H, rows: 0..<headSize, h.baseAddress! + h.count - H,
-                                                 out.baseAddress!, accumulate: true)
-                }
+            logits.withUnsafeMutableBufferPointer { out in
+                out.baseAddress!.update(from: headBias, count: headSize)
+                headWeight!.multiply(rows: 0..<headSize, h.baseAddress! + h.count - H, out.baseAddress!, accumulate: true)
             }
         }
     }

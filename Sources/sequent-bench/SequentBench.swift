@@ -24,6 +24,9 @@ struct SequentBench: ParsableCommand {
     @Option(help: "Threads for oneDNN and Sequent's kernels (default: all \(Parallelism.coreCount) cores).")
     var threads: Int?
 
+    @Option(help: "Weights of the stream mode: float32 (default) or bfloat16 (half the bytes per token; adds \"weights\" to the line).")
+    var streamWeights: String = "float32"
+
     @Flag(help: "Fewer repetitions (3 instead of 7).")
     var quick = false
 
@@ -33,6 +36,9 @@ struct SequentBench: ParsableCommand {
     func validate() throws {
         if let mode, Mode(rawValue: mode) == nil {
             throw ValidationError("--mode must be one of \(Mode.allCases.map(\.rawValue).joined(separator: ", ")); got '\(mode)'")
+        }
+        if WeightPrecision(rawValue: streamWeights) == nil {
+            throw ValidationError("--stream-weights must be float32 or bfloat16; got '\(streamWeights)'")
         }
         if let threads, threads < 1 {
             throw ValidationError("--threads must be at least 1; got \(threads)")
@@ -73,7 +79,7 @@ struct SequentBench: ParsableCommand {
         Parallelism.withThreads(threads ?? Parallelism.coreCount) {
             for workload in selected {
                 for mode in workload.modes where onlyMode == nil || onlyMode == mode {
-                    measure(workload, mode: mode, reps: reps).emit()
+                    measure(workload, mode: mode, reps: reps, streamWeights: WeightPrecision(rawValue: streamWeights)!).emit()
                     ranAny = true
                 }
                 if onlyMode == nil, let kernel = workload.kernel {

@@ -1,3 +1,4 @@
+import SequentTensor
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,7 +45,7 @@ func timePerToken(steps: Int = 200, _ step: TokenStep) -> Double {
 }
 
 /// Runs one mode of `workload` and returns its JSON line, with the keys of torch_rnn_bench.py.
-func measure(_ workload: Workload, mode: Mode, reps: Int) -> JSONLine {
+func measure(_ workload: Workload, mode: Mode, reps: Int, streamWeights: WeightPrecision = .float32) -> JSONLine {
     switch mode {
     case .train:
         let step = workload.train!()
@@ -63,10 +64,12 @@ func measure(_ workload: Workload, mode: Mode, reps: Int) -> JSONLine {
             "tokens_per_s": .int(Int((Double(step.batch * step.time) / seconds).rounded())),
         ]
     case .stream:
-        let seconds = timePerToken(workload.stream!())
-        return [
+        let seconds = timePerToken(workload.stream!(streamWeights))
+        var line: JSONLine = [
             "workload": .string(workload.name), "mode": .string("stream"), "B": .int(1),
             "us_per_token": .double(seconds * 1e6, digits: 1),
         ]
+        if streamWeights != .float32 { line.fields.append((key: "weights", value: .string(streamWeights.rawValue))) }
+        return line
     }
 }

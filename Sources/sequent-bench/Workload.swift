@@ -51,8 +51,8 @@ struct Workload: Sendable {
     var train: (@Sendable () -> SequenceStep)? = nil
     /// Builds an inference step over a whole batch (infer mode).
     var infer: (@Sendable () -> SequenceStep)? = nil
-    /// Builds a generation step (stream mode).
-    var stream: (@Sendable () -> TokenStep)? = nil
+    /// Builds a generation step (stream mode) whose weights are stored in the given precision.
+    var stream: (@Sendable (WeightPrecision) -> TokenStep)? = nil
     /// A kernel benchmark without a mode (sgemm): measures and emits its own lines, timing
     /// with `timeit` like every other workload.
     var kernel: (@Sendable (BenchContext) -> Void)? = nil

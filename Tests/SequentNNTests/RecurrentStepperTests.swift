@@ -43,3 +43,37 @@ final class RecurrentStepperTests: XCTestCase {
         XCTAssertThrowsError(try stepper.step(token: 11)) { XCTAssertTrue("\($0)".contains("token 11 is outside the vocabulary 0..<11")) }
     }
 }
+
+extension RecurrentStepperTests {
+    /// bfloat16 weights: the packing is exact for values bfloat16 can hold, and generation
+    /// stays close to Float (the accuracy the streaming benchmark relies on).
+    func testBFloat16WeightsStayCloseToFloat() throws {
+        for cell in [RecurrentCellType.rnn(.tanh), .lstm, .gru] {
+            var generator = RandomGenerator(seed: 21)
+            let model = try RecurrentLanguageModel(cell: cell, vocabularySize: 65, embeddingSize: 32, hiddenSize: 64,
+                                                   layerCount: 2, generator: &generator)
+            func stepper(_ precision: WeightPrecision) throws -> RecurrentStepper {
+                try RecurrentStepper(cell: cell, layers: model.recurrent.layers.map { $0[0].weightsForInference },
+                                     embedding: model.embedding.weight.value,
+                                     head: (model.head.weight.value, model.head.bias?.value), weightPrecision: precision)
+            }
+            let (exact, reduced) = (try stepper(.float32), try stepper(.bfloat16))
+            var (exactLogits, reducedLogits) = ([Float](), [Float]())
+            var worst: Float = 0
+            var token = 0
+            var sameChoice = 0
+            for _ in 0..<60 {
+                try exact.step(token: token)
+                try reduced.step(token: token)
+                exact.logits(into: &exactLogits)
+                reduced.logits(into: &reducedLogits)
+                let scale = exactLogits.map(abs).max()!
+                worst = max(worst, zip(exactLogits, reducedLogits).map { abs($0 - $1) }.max()! / scale)
+                token = exactLogits.indices.max { exactLogits[$0] < exactLogits[$1] }!  // both follow the same tokens
+                if reducedLogits.indices.max(by: { reducedLogits[$0] < reducedLogits[$1] })! == token { sameChoice += 1 }
+            }
+            print("bfloat16 \(cell): largest relative logit difference \(worst), same greedy choice \(sameChoice)/60")
+            XCTAssertLessThan(worst, 0.02, "\(cell): largest logit difference relative to the largest logit")
+        }
+    }
+}

@@ -51,6 +51,108 @@ enum MatrixVectorKernels {
     }
 }
 
+/// How a streaming model stores its weight matrices.
+public enum WeightPrecision: String, Sendable, Codable {
+    /// 32-bit floats: the trained values exactly.
+    case float32
+    /// bfloat16 (the top 16 bits of a Float, rounded to nearest even): half the memory
+    /// traffic per step, about 3 significant digits per weight; products still sum in Float.
+    case bfloat16
+}
+
+/// A (rows, columns) matrix kept for matrix-vector products, in Float or bfloat16.
+///
+/// bfloat16 rows are stored in blocks of 16 weights as 8 words, word j holding weight j in
+/// its low half and weight j + 8 in its high half, so that a shift and a mask turn a load of
+/// 8 words into the two Float vectors of weights 0..<8 and 8..<16.
+final class VectorProductMatrix {
+    let rows: Int
+    let columns: Int
+    let precision: WeightPrecision
+    private let floats: UnsafeMutablePointer<Float>?
+    private let words: UnsafeMutablePointer<UInt32>?
+    /// Words per bfloat16 row: 8 per block of 16 columns.
+    private let wordsPerRow: Int
+
+    /// Copies row r from `source(r)` (columns scalars each).
+    init(rows: Int, columns: Int, precision: WeightPrecision, source: (Int) -> UnsafePointer<Float>) {
+        self.rows = rows
+        self.columns = columns
+        self.precision = precision
+        wordsPerRow = (columns + 15) / 16 * 8
+        switch precision {
+        case .float32:
+            let values = UnsafeMutablePointer<Float>.allocate(capacity: max(1, rows * columns))
+            for r in 0..<rows { (values + r * columns).update(from: source(r), count: columns) }
+            floats = values
+            words = nil
+        case .bfloat16:
+            let packed = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, rows * wordsPerRow))
+            packed.initialize(repeating: 0, count: max(1, rows * wordsPerRow))
+            for r in 0..<rows {
+                let row = source(r)
+                for c in 0..<columns {
+                    let word = packed + r * wordsPerRow + (c / 16) * 8 + (c % 16) % 8
+                    let half = UInt32(VectorProductMatrix.bfloat16Bits(row[c]))
+                    word.pointee |= (c % 16) < 8 ? half : half << 16
+                }
+            }
+            floats = nil
+            words = packed
+        }
+    }
+
+    deinit {
+        floats?.deallocate()
+        words?.deallocate()
+    }
+
+    /// The bfloat16 nearest to `value` (ties to even), as its 16 bits.
+    static func bfloat16Bits(_ value: Float) -> UInt16 {
+        let bits = value.bitPattern
+        if value.isNaN { return UInt16(bits >> 16) | 0x40 }
+        return UInt16((bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
+    }
+
+    /// y[r] (+)= row r . x for r in `range`.
+    @inline(__always)
+    func multiply(rows range: Range<Int>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        if let floats {
+            MatrixVectorKernels.multiply(floats, columns: columns, rows: range, x, y, accumulate: accumulate)
+            return
+        }
+        let words = words!
+        @inline(__always) func load8(_ k: Int) -> SIMD8<Float> {
+            if k + 8 <= columns { return UnsafeRawPointer(x + k).loadUnaligned(as: SIMD8<Float>.self) }
+            var v = SIMD8<Float>()
+            for lane in 0..<max(0, min(8, columns - k)) { v[lane] = x[k + lane] }
+            return v
+        }
+        let blocks = wordsPerRow / 8
+        var r = range.lowerBound
+        while r < range.upperBound {
+            let count = min(4, range.upperBound - r)
+            var accumulators = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+            for block in 0..<blocks {
+                let (xLow, xHigh) = (load8(block * 16), load8(block * 16 + 8))
+                @inline(__always) func product(_ row: Int) -> SIMD8<Float> {
+                    let packed = UnsafeRawPointer(words + row * wordsPerRow + block * 8).loadUnaligned(as: SIMD8<UInt32>.self)
+                    let low = unsafeBitCast(packed &<< 16, to: SIMD8<Float>.self)
+                    let high = unsafeBitCast(packed & 0xFFFF_0000, to: SIMD8<Float>.self)
+                    return low * xLow + high * xHigh
+                }
+                accumulators.0 += product(r)
+                if count > 1 { accumulators.1 += product(r + 1) }
+                if count > 2 { accumulators.2 += product(r + 2) }
+                if count > 3 { accumulators.3 += product(r + 3) }
+            }
+            let sums = [accumulators.0.sum(), accumulators.1.sum(), accumulators.2.sum(), accumulators.3.sum()]
+            for j in 0..<count { y[r + j] = accumulate ? y[r + j] + sums[j] : sums[j] }
+            r += count
+        }
+    }
+}
+
 /// One unidirectional layer's weights regrouped by thread, with its step scratch.
 final class RecurrentStepLayer {
     let inputSize: Int
@@ -59,8 +161,8 @@ final class RecurrentStepLayer {
     /// The unit ranges of the threads, aligned to 16 units.
     let unitRanges: [Range<Int>]
     /// Regrouped copies (G, In), (G, H), (G), (G); biases zero when the layer has none.
-    let inputWeight: UnsafeMutablePointer<Float>
-    let recurrentWeight: UnsafeMutablePointer<Float>
+    let inputWeight: VectorProductMatrix
+    let recurrentWeight: VectorProductMatrix
     let inputBias: UnsafeMutablePointer<Float>
     let recurrentBias: UnsafeMutablePointer<Float>
     /// For each regrouped row, its row in PyTorch's layout.
@@ -72,7 +174,7 @@ final class RecurrentStepLayer {
 
     init(inputWeight w: UnsafePointer<Float>, recurrentWeight u: UnsafePointer<Float>,
          inputBias bi: UnsafePointer<Float>?, recurrentBias bh: UnsafePointer<Float>?,
-         inputSize: Int, hidden: Int, gateCount: Int, threads: Int) {
+         inputSize: Int, hidden: Int, gateCount: Int, threads: Int, precision: WeightPrecision) {
         self.inputSize = inputSize
         self.hidden = hidden
         self.gateCount = gateCount
@@ -87,13 +189,11 @@ final class RecurrentStepLayer {
         }
         originalRow = order
         let g = gateCount * hidden
-        inputWeight = .allocate(capacity: max(1, g * inputSize))
-        recurrentWeight = .allocate(capacity: g * hidden)
+        inputWeight = VectorProductMatrix(rows: g, columns: inputSize, precision: precision) { w + order[$0] * inputSize }
+        recurrentWeight = VectorProductMatrix(rows: g, columns: hidden, precision: precision) { u + order[$0] * hidden }
         inputBias = .allocate(capacity: g)
         recurrentBias = .allocate(capacity: g)
         for (row, source) in order.enumerated() {
-            (inputWeight + row * inputSize).update(from: w + source * inputSize, count: inputSize)
-            (recurrentWeight + row * hidden).update(from: u + source * hidden, count: hidden)
             inputBias[row] = bi?[source] ?? 0
             recurrentBias[row] = bh?[source] ?? 0
         }
@@ -103,7 +203,7 @@ final class RecurrentStepLayer {
     }
 
     deinit {
-        [inputWeight, recurrentWeight, inputBias, recurrentBias, gates, recurrent, extra].forEach { $0.deallocate() }
+        [inputBias, recurrentBias, gates, recurrent, extra].forEach { $0.deallocate() }
     }
 
     /// One step: h_new (and c_new) from the input and the previous state.
@@ -128,9 +228,9 @@ final class RecurrentStepLayer {
                 if let inputProjection {
                     for row in rows { layer.gates[row] = inputProjection[layer.originalRow[row]] }
                 } else {
-                    MatrixVectorKernels.multiply(layer.inputWeight, columns: layer.inputSize, rows: rows, input!, layer.gates, accumulate: false)
+                    layer.inputWeight.multiply(rows: rows, input!, layer.gates, accumulate: false)
                 }
-                MatrixVectorKernels.multiply(layer.recurrentWeight, columns: layer.hidden, rows: rows, hPrev, layer.recurrent, accumulate: false)
+                layer.recurrentWeight.multiply(rows: rows, hPrev, layer.recurrent, accumulate: false)
                 Cell.forward(
                     RecurrentRow(
                         gates: layer.gates + firstRow, recurrent: layer.recurrent + firstRow,

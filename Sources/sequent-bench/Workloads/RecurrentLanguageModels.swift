@@ -7,7 +7,8 @@ import SequentTrain
 // cross-entropy, Adam at 1e-3), on random tokens from RandomGenerator(seed: 0).
 //   train:  zero gradients, forward, loss, backward, Adam step over a (B, T) batch
 //   infer:  forward over a (B, T) batch without gradients, evaluation mode
-//   stream: batch-1 greedy generation with carried state (RecurrentStepper)
+//   stream: batch-1 greedy generation with carried state (RecurrentStepper), weights in
+//           Float or, with --stream-weights bfloat16, bfloat16
 
 extension Workload {
     static let lstm1x256 = recurrentLanguageModel("lstm-1x256", cell: .lstm, hidden: 256, layers: 1, batch: 32)
@@ -54,12 +55,13 @@ extension Workload {
                     _ = withoutGradients { try! lm(x, batchSize: batch, time: time) }
                 }
             },
-            stream: {
+            stream: { precision in
                 var generator = RandomGenerator(seed: 0)
                 let lm = model(&generator)
                 let stepper = try! RecurrentStepper(
                     cell: cell, layers: lm.recurrent.layers.map { $0[0].weightsForInference },
-                    embedding: lm.embedding.weight.value, head: (lm.head.weight.value, lm.head.bias?.value))
+                    embedding: lm.embedding.weight.value, head: (lm.head.weight.value, lm.head.bias?.value),
+                    weightPrecision: precision)
                 var logits: [Float] = []
                 var token = 0
                 return TokenStep {
