@@ -184,6 +184,16 @@ public final class MultiheadAttention: Module {
             .reshaped(to: [x.shape[0], x.shape[1], headCount, e / headCount]).permuted([0, 2, 1, 3])
     }
 
+    /// x (B, T, E) -> x [W_q; W_k; W_v]^T + [b_q; b_k; b_v] -> q, k, v, each (B, h, T, E/h):
+    /// the three projections of self-attention as one matrix product, reading the weights
+    /// in place (projectHeads copies its third of them first).
+    func projectQueryKeyValue(_ x: Tensor) -> (query: Tensor, key: Tensor, value: Tensor) {
+        let (batch, length, h) = (x.shape[0], x.shape[1], headCount)
+        let qkv = Tensor.linear(x, weight: inProjectionWeight.value, bias: inProjectionBias?.value)
+            .reshaped(to: [batch, length, 3, h, embedDim / h]).permuted([2, 0, 3, 1, 4])  // (3, B, h, T, E/h)
+        return (qkv.select(alongAxis: 0, index: 0), qkv.select(alongAxis: 0, index: 1), qkv.select(alongAxis: 0, index: 2))
+    }
+
     /// heads (B, h, L, E/h) -> concat (B, L, E) -> out_proj -> (B, L, E).
     func mergeHeads(_ heads: Tensor) -> Tensor {
         let (batch, length) = (heads.shape[0], heads.shape[2])

@@ -73,8 +73,8 @@ extension MultiheadAttention {
             throw .shapeMismatch("MultiheadAttention", "the key/value cache holds a batch of \(cached.shape[0]), the input \(x.shape) a batch of \(batch)")
         }
         let start = cache.length
-        cache.append(keys: projectHeads(input, part: .key), values: projectHeads(input, part: .value))
-        let q = projectHeads(input, part: .query)  // (B, h, n, E/h)
+        let (q, k, v) = projectQueryKeyValue(input)  // each (B, h, n, E/h)
+        cache.append(keys: k, values: v)
         // New query r sits at position start + r and sees keys 0...start + r. With an empty
         // cache that is the top-left causal mask; one new query sees every key.
         var mask: Tensor? = nil
