@@ -1,5 +1,8 @@
 import CDNNL
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import SequentNN
 import SequentTensor
 
@@ -65,18 +68,28 @@ extension Workload {
 /// peak cannot be reset.
 private func peakExtraResidentBytes(_ body: () -> Void) -> Int? {
     _ = malloc_trim(0)
-    guard (try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)) != nil,
-          let baseline = residentKilobytes("VmRSS") else { return nil }
+    guard resetPeakResidentSize(), let baseline = residentKilobytes("VmRSS") else { return nil }
     body()
     guard let peak = residentKilobytes("VmHWM") else { return nil }
     return max(0, peak - baseline) * 1024
 }
 
+/// Writes "5" to /proc/self/clear_refs, which sets VmHWM to the current VmRSS (Linux 4.0+).
+private func resetPeakResidentSize() -> Bool {
+    let fd = open("/proc/self/clear_refs", O_WRONLY)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return write(fd, "5", 1) == 1
+}
+
 /// A "Vm...: N kB" field of /proc/self/status, in kB.
 private func residentKilobytes(_ field: String) -> Int? {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    // Read to the end: /proc files report a size of 0, so readers that trust stat see nothing.
+    guard let handle = FileHandle(forReadingAtPath: "/proc/self/status") else { return nil }
+    defer { try? handle.close() }
+    let status = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
     for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
-        return Int(line.dropFirst(field.count + 1).split(separator: " ").first ?? "")
+        return Int(line.dropFirst(field.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
     }
     return nil
 }
