@@ -15,6 +15,7 @@ void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigne
 
 // glibc's allocator tuning (<malloc.h> is not part of Swift's Glibc module).
 int mallopt(int param, int value);
+int malloc_trim(size_t pad);
 #define SEQUENT_M_TRIM_THRESHOLD -1
 #define SEQUENT_M_MMAP_MAX -4
 

@@ -72,9 +72,10 @@ struct Workload: Sendable {
     /// then the checks that exist only here).
     static let registry: [Workload] = [
         .lstm1x256, .lstm2x512, .gru2x512, .rnn2x512,
-        // gpt-4x256: to come with the Transformer.
+        .gpt4x256,
         .sgemm2048,
         .matmulOverhead,
+        .attentionScaling,
     ]
 
     /// The workload registered under `name`, if any.

@@ -141,22 +141,13 @@ public final class MultiheadAttention: Module {
     ) throws(SequentError) -> (output: Tensor, weights: Tensor?) {
         try validate(query: query, key: key, value: value, keyPaddingMask: keyPaddingMask, keyLengths: keyLengths,
                      attentionMask: attentionMask)
-        let (e, h) = (embedDim, headCount)
-        let toBatchFirst = { (t: Tensor) in self.batchFirst ? t : t.transposed(0, 1) }
+        let h = headCount
         let (batch, targetLength) = batchFirst ? (query.shape[0], query.shape[1]) : (query.shape[1], query.shape[0])
         let sourceLength = batchFirst ? key.shape[1] : key.shape[0]
 
-        // (B, T, E) -> projection rows [start, start + E) of in_proj -> (B, h, T, E/h)
-        func project(_ x: Tensor, _ part: Int, length: Int) -> Tensor {
-            let rows = (part * e)..<((part + 1) * e)
-            let weight = inProjectionWeight.value.slice(alongAxis: 0, rows)
-            let bias = inProjectionBias?.value.slice(alongAxis: 0, rows)
-            return Tensor.linear(toBatchFirst(x), weight: weight, bias: bias)
-                .reshaped(to: [batch, length, h, e / h]).permuted([0, 2, 1, 3])
-        }
-        let q = project(query, 0, length: targetLength)
-        let k = project(key, 1, length: sourceLength)
-        let v = project(value, 2, length: sourceLength)
+        let q = projectHeads(toBatchFirst(query), part: .query)
+        let k = projectHeads(toBatchFirst(key), part: .key)
+        let v = projectHeads(toBatchFirst(value), part: .value)
         let mask = attentionMask.map { $0.rank == 3 ? $0.reshaped(to: [batch, h, targetLength, sourceLength]) : $0 }
 
         let heads: Tensor
@@ -175,8 +166,43 @@ public final class MultiheadAttention: Module {
             heads = Tensor.scaledDotProductAttention(query: q, key: k, value: v, mask: mask, keyPaddingMask: keyPaddingMask,
                                                      keyLengths: keyLengths, causal: causal)
         }
-        // (B, h, L, E/h) -> (B, L, E) -> out_proj
-        let concatenated = heads.permuted([0, 2, 1, 3]).reshaped(to: [batch, targetLength, e])
-        return (toBatchFirst(outProjection(concatenated)), weights)
+        return (toBatchFirst(mergeHeads(heads)), weights)
     }
+
+    // MARK: The pieces around the attention (shared with the key/value cache)
+
+    /// Which third of `in_proj_weight` a projection uses.
+    enum ProjectionPart: Int { case query = 0, key = 1, value = 2 }
+
+    /// x (B, T, E) -> x W_part^T + b_part -> (B, h, T, E/h).
+    func projectHeads(_ x: Tensor, part: ProjectionPart) -> Tensor {
+        let e = embedDim
+        let rows = (part.rawValue * e)..<((part.rawValue + 1) * e)
+        let weight = inProjectionWeight.value.slice(alongAxis: 0, rows)
+        let bias = inProjectionBias?.value.slice(alongAxis: 0, rows)
+        return Tensor.linear(x, weight: weight, bias: bias)
+            .reshaped(to: [x.shape[0], x.shape[1], headCount, e / headCount]).permuted([0, 2, 1, 3])
+    }
+
+    /// x (B, T, E) -> x [W_q; W_k; W_v]^T + [b_q; b_k; b_v] -> q, k, v, each (B, h, T, E/h):
+    /// the three projections of self-attention as one matrix product, reading the weights
+    /// in place (projectHeads copies its third of them first).
+    func projectQueryKeyValue(_ x: Tensor) -> (query: Tensor, key: Tensor, value: Tensor) {
+        let (batch, length, h) = (x.shape[0], x.shape[1], headCount)
+        let qkv = Tensor.linear(x, weight: inProjectionWeight.value, bias: inProjectionBias?.value)
+            .reshaped(to: [batch, length, 3, h, embedDim / h]).permuted([2, 0, 3, 1, 4])  // (3, B, h, T, E/h)
+        return (qkv.select(alongAxis: 0, index: 0), qkv.select(alongAxis: 0, index: 1), qkv.select(alongAxis: 0, index: 2))
+    }
+
+    /// heads (B, h, L, E/h) -> concat (B, L, E) -> out_proj -> (B, L, E).
+    func mergeHeads(_ heads: Tensor) -> Tensor {
+        let (batch, length) = (heads.shape[0], heads.shape[2])
+        return outProjection(heads.permuted([0, 2, 1, 3]).reshaped(to: [batch, length, embedDim]))
+    }
+
+    /// A (T, B, E) tensor as (B, T, E) and back when the layer is not batch-first; else x.
+    func toBatchFirst(_ x: Tensor) -> Tensor { batchFirst ? x : x.transposed(0, 1) }
 }
+
+/// The attention-weight dropout draws from `generator`, so checkpoints save and restore it.
+extension MultiheadAttention: StochasticModule {}

@@ -1,0 +1,104 @@
+import SequentTensor
+
+// What the Transformer layers share: their options, the activation of the feed-forward
+// network, and that network itself.
+//
+// B = batch, T = time (target length L or source length S), D = d_model, F = dim_feedforward.
+
+/// The activation between the two linear maps of a Transformer feed-forward network.
+public enum TransformerActivation: String, Sendable, CaseIterable {
+    /// max(0, x), the original Transformer's (and PyTorch's default).
+    case relu
+    /// x Phi(x) with the exact error function (GPT, BERT; PyTorch's `"gelu"`).
+    case gelu
+
+    /// The activation applied elementwise.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        switch self {
+        case .relu: x.relu()
+        case .gelu: x.gelu()
+        }
+    }
+}
+
+/// The options of one Transformer encoder or decoder layer, PyTorch's arguments of
+/// `nn.TransformerEncoderLayer` / `nn.TransformerDecoderLayer`.
+public struct TransformerLayerConfiguration: Sendable, Equatable {
+    /// D, the width of every position's vector (`d_model`).
+    public var dModel: Int
+    /// h, the attention heads (`nhead`); must divide D.
+    public var headCount: Int
+    /// F, the hidden width of the feed-forward network (`dim_feedforward`).
+    public var dimFeedforward: Int
+    /// The dropout probability on the attention weights, inside the feed-forward network and
+    /// on each sublayer's output before the residual sum (`dropout`).
+    public var dropout: Float
+    /// The feed-forward activation (`activation`).
+    public var activation: TransformerActivation
+    /// The epsilon of every LayerNorm (`layer_norm_eps`).
+    public var layerNormEpsilon: Float
+    /// Inputs and outputs are (B, T, D) rather than (T, B, D) (`batch_first`).
+    public var batchFirst: Bool
+    /// Pre-norm, x + f(norm(x)), rather than post-norm, norm(x + f(x)) (`norm_first`).
+    public var normFirst: Bool
+    /// Whether the linear maps and LayerNorms have biases (`bias`).
+    public var bias: Bool
+
+    /// The options, with PyTorch's defaults.
+    public init(
+        dModel: Int, headCount: Int, dimFeedforward: Int = 2048, dropout: Float = 0.1,
+        activation: TransformerActivation = .relu, layerNormEpsilon: Float = 1e-5, batchFirst: Bool = false,
+        normFirst: Bool = false, bias: Bool = true
+    ) {
+        self.dModel = dModel
+        self.headCount = headCount
+        self.dimFeedforward = dimFeedforward
+        self.dropout = dropout
+        self.activation = activation
+        self.layerNormEpsilon = layerNormEpsilon
+        self.batchFirst = batchFirst
+        self.normFirst = normFirst
+        self.bias = bias
+    }
+
+    /// Checks the sizes and probabilities, naming the layer.
+    func validate(_ op: String) throws(SequentError) {
+        guard dModel > 0, headCount > 0, dimFeedforward > 0 else {
+            throw .invalidArgument(op, "dModel, headCount and dimFeedforward must be positive, got \(dModel), \(headCount), \(dimFeedforward)")
+        }
+        guard dModel % headCount == 0 else {
+            throw .invalidArgument(op, "dModel \(dModel) is not divisible by headCount \(headCount)")
+        }
+        guard dropout >= 0 && dropout < 1 else {
+            throw .invalidArgument(op, "dropout must be in [0, 1), got \(dropout)")
+        }
+    }
+
+    /// The layout of a (B, T, D) or (T, B, D) tensor, for messages.
+    func layout(_ length: String) -> String {
+        batchFirst ? "(B, \(length), \(dModel))" : "(\(length), B, \(dModel))"
+    }
+
+    /// Checks that `x` is a sequence batch of width D, naming the layer and the argument.
+    func checkSequence(_ x: Tensor, _ name: String, _ op: String, length: String = "T") throws(SequentError) {
+        guard x.rank == 3, x.shape[2] == dModel else {
+            throw .shapeMismatch(op, "expected \(name) of shape \(layout(length)), got \(x.shape)")
+        }
+    }
+}
+
+/// The position-wise feed-forward network of a Transformer layer (its dropouts included),
+///
+///     FFN(x) = dropout2(linear2(dropout(activation(linear1(x)))))
+///
+/// x is (..., D), linear1 maps D -> F and linear2 F -> D. Dropouts are skipped when nil
+/// (incremental decoding).
+func transformerFeedForward(
+    _ x: Tensor, linear1: Linear, activation: TransformerActivation, linear2: Linear,
+    innerDropout: Dropout?, outputDropout: Dropout?
+) -> Tensor {
+    var hidden = activation(linear1(x))  // (..., F)
+    if let innerDropout { hidden = innerDropout(hidden) }
+    let out = linear2(hidden)  // (..., D)
+    return outputDropout.map { $0(out) } ?? out
+}
