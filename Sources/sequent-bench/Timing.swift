@@ -64,12 +64,13 @@ func measure(_ workload: Workload, mode: Mode, reps: Int, streamWeights: WeightP
             "tokens_per_s": .int(Int((Double(step.batch * step.time) / seconds).rounded())),
         ]
     case .stream:
-        let seconds = timePerToken(workload.stream!(streamWeights))
+        let step = workload.stream!(streamWeights)
+        let seconds = timePerToken(step)
         var line: JSONLine = [
             "workload": .string(workload.name), "mode": .string("stream"), "B": .int(1),
             "us_per_token": .double(seconds * 1e6, digits: 1),
         ]
-        if streamWeights != .float32 { line.fields.append((key: "weights", value: .string(streamWeights.rawValue))) }
+        if step.weights != .float32 { line.fields.append((key: "weights", value: .string(step.weights.rawValue))) }
         return line
     }
 }

@@ -27,6 +27,8 @@ struct SequenceStep {
 
 /// A batch-1 generation step: each call feeds the previous token and keeps the state.
 struct TokenStep {
+    /// How the weights are stored (a workload may not offer bfloat16; it then says float32).
+    var weights: WeightPrecision = .float32
     let run: () -> Void
 }
 

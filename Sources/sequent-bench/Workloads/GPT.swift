@@ -39,7 +39,7 @@ extension Workload {
                 _ = withoutGradients { try! lm(x, batchSize: gptBatch, time: gptTime) }
             }
         },
-        stream: {
+        stream: { _ in  // Float weights only: the cached Transformer has no bfloat16 path
             var generator = RandomGenerator(seed: 0)
             let lm = gptModel(&generator)
             lm.setTraining(false)

@@ -64,7 +64,7 @@ extension Workload {
                     weightPrecision: precision)
                 var logits: [Float] = []
                 var token = 0
-                return TokenStep {
+                return TokenStep(weights: precision) {
                     try! stepper.step(token: token)
                     stepper.logits(into: &logits)
                     token = logits.indices.max { logits[$0] < logits[$1] }!
