@@ -146,15 +146,9 @@ extension Tensor {
     /// The Gaussian error linear unit x * Phi(x) with the exact error function, as PyTorch's
     /// default `nn.GELU()`.
     public func gelu() -> Tensor {
-        let inverseSqrt2: Float = 0.70710678118654752
-        let result = Tensor(shape: shape, scalars: scalars.map { x in 0.5 * x * (1 + erf(x * inverseSqrt2)) })
+        let result = mapped(VectorMath.gelu)
         return Tensor.recorded(result, operation: "gelu", inputs: [self]) { g, _ in
-            // d/dx [x Phi(x)] = Phi(x) + x phi(x)
-            let inverseSqrt2Pi: Float = 0.3989422804014327
-            let derivative = Tensor(shape: self.shape, scalars: self.scalars.map { x in
-                0.5 * (1 + erf(x * inverseSqrt2)) + x * inverseSqrt2Pi * Foundation.exp(-0.5 * x * x)
-            })
-            return [g * derivative]
+            [Tensor.zipped(g, self) { g, x in g * VectorMath.geluDerivative(x) }]
         }
     }
 

@@ -108,4 +108,20 @@ final class VectorMathTests: XCTestCase {
         XCTAssertTrue(y[8].isNaN)
         XCTAssertTrue(y.dropLast().allSatisfy { $0 >= 0 && $0 <= 1 })
     }
+
+    /// Phi(x) keeps its relative precision in the lower tail, where GELU's values live.
+    func testNormalCDFRelativeErrorOverDenseRange() {
+        var worst = 0.0
+        var x: Float = -12
+        while x < 8 {
+            let lanes = FloatVector((0..<16).map { x + Float($0) * 0.0625 })
+            let phi = VectorMath.normalCDF(lanes)
+            for lane in 0..<16 {
+                let exact = 0.5 * Foundation.erfc(-Double(lanes[lane]) / 2.0.squareRoot())
+                worst = max(worst, abs(Double(phi[lane]) - exact) / exact)
+            }
+            x += 1
+        }
+        XCTAssertLessThan(worst, 5e-7, "largest relative error of Phi")
+    }
 }

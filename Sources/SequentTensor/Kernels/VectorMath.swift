@@ -63,6 +63,45 @@ public enum VectorMath {
         return large.replacing(with: small, where: magnitude .< 0.625)
     }
 
+    /// erfc(z) for z >= 0 with relative error below 1.2e-7 (the Chebyshev fit of Numerical
+    /// Recipes' erfcc), so that tails keep their precision:
+    ///     t = 1 / (1 + z/2),  erfc(z) = t exp(-z^2 - 1.26551223 + t (1.00002368 + t (... )))
+    @inline(__always)
+    static func erfcOfMagnitude(_ z: FloatVector) -> FloatVector {
+        let t = 1 / (1 + 0.5 * z)
+        var p = FloatVector(repeating: 0.17087277)
+        p = p * t - 0.82215223
+        p = p * t + 1.48851587
+        p = p * t - 1.13520398
+        p = p * t + 0.27886807
+        p = p * t - 0.18628806
+        p = p * t + 0.09678418
+        p = p * t + 0.37409196
+        p = p * t + 1.00002368
+        p = p * t - 1.26551223
+        return t * exp(p - z * z)
+    }
+
+    /// The standard normal distribution function Phi(x) = erfc(-x / sqrt 2) / 2, with full
+    /// relative precision in the lower tail.
+    @inline(__always)
+    public static func normalCDF(_ x: FloatVector) -> FloatVector {
+        let tail = 0.5 * erfcOfMagnitude(abs(x) * 0.70710678118654752)
+        return tail.replacing(with: 1 - tail, where: x .> 0)
+    }
+
+    /// The Gaussian error linear unit x Phi(x).
+    @inline(__always)
+    public static func gelu(_ x: FloatVector) -> FloatVector {
+        x * normalCDF(x)
+    }
+
+    /// d/dx [x Phi(x)] = Phi(x) + x phi(x), phi the standard normal density.
+    @inline(__always)
+    public static func geluDerivative(_ x: FloatVector) -> FloatVector {
+        normalCDF(x) + x * 0.3989422804014327 * exp(-0.5 * x * x)
+    }
+
     /// The logistic sigmoid 1 / (1 + e^-x).
     @inline(__always)
     public static func sigmoid(_ x: FloatVector) -> FloatVector {
