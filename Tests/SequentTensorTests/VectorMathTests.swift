@@ -109,7 +109,10 @@ final class VectorMathTests: XCTestCase {
         XCTAssertTrue(y.dropLast().allSatisfy { $0 >= 0 && $0 <= 1 })
     }
 
-    /// Phi(x) keeps its relative precision in the lower tail, where GELU's values live.
+    /// Phi(x) keeps its relative precision in the lower tail, where GELU's values live: the
+    /// error stays within the approximation's 1.2e-7, 3e-7 for evaluating it in Float (exp's
+    /// 2 ulp and the polynomial), and what rounding x / sqrt 2 to a Float costs a function
+    /// falling like e^(-z^2) (relative 2 z^2 times Float's 6e-8).
     func testNormalCDFRelativeErrorOverDenseRange() {
         var worst = 0.0
         var x: Float = -12
@@ -118,10 +121,12 @@ final class VectorMathTests: XCTestCase {
             let phi = VectorMath.normalCDF(lanes)
             for lane in 0..<16 {
                 let exact = 0.5 * Foundation.erfc(-Double(lanes[lane]) / 2.0.squareRoot())
-                worst = max(worst, abs(Double(phi[lane]) - exact) / exact)
+                let z = Double(lanes[lane]) / 2.0.squareRoot()
+                let allowed = 1.2e-7 + 3e-7 + (lanes[lane] < 0 ? 2 * z * z * 6e-8 : 0)
+                worst = max(worst, abs(Double(phi[lane]) - exact) / exact / allowed)
             }
             x += 1
         }
-        XCTAssertLessThan(worst, 5e-7, "largest relative error of Phi")
+        XCTAssertLessThan(worst, 1, "largest relative error of Phi, as a share of the allowance")
     }
 }
