@@ -74,7 +74,7 @@ public struct Lab {
     public func run(_ experiments: [LabExperiment]) throws -> LabReport {
         try validateInputs()
         let chosen = Set(experiments)
-        let (sections, seconds) = try timed { () throws -> [ReportSection] in
+        let (sections, seconds) = try withSubnormalsFlushedToZero { try timed { () throws -> [ReportSection] in
             var sections: [ReportSection] = []
             var gradients: VanishingGradientsExperiment.Result?
             var lags: LongLagExperiment.Result?
@@ -106,7 +106,7 @@ public struct Lab {
                 sections.append(try RealDataExperiment(settings: settings, inputs: inputs, progress: stage(.data)).section())
             }
             return sections
-        }
+        } }
         let claims = sections.flatMap(\.allClaims)
         let count = { (v: Verdict) in claims.filter { $0.verdict == v }.count }
         let preamble = [
@@ -114,7 +114,7 @@ public struct Lab {
                 ? "Mode: **--quick** (small budgets, fewer lengths and seeds: the verdicts are those of short training runs; run without --quick for the full budgets)."
                 : "Mode: full budgets.",
             "Experiments: \(experiments.map(\.rawValue).joined(separator: ", ")); seeds \(settings.seeds.map(String.init).joined(separator: ", ")).",
-            "Machine: \(Parallelism.coreCount) cores, Float32 on oneDNN; run time \(String(format: "%.1f", seconds)) s.",
+            "Machine: \(Parallelism.coreCount) cores, \(Parallelism.threadCount) thread(s) used, Float32 on oneDNN, subnormals flushed to zero; run time \(String(format: "%.1f", seconds)) s; load average at the end \(LabReport.loadAverage) (timings are disturbed when other processes share the cores).",
             "Claims: \(claims.count), of which \(count(.held)) held, \(count(.notHeld)) did not hold, \(count(.inconclusive)) inconclusive, \(count(.notMeasured)) not yet measured. Every verdict is computed from the measurements of this run.",
         ]
         return LabReport(title: "Sequent lab: the field's claims about sequence models, measured", preamble: preamble, sections: sections)

@@ -41,11 +41,11 @@ extension Sequent {
         @Option(help: "The season of the seasonal-naive baseline, in rows (12 for monthly data).")
         var season = 12
 
-        @Option(help: "Threads for oneDNN and Sequent's kernels (default: all \(Parallelism.coreCount) cores).")
-        var threads: Int?
+        @Option(help: "Threads for oneDNN and Sequent's kernels (default 1: the lab's models are small, and subnormal flushing is per thread).")
+        var threads = 1
 
         func validate() throws {
-            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1; got \(threads)") }
+            if threads < 1 { throw ValidationError("--threads must be at least 1; got \(threads)") }
             if season < 1 { throw ValidationError("--season must be at least 1; got \(season)") }
         }
 
@@ -63,7 +63,7 @@ extension Sequent {
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             })
             try lab.validateInputs()
-            let report = try Parallelism.withThreads(threads ?? Parallelism.coreCount) { try lab.run(experiments) }
+            let report = try Parallelism.withThreads(threads) { try lab.run(experiments) }
             let folder = URL(fileURLWithPath: out)
             try report.write(to: folder)
             print(report.preamble.map { $0.replacingOccurrences(of: "**", with: "") }.joined(separator: "\n"))

@@ -123,10 +123,10 @@ public struct AttentionExperiment {
             """)
         let chart = LineChart(
             title: "Reversal accuracy vs source length", x: Axis("source length n (symbols)"),
-            y: Axis("token accuracy (fraction)", range: 0...1),
+            y: Axis("token accuracy / hit rate (fraction)", range: 0...1),
             series: result.variants.map { v in LineSeries(name: v.name, points: result.lengths.map { (x: Double($0), y: v.accuracyByLength[$0] ?? .nan) }) }
                 + result.variants.filter { !$0.hitRateByLength.isEmpty }.map { v in
-                    LineSeries(name: "argmax hit rate", points: result.lengths.map { (x: Double($0), y: v.hitRateByLength[$0] ?? .nan) }, dashed: true)
+                    LineSeries(name: "argmax hit rate (\(v.name))", points: result.lengths.map { (x: Double($0), y: v.hitRateByLength[$0] ?? .nan) }, dashed: true)
                 },
             references: [("chance 0.1", 0.1)])
         section.figure("attention_accuracy", "Greedy-decoding accuracy against source length, with and without attention; dashed: how often the attention argmax is the true source position.", chart.svg)

@@ -80,7 +80,8 @@ public enum ComparisonTable {
                 let measured = "g(1)/g(\(d)) = \(formatted(trained)) after training (\(formatted(initial)) at initialisation)"
                 vanishing[a] = a == .rnn
                     ? Cell(claim: "severe", measured: measured, verdict: .from(trained > 100))
-                    : Cell(claim: "mitigated", measured: measured, verdict: .from(trained * 10 <= rnnRatio))
+                    : Cell(claim: "mitigated", measured: measured,
+                           verdict: trained.isInfinite && rnnRatio.isInfinite ? .inconclusive : .from(trained * 10 <= rnnRatio))
             }
         }
         add("Vanishing gradient", vanishing, transformerClaim: transformerClaims[2])

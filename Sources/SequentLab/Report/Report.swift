@@ -85,6 +85,12 @@ public struct LabReport: Sendable {
         self.sections = sections
     }
 
+    /// The 1-minute load average of this machine ("unknown" off Linux).
+    static var loadAverage: String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "unknown" }
+        return text.split(separator: " ").first.map(String.init) ?? "unknown"
+    }
+
     /// Writes the report's files into `directory` (created if missing).
     ///
     /// - Throws: `SequentError` (.io) naming the path that could not be written.
