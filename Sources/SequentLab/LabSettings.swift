@@ -39,14 +39,14 @@ public struct LabSettings: Sendable {
     /// The short run: smaller budgets, fewer lengths.
     public static let quick = LabSettings(
         isQuick: true, seeds: [1, 2], gradientLength: 101, gradientHidden: 32, gradientTrainingSteps: 300,
-        addingLengths: [10, 50, 100], copyLags: [10, 25], longLagSteps: 800, longLagBatch: 32, parameterBudget: 4_600,
+        addingLengths: [10, 50, 100], copyLags: [10, 25], longLagSteps: 1200, longLagBatch: 32, parameterBudget: 4_600,
         evaluationEvery: 100, speedLengths: [25, 50, 100, 200], speedHidden: 64, speedRepeats: 3,
         reversalLengths: 4...14, reversalSteps: 220, textSteps: 100, seriesSteps: 150)
 
     /// The full run.
     public static let full = LabSettings(
         isQuick: false, seeds: [1, 2, 3], gradientLength: 201, gradientHidden: 64, gradientTrainingSteps: 400,
-        addingLengths: [10, 50, 100, 200, 400], copyLags: [10, 50, 100, 200, 400], longLagSteps: 3000, longLagBatch: 64,
+        addingLengths: [10, 50, 100, 200, 400], copyLags: [10, 50, 100, 200, 400], longLagSteps: 2000, longLagBatch: 32,
         parameterBudget: 17_000, evaluationEvery: 100, speedLengths: [25, 50, 100, 200, 400, 800], speedHidden: 128,
         speedRepeats: 5, reversalLengths: 4...30, reversalSteps: 1500, textSteps: 1500, seriesSteps: 1000)
 }

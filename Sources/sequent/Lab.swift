@@ -16,7 +16,8 @@ extension Sequent {
                 (--out) gets report.md, report.html (plots inline), results.json and one SVG per plot. \
                 Every verdict is computed from the run's measurements.
 
-                Time on 2 cores: --quick about 1.5 minutes; the full run about 40 minutes (more with \
+                Time on 2 cores: --quick about 45 seconds; the full run about 25 minutes (estimated from \
+                the quick run's step timings, not yet timed end to end; more with \
                 --text and --csv). The Transformer column is "not yet measured" until SequentNN has one.
                 """)
 

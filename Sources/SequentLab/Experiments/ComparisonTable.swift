@@ -46,7 +46,7 @@ public enum ComparisonTable {
         if let lags {
             func best(_ a: Architecture) -> Int { LongLagExperiment.Task.allCases.compactMap { lags.maxSolved($0, a) }.max() ?? 0 }
             func detail(_ a: Architecture) -> String {
-                LongLagExperiment.Task.allCases.compactMap { t in lags.maxSolved(t, a).map { "\(t.rawValue) T<=\($0)" } }.joined(separator: ", ")
+                LongLagExperiment.Task.allCases.compactMap { t in lags.maxSolved(t, a).map { "\(t.rawValue) \($0 == 0 ? "none" : "T = \($0)")" } }.joined(separator: ", ")
             }
             let gatedBest = max(best(.lstm), best(.gru))
             let anySolved = max(gatedBest, best(.rnn)) > 0
@@ -150,9 +150,9 @@ public enum ComparisonTable {
         let flopChart = LineChart(
             title: "Forward cost per sequence vs length (counted)",
             x: Axis("sequence length T (steps)", scale: .log), y: Axis("MFLOP per sequence / KiB stored per sequence", scale: .log),
-            series: Architecture.recurrent.flatMap { a in [
-                LineSeries(name: "\(a.rawValue) MFLOP", points: speed.series(a).map { (x: Double($0.length), y: $0.forwardFLOPs / Double(speed.batch) / 1e6) }),
-                LineSeries(name: "\(a.rawValue) KiB", points: speed.series(a).map { (x: Double($0.length), y: $0.activationBytes / 1024) }, dashed: true),
+            series: Architecture.recurrent.enumerated().flatMap { i, a in [
+                LineSeries(name: "\(a.rawValue) MFLOP", points: speed.series(a).map { (x: Double($0.length), y: $0.forwardFLOPs / Double(speed.batch) / 1e6) }, colorIndex: i),
+                LineSeries(name: "\(a.rawValue) KiB", points: speed.series(a).map { (x: Double($0.length), y: $0.activationBytes / 1024) }, dashed: true, colorIndex: i),
             ] })
         section.figure("cost", "Counted forward FLOPs (solid) and activation memory kept for backward (dashed) per sequence: both linear in T.", flopChart.svg)
         section.claims(claims)

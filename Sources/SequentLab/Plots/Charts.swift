@@ -143,11 +143,14 @@ public struct LineSeries: Sendable {
     public var name: String
     public var points: [(x: Double, y: Double)]
     public var dashed: Bool
+    /// The palette entry to draw with (default: the series' position).
+    public var colorIndex: Int?
 
-    public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false) {
+    public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, colorIndex: Int? = nil) {
         self.name = name
         self.points = points
         self.dashed = dashed
+        self.colorIndex = colorIndex
     }
 }
 
@@ -189,7 +192,7 @@ public struct LineChart: Sendable {
         }
         var legend: [(name: String, color: String, dash: String?)] = []
         for (i, s) in series.enumerated() {
-            let color = seriesColors[i % seriesColors.count]
+            let color = seriesColors[(s.colorIndex ?? i) % seriesColors.count]
             let dash = s.dashed ? "7,4" : nil
             let points = s.points.compactMap { position($0.x, $0.y) }
             if points.count > 1 { doc.polyline(points, stroke: color, dash: dash) }
