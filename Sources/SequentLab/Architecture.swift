@@ -101,6 +101,7 @@ func timed<R>(_ body: () throws -> R) rethrows -> (R, Double) {
 func formatted(_ value: Double?, _ digits: Int = 3) -> String {
     guard let value, !value.isNaN else { return "-" }
     if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+    if abs(value) >= 1000 && abs(value) < 1e5 { return String(format: "%.0f", value) }
     if value != 0 && (abs(value) >= 1e5 || abs(value) < 1e-3) { return String(format: "%.\(max(digits - 1, 0))e", value) }
     return String(format: "%.\(digits)g", value)
 }

@@ -41,7 +41,7 @@ public struct LabSettings: Sendable {
         isQuick: true, seeds: [1, 2], gradientLength: 101, gradientHidden: 32, gradientTrainingSteps: 300,
         addingLengths: [10, 50, 100], copyLags: [10, 25], longLagSteps: 1200, longLagBatch: 32, parameterBudget: 4_600,
         evaluationEvery: 100, speedLengths: [25, 50, 100, 200], speedHidden: 64, speedRepeats: 3,
-        reversalLengths: 4...14, reversalSteps: 220, textSteps: 100, seriesSteps: 150)
+        reversalLengths: 4...14, reversalSteps: 220, textSteps: 400, seriesSteps: 300)
 
     /// The full run.
     public static let full = LabSettings(
