@@ -30,10 +30,11 @@ let package = Package(
         .target(name: "SequentTensor", dependencies: ["CDNNL"], swiftSettings: kernelSettings),
         .target(name: "SequentNN", dependencies: ["SequentTensor"], swiftSettings: kernelSettings),
         .target(name: "SequentTrain", dependencies: ["SequentTensor", "SequentNN"], swiftSettings: kernelSettings),
+        .target(name: "SequentLab", dependencies: ["SequentTensor", "SequentNN", "SequentTrain"]),
         .executableTarget(
             name: "sequent",
             dependencies: [
-                "SequentTensor", "SequentNN", "SequentTrain",
+                "SequentTensor", "SequentNN", "SequentTrain", "SequentLab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,5 +52,6 @@ let package = Package(
         .testTarget(name: "SequentTensorTests", dependencies: ["SequentTensor", "TestSupport"]),
         .testTarget(name: "SequentNNTests", dependencies: ["SequentNN", "TestSupport"]),
         .testTarget(name: "SequentTrainTests", dependencies: ["SequentTrain", "SequentNN", "TestSupport"]),
+        .testTarget(name: "SequentLabTests", dependencies: ["SequentLab", "SequentTensor"]),
     ]
 )

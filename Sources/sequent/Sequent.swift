@@ -11,6 +11,6 @@ struct Sequent: ParsableCommand {
         commandName: "sequent",
         abstract: "Sequence models (RNN, LSTM, GRU) in Swift, on oneDNN.",
         version: version,
-        subcommands: [Demo.self, Version.self],
+        subcommands: [Demo.self, Lab.self, Version.self],
         defaultSubcommand: Demo.self)
 }
