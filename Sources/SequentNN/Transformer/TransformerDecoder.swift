@@ -18,13 +18,7 @@ public final class TransformerDecoder: Module {
     ///
     /// - Throws: `SequentError` when there are no layers or they differ in D or layout.
     public init(layers: [TransformerDecoderLayer], norm: LayerNorm? = nil) throws(SequentError) {
-        guard let first = layers.first else { throw .invalidArgument("TransformerDecoder", "needs at least one layer") }
-        if let other = layers.first(where: { $0.configuration.dModel != first.configuration.dModel || $0.configuration.batchFirst != first.configuration.batchFirst }) {
-            throw .invalidArgument("TransformerDecoder", "layers differ in dModel or batchFirst: \(first.configuration.dModel) and \(other.configuration.dModel)")
-        }
-        if let norm, norm.normalizedShape != [first.configuration.dModel] {
-            throw .shapeMismatch("TransformerDecoder", "final norm over \(norm.normalizedShape) does not fit dModel \(first.configuration.dModel)")
-        }
+        try TransformerStack.validate("TransformerDecoder", layers, norm)
         self.layers = layers
         self.norm = norm
     }
@@ -35,15 +29,13 @@ public final class TransformerDecoder: Module {
         _ configuration: TransformerLayerConfiguration, layerCount: Int, finalNorm: Bool = false,
         generator: inout RandomGenerator
     ) throws(SequentError) {
-        guard layerCount >= 1 else { throw .invalidArgument("TransformerDecoder", "layerCount must be at least 1, got \(layerCount)") }
-        var layers: [TransformerDecoderLayer] = []
-        for _ in 0..<layerCount { layers.append(try TransformerDecoderLayer(configuration, generator: &generator)) }
-        let norm = finalNorm ? LayerNorm(featureCount: configuration.dModel, epsilon: configuration.layerNormEpsilon, bias: configuration.bias) : nil
+        let (layers, norm): ([TransformerDecoderLayer], LayerNorm?) = try TransformerStack.make(
+            "TransformerDecoder", configuration, layerCount: layerCount, finalNorm: finalNorm, generator: &generator)
         try self.init(layers: layers, norm: norm)
     }
 
     public var submodules: [(key: String, module: any Module)] {
-        layers.enumerated().map { ("layers.\($0.offset)", $0.element as any Module) } + (norm.map { [("norm", $0)] } ?? [])
+        TransformerStack.submodules(layers, norm)
     }
 
     /// The stack over a whole target batch; arguments as `TransformerDecoderLayer`'s.

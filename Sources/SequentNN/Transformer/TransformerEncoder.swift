@@ -21,13 +21,7 @@ public final class TransformerEncoder: Module {
     ///
     /// - Throws: `SequentError` when there are no layers or they differ in D or layout.
     public init(layers: [TransformerEncoderLayer], norm: LayerNorm? = nil) throws(SequentError) {
-        guard let first = layers.first else { throw .invalidArgument("TransformerEncoder", "needs at least one layer") }
-        if let other = layers.first(where: { $0.configuration.dModel != first.configuration.dModel || $0.configuration.batchFirst != first.configuration.batchFirst }) {
-            throw .invalidArgument("TransformerEncoder", "layers differ in dModel or batchFirst: \(first.configuration.dModel) and \(other.configuration.dModel)")
-        }
-        if let norm, norm.normalizedShape != [first.configuration.dModel] {
-            throw .shapeMismatch("TransformerEncoder", "final norm over \(norm.normalizedShape) does not fit dModel \(first.configuration.dModel)")
-        }
+        try TransformerStack.validate("TransformerEncoder", layers, norm)
         self.layers = layers
         self.norm = norm
     }
@@ -38,15 +32,13 @@ public final class TransformerEncoder: Module {
         _ configuration: TransformerLayerConfiguration, layerCount: Int, finalNorm: Bool = false,
         generator: inout RandomGenerator
     ) throws(SequentError) {
-        guard layerCount >= 1 else { throw .invalidArgument("TransformerEncoder", "layerCount must be at least 1, got \(layerCount)") }
-        var layers: [TransformerEncoderLayer] = []
-        for _ in 0..<layerCount { layers.append(try TransformerEncoderLayer(configuration, generator: &generator)) }
-        let norm = finalNorm ? LayerNorm(featureCount: configuration.dModel, epsilon: configuration.layerNormEpsilon, bias: configuration.bias) : nil
+        let (layers, norm): ([TransformerEncoderLayer], LayerNorm?) = try TransformerStack.make(
+            "TransformerEncoder", configuration, layerCount: layerCount, finalNorm: finalNorm, generator: &generator)
         try self.init(layers: layers, norm: norm)
     }
 
     public var submodules: [(key: String, module: any Module)] {
-        layers.enumerated().map { ("layers.\($0.offset)", $0.element as any Module) } + (norm.map { [("norm", $0)] } ?? [])
+        TransformerStack.submodules(layers, norm)
     }
 
     /// The stack over a whole sequence batch; arguments as `TransformerEncoderLayer`'s.
