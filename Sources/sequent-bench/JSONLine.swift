@@ -1,3 +1,4 @@
+import SequentTrain
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,16 +43,5 @@ struct JSONLine: ExpressibleByDictionaryLiteral {
         }
     }
 
-    private static func quoted(_ string: String) -> String {
-        var out = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    private static func quoted(_ string: String) -> String { JSONText.quoted(string) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SequentTrain
 
 /// A JSON value whose objects keep their keys in the order they were written, so that
 /// results.json reads in the order of the report.
@@ -43,19 +44,5 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
-    private static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
-    }
+    private static func quoted(_ s: String) -> String { JSONText.quoted(s) }
 }
