@@ -74,7 +74,7 @@ public struct Lab {
     public func run(_ experiments: [LabExperiment]) throws -> LabReport {
         try validateInputs()
         let chosen = Set(experiments)
-        let (sections, seconds) = try withSubnormalsFlushedToZero { try timed { () throws -> [ReportSection] in
+        let (sections, seconds) = try Parallelism.withSubnormalsFlushedToZero { try timed { () throws -> [ReportSection] in
             var sections: [ReportSection] = []
             var gradients: VanishingGradientsExperiment.Result?
             var lags: LongLagExperiment.Result?

@@ -68,4 +68,22 @@ final class ParallelTests: XCTestCase {
             XCTAssertEqual(byDefault[index].scalars, s.scalars, "result \(index)")
         }
     }
+
+    /// Inside the scope, subnormal results are flushed on the caller and on every team
+    /// thread; afterwards they come back.
+    func testSubnormalsFlushedOnEveryThreadOnlyInsideTheScope() {
+        let inputs = [Float](repeating: Float.leastNormalMagnitude, count: 1 << 18)
+        func halvedSubnormals() -> Int {
+            let x = Tensor(inputs)
+            return (x * 0.5).scalars.filter { $0 != 0 }.count  // 0.5 * least normal is subnormal
+        }
+        let before = halvedSubnormals()
+        XCTAssertEqual(before, inputs.count)
+        Parallelism.withThreads(2) {
+            Parallelism.withSubnormalsFlushedToZero {
+                XCTAssertEqual(halvedSubnormals(), 0)
+            }
+        }
+        XCTAssertEqual(halvedSubnormals(), inputs.count)
+    }
 }

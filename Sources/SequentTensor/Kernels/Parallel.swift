@@ -54,6 +54,39 @@ public enum Parallelism {
     }
 }
 
+extension Parallelism {
+    /// Runs `body` with subnormal Float results flushed to zero (and subnormal inputs read
+    /// as zero) on the calling thread and on every thread of the OpenMP team (oneDNN's and
+    /// Sequent's kernels), then restores the caller's mode on all of them.
+    ///
+    /// Networks whose gradients vanish produce values below 1.2e-38, on which x86 cores
+    /// compute up to a hundred times slower; flushing changes only those values. Scoped,
+    /// like every setting here. A no-op off x86-64 Linux.
+    public static func withSubnormalsFlushedToZero<R>(_ body: () throws -> R) rethrows -> R {
+        #if canImport(Glibc) && arch(x86_64)
+        var saved = fenv_t()
+        fegetenv(&saved)
+        var flushing = saved
+        flushing.__mxcsr |= 0x8040  // FTZ (bit 15) and DAZ (bit 6)
+        setOnEveryThread(flushing)
+        defer { setOnEveryThread(saved) }
+        #endif
+        return try body()
+    }
+
+    #if canImport(Glibc) && arch(x86_64)
+    /// Installs `environment` on the calling thread and on each thread of the team.
+    private static func setOnEveryThread(_ environment: fenv_t) {
+        var job = environment
+        withUnsafeMutablePointer(to: &job) { pointer in
+            GOMP_parallel({ context in
+                _ = fesetenv(context!.assumingMemoryBound(to: fenv_t.self))
+            }, pointer, UInt32(threadCount), 0)
+        }
+    }
+    #endif
+}
+
 /// The work `forEachChunk` hands to the OpenMP team.
 private struct ChunkedJob {
     let count: Int
