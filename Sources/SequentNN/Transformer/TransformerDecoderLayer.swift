@@ -86,18 +86,6 @@ public final class TransformerDecoderLayer: Module {
         dropout3 = try Dropout(probability: c.dropout, generator: &generator)
     }
 
-    /// A layer with PyTorch's arguments and defaults; see `TransformerLayerConfiguration`.
-    public convenience init(
-        dModel: Int, headCount: Int, dimFeedforward: Int = 2048, dropout: Float = 0.1,
-        activation: TransformerActivation = .relu, layerNormEpsilon: Float = 1e-5, batchFirst: Bool = false,
-        normFirst: Bool = false, bias: Bool = true, generator: inout RandomGenerator
-    ) throws(SequentError) {
-        try self.init(TransformerLayerConfiguration(
-            dModel: dModel, headCount: headCount, dimFeedforward: dimFeedforward, dropout: dropout, activation: activation,
-            layerNormEpsilon: layerNormEpsilon, batchFirst: batchFirst, normFirst: normFirst, bias: bias),
-            generator: &generator)
-    }
-
     public var submodules: [(key: String, module: any Module)] {
         [("self_attn", selfAttention), ("multihead_attn", crossAttention), ("linear1", linear1),
          ("dropout", activationDropout), ("linear2", linear2), ("norm1", norm1), ("norm2", norm2), ("norm3", norm3),

@@ -8,6 +8,20 @@ public protocol TransformerStackLayer: Module {
     init(_ configuration: TransformerLayerConfiguration, generator: inout RandomGenerator) throws(SequentError)
 }
 
+extension TransformerStackLayer {
+    /// A layer with PyTorch's arguments and defaults; see `TransformerLayerConfiguration`.
+    public init(
+        dModel: Int, headCount: Int, dimFeedforward: Int = 2048, dropout: Float = 0.1,
+        activation: TransformerActivation = .relu, layerNormEpsilon: Float = 1e-5, batchFirst: Bool = false,
+        normFirst: Bool = false, bias: Bool = true, generator: inout RandomGenerator
+    ) throws(SequentError) {
+        try self.init(TransformerLayerConfiguration(
+            dModel: dModel, headCount: headCount, dimFeedforward: dimFeedforward, dropout: dropout, activation: activation,
+            layerNormEpsilon: layerNormEpsilon, batchFirst: batchFirst, normFirst: normFirst, bias: bias),
+            generator: &generator)
+    }
+}
+
 extension TransformerEncoderLayer: TransformerStackLayer {}
 extension TransformerDecoderLayer: TransformerStackLayer {}
 
