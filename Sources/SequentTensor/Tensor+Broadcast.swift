@@ -87,6 +87,12 @@ extension Tensor {
     static func broadcastZip(
         _ a: Tensor, _ b: Tensor, op: String, _ f: (FloatVector, FloatVector) -> FloatVector
     ) -> Tensor {
+        withoutActuallyEscaping(f) { broadcastZip(a, b, op: op, BinaryLanewise(body: $0)) }
+    }
+
+    /// Applies a `BinaryLaneFunction` with broadcasting; records nothing on the tape.
+    @inline(__always)
+    static func broadcastZip<F: BinaryLaneFunction>(_ a: Tensor, _ b: Tensor, op: String, _ f: F) -> Tensor {
         if a.shape == b.shape {
             return Tensor(shape: a.shape) { out in
                 a.withUnsafeBufferPointer { ap in
@@ -125,6 +131,12 @@ extension Tensor {
     /// Applies a lane-wise function to every scalar; records nothing on the tape.
     @inline(__always)
     func mapped(_ f: (FloatVector) -> FloatVector) -> Tensor {
+        withoutActuallyEscaping(f) { mapped(Lanewise(body: $0)) }
+    }
+
+    /// Applies a `LaneFunction` to every scalar; records nothing on the tape.
+    @inline(__always)
+    func mapped<F: LaneFunction>(_ f: F) -> Tensor {
         Tensor(shape: shape) { out in
             withUnsafeBufferPointer { xp in
                 guard let xBase = xp.baseAddress else { return }
@@ -140,6 +152,12 @@ extension Tensor {
     /// Applies a lane-wise function to two tensors of the same shape; records nothing.
     @inline(__always)
     static func zipped(_ a: Tensor, _ b: Tensor, _ f: (FloatVector, FloatVector) -> FloatVector) -> Tensor {
+        withoutActuallyEscaping(f) { zipped(a, b, BinaryLanewise(body: $0)) }
+    }
+
+    /// Applies a `BinaryLaneFunction` to two tensors of the same shape; records nothing.
+    @inline(__always)
+    static func zipped<F: BinaryLaneFunction>(_ a: Tensor, _ b: Tensor, _ f: F) -> Tensor {
         precondition(a.shape == b.shape, "zipped: shapes \(a.shape) and \(b.shape) differ")
         return broadcastZip(a, b, op: "zipped", f)
     }

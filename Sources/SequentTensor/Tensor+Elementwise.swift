@@ -78,7 +78,7 @@ extension Tensor {
 
     /// e^x.
     public func exp() -> Tensor {
-        let result = mapped(VectorMath.exp)
+        let result = mapped(VectorMath.Exp())
         return Tensor.recorded(result, operation: "exp", inputs: [self]) { g, _ in [g * result] }
     }
 
@@ -121,7 +121,7 @@ extension Tensor {
 
     /// The hyperbolic tangent.
     public func tanh() -> Tensor {
-        let result = mapped(VectorMath.tanh)
+        let result = mapped(VectorMath.Tanh())
         return Tensor.recorded(result, operation: "tanh", inputs: [self]) { g, _ in
             [Tensor.zipped(g, result) { g, y in g * (1 - y * y) }]
         }
@@ -129,7 +129,7 @@ extension Tensor {
 
     /// The logistic sigmoid 1 / (1 + e^-x).
     public func sigmoid() -> Tensor {
-        let result = mapped(VectorMath.sigmoid)
+        let result = mapped(VectorMath.Sigmoid())
         return Tensor.recorded(result, operation: "sigmoid", inputs: [self]) { g, _ in
             [Tensor.zipped(g, result) { g, y in g * y * (1 - y) }]
         }
@@ -146,9 +146,9 @@ extension Tensor {
     /// The Gaussian error linear unit x * Phi(x) with the exact error function, as PyTorch's
     /// default `nn.GELU()`.
     public func gelu() -> Tensor {
-        let result = mapped(VectorMath.gelu)
+        let result = mapped(VectorMath.GELU())
         return Tensor.recorded(result, operation: "gelu", inputs: [self]) { g, _ in
-            [Tensor.zipped(g, self) { g, x in g * VectorMath.geluDerivative(x) }]
+            [Tensor.zipped(g, self, VectorMath.GELUBackward())]
         }
     }
 

@@ -61,7 +61,7 @@ final class ElementwiseKernelsTests: XCTestCase {
         one.withUnsafeBufferPointer { ap in
             many.withUnsafeBufferPointer { bp in
                 row.withUnsafeMutableBufferPointer { op in
-                    ElementwiseKernels.zipRow(ap.baseAddress!, aStep: 0, bp.baseAddress!, bStep: 1, op.baseAddress!, count: 19) { $0 * $1 }
+                    ElementwiseKernels.zipRow(ap.baseAddress!, aStep: 0, bp.baseAddress!, bStep: 1, op.baseAddress!, count: 19, BinaryLanewise { $0 * $1 })
                 }
             }
         }

@@ -78,51 +78,66 @@ enum AttentionKernels {
     ) {
         let (br, bc) = (queryBlock, keyBlock)
         let blocks = (tq + br - 1) / br
+        // An item is a run of query blocks of one batch-head, which transposes the keys they
+        // see once: all of a head's blocks when there are heads enough to share out.
+        let blocksPerItem = batchHeads >= 8 * Parallelism.threadCount ? blocks : 1
+        let itemsPerHead = (blocks + blocksPerItem - 1) / blocksPerItem
         let base = UncheckedSendable((q, k, v, out, logsumexp))
-        Parallelism.forEachChunk(count: batchHeads * blocks, costPerItem: br * tk * (d + dv) * 2) { items in
+        Parallelism.forEachChunk(count: batchHeads * itemsPerHead, costPerItem: blocksPerItem * br * tk * (d + dv) * 2) { items in
             let (q, k, v, out, logsumexp) = base.value
-            let keysT = UnsafeMutablePointer<Float>.allocate(capacity: d * bc)     // (d, Bc)
+            // (d, Tk), rows padded so that they do not all fall in the same cache sets.
+            let keysStride = tk + 16
+            let keysT = UnsafeMutablePointer<Float>.allocate(capacity: d * keysStride)
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: br * bc)   // (Br, Bc)
+            let scaledQueries = UnsafeMutablePointer<Float>.allocate(capacity: br * d)  // scale * Q_blk
             let rowMax = UnsafeMutablePointer<Float>.allocate(capacity: br)
             let rowSum = UnsafeMutablePointer<Float>.allocate(capacity: br)
-            defer { keysT.deallocate(); scores.deallocate(); rowMax.deallocate(); rowSum.deallocate() }
+            defer {
+                keysT.deallocate(); scores.deallocate(); scaledQueries.deallocate(); rowMax.deallocate(); rowSum.deallocate()
+            }
             for item in items {
-                let (bh, i0) = (item / blocks, item % blocks * br)
-                let rows = min(br, tq - i0)
-                let qBlock = q + (bh * tq + i0) * d, oBlock = out + (bh * tq + i0) * dv
-                oBlock.update(repeating: 0, count: rows * dv)
-                rowMax.update(repeating: -.infinity, count: rows)
-                rowSum.update(repeating: 0, count: rows)
-                let keyEnd = mask.keyEnd(batch: bh / mask.heads, queryEnd: i0 + rows)
-                for j0 in stride(from: 0, to: keyEnd, by: bc) {
-                    let cols = min(bc, keyEnd - j0)
-                    transpose(k + (bh * tk + j0) * d, rows: cols, cols: d, into: keysT, ld: bc)
-                    maskedScores(qBlock, rows: rows, keysT: keysT, cols: cols, width: d, scale: scale,
-                                 into: scores, mask: mask, batchHead: bh, firstQuery: i0, firstKey: j0)
-                    for r in 0..<rows {
-                        let s = scores + r * bc
-                        let newMax = max(rowMax[r], ReductionKernels.reduceContiguous(s, count: cols, .maximum))
-                        if newMax == -.infinity {  // everything so far is masked: nothing to add
-                            s.update(repeating: 0, count: cols)
-                            continue
+                let bh = item / itemsPerHead
+                let firstBlock = item % itemsPerHead * blocksPerItem
+                let itemEnd = min(tq, (firstBlock + blocksPerItem) * br)
+                let transposedKeys = mask.keyEnd(batch: bh / mask.heads, queryEnd: itemEnd)
+                transpose(k + bh * tk * d, rows: transposedKeys, cols: d, into: keysT, ld: keysStride)
+                for i0 in stride(from: firstBlock * br, to: itemEnd, by: br) {
+                    let rows = min(br, tq - i0)
+                    let oBlock = out + (bh * tq + i0) * dv
+                    let scaleVector = FloatVector(repeating: scale)
+                    ElementwiseKernels.map(q + (bh * tq + i0) * d, scaledQueries, count: rows * d) { $0 * scaleVector }
+                    oBlock.update(repeating: 0, count: rows * dv)
+                    rowMax.update(repeating: -.infinity, count: rows)
+                    rowSum.update(repeating: 0, count: rows)
+                    let keyEnd = mask.keyEnd(batch: bh / mask.heads, queryEnd: i0 + rows)
+                    for j0 in stride(from: 0, to: keyEnd, by: bc) {
+                        let cols = min(bc, keyEnd - j0)
+                        maskedScores(scaledQueries, rows: rows, keysT: keysT + j0, keysStride: keysStride, cols: cols, width: d, scale: 1,
+                                     into: scores, mask: mask, batchHead: bh, firstQuery: i0, firstKey: j0)
+                        for r in 0..<rows {
+                            let s = scores + r * bc
+                            let newMax = max(rowMax[r], ReductionKernels.reduceContiguous(s, count: cols, .maximum))
+                            if newMax == -.infinity {  // everything so far is masked: nothing to add
+                                s.update(repeating: 0, count: cols)
+                                continue
+                            }
+                            ElementwiseKernels.map(s, s, count: cols, VectorMath.ShiftedExp(shift: newMax))
+                            let correction = scalarExp(rowMax[r] - newMax)
+                            rowSum[r] = rowSum[r] * correction + ReductionKernels.reduceContiguous(s, count: cols, .sum)
+                            if correction != 1 { scaleRow(oBlock + r * dv, count: dv, by: correction) }
+                            rowMax[r] = newMax
                         }
-                        let shift = FloatVector(repeating: newMax)
-                        ElementwiseKernels.map(s, s, count: cols) { VectorMath.exp($0 - shift) }
-                        let correction = scalarExp(rowMax[r] - newMax)
-                        rowSum[r] = rowSum[r] * correction + ReductionKernels.reduceContiguous(s, count: cols, .sum)
-                        if correction != 1 { scaleRow(oBlock + r * dv, count: dv, by: correction) }
-                        rowMax[r] = newMax
+                        multiplyAdd(m: rows, n: dv, k: cols, a: scores, lda: bc, transposeA: false,
+                                    b: v + (bh * tk + j0) * dv, ldb: dv, c: oBlock, ldc: dv)
                     }
-                    multiplyAdd(m: rows, n: dv, k: cols, a: scores, lda: bc, transposeA: false,
-                                b: v + (bh * tk + j0) * dv, ldb: dv, c: oBlock, ldc: dv)
-                }
-                for r in 0..<rows {
-                    if rowSum[r] == 0 {  // fully masked row: zeros, never NaN
-                        (oBlock + r * dv).update(repeating: 0, count: dv)
-                        logsumexp[bh * tq + i0 + r] = -.infinity
-                    } else {
-                        scaleRow(oBlock + r * dv, count: dv, by: 1 / rowSum[r])
-                        logsumexp[bh * tq + i0 + r] = rowMax[r] + _logf(rowSum[r])
+                    for r in 0..<rows {
+                        if rowSum[r] == 0 {  // fully masked row: zeros, never NaN
+                            (oBlock + r * dv).update(repeating: 0, count: dv)
+                            logsumexp[bh * tq + i0 + r] = -.infinity
+                        } else {
+                            scaleRow(oBlock + r * dv, count: dv, by: 1 / rowSum[r])
+                            logsumexp[bh * tq + i0 + r] = rowMax[r] + _logf(rowSum[r])
+                        }
                     }
                 }
             }
@@ -162,12 +177,11 @@ enum AttentionKernels {
             probabilities: UnsafeMutablePointer<Float>, scoreGradients: UnsafeMutablePointer<Float>
         ) {
             let (q, _, _, _, dOut, logsumexp, rowDot) = base.value
-            maskedScores(q + (bh * tq + i0) * d, rows: rows, keysT: keysT, cols: cols, width: d, scale: scale,
+            maskedScores(q + (bh * tq + i0) * d, rows: rows, keysT: keysT, keysStride: keyBlock, cols: cols, width: d, scale: scale,
                          into: probabilities, mask: mask, batchHead: bh, firstQuery: i0, firstKey: j0)
             // dP = dO_blk V_tile^T, (rows, cols)
-            for r in 0..<rows { (scoreGradients + r * bc).update(repeating: 0, count: cols) }
             multiplyAdd(m: rows, n: cols, k: dv, a: dOut + (bh * tq + i0) * dv, lda: dv, transposeA: false,
-                        b: valuesT, ldb: bc, c: scoreGradients, ldc: bc)
+                        b: valuesT, ldb: bc, c: scoreGradients, ldc: bc, accumulating: false)
             for r in 0..<rows {
                 let p = probabilities + r * bc, ds = scoreGradients + r * bc
                 let lse = logsumexp[bh * tq + i0 + r]
@@ -176,8 +190,7 @@ enum AttentionKernels {
                     ds.update(repeating: 0, count: cols)
                     continue
                 }
-                let shift = FloatVector(repeating: lse)
-                ElementwiseKernels.map(p, p, count: cols) { VectorMath.exp($0 - shift) }
+                ElementwiseKernels.map(p, p, count: cols, VectorMath.ShiftedExp(shift: lse))
                 let dRow = FloatVector(repeating: rowDot[bh * tq + i0 + r]), scaleVector = FloatVector(repeating: scale)
                 ElementwiseKernels.zip(p, ds, ds, count: cols) { $0 * ($1 - dRow) * scaleVector }
             }
@@ -292,67 +305,104 @@ enum AttentionKernels {
     // MARK: Tiles
 
     /// S (rows, cols; row stride Bc) = scale * Q_blk (rows, width) K_tile^T, -inf where masked;
-    /// `keysT` holds K_tile transposed, (width, cols; row stride Bc).
+    /// `keysT` holds K_tile transposed, (width, cols; row stride `keysStride`).
     @inline(__always)
     static func maskedScores(
-        _ qBlock: UnsafePointer<Float>, rows: Int, keysT: UnsafePointer<Float>, cols: Int, width: Int, scale: Float,
+        _ qBlock: UnsafePointer<Float>, rows: Int, keysT: UnsafePointer<Float>, keysStride: Int, cols: Int, width: Int, scale: Float,
         into scores: UnsafeMutablePointer<Float>, mask: AttentionMaskView, batchHead bh: Int, firstQuery i0: Int, firstKey j0: Int
     ) {
         let bc = keyBlock
-        for r in 0..<rows { (scores + r * bc).update(repeating: 0, count: cols) }
-        multiplyAdd(m: rows, n: cols, k: width, a: qBlock, lda: width, transposeA: false, b: keysT, ldb: bc, c: scores, ldc: bc)
-        let scaleVector = FloatVector(repeating: scale)
+        multiplyAdd(m: rows, n: cols, k: width, a: qBlock, lda: width, transposeA: false, b: keysT, ldb: keysStride,
+                    c: scores, ldc: bc, accumulating: false)
         for r in 0..<rows {
             let s = scores + r * bc
-            ElementwiseKernels.map(s, s, count: cols) { $0 * scaleVector }
+            if scale != 1 { scaleRow(s, count: cols, by: scale) }
             mask.apply(to: s, batch: bh / mask.heads, head: bh % mask.heads, query: i0 + r, firstKey: j0, cols: cols)
         }
     }
 
-    /// c (m, n; ldc) += op(a) (m, k) b (k, n; ldb), op(a) = a (m, k; lda) or, transposed,
-    /// a^T with a (k, m; lda). Vectorized along n, four rows of c at a time so that each
-    /// row of b is loaded once for four fused multiply-adds.
-    @inline(__always)
+    /// c (m, n; ldc) += op(a) (m, k) b (k, n; ldb), or c = op(a) b when not `accumulating`;
+    /// op(a) = a (m, k; lda) or, transposed, a^T with a (k, m; lda). Vectorized along n: a block of four rows by 16 columns of c
+    /// stays in registers while p runs over k, each row of b loaded once for four fused
+    /// multiply-adds. Not inlined: one call per tile costs nothing, and it keeps the
+    /// callers small enough for the compiler to inline their own loads.
+    @inline(never)
     static func multiplyAdd(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
-        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulating: Bool = true
     ) {
-        @inline(__always) func aValue(_ row: Int, _ p: Int) -> FloatVector {
-            FloatVector(repeating: transposeA ? a[p * lda + row] : a[row * lda + p])
+        @inline(__always) func initial(_ c: UnsafeMutablePointer<Float>, _ col: Int, _ width: Int) -> FloatVector {
+            accumulating ? ElementwiseKernels.load(c, col, width) : FloatVector()
         }
-        for col in stride(from: 0, to: n, by: 16) {
-            let width = n - col
+        // a[row, p] sits at a + row * rowStep + p * depthStep.
+        let (rowStep, depthStep) = transposeA ? (1, lda) : (lda, 1)
+        var col = 0
+        while col < n {
+            let width = n &- col
             var row = 0
-            while row + 4 <= m {
-                let c0 = c + row * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc
-                var acc0 = ElementwiseKernels.load(c0, col, width), acc1 = ElementwiseKernels.load(c1, col, width)
-                var acc2 = ElementwiseKernels.load(c2, col, width), acc3 = ElementwiseKernels.load(c3, col, width)
-                for p in 0..<k {
-                    let bRow = ElementwiseKernels.load(b + p * ldb, col, width)
-                    acc0.addProduct(aValue(row, p), bRow)
-                    acc1.addProduct(aValue(row + 1, p), bRow)
-                    acc2.addProduct(aValue(row + 2, p), bRow)
-                    acc3.addProduct(aValue(row + 3, p), bRow)
+            while row &+ 4 <= m {
+                let c0 = c + row &* ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc
+                var acc0 = initial(c0, col, width), acc1 = initial(c1, col, width)
+                var acc2 = initial(c2, col, width), acc3 = initial(c3, col, width)
+                var aColumn = a + row &* rowStep, bRow = b + col
+                if width >= 16 {
+                    for _ in 0..<k {
+                        let bVector = UnsafeRawPointer(bRow).loadUnaligned(as: FloatVector.self)
+                        acc0.addProduct(FloatVector(repeating: aColumn[0]), bVector)
+                        acc1.addProduct(FloatVector(repeating: aColumn[rowStep]), bVector)
+                        acc2.addProduct(FloatVector(repeating: aColumn[rowStep &* 2]), bVector)
+                        acc3.addProduct(FloatVector(repeating: aColumn[rowStep &* 3]), bVector)
+                        aColumn += depthStep
+                        bRow += ldb
+                    }
+                } else {
+                    for _ in 0..<k {
+                        let bVector = ElementwiseKernels.load(bRow, 0, width)
+                        acc0.addProduct(FloatVector(repeating: aColumn[0]), bVector)
+                        acc1.addProduct(FloatVector(repeating: aColumn[rowStep]), bVector)
+                        acc2.addProduct(FloatVector(repeating: aColumn[rowStep &* 2]), bVector)
+                        acc3.addProduct(FloatVector(repeating: aColumn[rowStep &* 3]), bVector)
+                        aColumn += depthStep
+                        bRow += ldb
+                    }
                 }
                 ElementwiseKernels.store(acc0, c0, col, width); ElementwiseKernels.store(acc1, c1, col, width)
                 ElementwiseKernels.store(acc2, c2, col, width); ElementwiseKernels.store(acc3, c3, col, width)
-                row += 4
+                row &+= 4
             }
             while row < m {
-                let c0 = c + row * ldc
-                var acc0 = ElementwiseKernels.load(c0, col, width)
-                for p in 0..<k { acc0.addProduct(aValue(row, p), ElementwiseKernels.load(b + p * ldb, col, width)) }
+                let c0 = c + row &* ldc
+                var acc0 = initial(c0, col, width)
+                var aColumn = a + row &* rowStep, bRow = b + col
+                for _ in 0..<k {
+                    acc0.addProduct(FloatVector(repeating: aColumn[0]), ElementwiseKernels.load(bRow, 0, width))
+                    aColumn += depthStep
+                    bRow += ldb
+                }
                 ElementwiseKernels.store(acc0, c0, col, width)
-                row += 1
+                row &+= 1
             }
+            col &+= 16
         }
     }
 
-    /// out (cols, rows; row stride ld) = x^T for x (rows, cols) contiguous.
+    /// out (cols, rows; row stride ld) = x^T for x (rows, cols) contiguous. Sixteen rows of
+    /// x at a time, so that every write to `out` is one vector.
     @inline(__always)
     static func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>, ld: Int) {
-        for r in 0..<rows {
-            for c in 0..<cols { out[c * ld + r] = x[r * cols + c] }
+        var r = 0
+        while r &+ 16 <= rows {
+            let block = x + r &* cols
+            for c in 0..<cols {
+                var column = FloatVector()
+                for lane in 0..<16 { column[lane] = block[lane &* cols &+ c] }
+                UnsafeMutableRawPointer(out + (c &* ld &+ r)).storeBytes(of: column, as: FloatVector.self)
+            }
+            r &+= 16
+        }
+        while r < rows {
+            for c in 0..<cols { out[c &* ld &+ r] = x[r &* cols &+ c] }
+            r &+= 1
         }
     }
 
@@ -363,7 +413,7 @@ enum AttentionKernels {
         for i in stride(from: 0, to: count, by: 16) {
             accumulator.addProduct(ElementwiseKernels.load(x, i, count - i), ElementwiseKernels.load(y, i, count - i))
         }
-        return accumulator.sum()
+        return accumulator.horizontalSum()
     }
 
     @inline(__always)

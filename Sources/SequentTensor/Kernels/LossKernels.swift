@@ -48,12 +48,12 @@ enum LossKernels {
                     if eps != 0 { logitSum += ReductionKernels.load(row + k, remaining, fill: 0) }
                     k += 16
                 }
-                let shiftedLogSum = _logf(expSum.sum())
+                let shiftedLogSum = _logf(expSum.horizontalSum())
                 logSumBase.value[i] = shiftedLogSum
                 let targetMargin = peak - row[targetsBase.value[i]]
                 lossesBase.value[i] = eps == 0
                     ? shiftedLogSum + targetMargin
-                    : shiftedLogSum + (1 - eps) * targetMargin + eps * (peak - logitSum.sum() / Float(c))
+                    : shiftedLogSum + (1 - eps) * targetMargin + eps * (peak - logitSum.horizontalSum() / Float(c))
             }
         }
     }

@@ -34,7 +34,7 @@ enum NormalizationKernels {
             acc0 = acc0.addingProduct(d, d)
             i += 16
         }
-        let variance = (acc0 + acc1).sum() / Float(c)
+        let variance = (acc0 + acc1).horizontalSum() / Float(c)
         return (mean, 1 / (variance + epsilon).squareRoot())
     }
 
@@ -140,8 +140,8 @@ enum NormalizationKernels {
                 dnormNormSum = dnormNormSum.addingProduct(dnorm, norm)
                 i += 16
             }
-            dnormMean = FloatVector(repeating: dnormSum.sum() / Float(c))
-            dnormNormMean = FloatVector(repeating: dnormNormSum.sum() / Float(c))
+            dnormMean = FloatVector(repeating: dnormSum.horizontalSum() / Float(c))
+            dnormNormMean = FloatVector(repeating: dnormNormSum.horizontalSum() / Float(c))
         }
         // Pass 2: dx = rstd * (dnorm - mean(dnorm) - norm * mean(dnorm * norm)),
         // dweight += dy * norm, dbias += dy.

@@ -24,13 +24,13 @@ enum MatrixVectorKernels {
             while k < columns {
                 let remaining = columns - k
                 let xv = ElementwiseKernels.load(x, k, remaining)
-                a0 += ElementwiseKernels.load(w0, k, remaining) * xv
-                a1 += ElementwiseKernels.load(w1, k, remaining) * xv
-                a2 += ElementwiseKernels.load(w2, k, remaining) * xv
-                a3 += ElementwiseKernels.load(w3, k, remaining) * xv
+                a0.addProduct(ElementwiseKernels.load(w0, k, remaining), xv)
+                a1.addProduct(ElementwiseKernels.load(w1, k, remaining), xv)
+                a2.addProduct(ElementwiseKernels.load(w2, k, remaining), xv)
+                a3.addProduct(ElementwiseKernels.load(w3, k, remaining), xv)
                 k += 16
             }
-            let sums = (a0.sum(), a1.sum(), a2.sum(), a3.sum())
+            let sums = (a0.horizontalSum(), a1.horizontalSum(), a2.horizontalSum(), a3.horizontalSum())
             if accumulate {
                 y[r] += sums.0; y[r + 1] += sums.1; y[r + 2] += sums.2; y[r + 3] += sums.3
             } else {
@@ -42,10 +42,10 @@ enum MatrixVectorKernels {
             var a = FloatVector()
             var k = 0
             while k < columns {
-                a += ElementwiseKernels.load(w + r * columns, k, columns - k) * ElementwiseKernels.load(x, k, columns - k)
+                a.addProduct(ElementwiseKernels.load(w + r * columns, k, columns - k), ElementwiseKernels.load(x, k, columns - k))
                 k += 16
             }
-            y[r] = accumulate ? y[r] + a.sum() : a.sum()
+            y[r] = accumulate ? y[r] + a.horizontalSum() : a.horizontalSum()
             r += 1
         }
     }
@@ -135,19 +135,21 @@ final class VectorProductMatrix {
             var accumulators = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
             for block in 0..<blocks {
                 let (xLow, xHigh) = (load8(block * 16), load8(block * 16 + 8))
-                @inline(__always) func product(_ row: Int) -> SIMD8<Float> {
+                @inline(__always) func accumulateProduct(_ row: Int, into accumulator: inout SIMD8<Float>) {
                     let packed = UnsafeRawPointer(words + row * wordsPerRow + block * 8).loadUnaligned(as: SIMD8<UInt32>.self)
-                    let low = unsafeBitCast(packed &<< 16, to: SIMD8<Float>.self)
-                    let high = unsafeBitCast(packed & 0xFFFF_0000, to: SIMD8<Float>.self)
-                    return low * xLow + high * xHigh
+                    accumulator.addProduct(unsafeBitCast(packed &<< 16, to: SIMD8<Float>.self), xLow)
+                    accumulator.addProduct(unsafeBitCast(packed & 0xFFFF_0000, to: SIMD8<Float>.self), xHigh)
                 }
-                accumulators.0 += product(r)
-                if count > 1 { accumulators.1 += product(r + 1) }
-                if count > 2 { accumulators.2 += product(r + 2) }
-                if count > 3 { accumulators.3 += product(r + 3) }
+                accumulateProduct(r, into: &accumulators.0)
+                if count > 1 { accumulateProduct(r + 1, into: &accumulators.1) }
+                if count > 2 { accumulateProduct(r + 2, into: &accumulators.2) }
+                if count > 3 { accumulateProduct(r + 3, into: &accumulators.3) }
             }
-            let sums = [accumulators.0.sum(), accumulators.1.sum(), accumulators.2.sum(), accumulators.3.sum()]
-            for j in 0..<count { y[r + j] = accumulate ? y[r + j] + sums[j] : sums[j] }
+            for j in 0..<count {
+                let accumulator = j == 0 ? accumulators.0 : j == 1 ? accumulators.1 : j == 2 ? accumulators.2 : accumulators.3
+                let sum = accumulator.horizontalSum()
+                y[r + j] = accumulate ? y[r + j] + sum : sum
+            }
             r += count
         }
     }

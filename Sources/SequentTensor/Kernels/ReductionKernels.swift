@@ -16,7 +16,7 @@ enum ReductionKernels {
 
         @inline(__always)
         func horizontal(_ v: FloatVector) -> Float {
-            self == .sum ? v.sum() : v.max()
+            self == .sum ? v.horizontalSum() : v.horizontalMaximum()
         }
     }
 
@@ -58,7 +58,7 @@ enum ReductionKernels {
             accumulator += v * v
             i += 16
         }
-        return accumulator.sum()
+        return accumulator.horizontalSum()
     }
 
     /// out[o, i] = combine over k of x[o, k, i].

@@ -14,8 +14,7 @@ enum SoftmaxKernels {
                     result.update(repeating: logarithm ? -.infinity : 0, count: n)
                     continue
                 }
-                let shift = FloatVector(repeating: peak)
-                ElementwiseKernels.map(row, result, count: n) { VectorMath.exp($0 - shift) }
+                ElementwiseKernels.map(row, result, count: n, VectorMath.ShiftedExp(shift: peak))
                 let total = ReductionKernels.reduceContiguous(UnsafePointer(result), count: n, .sum)
                 if logarithm {
                     let logTotal = FloatVector(repeating: peak + _logf(total))
