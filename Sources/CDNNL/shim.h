@@ -13,6 +13,13 @@ int omp_get_num_threads(void);
 // competing with its spinning threads.
 void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned int flags);
 
+// oneDNN's row-major GEMM on bfloat16 inputs with Float accumulation and output:
+// C = alpha op(A) op(B) + beta C. Exported by libdnnl 2.x but missing from its header.
+// It runs on AVX512-BF16 (vdpbf16ps) where the CPU has it.
+dnnl_status_t dnnl_gemm_bf16bf16f32(char transa, char transb, dnnl_dim_t M, dnnl_dim_t N, dnnl_dim_t K,
+                                    float alpha, const uint16_t *A, dnnl_dim_t lda, const uint16_t *B,
+                                    dnnl_dim_t ldb, float beta, float *C, dnnl_dim_t ldc);
+
 // glibc's allocator tuning (<malloc.h> is not part of Swift's Glibc module).
 int mallopt(int param, int value);
 int malloc_trim(size_t pad);

@@ -27,6 +27,9 @@ struct SequentBench: ParsableCommand {
     @Option(help: "Weights of the stream mode: float32 (default) or bfloat16 (half the bytes per token; adds \"weights\" to the line).")
     var streamWeights: String = "float32"
 
+    @Option(help: "Matrix products of the infer mode: float32 (default) or bfloat16 (inputs rounded to bfloat16, sums in Float; adds \"matmul_precision\" to the line).")
+    var matmulPrecision: String = "float32"
+
     @Flag(help: "Fewer repetitions (3 instead of 7).")
     var quick = false
 
@@ -39,6 +42,9 @@ struct SequentBench: ParsableCommand {
         }
         if WeightPrecision(rawValue: streamWeights) == nil {
             throw ValidationError("--stream-weights must be float32 or bfloat16; got '\(streamWeights)'")
+        }
+        if MatmulPrecision(rawValue: matmulPrecision) == nil {
+            throw ValidationError("--matmul-precision must be float32 or bfloat16; got '\(matmulPrecision)'")
         }
         if let threads, threads < 1 {
             throw ValidationError("--threads must be at least 1; got \(threads)")
@@ -79,7 +85,8 @@ struct SequentBench: ParsableCommand {
         Parallelism.withThreads(threads ?? Parallelism.coreCount) {
             for workload in selected {
                 for mode in workload.modes where onlyMode == nil || onlyMode == mode {
-                    measure(workload, mode: mode, reps: reps, streamWeights: WeightPrecision(rawValue: streamWeights)!).emit()
+                    measure(workload, mode: mode, reps: reps, streamWeights: WeightPrecision(rawValue: streamWeights)!,
+                            matmulPrecision: MatmulPrecision(rawValue: matmulPrecision)!).emit()
                     ranAny = true
                 }
                 if onlyMode == nil, let kernel = workload.kernel {

@@ -45,7 +45,10 @@ func timePerToken(steps: Int = 200, _ step: TokenStep) -> Double {
 }
 
 /// Runs one mode of `workload` and returns its JSON line, with the keys of torch_rnn_bench.py.
-func measure(_ workload: Workload, mode: Mode, reps: Int, streamWeights: WeightPrecision = .float32) -> JSONLine {
+func measure(
+    _ workload: Workload, mode: Mode, reps: Int, streamWeights: WeightPrecision = .float32,
+    matmulPrecision: MatmulPrecision = .float32
+) -> JSONLine {
     switch mode {
     case .train:
         let step = workload.train!()
@@ -57,12 +60,16 @@ func measure(_ workload: Workload, mode: Mode, reps: Int, streamWeights: WeightP
         ]
     case .infer:
         let step = workload.infer!()
-        let seconds = timeit(reps: reps, step.run)
-        return [
+        let seconds = GEMM.withPrecision(matmulPrecision) { timeit(reps: reps, step.run) }
+        var line: JSONLine = [
             "workload": .string(workload.name), "mode": .string("infer"), "B": .int(step.batch), "T": .int(step.time),
             "sec": .double(seconds, digits: 5),
             "tokens_per_s": .int(Int((Double(step.batch * step.time) / seconds).rounded())),
         ]
+        if matmulPrecision != .float32 {
+            line.fields.append((key: "matmul_precision", value: .string(matmulPrecision.rawValue)))
+        }
+        return line
     case .stream:
         let step = workload.stream!(streamWeights)
         let seconds = timePerToken(step)

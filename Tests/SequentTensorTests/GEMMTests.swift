@@ -1,4 +1,4 @@
-import SequentTensor
+@testable import SequentTensor
 import TestSupport
 import XCTest
 
@@ -106,5 +106,50 @@ final class GEMMTests: XCTestCase {
                                beta: 1, c: cp.baseAddress!, ldc: 2)
         }
         XCTAssertEqual(c, [59, 65, 140, 155])
+    }
+}
+
+/// `MatmulPrecision.bfloat16`: the product of the operands rounded to bfloat16, summed in Float.
+extension GEMMTests {
+    func testBFloat16PrecisionIsTheProductOfRoundedOperands() {
+        func rounded(_ x: Float) -> Float { Float(bitPattern: UInt32(BFloat16.bits(x)) << 16) }
+        for transposeA in [false, true] {
+            for transposeB in [false, true] {
+                let (m, n, k, padding) = (19, 37, 70, 3)
+                let (aRows, aWidth) = transposeA ? (k, m) : (m, k), (bRows, bWidth) = transposeB ? (n, k) : (k, n)
+                let (lda, ldb) = (aWidth + padding, bWidth + padding)
+                let a = randomTensor([aRows * lda], seed: 5).scalars, b = randomTensor([bRows * ldb], seed: 6).scalars
+                var fast = [Float](repeating: .nan, count: m * n), naive = fast
+                fast.withUnsafeMutableBufferPointer { c in
+                    GEMM.withPrecision(.bfloat16) {
+                        GEMM.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                      a: a, lda: lda, b: b, ldb: ldb, c: c.baseAddress!, ldc: n)
+                    }
+                }
+                naive.withUnsafeMutableBufferPointer { c in
+                    GEMM.multiplyNaive(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                       a: a.map(rounded), lda: lda, b: b.map(rounded), ldb: ldb, c: c.baseAddress!, ldc: n)
+                }
+                assertClose(fast, naive, relative: 1e-5, absolute: 1e-5, "transposeA \(transposeA) transposeB \(transposeB)")
+            }
+        }
+        XCTAssertEqual(GEMM.precision, .float32, "the precision is scoped to withPrecision")
+    }
+
+    func testBFloat16RoundingToNearestEvenOnVectorsAsOnScalars() {
+        var values = randomTensor([200], seed: 9).scalars.map { $0 * 1000 }
+        // Ties: 1 + 2^-8 lies halfway between bfloat16 neighbours 1 and 1 + 2^-7 (even: 1);
+        // 1 + 3 * 2^-8 halfway between 1 + 2^-7 and 1 + 2^-6 (even: 1 + 2^-6).
+        values += [1 + 0x1p-8, 1 + 3 * 0x1p-8, -0.0, .infinity, -.infinity, .nan, .greatestFiniteMagnitude, 1e-40]
+        XCTAssertEqual(BFloat16.bits(Float(1 + 0x1p-8)), 0x3F80)
+        XCTAssertEqual(BFloat16.bits(Float(1 + 3 * 0x1p-8)), 0x3F82)
+        var out = [UInt16](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { BFloat16.round(x.baseAddress!, rows: 1, cols: values.count, ld: values.count, into: $0.baseAddress!) }
+        }
+        for (value, bits) in zip(values, out) {
+            XCTAssertEqual(bits, BFloat16.bits(value), "\(value)")
+        }
+        XCTAssertTrue(Float(bitPattern: UInt32(out[values.count - 3]) << 16).isNaN, "NaN stays NaN")
     }
 }

@@ -4,9 +4,30 @@ import CDNNL
 // algorithmic reference the tests compare against.
 // Row-major: op(A) is (M,K), op(B) is (K,N), C is (M,N); lda/ldb/ldc are row strides.
 
+/// What the inputs of matrix products are rounded to; products always sum in Float.
+public enum MatmulPrecision: String, Sendable, CaseIterable {
+    /// Float inputs (`dnnl_sgemm`): the default, exact to Float rounding.
+    case float32
+    /// Inputs rounded to bfloat16 (8 significant bits, relative error up to 2^-9 each),
+    /// products summed in Float (`dnnl_gemm_bf16bf16f32`, on AVX512-BF16 where the CPU
+    /// has it: twice the Float rate). For inference, like PyTorch's
+    /// `torch.set_float32_matmul_precision("medium")`; set it with `GEMM.withPrecision`.
+    case bfloat16
+}
+
 /// Single-precision general matrix multiply.
 public enum GEMM {
-    /// C = alpha * op(A) * op(B) + beta * C through `dnnl_sgemm` (threads: see `Parallelism`).
+    /// The precision of the products run by this task (`MatmulPrecision.float32` unless
+    /// inside `withPrecision`).
+    @TaskLocal public static var precision: MatmulPrecision = .float32
+
+    /// Runs `body` with every matrix product inside it at `precision`.
+    public static func withPrecision<R>(_ precision: MatmulPrecision, _ body: () throws -> R) rethrows -> R {
+        try $precision.withValue(precision, operation: body)
+    }
+
+    /// C = alpha * op(A) * op(B) + beta * C through `dnnl_sgemm`, or, at bfloat16
+    /// `precision`, on copies of A and B rounded to bfloat16 (threads: see `Parallelism`).
     @inline(__always)
     public static func multiply(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -21,10 +42,32 @@ public enum GEMM {
             }
             return
         }
+        if precision == .bfloat16 {
+            let (aRows, aCols) = transposeA ? (k, m) : (m, k), (bRows, bCols) = transposeB ? (n, k) : (k, n)
+            let aBits = BFloat16.rounded(a, rows: aRows, cols: aCols, ld: lda)
+            let bBits = BFloat16.rounded(b, rows: bRows, cols: bCols, ld: ldb)
+            defer { aBits.deallocate(); bBits.deallocate() }
+            multiplyBFloat16(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                             a: aBits, lda: aCols, b: bBits, ldb: bCols, beta: beta, c: c, ldc: ldc)
+            return
+        }
         let status = dnnl_sgemm(
             transposeA ? 84 : 78, transposeB ? 84 : 78,  // "T" : "N"
             Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
         precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status.rawValue) for M=\(m) N=\(n) K=\(k)")
+    }
+
+    /// C = alpha * op(A) * op(B) + beta * C with A and B already in bfloat16 (`BFloat16`),
+    /// summed in Float through `dnnl_gemm_bf16bf16f32`; k > 0.
+    static func multiplyBFloat16(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<UInt16>, lda: Int, b: UnsafePointer<UInt16>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let status = dnnl_gemm_bf16bf16f32(
+            transposeA ? 84 : 78, transposeB ? 84 : 78,
+            Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
+        precondition(status == dnnl_success, "dnnl_gemm_bf16bf16f32 failed with status \(status.rawValue) for M=\(m) N=\(n) K=\(k)")
     }
 
     /// The same product by the textbook triple loop, in Double: the reference for tests.

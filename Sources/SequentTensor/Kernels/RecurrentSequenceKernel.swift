@@ -136,14 +136,25 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
             let recurrentWeightT = UnsafeMutablePointer<Float>.allocate(capacity: H * G)
             defer { recurrentWeightT.deallocate() }
             StridedCopy.gather(from: weights.recurrentWeight, strides: [1, H], shape: [H, G], to: recurrentWeightT)
+            // At bfloat16 precision W_hh^T is rounded once and h_{t-1} at every step.
+            let bfloat16 = GEMM.precision == .bfloat16
+            let recurrentWeightBits = bfloat16 ? BFloat16.rounded(recurrentWeightT, rows: H, cols: G, ld: G) : nil
+            let stateBits = bfloat16 ? UnsafeMutablePointer<UInt16>.allocate(capacity: B * H) : nil
+            defer { recurrentWeightBits?.deallocate(); stateBits?.deallocate() }
             let shared = UncheckedSendable((gates, hBefore, cBefore, extra, recurrent, output, finalHidden, finalCell))
             for s in 0..<T {
                 let t = time(atStep: s)
                 let nextTime = s + 1 < T ? time(atStep: s + 1) : nil
                 // R (B, G) = h_{t-1} (B, H) W_hh^T
-                GEMM.multiply(transposeA: false, transposeB: false, m: B, n: G, k: H,
-                              a: hBefore + layout.row(0, t) * H, lda: layout.rowStep * H,
-                              b: recurrentWeightT, ldb: G, c: recurrent, ldc: G)
+                if let recurrentWeightBits, let stateBits {
+                    BFloat16.round(hBefore + layout.row(0, t) * H, rows: B, cols: H, ld: layout.rowStep * H, into: stateBits)
+                    GEMM.multiplyBFloat16(transposeA: false, transposeB: false, m: B, n: G, k: H,
+                                          a: stateBits, lda: H, b: recurrentWeightBits, ldb: G, c: recurrent, ldc: G)
+                } else {
+                    GEMM.multiply(transposeA: false, transposeB: false, m: B, n: G, k: H,
+                                  a: hBefore + layout.row(0, t) * H, lda: layout.rowStep * H,
+                                  b: recurrentWeightT, ldb: G, c: recurrent, ldc: G)
+                }
                 Parallelism.forEachChunk(count: B, costPerItem: G * 8) { batchRange in
                     let (gates, hBefore, cBefore, extra, recurrent, output, finalHidden, finalCell) = shared.value
                     for b in batchRange {

@@ -93,7 +93,7 @@ final class VectorProductMatrix {
                 let row = source(r)
                 for c in 0..<columns {
                     let word = packed + r * wordsPerRow + (c / 16) * 8 + (c % 16) % 8
-                    let half = UInt32(VectorProductMatrix.bfloat16Bits(row[c]))
+                    let half = UInt32(BFloat16.bits(row[c]))
                     word.pointee |= (c % 16) < 8 ? half : half << 16
                 }
             }
@@ -105,13 +105,6 @@ final class VectorProductMatrix {
     deinit {
         floats?.deallocate()
         words?.deallocate()
-    }
-
-    /// The bfloat16 nearest to `value` (ties to even), as its 16 bits.
-    static func bfloat16Bits(_ value: Float) -> UInt16 {
-        let bits = value.bitPattern
-        if value.isNaN { return UInt16(bits >> 16) | 0x40 }
-        return UInt16((bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
     }
 
     /// y[r] (+)= row r . x for r in `range`.

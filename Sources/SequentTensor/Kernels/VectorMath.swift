@@ -152,34 +152,34 @@ func abs(_ v: FloatVector) -> FloatVector { FloatVector.abs(v) }
 extension VectorMath {
     /// e^x.
     struct Exp: LaneFunction {
-        @inline(__always) func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.exp(x) }
+        @_transparent func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.exp(x) }
     }
 
     /// e^(x - shift): the numerators of a softmax whose row maximum is `shift`.
     struct ShiftedExp: LaneFunction {
         let shift: FloatVector
         init(shift: Float) { self.shift = FloatVector(repeating: shift) }
-        @inline(__always) func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.exp(x - shift) }
+        @_transparent func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.exp(x - shift) }
     }
 
     /// tanh(x).
     struct Tanh: LaneFunction {
-        @inline(__always) func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.tanh(x) }
+        @_transparent func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.tanh(x) }
     }
 
     /// 1 / (1 + e^-x).
     struct Sigmoid: LaneFunction {
-        @inline(__always) func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.sigmoid(x) }
+        @_transparent func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.sigmoid(x) }
     }
 
     /// x Phi(x).
     struct GELU: LaneFunction {
-        @inline(__always) func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.gelu(x) }
+        @_transparent func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.gelu(x) }
     }
 
     /// (g, x) -> g d/dx GELU(x): the gradient through GELU.
     struct GELUBackward: BinaryLaneFunction {
-        @inline(__always) func callAsFunction(_ g: FloatVector, _ x: FloatVector) -> FloatVector {
+        @_transparent func callAsFunction(_ g: FloatVector, _ x: FloatVector) -> FloatVector {
             g * VectorMath.geluDerivative(x)
         }
     }
