@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs PyTorch's reference benchmark (shared/bench/torch_rnn_bench.py) and sequent-bench in
 # turn for several rounds on the same thread count, keeps every JSON line, and prints the
-# best value of each side per (workload, mode) with their ratio.
+# best value of each side per (workload, mode) with their ratio. Without extra sequent-bench
+# arguments each round also runs Sequent's bfloat16 variants (infer with bfloat16 matrix
+# products, stream with bfloat16 weights), paired with PyTorch's Float lines.
 #
 #   scripts/compare-bench.sh [--rounds N] [--threads N] [--quick] [--out DIR] [-- sequent-bench args]
 #
@@ -22,7 +24,7 @@ while [[ $# -gt 0 ]]; do
         --quick) quick=(--quick); shift ;;
         --out) out="$2"; shift 2 ;;
         --) shift; extra=("$@"); break ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
         *) echo "compare-bench: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -50,6 +52,11 @@ for round in $(seq 1 "$rounds"); do
     "$python" "$torch_bench" --threads "$threads" "${quick[@]}" | tee "$out/torch-$round.jsonl"
     echo "== round $round/$rounds: sequent"
     "$bench" --threads "$threads" "${quick[@]}" "${extra[@]}" | tee "$out/sequent-$round.jsonl"
+    if [[ ${#extra[@]} -eq 0 ]]; then
+        # The bfloat16 variants, compared with PyTorch's Float lines of the same mode.
+        "$bench" --threads "$threads" "${quick[@]}" --mode infer --matmul-precision bfloat16 | tee -a "$out/sequent-$round.jsonl"
+        "$bench" --threads "$threads" "${quick[@]}" --mode stream --stream-weights bfloat16 | tee -a "$out/sequent-$round.jsonl"
+    fi
 done
 
 python3 scripts/pair_bench.py "$out"

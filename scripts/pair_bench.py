@@ -12,9 +12,22 @@ import glob, json, os, sys
 METRICS = [("tokens_per_s", True), ("us_per_token", False), ("gflops", True), ("matmul_gflops", True)]
 
 
+# Lines of a reduced-precision variant: paired with PyTorch's Float line of the same mode.
+VARIANTS = [("matmul_precision", "bf16 matmuls"), ("weights", "bf16 weights")]
+
+
 def key_of(line):
     shape = "x".join(str(line[d]) for d in ("M", "N", "K") if d in line)
-    return (line["workload"] + (f" {shape}" if shape else ""), line.get("mode", "-"))
+    mode = line.get("mode", "-")
+    for field, label in VARIANTS:
+        if line.get(field, "float32") != "float32":
+            mode += f" ({label})"
+    return (line["workload"] + (f" {shape}" if shape else ""), mode)
+
+
+def base_key(key):
+    """The key of the Float line a variant is compared with."""
+    return (key[0], key[1].split(" (")[0])
 
 
 def metric_of(line):
@@ -52,7 +65,7 @@ def main():
     keys = list(torch) + [k for k in sequent if k not in torch]
     rows = [("workload", "mode", "metric", "torch", "sequent", "sequent/torch speed")]
     for key in keys:
-        t, s = torch.get(key), sequent.get(key)
+        t, s = torch.get(key) or torch.get(base_key(key)), sequent.get(key)
         name, _, higher = t or s
         if t and s and t[0] == s[0] and t[1] and s[1]:
             ratio = f"{(s[1] / t[1]) if higher else (t[1] / s[1]):.2f}x"
