@@ -345,26 +345,14 @@ enum AttentionKernels {
                 var acc0 = initial(c0, col, width), acc1 = initial(c1, col, width)
                 var acc2 = initial(c2, col, width), acc3 = initial(c3, col, width)
                 var aColumn = a + row &* rowStep, bRow = b + col
-                if width >= 16 {
-                    for _ in 0..<k {
-                        let bVector = UnsafeRawPointer(bRow).loadUnaligned(as: FloatVector.self)
-                        acc0.addProduct(FloatVector(repeating: aColumn[0]), bVector)
-                        acc1.addProduct(FloatVector(repeating: aColumn[rowStep]), bVector)
-                        acc2.addProduct(FloatVector(repeating: aColumn[rowStep &* 2]), bVector)
-                        acc3.addProduct(FloatVector(repeating: aColumn[rowStep &* 3]), bVector)
-                        aColumn += depthStep
-                        bRow += ldb
-                    }
-                } else {
-                    for _ in 0..<k {
-                        let bVector = ElementwiseKernels.load(bRow, 0, width)
-                        acc0.addProduct(FloatVector(repeating: aColumn[0]), bVector)
-                        acc1.addProduct(FloatVector(repeating: aColumn[rowStep]), bVector)
-                        acc2.addProduct(FloatVector(repeating: aColumn[rowStep &* 2]), bVector)
-                        acc3.addProduct(FloatVector(repeating: aColumn[rowStep &* 3]), bVector)
-                        aColumn += depthStep
-                        bRow += ldb
-                    }
+                for _ in 0..<k {
+                    let bVector = ElementwiseKernels.load(bRow, 0, width)
+                    acc0.addProduct(FloatVector(repeating: aColumn[0]), bVector)
+                    acc1.addProduct(FloatVector(repeating: aColumn[rowStep]), bVector)
+                    acc2.addProduct(FloatVector(repeating: aColumn[rowStep &* 2]), bVector)
+                    acc3.addProduct(FloatVector(repeating: aColumn[rowStep &* 3]), bVector)
+                    aColumn += depthStep
+                    bRow += ldb
                 }
                 ElementwiseKernels.store(acc0, c0, col, width); ElementwiseKernels.store(acc1, c1, col, width)
                 ElementwiseKernels.store(acc2, c2, col, width); ElementwiseKernels.store(acc3, c3, col, width)
