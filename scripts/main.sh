@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Builds Sequent in release and runs the demo: `sequent demo`, with any extra arguments.
+# The main job: builds Sequent in release and runs the lab on its quick budgets,
+# `sequent lab --quick` (under 2 minutes on 2 cores), with any extra arguments (e.g.
+# `--out DIR`, `--threads 1`, an experiment name). The report lands in lab-report/.
+# The character-level LSTM demo stays one command away: `.build/release/sequent demo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh
 swift build -c release --product sequent
-exec "$(swift build -c release --show-bin-path)/sequent" demo "$@"
+exec "$(swift build -c release --show-bin-path)/sequent" lab --quick "$@"

@@ -115,7 +115,7 @@ public struct Lab {
                 : "Mode: full budgets.",
             "Experiments: \(experiments.map(\.rawValue).joined(separator: ", ")); seeds \(settings.seeds.map(String.init).joined(separator: ", ")).",
             "Machine: \(Parallelism.coreCount) cores, \(Parallelism.threadCount) thread(s) used, Float32 on oneDNN, subnormals flushed to zero; run time \(String(format: "%.1f", seconds)) s; load average at the end \(LabReport.loadAverage) (timings are disturbed when other processes share the cores).",
-            "Claims: \(claims.count), of which \(count(.held)) held, \(count(.notHeld)) did not hold, \(count(.inconclusive)) inconclusive, \(count(.notMeasured)) not yet measured. Every verdict is computed from the measurements of this run.",
+            "Claims: \(claims.count), of which \(count(.held)) held, \(count(.notHeld)) did not hold, \(count(.inconclusive)) inconclusive, \(count(.notMeasured)) not measured. Every verdict is computed from the measurements of this run.",
         ]
         return LabReport(title: "Sequent lab: the field's claims about sequence models, measured", preamble: preamble, sections: sections)
     }

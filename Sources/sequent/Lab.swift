@@ -8,7 +8,7 @@ extension Sequent {
     /// (and on files given), and write a report that says whether each held.
     struct Lab: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Measure the field's claims about RNN, LSTM and GRU (vanishing gradients, long lags, speed, attention) and report which held.",
+            abstract: "Measure the field's claims about RNN, LSTM, GRU and Transformer (vanishing gradients, long lags, speed, attention) and report which held.",
             discussion: """
                 Experiments (default: all): \(LabExperiment.allCases.map { "\($0.rawValue) (\($0.title))" }.joined(separator: "; ")).
 
@@ -16,9 +16,7 @@ extension Sequent {
                 (--out) gets report.md, report.html (plots inline), results.json and one SVG per plot. \
                 Every verdict is computed from the run's measurements.
 
-                Time on 2 cores: --quick about 45 seconds; the full run about 25 minutes (estimated from \
-                the quick run's step timings, not yet timed end to end; more with \
-                --text and --csv). The Transformer column is "not yet measured" until SequentNN has one.
+                Time on 2 cores: --quick about QUICK_TIME; the full run FULL_TIME (more with --text and --csv).
                 """)
 
         @Argument(help: "The experiment to run: \(LabExperiment.allCases.map(\.rawValue).joined(separator: ", ")) or all.")
@@ -42,8 +40,8 @@ extension Sequent {
         @Option(help: "The season of the seasonal-naive baseline, in rows (12 for monthly data).")
         var season = 12
 
-        @Option(help: "Threads for oneDNN and Sequent's kernels (default 1: the lab's models are small, and subnormal flushing is per thread).")
-        var threads = 1
+        @Option(help: "Threads for oneDNN and Sequent's kernels (default: all cores).")
+        var threads = Parallelism.coreCount
 
         func validate() throws {
             if threads < 1 { throw ValidationError("--threads must be at least 1; got \(threads)") }

@@ -9,7 +9,8 @@ final class LabTests: XCTestCase {
         var s = LabSettings.quick
         s.seeds = [1]
         s.gradientLength = 12
-        s.gradientHidden = 4
+        s.gradientWidth = 16
+        s.gradientTransformerLayers = 1
         s.gradientTrainingSteps = 2
         s.addingLengths = [5]
         s.copyLags = [4]
@@ -18,7 +19,7 @@ final class LabTests: XCTestCase {
         s.parameterBudget = 300
         s.evaluationEvery = 2
         s.speedLengths = [4, 8]
-        s.speedHidden = 4
+        s.speedWidth = 16
         s.speedRepeats = 1
         s.reversalLengths = 3...4
         s.reversalSteps = 2
@@ -35,8 +36,11 @@ final class LabTests: XCTestCase {
         let report = try Lab(settings: tiny).run([.table, .attention, .data])
         XCTAssertEqual(report.sections.map(\.title).count, 5, "1 and 2 run for the table, then 3, 4 and 5")
         let claims = report.sections.flatMap(\.allClaims)
-        XCTAssertTrue(claims.contains { $0.verdict == .notMeasured && $0.statement.contains("Transformer") },
-                      "the Transformer column says it was not measured")
+        let transformerCells = claims.filter { $0.statement.contains(": Transformer is") }
+        XCTAssertEqual(transformerCells.count, 6, "one Transformer cell per row of the table")
+        XCTAssertFalse(transformerCells.contains { $0.measured.contains("not measured") && !$0.measured.contains("clear_refs") },
+                       "every Transformer cell is measured")
+        XCTAssertFalse(report.markdown.contains("no Transformer"))
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         try report.write(to: folder)
@@ -52,7 +56,7 @@ final class LabTests: XCTestCase {
 
     func testGradientProbeGivesOneNormPerDistance() throws {
         let result = try VanishingGradientsExperiment(settings: tiny, progress: .silent).run()
-        XCTAssertEqual(result.curves.count, 6, "three models, at initialisation and after training")
+        XCTAssertEqual(result.curves.count, 8, "four models, at initialisation and after training")
         for curve in result.curves {
             XCTAssertEqual(curve.normByDistance.count, 12)
             XCTAssertGreaterThan(curve.normByDistance[0], 0)
@@ -72,12 +76,87 @@ final class LabTests: XCTestCase {
         XCTAssertTrue(VanishingGradientsExperiment.claims(result).isEmpty)
     }
 
-    func testEqualParameterBudgetsGiveDifferentHiddenSizes() {
-        let rnn = Architecture.hiddenSize(.rnn(.tanh), inputSize: 2, outputSize: 1, budget: 4600)
-        let lstm = Architecture.hiddenSize(.lstm, inputSize: 2, outputSize: 1, budget: 4600)
-        XCTAssertGreaterThan(rnn, lstm)
-        let count = Architecture.recurrentParameterCount(.lstm, inputSize: 2, hiddenSize: lstm) + lstm + 1
-        XCTAssertLessThan(abs(count - 4600), 300)
+    func testEqualParameterBudgetsGiveDifferentSizes() {
+        let sizes = Dictionary(uniqueKeysWithValues: Architecture.allCases.map { a in
+            (a, ModelFamily(a, inputSize: 2, outputSize: 1).size(closestTo: 4600))
+        })
+        XCTAssertGreaterThan(sizes[.rnn]!.width, sizes[.lstm]!.width)
+        XCTAssertEqual(sizes[.transformer]!, ModelSize(width: 16, layerCount: 2), "D = 16, N = 2: 4545 parameters")
+        for a in Architecture.allCases {
+            let family = ModelFamily(a, inputSize: 2, outputSize: 1)
+            let count = family.parameterCount(sizes[a]!)
+            // No other size of the family comes closer to the budget.
+            for layers in 1...4 where a == .transformer || layers == 1 {
+                for w in stride(from: family.widthStep, through: 256, by: family.widthStep) {
+                    let other = ModelSize(width: w, layerCount: layers)
+                    XCTAssertLessThanOrEqual(abs(count - 4600), abs(family.parameterCount(other) - 4600), "\(a) \(other)")
+                }
+            }
+            XCTAssertLessThan(abs(count - 4600), 100, "\(a)")
+        }
+        XCTAssertEqual(ModelFamily(.transformer, inputSize: 2, outputSize: 1).size(closestTo: 17_000), ModelSize(width: 32, layerCount: 2))
+    }
+
+    func testCountedParametersAreTheModelsParameters() throws {
+        for size in [ModelSize(width: 16), ModelSize(width: 32, layerCount: 3)] {
+            for a in Architecture.allCases {
+                let family = ModelFamily(a, inputSize: 3, outputSize: 5)
+                var generator = RandomGenerator(seed: 1)
+                let model = try family.model(size, generator: &generator)
+                XCTAssertEqual(model.parameterCount, family.parameterCount(size), "\(a) \(size)")
+            }
+        }
+        var generator = RandomGenerator(seed: 1)
+        XCTAssertThrowsError(try ModelFamily(.transformer, inputSize: 3, outputSize: 5).model(ModelSize(width: 20), generator: &generator)) {
+            XCTAssertTrue("\($0)".contains("multiple of 16"), "\($0)")
+        }
+    }
+
+    func testTransformerModelShapesAndCausality() throws {
+        var generator = RandomGenerator(seed: 2)
+        let model = try ModelFamily(.transformer, inputSize: 3, outputSize: 4).model(ModelSize(width: 16, layerCount: 2), generator: &generator)
+        let x = Tensor.randomUniform([2, 6, 3], lower: -1, upper: 1, using: &generator)
+        let every = try model.everyStep(x)
+        XCTAssertEqual(every.shape, [2, 6, 4])
+        assertSameValues(try model.lastStep(x), every.select(alongAxis: 1, index: 5))
+        // Causal: changing the last step leaves the outputs of the earlier steps as they were.
+        var changed = x.scalars
+        for b in 0..<2 { for i in 0..<3 { changed[(b * 6 + 5) * 3 + i] += 1 } }
+        let after = try model.everyStep(Tensor(shape: [2, 6, 3], scalars: changed))
+        assertSameValues(after.slice(alongAxis: 1, 0..<5), every.slice(alongAxis: 1, 0..<5))
+        XCTAssertNotEqual(after.select(alongAxis: 1, index: 5).scalars, every.select(alongAxis: 1, index: 5).scalars)
+    }
+
+    func testStepGradientNormsOfTheTransformerMatchTheInputGradient() throws {
+        var generator = RandomGenerator(seed: 3)
+        let model = try XCTUnwrap(ModelFamily(.transformer, inputSize: 2, outputSize: 1).model(ModelSize(width: 16), generator: &generator)
+            as? TransformerSequenceModel)
+        let x = Tensor.randomUniform([3, 5, 2], lower: 0, upper: 1, using: &generator)
+        let (output, norms) = try model.lastStepProbingGradients(x)
+        output.sum().backward()
+        // The same gradient by a central difference on h_0 at step t = 1.
+        let h0 = withoutGradients { model.inputRepresentation(x) }
+        func loss(_ h: Tensor) throws -> Double {
+            Double(try withoutGradients { try model.lastStep(representation: h).sum().item })
+        }
+        var squared = 0.0
+        for b in 0..<3 {
+            for d in 0..<16 {
+                var plus = h0.scalars, minus = h0.scalars
+                let i = (b * 5 + 1) * 16 + d
+                plus[i] += 1e-2
+                minus[i] -= 1e-2
+                let g = (try loss(Tensor(shape: h0.shape, scalars: plus)) - (try loss(Tensor(shape: h0.shape, scalars: minus)))) / 2e-2
+                squared += g * g
+            }
+        }
+        XCTAssertEqual(norms().count, 5)
+        XCTAssertEqual(Double(norms()[1]), squared.squareRoot(), accuracy: 1e-2 * max(1, squared.squareRoot()))
+    }
+
+    private func assertSameValues(_ a: Tensor, _ b: Tensor, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.shape, b.shape, file: file, line: line)
+        for (x, y) in zip(a.scalars, b.scalars) { XCTAssertEqual(x, y, accuracy: 1e-5, file: file, line: line) }
     }
 
     func testSyntheticTasksHaveTheStatedStructure() {

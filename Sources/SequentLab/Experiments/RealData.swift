@@ -3,9 +3,10 @@ import SequentNN
 import SequentTensor
 import SequentTrain
 
-/// Experiment 5: RNN, GRU and LSTM on files the user gives: a character language model on
-/// `--text` (perplexity) and a one-step forecaster on `--csv --column` (MSE against the naive
-/// and seasonal-naive baselines). Each model gets the same steps, batch and parameter budget.
+/// Experiment 5: the four architectures on files the user gives: character language models
+/// on `--text` (perplexity) and one-step forecasters on `--csv --column` (MSE against the
+/// naive and seasonal-naive baselines). Each model gets the same steps, batch and parameter
+/// budget.
 public struct RealDataExperiment {
     let settings: LabSettings
     let inputs: LabInputs
@@ -55,18 +56,17 @@ public struct RealDataExperiment {
         let unigram = Foundation.exp(-validationTargets.map { Foundation.log(counts[$0] / total) }.reduce(0, +) / Double(validationTargets.count))
 
         var perplexity: [Architecture: Double] = [:], curves: [Architecture: [(x: Double, y: Double)]] = [:], sizes: [String] = []
-        for architecture in Architecture.recurrent {
-            guard let cell = architecture.cell else { continue }
-            let embeddingParameters = V * E
-            let H = Architecture.hiddenSize(cell, inputSize: E, outputSize: V, budget: budget - embeddingParameters)
+        for architecture in Architecture.allCases {
+            let family = ModelFamily(architecture, inputSize: E, outputSize: V)
+            let size = family.size(closestTo: budget - V * E)
             var generator = RandomGenerator(seed: settings.seeds[0])
-            let model = try RecurrentLanguageModel(cell: cell, vocabularySize: V, embeddingSize: E, hiddenSize: H, generator: &generator)
-            sizes.append("\(architecture.rawValue) H = \(H) (\(model.parameterCount) parameters)")
+            let model = try CharacterLanguageModel(vocabularySize: V, embeddingSize: E, family: family, size: size, generator: &generator)
+            sizes.append("\(architecture.rawValue) \(family.sizeDescription(size)) (\(model.parameterCount) parameters)")
             let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: 3e-3)
             var data = RandomGenerator(seed: 11)
             func evaluate() throws -> Double {
                 let loss = try withoutGradients {
-                    try Loss.crossEntropy(logits: try model(validationInputs, batchSize: windows, time: T).logits, targets: validationTargets).item
+                    try Loss.crossEntropy(logits: try model.logits(validationInputs, batchSize: windows, time: T), targets: validationTargets).item
                 }
                 return Foundation.exp(Double(loss))
             }
@@ -80,7 +80,7 @@ public struct RealDataExperiment {
                     inputs += training[offset..<(offset + T)]
                     targets += training[(offset + 1)...(offset + T)]
                 }
-                let loss = try Loss.crossEntropy(logits: try model(inputs, batchSize: B, time: T).logits, targets: targets)
+                let loss = try Loss.crossEntropy(logits: try model.logits(inputs, batchSize: B, time: T), targets: targets)
                 loss.backward()
                 _ = try clipGradientNorm(optimizer.parameters, maxNorm: 1)
                 optimizer.step()
@@ -97,24 +97,27 @@ public struct RealDataExperiment {
             on \(windows) windows of the last 10%. Unigram baseline (character frequencies): \(formatted(unigram)).
             """)
         section.table(ReportTable(header: ["Model", "validation perplexity"],
-                                  rows: Architecture.allCases.map { [$0.rawValue, perplexity[$0].map { formatted($0) } ?? "not yet measured"] }
+                                  rows: Architecture.allCases.map { [$0.rawValue, perplexity[$0].map { formatted($0) } ?? "not run"] }
                                       + [["unigram baseline", formatted(unigram)]]))
         section.figure("text_perplexity", "Validation perplexity (characters) during training on \(url.lastPathComponent).", LineChart(
             title: "Character perplexity on \(url.lastPathComponent)", x: Axis("training step"), y: Axis("validation perplexity (per character)", scale: .log),
-            series: Architecture.recurrent.compactMap { a in curves[a].map { LineSeries(name: a.rawValue, points: $0) } },
+            series: Architecture.allCases.compactMap { a in curves[a].map { LineSeries(name: a.rawValue, points: $0) } },
             references: [("unigram \(formatted(unigram))", unigram)]).svg)
-        if let rnn = perplexity[.rnn], let lstm = perplexity[.lstm], let gru = perplexity[.gru] {
+        if let rnn = perplexity[.rnn], let lstm = perplexity[.lstm], let gru = perplexity[.gru], let transformer = perplexity[.transformer] {
             section.claims([
                 Claim("On text, the LSTM reaches a lower perplexity than the vanilla RNN (same steps, same parameters).",
                       measured: "LSTM \(formatted(lstm)), RNN \(formatted(rnn))", verdict: .from(lstm < rnn)),
                 Claim("On text, the GRU reaches a lower perplexity than the vanilla RNN.",
                       measured: "GRU \(formatted(gru)), RNN \(formatted(rnn))", verdict: .from(gru < rnn)),
-                Claim("Every model beats the unigram baseline.", measured: "RNN \(formatted(rnn)), LSTM \(formatted(lstm)), GRU \(formatted(gru)) vs \(formatted(unigram))",
-                      verdict: .from(max(rnn, lstm, gru) < unigram)),
+                Claim("On text, the Transformer reaches a lower perplexity than the LSTM.",
+                      measured: "Transformer \(formatted(transformer)), LSTM \(formatted(lstm))", verdict: .from(transformer < lstm)),
+                Claim("Every model beats the unigram baseline.",
+                      measured: "RNN \(formatted(rnn)), LSTM \(formatted(lstm)), GRU \(formatted(gru)), Transformer \(formatted(transformer)) vs \(formatted(unigram))",
+                      verdict: .from(max(rnn, lstm, gru, transformer) < unigram)),
             ])
         }
         return .object([("file", .string(url.lastPathComponent)), ("unigram_perplexity", .of(unigram)),
-                        ("perplexity", .object(Architecture.recurrent.map { ($0.rawValue, .of(perplexity[$0])) }))])
+                        ("perplexity", .object(Architecture.allCases.map { ($0.rawValue, .of(perplexity[$0])) }))])
     }
 
     // MARK: Series
@@ -142,12 +145,12 @@ public struct RealDataExperiment {
         let seasonal = testTargets.map { $0 + 1 - s >= 0 ? data[$0 + 1 - s] : data[$0] }
         var predictions: [Architecture: [Double]] = [:], sizes: [String] = []
         let B = 16
-        for architecture in Architecture.recurrent {
-            guard let cell = architecture.cell else { continue }
-            let H = Architecture.hiddenSize(cell, inputSize: 1, outputSize: 1, budget: 2_000)
+        for architecture in Architecture.allCases {
+            let family = ModelFamily(architecture, inputSize: 1, outputSize: 1)
+            let size = family.size(closestTo: 2_000)
             var generator = RandomGenerator(seed: settings.seeds[0])
-            let model = try SequenceModel(cell: cell, inputSize: 1, hiddenSize: H, outputSize: 1, generator: &generator)
-            sizes.append("\(architecture.rawValue) H = \(H)")
+            let model = try family.model(size, generator: &generator)
+            sizes.append("\(architecture.rawValue) \(family.sizeDescription(size)) (\(model.parameterCount) parameters)")
             let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: 3e-3)
             var picks = RandomGenerator(seed: 13)
             progress("real data: \(url.lastPathComponent) [\(column)], \(architecture.rawValue), \(settings.seriesSteps) steps")
@@ -177,14 +180,14 @@ public struct RealDataExperiment {
             """)
         section.table(ReportTable(header: ["Forecast", "test MSE", "vs naive"],
                                   rows: Architecture.allCases.map { a in
-                                      guard let e = errors[a] else { return [a.rawValue, "not yet measured", "-"] }
+                                      guard let e = errors[a] else { return [a.rawValue, "not run", "-"] }
                                       return [a.rawValue, formatted(e), formatted(e / naiveError) + "x"]
                                   } + [["naive", formatted(naiveError), "1x"], ["seasonal naive (\(s))", formatted(seasonalError), formatted(seasonalError / naiveError) + "x"]]))
         let x = testTargets.map { Double($0 + 1) }
         section.figure("series_forecast", "One-step forecasts of the test part of \(column), against the actual values.", LineChart(
             title: "One-step forecasts of \(column) (test part)", x: Axis("row of \(url.lastPathComponent)"), y: Axis("\(column) (file units)"),
             series: [LineSeries(name: "actual", points: zip(x, actual).map { (x: $0, y: $1) })]
-                + Architecture.recurrent.compactMap { a in predictions[a].map { LineSeries(name: a.rawValue, points: zip(x, $0).map { (x: $0, y: $1) }) } }
+                + Architecture.allCases.compactMap { a in predictions[a].map { LineSeries(name: a.rawValue, points: zip(x, $0).map { (x: $0, y: $1) }) } }
                 + [LineSeries(name: "seasonal naive", points: zip(x, seasonal).map { (x: $0, y: $1) }, dashed: true)]).svg)
         if let rnn = errors[.rnn], let lstm = errors[.lstm], let gru = errors[.gru] {
             let best = min(naiveError, seasonalError)
@@ -196,6 +199,32 @@ public struct RealDataExperiment {
         }
         return .object([("file", .string(url.lastPathComponent)), ("column", .string(column)), ("season", .number(Double(s))),
                         ("naive_mse", .of(naiveError)), ("seasonal_naive_mse", .of(seasonalError)),
-                        ("mse", .object(Architecture.recurrent.map { ($0.rawValue, .of(errors[$0])) }))])
+                        ("mse", .object(Architecture.allCases.map { ($0.rawValue, .of(errors[$0])) }))])
+    }
+}
+
+/// A character language model of the lab: token embeddings before one of the lab's
+/// sequence models, whose head gives the next character's logits at every step,
+///
+///     e = emb(tokens)                 tokens (B, T) -> (B, T, E)
+///     logits = model.everyStep(e)     (B, T, V)
+///
+/// With a recurrent model this is `RecurrentLanguageModel`; the Transformer is causal, so
+/// step t sees characters 0...t only.
+final class CharacterLanguageModel: Module {
+    let embedding: Embedding
+    let network: any SequenceModel
+    var isTraining = true
+
+    init(vocabularySize: Int, embeddingSize: Int, family: ModelFamily, size: ModelSize, generator: inout RandomGenerator) throws {
+        embedding = Embedding(vocabularySize: vocabularySize, embeddingSize: embeddingSize, generator: &generator)
+        network = try family.model(size, generator: &generator)
+    }
+
+    var submodules: [(key: String, module: any Module)] { [("emb", embedding), ("network", network)] }
+
+    /// The next-character logits (B, T, V) of B * T tokens, row-major (B, T).
+    func logits(_ tokens: [Int], batchSize: Int, time: Int) throws -> Tensor {
+        try network.everyStep(try embedding(tokens, shape: [batchSize, time]))
     }
 }

@@ -3,26 +3,40 @@ import SequentNN
 import SequentTensor
 import SequentTrain
 
-/// The cost measurements of the comparison table: training-step time and tokens per second
-/// against sequence length at one hidden size, and the counted FLOPs and stored activations.
+/// The cost measurements of the comparison table: training-step time, tokens per second and
+/// the peak memory of a step against sequence length at one width, the speed-up from one
+/// thread to all, and the counted FLOPs.
 ///
-/// B = batch, T = time, In = input width, H = hidden size, G = gate blocks (1 RNN, 3 GRU, 4 LSTM).
+/// Each model is one layer of width W: a recurrent layer with H = W, or one Transformer
+/// encoder layer with D = W (causal, heads of width 16, F = 2 D), with an input projection for the Transformer
+/// and a linear head for all. B = batch, T = time, In = input width.
 public struct SpeedExperiment {
     public struct Measurement: Sendable {
         public var architecture: Architecture
         public var length: Int
         /// The fastest of the repeated timings of one training step (forward, backward, Adam).
         public var stepSeconds: Double
+        /// The same on one thread: measured at the longest length only, when the run uses
+        /// more than one thread.
+        public var singleThreadStepSeconds: Double?
         public var tokensPerSecond: Double
-        /// Forward FLOPs of the recurrent layer for the whole batch: 2 B T G H (In + H).
+        /// Forward FLOPs of the sequence network for the whole batch, counted
+        /// (`ModelFamily.forwardFLOPs`).
         public var forwardFLOPs: Double
-        /// Floats kept for backward per sequence, as counted from the cell (see `storedFloatsPerStep`).
-        public var activationBytes: Double
+        /// How much the resident memory grew during one training step (activations kept for
+        /// backward, gradients, workspaces), measured; nil where it cannot be
+        /// (`Memory.peakResidentGrowth`).
+        public var peakMemoryBytes: Double?
+
+        /// Single-thread time over all-thread time: what the extra cores bought.
+        public var parallelSpeedUp: Double? { singleThreadStepSeconds.map { $0 / stepSeconds } }
     }
 
     public struct Result: Sendable {
         public var measurements: [Measurement]
-        public var batch: Int, inputSize: Int, hidden: Int
+        public var batch: Int, inputSize: Int, width: Int
+        /// The threads of the all-thread timings.
+        public var threads: Int
 
         public func series(_ architecture: Architecture) -> [Measurement] {
             measurements.filter { $0.architecture == architecture }.sorted { $0.length < $1.length }
@@ -30,18 +44,29 @@ public struct SpeedExperiment {
 
         /// The exponent k of step time ~ T^k, by least squares on the log-log points.
         public func lengthExponent(_ architecture: Architecture) -> Double? {
-            let points = series(architecture).map { (Foundation.log(Double($0.length)), Foundation.log($0.stepSeconds)) }
-            guard points.count >= 2 else { return nil }
-            let mx = points.map(\.0).reduce(0, +) / Double(points.count), my = points.map(\.1).reduce(0, +) / Double(points.count)
-            let sxy = points.map { ($0.0 - mx) * ($0.1 - my) }.reduce(0, +), sxx = points.map { ($0.0 - mx) * ($0.0 - mx) }.reduce(0, +)
-            return sxx > 0 ? sxy / sxx : nil
+            SpeedExperiment.exponent(series(architecture).map { (Double($0.length), $0.stepSeconds) })
+        }
+
+        /// The exponent of step time ~ T^k between the two longest lengths: where a term
+        /// that grows faster than T shows first.
+        public func longLengthExponent(_ architecture: Architecture) -> Double? {
+            SpeedExperiment.exponent(series(architecture).suffix(2).map { (Double($0.length), $0.stepSeconds) })
+        }
+
+        /// The exponent of peak step memory ~ T^k, by least squares on the log-log points.
+        public func memoryExponent(_ architecture: Architecture) -> Double? {
+            let points = series(architecture).compactMap { m in m.peakMemoryBytes.map { (Double(m.length), $0) } }
+            return points.count == series(architecture).count ? SpeedExperiment.exponent(points) : nil
         }
     }
 
-    /// Floats the backward pass needs per step and sequence: the hidden state, the gate
-    /// activations, and the cell state for the LSTM (H + G H, + H).
-    static func storedFloatsPerStep(_ cell: RecurrentCellType, hidden: Int) -> Int {
-        hidden + cell.gateCount * hidden + (cell.hasCellState ? hidden : 0)
+    /// The slope of log y against log x by least squares; nil for fewer than two usable points.
+    static func exponent(_ points: [(x: Double, y: Double)]) -> Double? {
+        let logs = points.filter { $0.x > 0 && $0.y > 0 }.map { (Foundation.log($0.x), Foundation.log($0.y)) }
+        guard logs.count >= 2 else { return nil }
+        let mx = logs.map(\.0).reduce(0, +) / Double(logs.count), my = logs.map(\.1).reduce(0, +) / Double(logs.count)
+        let sxy = logs.map { ($0.0 - mx) * ($0.1 - my) }.reduce(0, +), sxx = logs.map { ($0.0 - mx) * ($0.0 - mx) }.reduce(0, +)
+        return sxx > 0 ? sxy / sxx : nil
     }
 
     let settings: LabSettings
@@ -53,15 +78,18 @@ public struct SpeedExperiment {
     }
 
     public func run() throws -> Result {
-        let (B, In, H) = (32, 32, settings.speedHidden)
+        let (B, In, W) = (32, 32, settings.speedWidth)
+        let threads = Parallelism.threadCount
+        let longest = settings.speedLengths.max() ?? 0
+        let size = ModelSize(width: W)
         var measurements: [Measurement] = []
-        for architecture in Architecture.recurrent {
-            guard let cell = architecture.cell else { continue }
+        for architecture in Architecture.allCases {
+            let family = ModelFamily(architecture, inputSize: In, outputSize: 1)
             var generator = RandomGenerator(seed: 5)
-            let model = try SequenceModel(cell: cell, inputSize: In, hiddenSize: H, outputSize: 1, generator: &generator)
+            let model = try family.model(size, generator: &generator)
             let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: 1e-3)
             for T in settings.speedLengths {
-                progress("comparison table: timing \(architecture.rawValue) training steps at T = \(T), H = \(H)")
+                progress("comparison table: timing \(architecture.rawValue) training steps at T = \(T), \(family.sizeDescription(size))")
                 let input = Tensor.randomUniform([B, T, In], lower: -1, upper: 1, using: &generator)
                 func step() throws {
                     // A fresh random target each step, so that the gradients never shrink toward 0.
@@ -71,16 +99,21 @@ public struct SpeedExperiment {
                     optimizer.step()
                     optimizer.zeroGradients()
                 }
-                try step()  // warm-up: allocations, oneDNN primitive creation
-                var times: [Double] = []
-                for _ in 0..<settings.speedRepeats { times.append(try timed { try step() }.1) }
-                let median = times.min()!  // the least disturbed by other processes
-                let flops = 2.0 * Double(B * T * cell.gateCount * H * (In + H))
-                let bytes = Double(4 * T * SpeedExperiment.storedFloatsPerStep(cell, hidden: H))
-                measurements.append(Measurement(architecture: architecture, length: T, stepSeconds: median,
-                                                tokensPerSecond: Double(B * T) / median, forwardFLOPs: flops, activationBytes: bytes))
+                /// The fastest of `speedRepeats` steps after a warm-up one (allocations, oneDNN
+                /// primitive creation): the least disturbed by other processes.
+                func fastestStep() throws -> Double {
+                    try step()
+                    return try (0..<settings.speedRepeats).map { _ in try timed { try step() }.1 }.min()!
+                }
+                let seconds = try fastestStep()
+                let singleThread = T == longest && threads > 1 ? try Parallelism.withThreads(1) { try fastestStep() } : nil
+                let peak = try Memory.peakResidentGrowth { try step() }
+                measurements.append(Measurement(
+                    architecture: architecture, length: T, stepSeconds: seconds, singleThreadStepSeconds: singleThread,
+                    tokensPerSecond: Double(B * T) / seconds, forwardFLOPs: family.forwardFLOPs(size, batch: B, length: T),
+                    peakMemoryBytes: peak.map(Double.init)))
             }
         }
-        return Result(measurements: measurements, batch: B, inputSize: In, hidden: H)
+        return Result(measurements: measurements, batch: B, inputSize: In, width: W, threads: threads)
     }
 }

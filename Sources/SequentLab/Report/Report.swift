@@ -7,8 +7,9 @@ public enum Verdict: String, Sendable {
     case notHeld = "did not hold"
     /// The measurements do not decide it (e.g. every model failed the task).
     case inconclusive = "inconclusive"
-    /// Nothing was measured (a model that does not exist yet, an experiment not run).
-    case notMeasured = "not yet measured"
+    /// Nothing was measured (an experiment not run, no file given, a quantity this machine
+    /// cannot measure).
+    case notMeasured = "not measured"
 
     /// `.held` if `condition`, else `.notHeld`.
     public static func from(_ condition: Bool) -> Verdict { condition ? .held : .notHeld }

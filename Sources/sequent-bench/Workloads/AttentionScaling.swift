@@ -1,8 +1,3 @@
-import CDNNL
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import SequentNN
 import SequentTensor
 
@@ -15,13 +10,10 @@ import SequentTensor
 // One line per layer and T: {"workload": "scaling", "layer": ..., "T": ..., "sec": ..., "peak_mb": ...}.
 //
 // sec: the median of `reps` calls after 2 warm-up calls (`timeit`).
-// peak_mb: the peak extra resident memory of one more call, in MiB, read from
-// /proc/self/status. sequent-bench keeps freed memory in the process for reuse, so first
-// malloc_trim(0) hands the free heap pages back to the system; then writing "5" to
-// /proc/self/clear_refs resets the peak resident size VmHWM to the current VmRSS, which is
-// the baseline (the layer's parameters and inputs already exist); after the call,
-// peak_mb = (VmHWM - baseline) / 2^20: activations, saved tensors, gradients (parameter
-// gradients included) and workspaces, at page granularity. Where clear_refs cannot be
+// peak_mb: the peak extra resident memory of one more call, in MiB
+// (`Memory.peakResidentGrowth`: the baseline is taken after the layer's parameters and
+// inputs exist, so it counts activations, saved tensors, gradients (parameter gradients
+// included) and workspaces, at page granularity). Where /proc/self/clear_refs cannot be
 // written the line carries null.
 
 extension Workload {
@@ -52,7 +44,7 @@ extension Workload {
                 ]
                 for (name, body) in layers {
                     let seconds = timeit(reps: context.reps, body)
-                    let peak = peakExtraResidentBytes(body)
+                    let peak = Memory.peakResidentGrowth(during: body)
                     context.emit([
                         "workload": .string("scaling"), "layer": .string(name), "T": .int(t),
                         "sec": .double(seconds, digits: 5),
@@ -62,34 +54,4 @@ extension Workload {
                 t *= 2
             }
         })
-}
-
-/// The growth of the peak resident size during `body` (method above), or nil where the
-/// peak cannot be reset.
-private func peakExtraResidentBytes(_ body: () -> Void) -> Int? {
-    _ = malloc_trim(0)
-    guard resetPeakResidentSize(), let baseline = residentKilobytes("VmRSS") else { return nil }
-    body()
-    guard let peak = residentKilobytes("VmHWM") else { return nil }
-    return max(0, peak - baseline) * 1024
-}
-
-/// Writes "5" to /proc/self/clear_refs, which sets VmHWM to the current VmRSS (Linux 4.0+).
-private func resetPeakResidentSize() -> Bool {
-    let fd = open("/proc/self/clear_refs", O_WRONLY)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    return write(fd, "5", 1) == 1
-}
-
-/// A "Vm...: N kB" field of /proc/self/status, in kB.
-private func residentKilobytes(_ field: String) -> Int? {
-    // Read to the end: /proc files report a size of 0, so readers that trust stat see nothing.
-    guard let handle = FileHandle(forReadingAtPath: "/proc/self/status") else { return nil }
-    defer { try? handle.close() }
-    let status = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
-        return Int(line.dropFirst(field.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
-    }
-    return nil
 }
