@@ -46,7 +46,7 @@ public struct LabSettings: Sendable {
         evaluationEvery: 100, speedLengths: [25, 50, 100, 200, 400], speedWidth: 64, speedRepeats: 3,
         reversalLengths: 4...14, reversalSteps: 220, textSteps: 400, seriesSteps: 300)
 
-    /// The full run. Copy memory stops at lag 200: at lag 400 (timed on 2 cores) its four
+    /// The full run. Copy memory stops at lag 200: at lag 400 (timed on one thread) its four
     /// runs took 12 of the 29 minutes of experiment 2, and no model solved it.
     public static let full = LabSettings(
         isQuick: false, seeds: [1, 2, 3], gradientLength: 201, gradientWidth: 64, gradientTransformerLayers: 2, gradientTrainingSteps: 400,

@@ -16,7 +16,9 @@ extension Sequent {
                 (--out) gets report.md, report.html (plots inline), results.json and one SVG per plot. \
                 Every verdict is computed from the run's measurements.
 
-                Time on 2 cores: --quick about QUICK_TIME; the full run FULL_TIME (more with --text and --csv).
+                Time on 2 cores, both threads, machine otherwise idle (measured): --quick 49 to 68 seconds \
+                (four runs); the full run 18 minutes (more with --text and --csv). On a machine shared with other jobs \
+                --threads 1 is safer: two spinning OpenMP threads on one free core can be several times slower.
                 """)
 
         @Argument(help: "The experiment to run: \(LabExperiment.allCases.map(\.rawValue).joined(separator: ", ")) or all.")

@@ -76,6 +76,52 @@ final class LabTests: XCTestCase {
         XCTAssertTrue(VanishingGradientsExperiment.claims(result).isEmpty)
     }
 
+    func testTransformerCellsOfTheTableFollowTheirRules() {
+        // Measurements made up so that each rule's outcome is known.
+        func timing(_ a: Architecture, _ T: Int, seconds: Double, singleThread: Double?, memory: Double) -> SpeedExperiment.Measurement {
+            .init(architecture: a, length: T, stepSeconds: seconds, singleThreadStepSeconds: singleThread,
+                  tokensPerSecond: Double(32 * T) / seconds, forwardFLOPs: 1, peakMemoryBytes: memory)
+        }
+        var measurements: [SpeedExperiment.Measurement] = []
+        for a in Architecture.recurrent {
+            measurements += [timing(a, 100, seconds: 0.01, singleThread: nil, memory: 1e6),
+                             timing(a, 200, seconds: 0.02, singleThread: 0.022, memory: 2e6)]
+        }
+        // The Transformer: time x3 and memory x4 when T doubles, 1.8x faster on 2 threads.
+        measurements += [timing(.transformer, 100, seconds: 0.1, singleThread: nil, memory: 1e6),
+                         timing(.transformer, 200, seconds: 0.3, singleThread: 0.54, memory: 4e6)]
+        let speed = SpeedExperiment.Result(measurements: measurements, batch: 32, inputSize: 32, width: 16, threads: 2)
+        func run(_ task: LongLagExperiment.Task, _ a: Architecture, _ T: Int, _ metric: Double) -> LongLagExperiment.Run {
+            .init(task: task, architecture: a, length: T, size: ModelSize(width: 16), sizeDescription: "", parameterCount: 1,
+                  curve: [(0, 0.5), (100, metric)], seconds: 1)
+        }
+        var runs: [LongLagExperiment.Run] = []
+        for T in [10, 50] {
+            runs += [run(.adding, .rnn, T, 0.1), run(.adding, .lstm, T, 0.001), run(.adding, .gru, T, 0.001),
+                     run(.adding, .transformer, T, T == 10 ? 0.001 : 0.1)]  // the Transformer fails the longer lag
+        }
+        let section = ComparisonTable.section(gradients: nil, lags: .init(runs: runs), speed: speed, settings: tiny)
+        func verdict(_ row: String) -> Verdict? {
+            section.allClaims.first { $0.statement.hasPrefix("\(row): Transformer is") }?.verdict
+        }
+        XCTAssertEqual(verdict("Handles long-term dependencies"), .notHeld, "it solved a shorter lag than the LSTM")
+        XCTAssertEqual(verdict("Parallel processing"), .held, "1.8x on 2 threads against 1.1x")
+        XCTAssertEqual(verdict("Computational complexity"), .held, "time ~ T^1.58")
+        XCTAssertEqual(verdict("Memory vs sequence length"), .held, "memory ~ T^2")
+        XCTAssertEqual(verdict("Training speed"), .notHeld)
+        XCTAssertEqual(verdict("Vanishing gradient"), .notMeasured, "experiment 1 did not run")
+        let table = section.blocks.compactMap { block -> ReportTable? in if case .table(let t) = block { return t } else { return nil } }.first
+        XCTAssertEqual(table?.header, ["Property", "RNN", "LSTM", "GRU", "Transformer"])
+        XCTAssertEqual(table?.rows.count, 6)
+
+        // On one thread the speed-up cannot be measured: inconclusive, not a failure.
+        var oneThread = speed
+        oneThread.threads = 1
+        oneThread.measurements = measurements.map { var m = $0; m.singleThreadStepSeconds = nil; return m }
+        let single = ComparisonTable.section(gradients: nil, lags: nil, speed: oneThread, settings: tiny)
+        XCTAssertEqual(single.allClaims.first { $0.statement.hasPrefix("Parallel processing: Transformer") }?.verdict, .inconclusive)
+    }
+
     func testEqualParameterBudgetsGiveDifferentSizes() {
         let sizes = Dictionary(uniqueKeysWithValues: Architecture.allCases.map { a in
             (a, ModelFamily(a, inputSize: 2, outputSize: 1).size(closestTo: 4600))

@@ -184,7 +184,7 @@ public struct LongLagExperiment {
                 }
                 rows.append(row)
             }
-            section.paragraph("**\(task.rawValue.capitalized)**: \(task.metricName) after \(settings.longLagSteps) steps, by length T.")
+            section.paragraph("**\(task.rawValue.capitalized)**: \(task.metricName) at the last evaluation (after \(settings.longLagSteps) steps, or when solved), by length T.")
             section.table(ReportTable(header: ["T"] + Architecture.allCases.map(\.rawValue), rows: rows))
             let sizes = Architecture.allCases.compactMap { a in
                 result.runs.first { $0.task == task && $0.architecture == a }.map { "\(a.rawValue) \($0.sizeDescription) (\($0.parameterCount) parameters)" }
