@@ -24,7 +24,7 @@ enum ReductionKernels {
     static func load(_ p: UnsafePointer<Float>, _ remaining: Int, fill: Float) -> FloatVector {
         if remaining >= 16 { return UnsafeRawPointer(p).loadUnaligned(as: FloatVector.self) }
         var v = FloatVector(repeating: fill)
-        for lane in 0..<remaining { v[lane] = p[lane] }
+        withUnsafeMutableBytes(of: &v) { $0.baseAddress!.copyMemory(from: p, byteCount: remaining &* 4) }
         return v
     }
 
