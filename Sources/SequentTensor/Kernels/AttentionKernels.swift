@@ -95,6 +95,7 @@ enum AttentionKernels {
             defer {
                 keysT.deallocate(); scores.deallocate(); scaledQueries.deallocate(); rowMax.deallocate(); rowSum.deallocate()
             }
+            let scaleVector = FloatVector(repeating: scale)
             for item in items {
                 let bh = item / itemsPerHead
                 let firstBlock = item % itemsPerHead * blocksPerItem
@@ -104,7 +105,6 @@ enum AttentionKernels {
                 for i0 in stride(from: firstBlock * br, to: itemEnd, by: br) {
                     let rows = min(br, tq - i0)
                     let oBlock = out + (bh * tq + i0) * dv
-                    let scaleVector = FloatVector(repeating: scale)
                     ElementwiseKernels.map(q + (bh * tq + i0) * d, scaledQueries, count: rows * d) { $0 * scaleVector }
                     oBlock.update(repeating: 0, count: rows * dv)
                     rowMax.update(repeating: -.infinity, count: rows)

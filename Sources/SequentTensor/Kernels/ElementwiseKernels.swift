@@ -40,13 +40,15 @@ struct WithFirstOperand<F: BinaryLaneFunction>: LaneFunction {
 
 /// Loops that apply a lane-wise function to one or two buffers.
 enum ElementwiseKernels {
+    /// The 16 scalars from pointer + offset, or the `remaining` < 16 of a tail with the
+    /// other lanes set to `fill`.
     @inline(__always)
-    static func load(_ pointer: UnsafePointer<Float>, _ offset: Int, _ remaining: Int) -> FloatVector {
+    static func load(_ pointer: UnsafePointer<Float>, _ offset: Int, _ remaining: Int, fill: Float = 0) -> FloatVector {
         if remaining >= 16 {
             return UnsafeRawPointer(pointer + offset).loadUnaligned(as: FloatVector.self)
         }
         // A tail: one copy of its bytes (assigning lane by lane runs several times slower).
-        var vector = FloatVector()
+        var vector = FloatVector(repeating: fill)
         withUnsafeMutableBytes(of: &vector) { $0.baseAddress!.copyMemory(from: pointer + offset, byteCount: remaining &* 4) }
         return vector
     }

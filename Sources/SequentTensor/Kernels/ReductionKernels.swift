@@ -20,12 +20,10 @@ enum ReductionKernels {
         }
     }
 
+    /// `ElementwiseKernels.load` at p: a tail's missing lanes are `fill`.
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>, _ remaining: Int, fill: Float) -> FloatVector {
-        if remaining >= 16 { return UnsafeRawPointer(p).loadUnaligned(as: FloatVector.self) }
-        var v = FloatVector(repeating: fill)
-        withUnsafeMutableBytes(of: &v) { $0.baseAddress!.copyMemory(from: p, byteCount: remaining &* 4) }
-        return v
+        ElementwiseKernels.load(p, 0, remaining, fill: fill)
     }
 
     /// The sum or maximum of `count` contiguous scalars.
