@@ -8,6 +8,7 @@ int omp_get_max_threads(void);
 void omp_set_num_threads(int);
 int omp_get_thread_num(void);
 int omp_get_num_threads(void);
+int omp_in_parallel(void);
 // The entry point GCC emits for `#pragma omp parallel`: runs fn(data) on a team of threads.
 // Sequent's own kernels use it so that they share oneDNN's thread team instead of
 // competing with its spinning threads.

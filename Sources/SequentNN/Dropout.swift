@@ -37,10 +37,14 @@ public final class Dropout: StochasticModule {
         callAsFunction(x, using: &generator)
     }
 
+    /// Whether the layer drops anything: in training mode with p > 0; otherwise it is the
+    /// identity.
+    public var isDropping: Bool { isTraining && probability > 0 }
+
     /// Drops scalars of x with masks from `generator` in training mode; the identity in
     /// evaluation mode or with p = 0 (the generator is then not advanced).
     public func callAsFunction(_ x: Tensor, using generator: inout RandomGenerator) -> Tensor {
-        guard isTraining, probability > 0 else { return x }
+        guard isDropping else { return x }
         return x.dropout(probability: probability, using: &generator)
     }
 }

@@ -73,14 +73,7 @@ extension Tensor {
     /// The affine map of a linear layer, y = x W^T + bias, with PyTorch's weight layout:
     /// x is (..., In), weight is (Out, In), bias is (Out), y is (..., Out).
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
-        Tensor.require {
-            if weight.rank != 2 || x.rank < 1 || x.shape[x.rank - 1] != weight.shape[1] {
-                throw SequentError.shapeMismatch("linear", "input \(x.shape) does not fit weight \(weight.shape) (expected last dimension \(weight.rank == 2 ? weight.shape[1] : -1))")
-            }
-            if let bias, bias.shape != [weight.shape[0]] {
-                throw SequentError.shapeMismatch("linear", "bias \(bias.shape) does not fit weight \(weight.shape)")
-            }
-        }
+        requireLinearShapes(x.shape, weight: weight, bias: bias, "linear")
         let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
         let rows = x.shape.dropLast().reduce(1, *)
         let outShape = Array(x.shape.dropLast()) + [outFeatures]
@@ -88,20 +81,19 @@ extension Tensor {
             guard out.count > 0 else { return }
             x.withUnsafeBufferPointer { xp in
                 weight.withUnsafeBufferPointer { wp in
-                    GEMM.multiply(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
-                                  a: xp.baseAddress!, lda: inFeatures, b: wp.baseAddress!, ldb: inFeatures,
-                                  c: out.baseAddress!, ldc: outFeatures)
-                }
-            }
-            if let bias {
-                // Then y += bias on every row, on all threads (faster than starting every row
-                // from the bias and accumulating with beta = 1, which is one serial pass more).
-                bias.withUnsafeBufferPointer { bp in
-                    let (outBase, biasBase) = (UncheckedSendable(out.baseAddress!), UncheckedSendable(bp.baseAddress!))
-                    Parallelism.forEachChunk(count: rows, costPerItem: outFeatures) { rowRange in
-                        for row in rowRange {
-                            let y = outBase.value + row * outFeatures
-                            ElementwiseKernels.zip(UnsafePointer(y), biasBase.value, y, count: outFeatures) { $0 + $1 }
+                    withOptionalPointer(bias) { bp in
+                        let operands = UncheckedSendable((xp.baseAddress!, wp.baseAddress!, bp, out.baseAddress!))
+                        GEMM.forEachRowBlock(rows: rows) { rowRange in
+                            let (x, w, b, y) = operands.value
+                            let first = rowRange.lowerBound
+                            GEMM.multiply(transposeA: false, transposeB: true, m: rowRange.count, n: outFeatures, k: inFeatures,
+                                          a: x + first * inFeatures, lda: inFeatures, b: w, ldb: inFeatures,
+                                          c: y + first * outFeatures, ldc: outFeatures)
+                            guard let b else { return }
+                            for row in rowRange {
+                                let yRow = y + row * outFeatures
+                                ElementwiseKernels.zip(yRow, b, yRow, count: outFeatures) { $0 + $1 }
+                            }
                         }
                     }
                 }
@@ -115,6 +107,54 @@ extension Tensor {
             let dw = needs[1] ? matrixProduct(g2, x.reshaped(to: [rows, inFeatures]), transposeA: true) : nil
             let db = needs.count > 2 && needs[2] ? g2.sum(alongAxis: 0) : nil
             return [dx, dw, db]
+        }
+    }
+
+    /// Stops with a message naming the shapes unless the input is (..., In), weight (Out, In)
+    /// and bias (Out) or nil.
+    private static func requireLinearShapes(_ inputShape: [Int], weight: Tensor, bias: Tensor?, _ op: String) {
+        Tensor.require {
+            if weight.rank != 2 || inputShape.isEmpty || inputShape.last != weight.shape[1] {
+                throw SequentError.shapeMismatch(op, "input \(inputShape) does not fit weight \(weight.shape) (expected last dimension \(weight.rank == 2 ? weight.shape[1] : -1))")
+            }
+            if let bias, bias.shape != [weight.shape[0]] {
+                throw SequentError.shapeMismatch(op, "bias \(bias.shape) does not fit weight \(weight.shape)")
+            }
+        }
+    }
+
+    /// A two-layer position-wise network, y = activation(x W1^T + b1) W2^T + b2, in PyTorch's
+    /// weight layout: x is (..., In), weight1 (F, In), bias1 (F), weight2 (Out, F), bias2
+    /// (Out), y is (..., Out). Equal to `linear(activation(linear(x, ...)), ...)`, which it
+    /// records when gradients are recorded; otherwise (inference) it runs rows in blocks
+    /// whose hidden activations stay in cache (`FeedForwardKernel`).
+    public static func feedForward(
+        _ x: Tensor, weight1: Tensor, bias1: Tensor?, activation: Activation, weight2: Tensor, bias2: Tensor?
+    ) -> Tensor {
+        let inputs = [x, weight1, weight2] + [bias1, bias2].compactMap { $0 }
+        if GradientMode.isEnabled && inputs.contains(where: \.requiresGrad) {
+            return linear(activation(linear(x, weight: weight1, bias: bias1)), weight: weight2, bias: bias2)
+        }
+        requireLinearShapes(x.shape, weight: weight1, bias: bias1, "feedForward (first layer)")
+        requireLinearShapes([weight1.shape[0]], weight: weight2, bias: bias2, "feedForward (second layer)")
+        let (inputWidth, hiddenWidth, outputWidth) = (weight1.shape[1], weight1.shape[0], weight2.shape[0])
+        let rows = x.shape.dropLast().reduce(1, *)
+        return Tensor(shape: Array(x.shape.dropLast()) + [outputWidth]) { out in
+            guard out.count > 0 else { return }
+            x.withUnsafeBufferPointer { xp in
+                weight1.withUnsafeBufferPointer { w1 in
+                    weight2.withUnsafeBufferPointer { w2 in
+                        withOptionalPointer(bias1) { b1 in
+                            withOptionalPointer(bias2) { b2 in
+                                FeedForwardKernel.forward(
+                                    x: xp.baseAddress!, rows: rows, inputWidth: inputWidth, hiddenWidth: hiddenWidth,
+                                    outputWidth: outputWidth, weight1: w1.baseAddress!, bias1: b1, activation: activation,
+                                    weight2: w2.baseAddress!, bias2: b2, out: out.baseAddress!)
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

@@ -93,6 +93,17 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(c, [42])
     }
 
+    func testRowsSplitBetweenThreadsMatchReference() {
+        // 131 rows on 2 threads: two blocks of rows (65 and 66), each its own product.
+        Parallelism.withThreads(2) {
+            for transposeA in [false, true] {
+                for transposeB in [false, true] {
+                    compare(transposeA: transposeA, transposeB: transposeB, m: 131, n: 37, k: 29, padding: 3, alpha: 0.5, beta: 1)
+                }
+            }
+        }
+    }
+
     func testLargerProductMatchesReference() {
         compare(transposeA: false, transposeB: true, m: 64, n: 96, k: 80)
     }
@@ -115,22 +126,23 @@ extension GEMMTests {
         func rounded(_ x: Float) -> Float { Float(bitPattern: UInt32(BFloat16.bits(x)) << 16) }
         for transposeA in [false, true] {
             for transposeB in [false, true] {
-                let (m, n, k, padding) = (19, 37, 70, 3)
-                let (aRows, aWidth) = transposeA ? (k, m) : (m, k), (bRows, bWidth) = transposeB ? (n, k) : (k, n)
-                let (lda, ldb) = (aWidth + padding, bWidth + padding)
-                let a = randomTensor([aRows * lda], seed: 5).scalars, b = randomTensor([bRows * ldb], seed: 6).scalars
-                var fast = [Float](repeating: .nan, count: m * n), naive = fast
-                fast.withUnsafeMutableBufferPointer { c in
-                    GEMM.withPrecision(.bfloat16) {
-                        GEMM.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                      a: a, lda: lda, b: b, ldb: ldb, c: c.baseAddress!, ldc: n)
+                for (m, n, k, padding) in [(19, 37, 70, 3), (131, 21, 40, 2)] {  // 131 rows: split between threads
+                    let (aRows, aWidth) = transposeA ? (k, m) : (m, k), (bRows, bWidth) = transposeB ? (n, k) : (k, n)
+                    let (lda, ldb) = (aWidth + padding, bWidth + padding)
+                    let a = randomTensor([aRows * lda], seed: 5).scalars, b = randomTensor([bRows * ldb], seed: 6).scalars
+                    var fast = [Float](repeating: .nan, count: m * n), naive = fast
+                    fast.withUnsafeMutableBufferPointer { c in
+                        GEMM.withPrecision(.bfloat16) {
+                            GEMM.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                          a: a, lda: lda, b: b, ldb: ldb, c: c.baseAddress!, ldc: n)
+                        }
                     }
+                    naive.withUnsafeMutableBufferPointer { c in
+                        GEMM.multiplyNaive(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                           a: a.map(rounded), lda: lda, b: b.map(rounded), ldb: ldb, c: c.baseAddress!, ldc: n)
+                    }
+                    assertClose(fast, naive, relative: 1e-5, absolute: 1e-5, "transposeA \(transposeA) transposeB \(transposeB) M \(m)")
                 }
-                naive.withUnsafeMutableBufferPointer { c in
-                    GEMM.multiplyNaive(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                       a: a.map(rounded), lda: lda, b: b.map(rounded), ldb: ldb, c: c.baseAddress!, ldc: n)
-                }
-                assertClose(fast, naive, relative: 1e-5, absolute: 1e-5, "transposeA \(transposeA) transposeB \(transposeB)")
             }
         }
         XCTAssertEqual(GEMM.precision, .float32, "the precision is scoped to withPrecision")

@@ -80,6 +80,34 @@ final class TensorLinearAlgebraTests: XCTestCase {
         XCTAssertEqual(vector.scalars, [1, 12, 103])
     }
 
+    func testLinearRowsSplitBetweenThreads() {
+        // 150 rows on 2 threads: each thread multiplies and adds the bias to its own rows.
+        let x = randomTensor([150, 7], seed: 16), w = randomTensor([5, 7], seed: 17), bias = randomTensor([5], seed: 18)
+        let y = Parallelism.withThreads(2) { Tensor.linear(x, weight: w, bias: bias) }
+        assertClose(y, naiveMatmul(x, w.transposed()) + bias, relative: 1e-5, absolute: 1e-6)
+    }
+
+    func testFeedForwardWithoutGradientsMatchesComposedLayers() {
+        let w1 = randomTensor([9, 6], seed: 20), b1 = randomTensor([9], seed: 21)
+        let w2 = randomTensor([4, 9], seed: 22), b2 = randomTensor([4], seed: 23)
+        // 3 rows run on one thread, 2 x 75 rows in a block per thread.
+        for shape in [[3, 6], [2, 75, 6]] {
+            let x = randomTensor(shape, seed: 24)
+            for activation in Activation.allCases {
+                for (bias1, bias2) in [(b1, b2), (nil, nil)] as [(Tensor?, Tensor?)] {
+                    let fused = Parallelism.withThreads(2) {
+                        withoutGradients {
+                            Tensor.feedForward(x, weight1: w1, bias1: bias1, activation: activation, weight2: w2, bias2: bias2)
+                        }
+                    }
+                    let composed = Tensor.linear(activation(Tensor.linear(x, weight: w1, bias: bias1)), weight: w2, bias: bias2)
+                    XCTAssertEqual(fused.shape, Array(shape.dropLast()) + [4])
+                    assertClose(fused, composed, relative: 1e-5, absolute: 1e-6, "\(activation) \(shape) bias \(bias1 != nil)")
+                }
+            }
+        }
+    }
+
     func testLinearWithNoInputFeaturesGivesBias() {
         // Regression: rows were counted as x.count / In, which is 0 when In is 0, and the
         // output was left uninitialized instead of holding the bias (or zeros).
@@ -113,5 +141,16 @@ final class TensorLinearAlgebraTests: XCTestCase {
         checkGradient([randomTensor([4], seed: 6), w, bias]) { Tensor.linear($0[0], weight: $0[1], bias: $0[2]) }
         // Constant weight: only the input and bias need gradients.
         checkGradient([randomTensor([2, 4], seed: 7), bias]) { Tensor.linear($0[0], weight: w, bias: $0[1]) }
+    }
+
+    func testFeedForwardGradients() {
+        // Recording gradients, feedForward is the composition of its layers. (GELU only: central
+        // differences at epsilon 1e-2 straddle ReLU's kink; relu() has a check of its own.)
+        for activation in [Activation.gelu] {
+            checkGradient([randomTensor([2, 3, 4], seed: 8), randomTensor([6, 4], seed: 9), randomTensor([6], seed: 10),
+                           randomTensor([3, 6], seed: 11), randomTensor([3], seed: 12)]) {
+                Tensor.feedForward($0[0], weight1: $0[1], bias1: $0[2], activation: activation, weight2: $0[3], bias2: $0[4])
+            }
+        }
     }
 }

@@ -6,20 +6,7 @@ import SequentTensor
 // B = batch, T = time (target length L or source length S), D = d_model, F = dim_feedforward.
 
 /// The activation between the two linear maps of a Transformer feed-forward network.
-public enum TransformerActivation: String, Sendable, CaseIterable {
-    /// max(0, x), the original Transformer's (and PyTorch's default).
-    case relu
-    /// x Phi(x) with the exact error function (GPT, BERT; PyTorch's `"gelu"`).
-    case gelu
-
-    /// The activation applied elementwise.
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        switch self {
-        case .relu: x.relu()
-        case .gelu: x.gelu()
-        }
-    }
-}
+public typealias TransformerActivation = Activation
 
 /// The options of one Transformer encoder or decoder layer, PyTorch's arguments of
 /// `nn.TransformerEncoderLayer` / `nn.TransformerDecoderLayer`.
@@ -97,8 +84,13 @@ func transformerFeedForward(
     _ x: Tensor, linear1: Linear, activation: TransformerActivation, linear2: Linear,
     innerDropout: Dropout?, outputDropout: Dropout?
 ) -> Tensor {
-    var hidden = activation(linear1(x))  // (..., F)
-    if let innerDropout { hidden = innerDropout(hidden) }
-    let out = linear2(hidden)  // (..., D)
+    let out: Tensor  // (..., D)
+    if let innerDropout, innerDropout.isDropping {
+        out = linear2(innerDropout(activation(linear1(x))))
+    } else {
+        // One op, which runs the fused inference kernel when nothing records gradients.
+        out = Tensor.feedForward(x, weight1: linear1.weight.value, bias1: linear1.bias?.value, activation: activation,
+                                 weight2: linear2.weight.value, bias2: linear2.bias?.value)
+    }
     return outputDropout.map { $0(out) } ?? out
 }
