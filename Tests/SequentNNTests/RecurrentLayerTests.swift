@@ -115,6 +115,29 @@ extension RecurrentLayerTests {
         assertClose(state.cell!.slice(alongAxis: 1, 1..<2), aloneState.cell!, relative: 1e-5, absolute: 1e-6)
     }
 
+    /// With 16 or more batch entries per thread each thread runs its own entries through all
+    /// steps: every cell type, both layouts, both directions and variable lengths give the
+    /// results of one thread, which shares each step out instead.
+    func testBatchSplitBetweenThreadsMatchesOneThread() throws {
+        var generator = RandomGenerator(seed: 8)
+        let lengths = (0..<40).map { 1 + $0 % 5 }
+        for batchFirst in [false, true] {
+            let layers: [RecurrentLayer] = [
+                try RNN(inputSize: 3, hiddenSize: 20, batchFirst: batchFirst, bidirectional: true, generator: &generator),
+                try LSTM(inputSize: 3, hiddenSize: 20, batchFirst: batchFirst, bidirectional: true, generator: &generator),
+                try GRU(inputSize: 3, hiddenSize: 20, batchFirst: batchFirst, bidirectional: true, generator: &generator),
+            ]
+            let x = randomTensor(batchFirst ? [40, 5, 3] : [5, 40, 3], seed: 9)
+            for layer in layers {
+                let (split, splitState) = try Parallelism.withThreads(2) { try layer(x, lengths: lengths) }
+                let (shared, sharedState) = try Parallelism.withThreads(1) { try layer(x, lengths: lengths) }
+                assertClose(split, shared, relative: 1e-5, absolute: 1e-6, "\(type(of: layer)) batchFirst \(batchFirst)")
+                assertClose(splitState.hidden, sharedState.hidden, relative: 1e-5, absolute: 1e-6)
+                if let cell = splitState.cell { assertClose(cell, sharedState.cell!, relative: 1e-5, absolute: 1e-6) }
+            }
+        }
+    }
+
     /// Truncated backpropagation through time: two halves with the state carried (detached)
     /// give the same outputs as one pass, and no gradient crosses the boundary.
     func testCarriedStateContinuesTheSequence() throws {

@@ -80,6 +80,16 @@ private func recurrentPart(_ row: RecurrentRow, _ gate: Int, _ i: Int, _ hidden:
     load(row.recurrent + gate, i, hidden) + bias(row.biasHH.map { $0 + gate }, i, hidden)
 }
 
+/// gates[first..<first+count] = f(input part + recurrent part): the activated gates of a row.
+@inline(__always)
+private func activateGates<F: LaneFunction>(_ row: RecurrentRow, first: Int, count: Int, _ f: F) {
+    var i = 0
+    while i < count {
+        store(f(inputPart(row, first, i, count) + recurrentPart(row, first, i, count)), row.gates + first, i, count)
+        i += 16
+    }
+}
+
 /// h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = tanh or relu.
 enum RNNCellKernel: RecurrentCellKernel {
     static let gateCount = 1
@@ -127,20 +137,19 @@ enum LSTMCellKernel: RecurrentCellKernel {
     @inline(__always)
     static func forward(_ row: RecurrentRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
         let (gi, gf, gg, go) = (0, hidden, 2 * hidden, 3 * hidden)
+        // The gates first, one activation per loop, then the states from them: one loop for
+        // all of it keeps more 16-lane values alive than AVX2's 16 registers hold, and its
+        // spills cost more than re-reading the gates from L1.
+        activateGates(row, first: gi, count: 2 * hidden, VectorMath.Sigmoid())  // i, f
+        activateGates(row, first: gg, count: hidden, VectorMath.Tanh())
+        activateGates(row, first: go, count: hidden, VectorMath.Sigmoid())
         var i = 0
         while i < hidden {
-            let inputGate = VectorMath.sigmoid(inputPart(row, gi, i, hidden) + recurrentPart(row, gi, i, hidden))
-            let forgetGate = VectorMath.sigmoid(inputPart(row, gf, i, hidden) + recurrentPart(row, gf, i, hidden))
-            let candidate = VectorMath.tanh(inputPart(row, gg, i, hidden) + recurrentPart(row, gg, i, hidden))
-            let outputGate = VectorMath.sigmoid(inputPart(row, go, i, hidden) + recurrentPart(row, go, i, hidden))
+            let inputGate = load(row.gates + gi, i, hidden), forgetGate = load(row.gates + gf, i, hidden)
+            let candidate = load(row.gates + gg, i, hidden), outputGate = load(row.gates + go, i, hidden)
             let cellState = forgetGate * load(row.cPrev!, i, hidden) + inputGate * candidate
-            let h = outputGate * VectorMath.tanh(cellState)
-            store(inputGate, row.gates + gi, i, hidden)
-            store(forgetGate, row.gates + gf, i, hidden)
-            store(candidate, row.gates + gg, i, hidden)
-            store(outputGate, row.gates + go, i, hidden)
             store(cellState, row.cNew!, i, hidden)
-            store(h, row.hNew, i, hidden)
+            store(outputGate * VectorMath.tanh(cellState), row.hNew, i, hidden)
             i += 16
         }
     }
@@ -152,21 +161,28 @@ enum LSTMCellKernel: RecurrentCellKernel {
     @inline(__always)
     static func backward(_ row: RecurrentGradientRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
         let (gi, gf, gg, go) = (0, hidden, 2 * hidden, 3 * hidden)
+        // Two loops, as in forward: first the output gate and dc, then the other gates.
         var i = 0
         while i < hidden {
-            let inputGate = load(row.gates + gi, i, hidden), forgetGate = load(row.gates + gf, i, hidden)
-            let candidate = load(row.gates + gg, i, hidden), outputGate = load(row.gates + go, i, hidden)
+            let outputGate = load(row.gates + go, i, hidden)
             let tanhCell = VectorMath.tanh(load(row.cNew!, i, hidden))
             let dh = load(row.dh, i, hidden)
             let dOutputGate = dh * tanhCell
-            let dCell = load(row.dc!, i, hidden) + dh * outputGate * (1 - tanhCell * tanhCell)
+            store(dOutputGate * outputGate * (1 - outputGate), row.gates + go, i, hidden)
+            store(load(row.dc!, i, hidden) + dh * outputGate * (1 - tanhCell * tanhCell), row.dc!, i, hidden)  // dc_t
+            i += 16
+        }
+        i = 0
+        while i < hidden {
+            let inputGate = load(row.gates + gi, i, hidden), forgetGate = load(row.gates + gf, i, hidden)
+            let candidate = load(row.gates + gg, i, hidden)
+            let dCell = load(row.dc!, i, hidden)
             let dInputGate = dCell * candidate
             let dForgetGate = dCell * load(row.cPrev!, i, hidden)
             let dCandidate = dCell * inputGate
             store(dInputGate * inputGate * (1 - inputGate), row.gates + gi, i, hidden)
             store(dForgetGate * forgetGate * (1 - forgetGate), row.gates + gf, i, hidden)
             store(dCandidate * (1 - candidate * candidate), row.gates + gg, i, hidden)
-            store(dOutputGate * outputGate * (1 - outputGate), row.gates + go, i, hidden)
             store(dCell * forgetGate, row.dc!, i, hidden)
             store(FloatVector(), row.dhPrevDirect, i, hidden)
             i += 16
@@ -187,16 +203,14 @@ enum GRUCellKernel: RecurrentCellKernel {
     @inline(__always)
     static func forward(_ row: RecurrentRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
         let (gr, gz, gn) = (0, hidden, 2 * hidden)
+        activateGates(row, first: gr, count: 2 * hidden, VectorMath.Sigmoid())  // r, z (see LSTMCellKernel)
         var i = 0
         while i < hidden {
-            let resetGate = VectorMath.sigmoid(inputPart(row, gr, i, hidden) + recurrentPart(row, gr, i, hidden))
-            let updateGate = VectorMath.sigmoid(inputPart(row, gz, i, hidden) + recurrentPart(row, gz, i, hidden))
+            let resetGate = load(row.gates + gr, i, hidden), updateGate = load(row.gates + gz, i, hidden)
             let hn = recurrentPart(row, gn, i, hidden)
             let candidate = VectorMath.tanh(inputPart(row, gn, i, hidden) + resetGate * hn)
             let hPrev = load(row.hPrev, i, hidden)
             let h = (1 - updateGate) * candidate + updateGate * hPrev
-            store(resetGate, row.gates + gr, i, hidden)
-            store(updateGate, row.gates + gz, i, hidden)
             store(candidate, row.gates + gn, i, hidden)
             store(hn, row.extra!, i, hidden)
             store(h, row.hNew, i, hidden)
