@@ -126,7 +126,7 @@ extension GEMMTests {
         func rounded(_ x: Float) -> Float { Float(bitPattern: UInt32(BFloat16.bits(x)) << 16) }
         for transposeA in [false, true] {
             for transposeB in [false, true] {
-                for (m, n, k, padding) in [(19, 37, 70, 3), (131, 21, 40, 2)] {  // 131 rows: split between threads
+                for (m, n, k, padding) in [(19, 37, 70, 3), (131, 21, 40, 2)] {
                     let (aRows, aWidth) = transposeA ? (k, m) : (m, k), (bRows, bWidth) = transposeB ? (n, k) : (k, n)
                     let (lda, ldb) = (aWidth + padding, bWidth + padding)
                     let a = randomTensor([aRows * lda], seed: 5).scalars, b = randomTensor([bRows * ldb], seed: 6).scalars
