@@ -36,6 +36,20 @@ final class StridedCopyTests: XCTestCase {
         XCTAssertEqual(permuted[23], 23)
     }
 
+    func testLargeCopySplitBetweenThreadsMatchesTheDefinition() {
+        // (3, 40, 10, 64) from a (40, 3, 64, 10) buffer: 1,200 rows of 64, shared out between
+        // 2 threads, the second starting its odometer mid-way.
+        let shape = [3, 40, 10, 64], source = [40, 3, 64, 10]
+        let x = (0..<source.reduce(1, *)).map(Float.init)
+        let strides = [64 * 10, 3 * 64 * 10, 1, 10]
+        let out = Parallelism.withThreads(2) { gather(x, strides: strides, shape: shape) }
+        var expected: [Float] = []
+        for a in 0..<3 { for b in 0..<40 { for c in 0..<10 { for d in 0..<64 {
+            expected.append(x[a * strides[0] + b * strides[1] + c * strides[2] + d * strides[3]])
+        } } } }
+        XCTAssertEqual(out, expected)
+    }
+
     func testEmptyShapeWritesNothing() {
         XCTAssertEqual(gather([1, 2], strides: [1, 1], shape: [0, 2]), [])
     }

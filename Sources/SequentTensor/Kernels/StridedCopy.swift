@@ -8,25 +8,37 @@ enum StridedCopy {
         guard count > 0 else { return }
         let rank = shape.count
         let innerLength = shape[rank - 1], innerStride = strides[rank - 1]
-        var index = [Int](repeating: 0, count: rank)
-        var offset = 0
-        var written = 0
-        while written < count {
-            if innerStride == 1 {
-                (out + written).update(from: x + offset, count: innerLength)
-            } else {
-                for i in 0..<innerLength { out[written + i] = x[offset + i * innerStride] }
+        let base = UncheckedSendable((x, out))
+        // Rows of the innermost dimension, shared out between the threads.
+        Parallelism.forEachChunk(count: count / innerLength, costPerItem: innerLength) { rows in
+            let (x, out) = base.value
+            // The odometer at the chunk's first row: its index in every outer dimension.
+            var index = [Int](repeating: 0, count: rank)
+            var offset = 0
+            var remainder = rows.lowerBound
+            for k in stride(from: rank - 2, through: 0, by: -1) {
+                index[k] = remainder % shape[k]
+                remainder /= shape[k]
+                offset += index[k] * strides[k]
             }
-            written += innerLength
-            // Advance the odometer over all but the innermost dimension.
-            var k = rank - 2
-            while k >= 0 {
-                index[k] += 1
-                offset += strides[k]
-                if index[k] < shape[k] { break }
-                offset -= strides[k] * shape[k]
-                index[k] = 0
-                k -= 1
+            var written = rows.lowerBound * innerLength
+            for _ in rows {
+                if innerStride == 1 {
+                    (out + written).update(from: x + offset, count: innerLength)
+                } else {
+                    for i in 0..<innerLength { out[written + i] = x[offset + i * innerStride] }
+                }
+                written += innerLength
+                // Advance the odometer over all but the innermost dimension.
+                var k = rank - 2
+                while k >= 0 {
+                    index[k] += 1
+                    offset += strides[k]
+                    if index[k] < shape[k] { break }
+                    offset -= strides[k] * shape[k]
+                    index[k] = 0
+                    k -= 1
+                }
             }
         }
     }
