@@ -53,11 +53,12 @@ extension Tensor {
     ) -> Tensor {
         let problem = AttentionProblem(query: query, key: key, value: value, mask: mask, keyPaddingMask: keyPaddingMask,
                                        keyLengths: keyLengths, causal: causal, scale: scale)
+        let (q, k, v) = (problem.lifted(query), problem.lifted(key), problem.lifted(value))
         switch implementation {
         case .fused:
-            return problem.restoringRank(fusedAttention(problem))
+            return problem.restoringRank(fusedAttention(problem, q, k, v))
         case .plain:
-            return problem.restoringRank(plainAttention(problem, dropout: nil).output)
+            return problem.restoringRank(plainAttention(problem, q, k, v, dropout: nil).output)
         }
     }
 
@@ -70,7 +71,8 @@ extension Tensor {
     ) -> (output: Tensor, weights: Tensor) {
         let problem = AttentionProblem(query: query, key: key, value: value, mask: mask, keyPaddingMask: keyPaddingMask,
                                        keyLengths: keyLengths, causal: causal, scale: scale)
-        let (output, weights) = plainAttention(problem, dropout: nil)
+        let (output, weights) = plainAttention(problem, problem.lifted(query), problem.lifted(key), problem.lifted(value),
+                                               dropout: nil)
         return (problem.restoringRank(output), problem.restoringRank(weights))
     }
 
@@ -91,15 +93,68 @@ extension Tensor {
                                        keyLengths: keyLengths, causal: causal, scale: scale)
         var generator2 = generator
         defer { generator = generator2 }
-        let (output, weights) = plainAttention(problem) { $0.dropout(probability: dropoutProbability, using: &generator2) }
+        let (output, weights) = plainAttention(problem, problem.lifted(query), problem.lifted(key), problem.lifted(value)) {
+            $0.dropout(probability: dropoutProbability, using: &generator2)
+        }
         return (problem.restoringRank(output), problem.restoringRank(weights))
+    }
+
+    /// Multi-head self-attention on packed projections: `queryKeyValue` is (B, T, 3E), each
+    /// row [q | k | v] with q, k, v split into `headCount` heads of width d = E / h (the
+    /// layout of x [W_q; W_k; W_v]^T, PyTorch's `in_proj_weight`). Returns the heads'
+    /// outputs concatenated, (B, T, E): equal to splitting q, k, v into (B, h, T, d), running
+    /// `scaledDotProductAttention` and merging the heads back.
+    ///
+    /// That is what it records when gradients are recorded; otherwise (inference) the fused
+    /// kernel reads q, k, v where they lie and writes each head's output in place, with no
+    /// copies to (B, h, T, d) and back. Masks as `scaledDotProductAttention`, with Tq = Tk = T.
+    public static func scaledDotProductSelfAttention(
+        packedQueryKeyValue queryKeyValue: Tensor, headCount: Int, mask: Tensor? = nil, keyPaddingMask: Tensor? = nil,
+        keyLengths: [Int]? = nil, causal: Bool = false
+    ) -> Tensor {
+        Tensor.require {
+            guard queryKeyValue.rank == 3, headCount > 0, queryKeyValue.shape[2] % (3 * headCount) == 0 else {
+                throw SequentError.shapeMismatch("scaledDotProductSelfAttention", "packed projections must be (B, T, 3E) with E divisible by \(headCount) heads, got \(queryKeyValue.shape)")
+            }
+        }
+        let (batch, length, width) = (queryKeyValue.shape[0], queryKeyValue.shape[1], queryKeyValue.shape[2] / 3)
+        let d = width / headCount
+        if GradientMode.isEnabled && queryKeyValue.requiresGrad {
+            let heads = queryKeyValue.reshaped(to: [batch, length, 3, headCount, d]).permuted([2, 0, 3, 1, 4])
+            let out = scaledDotProductAttention(
+                query: heads.select(alongAxis: 0, index: 0), key: heads.select(alongAxis: 0, index: 1),
+                value: heads.select(alongAxis: 0, index: 2), mask: mask, keyPaddingMask: keyPaddingMask,
+                keyLengths: keyLengths, causal: causal)
+            return out.permuted([0, 2, 1, 3]).reshaped(to: [batch, length, width])
+        }
+        let headShape = [batch, headCount, length, d]
+        let problem = AttentionProblem(queryShape: headShape, keyShape: headShape, valueShape: headShape, mask: mask,
+                                       keyPaddingMask: keyPaddingMask, keyLengths: keyLengths, causal: causal, scale: nil)
+        // Row t of head j of batch entry b: q at b*T*3E + t*3E + j*d, k and v E and 2E further;
+        // its output at b*T*E + t*E + j*d.
+        let packed = AttentionOperandLayout(heads: headCount, batchStride: length * 3 * width, headStride: d, rowStride: 3 * width)
+        let merged = AttentionOperandLayout(heads: headCount, batchStride: length * width, headStride: d, rowStride: width)
+        var logsumexp = [Float](repeating: 0, count: batch * headCount * length)
+        return Tensor(shape: [batch, length, width]) { out in
+            guard out.count > 0 else { return }
+            queryKeyValue.withUnsafeBufferPointer { qkv in
+                logsumexp.withUnsafeMutableBufferPointer { lp in
+                    problem.withMaskView { maskView in
+                        AttentionKernels.forward(
+                            q: qkv.baseAddress!, k: qkv.baseAddress! + width, v: qkv.baseAddress! + 2 * width,
+                            out: out.baseAddress!, logsumexp: lp.baseAddress!, batchHeads: batch * headCount,
+                            tq: length, tk: length, d: d, dv: d, scale: problem.scale, mask: maskView,
+                            layouts: (packed, packed, packed, merged))
+                    }
+                }
+            }
+        }
     }
 
     // MARK: The two paths
 
-    /// The fused kernel and its FlashAttention-2 backward; inputs are 4-D.
-    private static func fusedAttention(_ problem: AttentionProblem) -> Tensor {
-        let (q, k, v) = (problem.query, problem.key, problem.value)
+    /// The fused kernel and its FlashAttention-2 backward; q, k, v are 4-D.
+    private static func fusedAttention(_ problem: AttentionProblem, _ q: Tensor, _ k: Tensor, _ v: Tensor) -> Tensor {
         let (batchHeads, tq, tk, d, dv) = (problem.batch * problem.heads, problem.tq, problem.tk, problem.d, problem.dv)
         let scale = problem.scale
         var logsumexp = [Float](repeating: 0, count: batchHeads * tq)
@@ -157,12 +212,14 @@ extension Tensor {
     /// softmax(Q K^T * scale + M) then optional dropout then times V, through recorded
     /// operations; inputs are 4-D. Returns out (B, h, Tq, dv) and the weights (B, h, Tq, Tk)
     /// after dropout.
-    private static func plainAttention(_ problem: AttentionProblem, dropout: ((Tensor) -> Tensor)?) -> (output: Tensor, weights: Tensor) {
-        var scores = matmul(problem.query, problem.key.transposed(-2, -1)) * problem.scale
+    private static func plainAttention(
+        _ problem: AttentionProblem, _ q: Tensor, _ k: Tensor, _ v: Tensor, dropout: ((Tensor) -> Tensor)?
+    ) -> (output: Tensor, weights: Tensor) {
+        var scores = matmul(q, k.transposed(-2, -1)) * problem.scale
         if let bias = problem.maskBias() { scores = scores + bias }
         var weights = scores.softmax(alongAxis: -1)  // fully masked rows give zeros
         if let dropout { weights = dropout(weights) }
-        return (matmul(weights, problem.value), weights)
+        return (matmul(weights, v), weights)
     }
 
     // MARK: Shape checks
@@ -216,8 +273,6 @@ extension Tensor {
 
 /// One attention call, checked and brought to 4-D, with its masks in kernel form.
 private struct AttentionProblem {
-    /// (B, h, Tq, d), (B, h, Tk, d), (B, h, Tk, dv).
-    let query: Tensor, key: Tensor, value: Tensor
     let batch: Int, heads: Int, tq: Int, tk: Int, d: Int, dv: Int
     let scale: Float
     let causal: Bool
@@ -231,19 +286,24 @@ private struct AttentionProblem {
     let keyPadding: [Float]?
     let keyLimits: [Int]?
 
+    /// The problem of attending from `query` to `key` and `value` (only their shapes are read).
     init(query: Tensor, key: Tensor, value: Tensor, mask: Tensor?, keyPaddingMask: Tensor?, keyLengths: [Int]?,
          causal: Bool, scale: Float?) {
+        self.init(queryShape: query.shape, keyShape: key.shape, valueShape: value.shape, mask: mask,
+                  keyPaddingMask: keyPaddingMask, keyLengths: keyLengths, causal: causal, scale: scale)
+    }
+
+    init(queryShape: [Int], keyShape: [Int], valueShape: [Int], mask: Tensor?, keyPaddingMask: Tensor?, keyLengths: [Int]?,
+         causal: Bool, scale: Float?) {
         Tensor.require {
-            try Tensor.checkAttention(queryShape: query.shape, keyShape: key.shape, valueShape: value.shape,
+            try Tensor.checkAttention(queryShape: queryShape, keyShape: keyShape, valueShape: valueShape,
                                       maskShape: mask?.shape, keyPaddingShape: keyPaddingMask?.shape, keyLengths: keyLengths)
         }
-        threeDimensional = query.rank == 3
-        let lift = { (t: Tensor) in t.rank == 3 ? t.unsqueezed(at: 1) : t }
-        self.query = lift(query)
-        self.key = lift(key)
-        self.value = lift(value)
-        (batch, heads, tq, d) = (self.query.shape[0], self.query.shape[1], self.query.shape[2], self.query.shape[3])
-        (tk, dv) = (self.key.shape[2], self.value.shape[3])
+        threeDimensional = queryShape.count == 3
+        let lift = { (shape: [Int]) in shape.count == 3 ? [shape[0], 1, shape[1], shape[2]] : shape }
+        let (query, key, value) = (lift(queryShape), lift(keyShape), lift(valueShape))
+        (batch, heads, tq, d) = (query[0], query[1], query[2], query[3])
+        (tk, dv) = (key[2], value[3])
         self.scale = scale ?? 1 / Float(d).squareRoot()
         self.causal = causal
 
@@ -265,7 +325,7 @@ private struct AttentionProblem {
 
         var padding: [Float]? = keyPaddingMask?.scalars
         if let keyLengths {
-            padding = keyLengths.flatMap { length in (0..<key.shape[key.rank - 2]).map { $0 >= length ? Float(1) : 0 } }
+            padding = keyLengths.flatMap { length in (0..<keyShape[keyShape.count - 2]).map { $0 >= length ? Float(1) : 0 } }
         }
         keyPadding = padding
         let (batch, tk) = (self.batch, self.tk)
@@ -276,6 +336,9 @@ private struct AttentionProblem {
             }
         }
     }
+
+    /// An input brought to 4-D: (B, 1, T, width) for 3-D inputs.
+    func lifted(_ t: Tensor) -> Tensor { threeDimensional ? t.unsqueezed(at: 1) : t }
 
     /// A 4-D result back to 3-D when the inputs were 3-D.
     func restoringRank(_ t: Tensor) -> Tensor { threeDimensional ? t.squeezed(at: 1) : t }

@@ -50,6 +50,29 @@ final class MultiheadAttentionTests: XCTestCase {
         for (a, b) in zip(results[0].1, results[1].1) { assertClose(a, b, relative: 1e-3, absolute: 1e-5) }
     }
 
+    /// selfAttention(x) is self(query: x, key: x, value: x).output: with gradients (the same
+    /// values and parameter gradients) and without (the packed kernel), sequence-first, with a
+    /// per-head mask and key lengths.
+    func testSelfAttentionIsAttentionOfXOnItself() throws {
+        let mha = layer(12, 3, batchFirst: false, seed: 8)
+        let x = randomTensor([7, 2, 12], seed: 9), dy = randomTensor([7, 2, 12], seed: 10)
+        let mask = Tensor(shape: [6, 7, 7], scalars: (0..<(6 * 49)).map { $0 % 5 == 1 ? 1 : 0 })
+        func run(_ packed: Bool) throws -> (Tensor, [Tensor]) {
+            mha.zeroGradients()
+            let y = packed
+                ? try mha.selfAttention(x, keyLengths: [7, 5], attentionMask: mask, causal: true)
+                : try mha(query: x, key: x, value: x, keyLengths: [7, 5], attentionMask: mask, causal: true).output
+            (y * dy).sum().backward()
+            return (y, mha.parameters().map { $0.grad! })
+        }
+        let (expected, expectedGradients) = try run(false)
+        let (packed, packedGradients) = try run(true)
+        assertClose(packed, expected, relative: 1e-5, absolute: 1e-6)
+        for (a, b) in zip(packedGradients, expectedGradients) { assertClose(a, b, relative: 1e-4, absolute: 1e-6) }
+        let inference = try withoutGradients { try mha.selfAttention(x, keyLengths: [7, 5], attentionMask: mask, causal: true) }
+        assertClose(inference, expected, relative: 1e-5, absolute: 1e-6)
+    }
+
     func testMatchesPyTorch() throws {
         for name in ["self_bf", "cross_kpm", "causal_kpm", "mask3d"] {
             let f = try Fixtures.load("attention/mha_\(name)")

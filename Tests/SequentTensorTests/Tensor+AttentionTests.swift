@@ -80,6 +80,38 @@ final class TensorAttentionTests: XCTestCase {
         }
     }
 
+    /// Packed projections (B, T, 3E) read in place, without gradients, against splitting
+    /// them into heads and attending per head; T spans several query and key tiles.
+    func testPackedSelfAttentionMatchesAttentionPerHead() {
+        let (b, t, h, d) = (2, 70, 3, 8)
+        let packed = randomTensor([b, t, 3 * h * d], seed: 30)
+        let cases: [(String, Masks)] = [
+            ("none", Masks()),
+            ("causal", Masks(causal: true)),
+            ("lengths", Masks(keyLengths: [70, 33])),
+            ("padding mask + causal", Masks(keyPaddingMask: randomMask([b, t], fraction: 0.3, seed: 31), causal: true)),
+            ("2-D mask", Masks(mask: randomMask([t, t], fraction: 0.5, seed: 32))),
+            ("per-head mask", Masks(mask: randomMask([b, h, t, t], fraction: 0.3, seed: 33))),
+        ]
+        let heads = packed.reshaped(to: [b, t, 3, h, d]).permuted([2, 0, 3, 1, 4])
+        let (q, k, v) = (heads.select(alongAxis: 0, index: 0), heads.select(alongAxis: 0, index: 1), heads.select(alongAxis: 0, index: 2))
+        for (name, masks) in cases {
+            let expected = attention(q, k, v, masks, .fused).permuted([0, 2, 1, 3]).reshaped(to: [b, t, h * d])
+            let inPlace = Parallelism.withThreads(2) {
+                withoutGradients {
+                    Tensor.scaledDotProductSelfAttention(packedQueryKeyValue: packed, headCount: h, mask: masks.mask,
+                                                         keyPaddingMask: masks.keyPaddingMask, keyLengths: masks.keyLengths,
+                                                         causal: masks.causal)
+                }
+            }
+            assertClose(inPlace, expected, relative: 1e-5, absolute: 1e-6, "packed, \(name)")
+        }
+        // Recording gradients, it is that composition, and differentiable.
+        checkGradient([randomTensor([2, 5, 12], seed: 34)]) {
+            Tensor.scaledDotProductSelfAttention(packedQueryKeyValue: $0[0], headCount: 2, causal: true)
+        }
+    }
+
     func testFusedAndPlainGradientsAgree() {
         let (b, h, tq, tk, d, dv) = (2, 3, 45, 100, 8, 6)
         let q = randomTensor([b, h, tq, d], seed: 11), k = randomTensor([b, h, tk, d], seed: 12)

@@ -169,6 +169,36 @@ public final class MultiheadAttention: Module {
         return (toBatchFirst(mergeHeads(heads)), weights)
     }
 
+    /// Self-attention of x on itself: `self(query: x, key: x, value: x, ...).output`, with
+    /// the three projections as one matrix product. Without dropout on the weights, the
+    /// attention reads q, k and v from that product in place
+    /// (`Tensor.scaledDotProductSelfAttention`), with no copies per head when nothing
+    /// records gradients.
+    ///
+    /// - Parameters:
+    ///   - x: (B, T, E) if `batchFirst` else (T, B, E).
+    ///   - others: as `callAsFunction(query:key:value:...)`.
+    /// - Returns: the shape of x.
+    /// - Throws: `SequentError` when the shapes do not fit, naming them.
+    public func selfAttention(
+        _ x: Tensor, keyPaddingMask: Tensor? = nil, keyLengths: [Int]? = nil, attentionMask: Tensor? = nil,
+        causal: Bool = false
+    ) throws(SequentError) -> Tensor {
+        if isTraining && dropout > 0 {
+            return try self(query: x, key: x, value: x, keyPaddingMask: keyPaddingMask, keyLengths: keyLengths,
+                            attentionMask: attentionMask, causal: causal).output
+        }
+        try validate(query: x, key: x, value: x, keyPaddingMask: keyPaddingMask, keyLengths: keyLengths,
+                     attentionMask: attentionMask)
+        let input = toBatchFirst(x)
+        let (batch, length) = (input.shape[0], input.shape[1])
+        let mask = attentionMask.map { $0.rank == 3 ? $0.reshaped(to: [batch, headCount, length, length]) : $0 }
+        let packed = Tensor.linear(input, weight: inProjectionWeight.value, bias: inProjectionBias?.value)  // (B, T, 3E)
+        let heads = Tensor.scaledDotProductSelfAttention(packedQueryKeyValue: packed, headCount: headCount, mask: mask,
+                                                         keyPaddingMask: keyPaddingMask, keyLengths: keyLengths, causal: causal)
+        return toBatchFirst(outProjection(heads))
+    }
+
     // MARK: The pieces around the attention (shared with the key/value cache)
 
     /// Which third of `in_proj_weight` a projection uses.

@@ -116,8 +116,8 @@ public final class TransformerDecoderLayer: Module {
         return try residualBlocks(
             tgt,
             selfAttentionBlock: { (x) throws(SequentError) in
-                self.dropout1(try self.selfAttention(query: x, key: x, value: x, keyPaddingMask: targetKeyPaddingMask,
-                                                     attentionMask: targetMask, causal: targetCausal).output)
+                self.dropout1(try self.selfAttention.selfAttention(x, keyPaddingMask: targetKeyPaddingMask,
+                                                                   attentionMask: targetMask, causal: targetCausal))
             },
             crossAttentionBlock: { (x) throws(SequentError) in
                 self.dropout2(try self.crossAttention(query: x, key: memory, value: memory, keyPaddingMask: memoryKeyPaddingMask,

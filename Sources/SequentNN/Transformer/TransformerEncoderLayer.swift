@@ -80,8 +80,7 @@ public final class TransformerEncoderLayer: Module {
     ) throws(SequentError) -> Tensor {
         try configuration.checkSequence(src, "src", "TransformerEncoderLayer")
         func selfAttentionBlock(_ x: Tensor) throws(SequentError) -> Tensor {
-            dropout1(try selfAttention(query: x, key: x, value: x, keyPaddingMask: keyPaddingMask, attentionMask: mask,
-                                       causal: causal).output)
+            dropout1(try selfAttention.selfAttention(x, keyPaddingMask: keyPaddingMask, attentionMask: mask, causal: causal))
         }
         return try residualBlocks(src, selfAttentionBlock, feedForward: { self.feedForward($0, dropping: true) })
     }

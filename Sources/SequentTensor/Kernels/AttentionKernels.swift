@@ -3,7 +3,8 @@
 //
 // B = batch, h = heads, Tq = queries, Tk = keys, d = query/key width, dv = value width.
 // q is (B*h, Tq, d), k is (B*h, Tk, d), v is (B*h, Tk, dv), out is (B*h, Tq, dv),
-// logsumexp is (B*h, Tq); all contiguous row-major. Scores S = scale * q k^T are only ever
+// logsumexp is (B*h, Tq); all contiguous row-major, except that the forward pass can read
+// q, k, v and write out in other layouts (`AttentionOperandLayout`). Scores S = scale * q k^T are only ever
 // formed one tile of (Br queries) x (Bc keys) at a time, in scratch owned by one thread.
 
 /// Which (query, key) pairs may not attend, as the kernels read it.
@@ -53,6 +54,26 @@ struct AttentionMaskView: @unchecked Sendable {
     }
 }
 
+/// Where the rows of one operand of the forward kernel lie: row t of batch-head bh starts
+/// at (bh / heads) * batchStride + (bh % heads) * headStride + t * rowStride. Contiguous
+/// (B*h, T, width) by default; packed projections (B, T, 3, h, d) read in place otherwise.
+struct AttentionOperandLayout {
+    let heads: Int
+    let batchStride: Int
+    let headStride: Int
+    let rowStride: Int
+
+    /// (B*h, rows, width) contiguous.
+    static func contiguous(rows: Int, width: Int) -> AttentionOperandLayout {
+        AttentionOperandLayout(heads: 1, batchStride: rows * width, headStride: 0, rowStride: width)
+    }
+
+    @inline(__always)
+    func offset(_ batchHead: Int, _ row: Int) -> Int {
+        (batchHead / heads) &* batchStride &+ (batchHead % heads) &* headStride &+ row &* rowStride
+    }
+}
+
 /// The fused attention forward and backward passes and their naive reference.
 enum AttentionKernels {
     /// Query rows per tile (Br).
@@ -74,10 +95,13 @@ enum AttentionKernels {
     static func forward(
         q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
         out: UnsafeMutablePointer<Float>, logsumexp: UnsafeMutablePointer<Float>,
-        batchHeads: Int, tq: Int, tk: Int, d: Int, dv: Int, scale: Float, mask: AttentionMaskView
+        batchHeads: Int, tq: Int, tk: Int, d: Int, dv: Int, scale: Float, mask: AttentionMaskView,
+        layouts: (q: AttentionOperandLayout, k: AttentionOperandLayout, v: AttentionOperandLayout, out: AttentionOperandLayout)? = nil
     ) {
         let (br, bc) = (queryBlock, keyBlock)
         let blocks = (tq + br - 1) / br
+        let layout = layouts ?? (.contiguous(rows: tq, width: d), .contiguous(rows: tk, width: d),
+                                 .contiguous(rows: tk, width: dv), .contiguous(rows: tq, width: dv))
         // An item is a run of query blocks of one batch-head, which transposes the keys they
         // see once: all of a head's blocks when there are heads enough to share out.
         let blocksPerItem = batchHeads >= 8 * Parallelism.threadCount ? blocks : 1
@@ -101,12 +125,16 @@ enum AttentionKernels {
                 let firstBlock = item % itemsPerHead * blocksPerItem
                 let itemEnd = min(tq, (firstBlock + blocksPerItem) * br)
                 let transposedKeys = mask.keyEnd(batch: bh / mask.heads, queryEnd: itemEnd)
-                transpose(k + bh * tk * d, rows: transposedKeys, cols: d, into: keysT, ld: keysStride)
+                transpose(k + layout.k.offset(bh, 0), rows: transposedKeys, cols: d, rowStride: layout.k.rowStride,
+                          into: keysT, ld: keysStride)
+                let outStride = layout.out.rowStride
                 for i0 in stride(from: firstBlock * br, to: itemEnd, by: br) {
                     let rows = min(br, tq - i0)
-                    let oBlock = out + (bh * tq + i0) * dv
-                    ElementwiseKernels.map(q + (bh * tq + i0) * d, scaledQueries, count: rows * d) { $0 * scaleVector }
-                    oBlock.update(repeating: 0, count: rows * dv)
+                    let oBlock = out + layout.out.offset(bh, i0)
+                    for r in 0..<rows {
+                        ElementwiseKernels.map(q + layout.q.offset(bh, i0 + r), scaledQueries + r * d, count: d) { $0 * scaleVector }
+                        (oBlock + r * outStride).update(repeating: 0, count: dv)
+                    }
                     rowMax.update(repeating: -.infinity, count: rows)
                     rowSum.update(repeating: 0, count: rows)
                     let keyEnd = mask.keyEnd(batch: bh / mask.heads, queryEnd: i0 + rows)
@@ -124,18 +152,18 @@ enum AttentionKernels {
                             ElementwiseKernels.map(s, s, count: cols, VectorMath.ShiftedExp(shift: newMax))
                             let correction = scalarExp(rowMax[r] - newMax)
                             rowSum[r] = rowSum[r] * correction + ReductionKernels.reduceContiguous(s, count: cols, .sum)
-                            if correction != 1 { scaleRow(oBlock + r * dv, count: dv, by: correction) }
+                            if correction != 1 { scaleRow(oBlock + r * outStride, count: dv, by: correction) }
                             rowMax[r] = newMax
                         }
                         multiplyAdd(m: rows, n: dv, k: cols, a: scores, lda: bc, transposeA: false,
-                                    b: v + (bh * tk + j0) * dv, ldb: dv, c: oBlock, ldc: dv)
+                                    b: v + layout.v.offset(bh, j0), ldb: layout.v.rowStride, c: oBlock, ldc: outStride)
                     }
                     for r in 0..<rows {
                         if rowSum[r] == 0 {  // fully masked row: zeros, never NaN
-                            (oBlock + r * dv).update(repeating: 0, count: dv)
+                            (oBlock + r * outStride).update(repeating: 0, count: dv)
                             logsumexp[bh * tq + i0 + r] = -.infinity
                         } else {
-                            scaleRow(oBlock + r * dv, count: dv, by: 1 / rowSum[r])
+                            scaleRow(oBlock + r * outStride, count: dv, by: 1 / rowSum[r])
                             logsumexp[bh * tq + i0 + r] = rowMax[r] + _logf(rowSum[r])
                         }
                     }
@@ -403,22 +431,25 @@ enum AttentionKernels {
         }
     }
 
-    /// out (cols, rows; row stride ld) = x^T for x (rows, cols) contiguous. Sixteen rows of
-    /// x at a time, so that every write to `out` is one vector.
+    /// out (cols, rows; row stride ld) = x^T for x (rows, cols), row stride `rowStride`
+    /// (default cols). Sixteen rows of x at a time, so that every write to `out` is one vector.
     @inline(__always)
-    static func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>, ld: Int) {
+    static func transpose(
+        _ x: UnsafePointer<Float>, rows: Int, cols: Int, rowStride: Int? = nil, into out: UnsafeMutablePointer<Float>, ld: Int
+    ) {
+        let xStride = rowStride ?? cols
         var r = 0
         while r &+ 16 <= rows {
-            let block = x + r &* cols
+            let block = x + r &* xStride
             for c in 0..<cols {
                 var column = FloatVector()
-                for lane in 0..<16 { column[lane] = block[lane &* cols &+ c] }
+                for lane in 0..<16 { column[lane] = block[lane &* xStride &+ c] }
                 UnsafeMutableRawPointer(out + (c &* ld &+ r)).storeBytes(of: column, as: FloatVector.self)
             }
             r &+= 16
         }
         while r < rows {
-            for c in 0..<cols { out[c &* ld &+ r] = x[r &* cols &+ c] }
+            for c in 0..<cols { out[c &* ld &+ r] = x[r &* xStride &+ c] }
             r &+= 1
         }
     }
