@@ -137,7 +137,7 @@ extension Tensor {
 
     /// max(x, 0); the gradient at 0 is 0.
     public func relu() -> Tensor {
-        let result = mapped { $0.replacing(with: 0, where: $0 .< 0) }
+        let result = mapped(VectorMath.ReLU())
         return Tensor.recorded(result, operation: "relu", inputs: [self]) { g, _ in
             [Tensor.zipped(g, self) { g, x in g.replacing(with: 0, where: x .<= 0) }]
         }
@@ -182,4 +182,21 @@ extension Tensor {
 
     /// Whether any scalar is NaN or infinite.
     public var hasNonFinite: Bool { scalars.contains { !$0.isFinite } }
+}
+
+/// An activation between two linear maps, as a value (the feed-forward networks of
+/// Transformers, `Tensor.feedForward`).
+public enum Activation: String, Sendable, CaseIterable {
+    /// max(0, x), the original Transformer's (and PyTorch's default).
+    case relu
+    /// x Phi(x) with the exact error function (GPT, BERT; PyTorch's `"gelu"`).
+    case gelu
+
+    /// The activation applied elementwise.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        switch self {
+        case .relu: x.relu()
+        case .gelu: x.gelu()
+        }
+    }
 }

@@ -89,11 +89,7 @@ extension Tensor {
                             GEMM.multiply(transposeA: false, transposeB: true, m: rowRange.count, n: outFeatures, k: inFeatures,
                                           a: x + first * inFeatures, lda: inFeatures, b: w, ldb: inFeatures,
                                           c: y + first * outFeatures, ldc: outFeatures)
-                            guard let b else { return }
-                            for row in rowRange {
-                                let yRow = y + row * outFeatures
-                                ElementwiseKernels.zip(yRow, b, yRow, count: outFeatures) { $0 + $1 }
-                            }
+                            if let b { ElementwiseKernels.addToRows(y + first * outFeatures, rows: rowRange.count, width: outFeatures, b) }
                         }
                     }
                 }

@@ -104,6 +104,19 @@ enum ElementwiseKernels {
         withoutActuallyEscaping(f) { zip(a, b, out, count: count, BinaryLanewise(body: $0)) }
     }
 
+    /// matrix[r, :] += vector for every row r of a (rows, width) row-major matrix: a bias,
+    /// on all threads when there is enough of it.
+    static func addToRows(_ matrix: UnsafeMutablePointer<Float>, rows: Int, width: Int, _ vector: UnsafePointer<Float>) {
+        let operands = UncheckedSendable((matrix, vector))
+        Parallelism.forEachChunk(count: rows, costPerItem: width) { rowRange in
+            let (matrix, vector) = operands.value
+            for row in rowRange {
+                let y = matrix + row * width
+                zip(y, vector, y, count: width) { $0 + $1 }
+            }
+        }
+    }
+
     /// out[i] = f(a[i], b[i], c[i]).
     @inline(__always)
     static func zip3(

@@ -1,26 +1,10 @@
 // The two-layer position-wise network of a Transformer, y = act(x W1^T + b1) W2^T + b2, for
-// inference: rows go through both products in blocks, so that the (rows, F) hidden
-// activations never exist whole. Each thread takes a contiguous run of row blocks and keeps
-// one block's hidden activations, which stay in its core's cache between the activation pass
-// and the second product (a GPT layer's hidden tensor is 16 MB; one block is 256 KB).
+// inference, as one pass per thread: each thread takes its block of rows (`GEMM.forEachRowBlock`)
+// through the first product, the bias and activation, the second product and its bias, with
+// single-threaded products, so that no pass over the (rows, F) hidden activations waits for
+// the whole tensor or runs on its own.
 //
 // x is (rows, In), W1 (F, In), b1 (F), W2 (Out, F), b2 (Out), y (rows, Out); all row-major.
-
-/// The activation between the two products of a feed-forward network.
-public enum Activation: String, Sendable, CaseIterable {
-    /// max(0, x), the original Transformer's (and PyTorch's default).
-    case relu
-    /// x Phi(x) with the exact error function (GPT, BERT; PyTorch's `"gelu"`).
-    case gelu
-
-    /// The activation applied elementwise.
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        switch self {
-        case .relu: x.relu()
-        case .gelu: x.gelu()
-        }
-    }
-}
 
 enum FeedForwardKernel {
     /// y = act(x W1^T + b1) W2^T + b2 over `rows` rows (biases optional).
@@ -38,32 +22,32 @@ enum FeedForwardKernel {
             GEMM.multiply(transposeA: false, transposeB: true, m: count, n: hiddenWidth, k: inputWidth,
                           a: x + rowRange.lowerBound * inputWidth, lda: inputWidth, b: weight1, ldb: inputWidth,
                           c: hidden, ldc: hiddenWidth)
-            for row in 0..<count {
-                let h = hidden + row * hiddenWidth
-                switch (activation, bias1) {
-                case (.gelu, let b?): ElementwiseKernels.zip(h, b, h, count: hiddenWidth, BiasedGELU())
-                case (.gelu, nil): ElementwiseKernels.map(h, h, count: hiddenWidth, VectorMath.GELU())
-                case (.relu, let b?): ElementwiseKernels.zip(h, b, h, count: hiddenWidth) { relu($0 + $1) }
-                case (.relu, nil): ElementwiseKernels.map(h, h, count: hiddenWidth) { relu($0) }
-                }
+            switch activation {
+            case .relu: activate(hidden, rows: count, width: hiddenWidth, bias: bias1, VectorMath.ReLU())
+            case .gelu: activate(hidden, rows: count, width: hiddenWidth, bias: bias1, VectorMath.GELU())
             }
             let y = out + rowRange.lowerBound * outputWidth
             GEMM.multiply(transposeA: false, transposeB: true, m: count, n: outputWidth, k: hiddenWidth,
                           a: hidden, lda: hiddenWidth, b: weight2, ldb: hiddenWidth, c: y, ldc: outputWidth)
-            if let bias2 {
-                for row in 0..<count {
-                    let yRow = y + row * outputWidth
-                    ElementwiseKernels.zip(yRow, bias2, yRow, count: outputWidth) { $0 + $1 }
-                }
-            }
+            if let bias2 { ElementwiseKernels.addToRows(y, rows: count, width: outputWidth, bias2) }
         }
     }
 
-    @inline(__always)
-    private static func relu(_ x: FloatVector) -> FloatVector { x.replacing(with: 0, where: x .< 0) }
-
-    /// (x, b) -> GELU(x + b).
-    private struct BiasedGELU: BinaryLaneFunction {
-        @_transparent func callAsFunction(_ x: FloatVector, _ b: FloatVector) -> FloatVector { VectorMath.gelu(x + b) }
+    /// h[r, :] = f(h[r, :] + bias) for every row of a (rows, width) matrix (no bias: f(h)).
+    private static func activate<F: LaneFunction>(
+        _ h: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>?, _ f: F
+    ) {
+        let operands = UncheckedSendable((h, bias))
+        Parallelism.forEachChunk(count: rows, costPerItem: width * 8) { rowRange in
+            let (h, bias) = operands.value
+            for row in rowRange {
+                let hRow = h + row * width
+                if let bias {
+                    ElementwiseKernels.zip(hRow, bias, hRow, count: width, VectorMath.Biased(f: f))
+                } else {
+                    ElementwiseKernels.map(hRow, hRow, count: width, f)
+                }
+            }
+        }
     }
 }

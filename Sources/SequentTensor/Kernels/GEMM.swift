@@ -79,8 +79,9 @@ public enum GEMM {
     /// they are in cache. oneDNN's bfloat16 product is the other way round: split by rows,
     /// gpt-4x256 inference dropped from 34,000 to 23,000 tokens/s.
     static func forEachRowBlock(rows: Int, _ body: (Range<Int>) -> Void) {
-        let blocks = omp_in_parallel() != 0 || precision == .bfloat16 ? 1 : min(Parallelism.threadCount, rows / minimumRowsPerThread)
+        let blocks = precision == .bfloat16 ? 1 : min(Parallelism.threadCount, rows / minimumRowsPerThread)
         guard blocks > 1 else { return body(0..<rows) }
+        // (Inside a parallel region forEachChunk runs both blocks on this thread: one call.)
         Parallelism.forEachChunk(count: blocks, costPerItem: 1 << 20) { blockRange in  // always worth a thread each
             body((rows * blockRange.lowerBound / blocks)..<(rows * blockRange.upperBound / blocks))
         }

@@ -26,13 +26,14 @@ public enum Parallelism {
     }
 
     /// Runs `body(range)` over `0..<count` split into contiguous chunks, on up to
-    /// `threadCount` threads when there is enough work (`count * costPerItem` large).
+    /// `threadCount` threads when there is enough work (`count * costPerItem` large) and no
+    /// parallel region is running already (inside one, on the calling thread).
     @inline(__always)
     static func forEachChunk(count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
         let threads = threadCount
         let minimumWorkPerThread = 1 << 15
         let chunks = min(threads, count, max(1, count * costPerItem / minimumWorkPerThread))
-        if chunks <= 1 || count < 2 {
+        if chunks <= 1 || count < 2 || omp_in_parallel() != 0 {
             body(0..<count)
             return
         }

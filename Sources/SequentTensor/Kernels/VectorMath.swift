@@ -172,6 +172,17 @@ extension VectorMath {
         @_transparent func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.sigmoid(x) }
     }
 
+    /// max(x, 0).
+    struct ReLU: LaneFunction {
+        @_transparent func callAsFunction(_ x: FloatVector) -> FloatVector { x.replacing(with: 0, where: x .< 0) }
+    }
+
+    /// (x, b) -> f(x + b): an activation of a biased pre-activation.
+    struct Biased<F: LaneFunction>: BinaryLaneFunction {
+        let f: F
+        @_transparent func callAsFunction(_ x: FloatVector, _ b: FloatVector) -> FloatVector { f(x + b) }
+    }
+
     /// x Phi(x).
     struct GELU: LaneFunction {
         @_transparent func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.gelu(x) }
