@@ -141,14 +141,13 @@ public final class MultiheadAttention: Module {
     ) throws(SequentError) -> (output: Tensor, weights: Tensor?) {
         try validate(query: query, key: key, value: value, keyPaddingMask: keyPaddingMask, keyLengths: keyLengths,
                      attentionMask: attentionMask)
-        let h = headCount
         let (batch, targetLength) = batchFirst ? (query.shape[0], query.shape[1]) : (query.shape[1], query.shape[0])
         let sourceLength = batchFirst ? key.shape[1] : key.shape[0]
 
         let q = projectHeads(toBatchFirst(query), part: .query)
         let k = projectHeads(toBatchFirst(key), part: .key)
         let v = projectHeads(toBatchFirst(value), part: .value)
-        let mask = attentionMask.map { $0.rank == 3 ? $0.reshaped(to: [batch, h, targetLength, sourceLength]) : $0 }
+        let mask = perHeadMask(attentionMask, batch: batch, targetLength: targetLength, sourceLength: sourceLength)
 
         let heads: Tensor
         var weights: Tensor? = nil
@@ -192,7 +191,7 @@ public final class MultiheadAttention: Module {
                      attentionMask: attentionMask)
         let input = toBatchFirst(x)
         let (batch, length) = (input.shape[0], input.shape[1])
-        let mask = attentionMask.map { $0.rank == 3 ? $0.reshaped(to: [batch, headCount, length, length]) : $0 }
+        let mask = perHeadMask(attentionMask, batch: batch, targetLength: length, sourceLength: length)
         let packed = Tensor.linear(input, weight: inProjectionWeight.value, bias: inProjectionBias?.value)  // (B, T, 3E)
         let heads = Tensor.scaledDotProductSelfAttention(packedQueryKeyValue: packed, headCount: headCount, mask: mask,
                                                          keyPaddingMask: keyPaddingMask, keyLengths: keyLengths, causal: causal)
@@ -222,6 +221,11 @@ public final class MultiheadAttention: Module {
         let qkv = Tensor.linear(x, weight: inProjectionWeight.value, bias: inProjectionBias?.value)
             .reshaped(to: [batch, length, 3, h, embedDim / h]).permuted([2, 0, 3, 1, 4])  // (3, B, h, T, E/h)
         return (qkv.select(alongAxis: 0, index: 0), qkv.select(alongAxis: 0, index: 1), qkv.select(alongAxis: 0, index: 2))
+    }
+
+    /// An attention mask for the per-head scores: (B*h, L, S) as (B, h, L, S); (L, S) as given.
+    func perHeadMask(_ attentionMask: Tensor?, batch: Int, targetLength: Int, sourceLength: Int) -> Tensor? {
+        attentionMask.map { $0.rank == 3 ? $0.reshaped(to: [batch, headCount, targetLength, sourceLength]) : $0 }
     }
 
     /// heads (B, h, L, E/h) -> concat (B, L, E) -> out_proj -> (B, L, E).
