@@ -1,4 +1,5 @@
 import ArgumentParser
+import SequentTensor
 
 /// `sequent`: the command-line tool. Each subcommand is one file here; the work itself
 /// lives in the library targets.
@@ -13,4 +14,10 @@ struct Sequent: ParsableCommand {
         version: version,
         subcommands: [Demo.self, Lab.self, Version.self],
         defaultSubcommand: Demo.self)
+
+    /// Checks that this CPU runs the kernels' instructions, then parses and runs.
+    static func main() {
+        CPUSupport.exitIfUnsupported()
+        main(nil)
+    }
 }

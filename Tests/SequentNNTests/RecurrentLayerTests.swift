@@ -128,12 +128,14 @@ extension RecurrentLayerTests {
                 try GRU(inputSize: 3, hiddenSize: 20, batchFirst: batchFirst, bidirectional: true, generator: &generator),
             ]
             let x = randomTensor(batchFirst ? [40, 5, 3] : [5, 40, 3], seed: 9)
-            for layer in layers {
-                let (split, splitState) = try Parallelism.withThreads(2) { try layer(x, lengths: lengths) }
-                let (shared, sharedState) = try Parallelism.withThreads(1) { try layer(x, lengths: lengths) }
-                assertClose(split, shared, relative: 1e-5, absolute: 1e-6, "\(type(of: layer)) batchFirst \(batchFirst)")
-                assertClose(splitState.hidden, sharedState.hidden, relative: 1e-5, absolute: 1e-6)
-                if let cell = splitState.cell { assertClose(cell, sharedState.cell!, relative: 1e-5, absolute: 1e-6) }
+            // Also at bfloat16, where each thread's step runs on its own packed product.
+            for (layer, precision) in layers.flatMap({ layer in MatmulPrecision.allCases.map { (layer, $0) } }) {
+                let (split, splitState) = try GEMM.withPrecision(precision) { try Parallelism.withThreads(2) { try layer(x, lengths: lengths) } }
+                let (shared, sharedState) = try GEMM.withPrecision(precision) { try Parallelism.withThreads(1) { try layer(x, lengths: lengths) } }
+                let context = "\(type(of: layer)) batchFirst \(batchFirst) \(precision)"
+                assertClose(split, shared, relative: 1e-5, absolute: 1e-6, context)
+                assertClose(splitState.hidden, sharedState.hidden, relative: 1e-5, absolute: 1e-6, context)
+                if let cell = splitState.cell { assertClose(cell, sharedState.cell!, relative: 1e-5, absolute: 1e-6, context) }
             }
         }
     }

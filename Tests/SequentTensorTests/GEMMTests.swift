@@ -148,6 +148,38 @@ extension GEMMTests {
         XCTAssertEqual(GEMM.precision, .float32, "the precision is scoped to withPrecision")
     }
 
+    /// The recurrent step's product with B reordered once: the product of the rounded
+    /// operands, for B given plainly or transposed, at padded strides, over repeated calls.
+    func testPackedBFloat16ProductIsTheProductOfRoundedOperands() throws {
+        func rounded(_ x: Float) -> Float { Float(bitPattern: UInt32(BFloat16.bits(x)) << 16) }
+        for transposeWeights in [false, true] {
+            for (m, n, k) in [(16, 1024, 256), (5, 37, 70)] {
+                let (lda, ldc) = (k + 3, n + 5)
+                let (bRows, bWidth) = transposeWeights ? (n, k) : (k, n)
+                let ldb = bWidth + 2
+                let b = randomTensor([bRows * ldb], seed: 11).scalars
+                let bBits = b.map(BFloat16.bits)
+                let product = try XCTUnwrap(bBits.withUnsafeBufferPointer {
+                    PackedBFloat16Product(m: m, k: k, n: n, weights: $0.baseAddress!, transposeWeights: transposeWeights,
+                                          ldb: ldb, lda: lda, ldc: ldc)
+                }, "oneDNN has a bfloat16 matmul on this CPU")
+                for seed in [12, 13] {
+                    let a = randomTensor([m * lda], seed: UInt64(seed)).scalars
+                    var fast = [Float](repeating: .nan, count: m * ldc), naive = [Float](repeating: 0, count: m * n)
+                    a.map(BFloat16.bits).withUnsafeBufferPointer { aBits in
+                        fast.withUnsafeMutableBufferPointer { product.multiply(aBits.baseAddress!, into: $0.baseAddress!) }
+                    }
+                    naive.withUnsafeMutableBufferPointer { c in
+                        GEMM.multiplyNaive(transposeA: false, transposeB: transposeWeights, m: m, n: n, k: k,
+                                           a: a.map(rounded), lda: lda, b: b.map(rounded), ldb: ldb, c: c.baseAddress!, ldc: n)
+                    }
+                    let fastRows = (0..<m).flatMap { fast[$0 * ldc..<$0 * ldc + n] }
+                    assertClose(fastRows, naive, relative: 1e-5, absolute: 1e-5, "transposeWeights \(transposeWeights) M \(m) seed \(seed)")
+                }
+            }
+        }
+    }
+
     func testBFloat16RoundingToNearestEvenOnVectorsAsOnScalars() {
         var values = randomTensor([200], seed: 9).scalars.map { $0 * 1000 }
         // Ties: 1 + 2^-8 lies halfway between bfloat16 neighbours 1 and 1 + 2^-7 (even: 1);

@@ -133,17 +133,19 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
                 (hBefore + layout.row(b, firstTime) * H).update(from: h0 + b * H, count: H)
                 if let cBefore, let c0 { (cBefore + layout.row(b, firstTime) * H).update(from: c0 + b * H, count: H) }
             }
-            // W_hh^T (H, G), copied once: oneDNN's product with a transposed right operand is
-            // about half as fast at M = B as with a plain one, and this one runs T times.
-            let recurrentWeightT = UnsafeMutablePointer<Float>.allocate(capacity: H * G)
-            defer { recurrentWeightT.deallocate() }
-            StridedCopy.gather(from: weights.recurrentWeight, strides: [1, H], shape: [H, G], to: recurrentWeightT)
-            // At bfloat16 precision W_hh^T is rounded once and h_{t-1} at every step.
+            // In Float, W_hh^T (H, G) is copied once: oneDNN's sgemm with a transposed right
+            // operand is about half as fast at M = B as with a plain one, and this one runs T
+            // times. At bfloat16 precision W_hh (G, H) is rounded once (each thread's packed
+            // product reorders it) and h_{t-1} at every step.
             let bfloat16 = GEMM.precision == .bfloat16
-            let recurrentWeightBits = bfloat16 ? BFloat16.rounded(recurrentWeightT, rows: H, cols: G, ld: G) : nil
-            defer { recurrentWeightBits?.deallocate() }
+            let recurrentWeightBits = bfloat16 ? BFloat16.rounded(weights.recurrentWeight, rows: G, cols: H, ld: H) : nil
+            let recurrentWeightT = bfloat16 ? nil : UnsafeMutablePointer<Float>.allocate(capacity: H * G)
+            defer { recurrentWeightBits?.deallocate(); recurrentWeightT?.deallocate() }
+            if let recurrentWeightT {
+                StridedCopy.gather(from: weights.recurrentWeight, strides: [1, H], shape: [H, G], to: recurrentWeightT)
+            }
             let shared = UncheckedSendable((gates, hBefore, cBefore, extra, output, finalHidden, finalCell,
-                                            UnsafePointer(recurrentWeightT), recurrentWeightBits.map { UnsafePointer($0) }))
+                                            recurrentWeightT.map { UnsafePointer($0) }, recurrentWeightBits.map { UnsafePointer($0) }))
 
             /// Runs every step for the batch entries `batchRange`; the cell kernels of a step
             /// are shared out between the threads when `parallelCells`.
@@ -153,6 +155,11 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
                 let recurrent = UnsafeMutablePointer<Float>.allocate(capacity: rows * G)  // (rows, G)
                 let stateBits = recurrentWeightBits != nil ? UnsafeMutablePointer<UInt16>.allocate(capacity: rows * H) : nil
                 defer { recurrent.deallocate(); stateBits?.deallocate() }
+                // At bfloat16, W_hh^T reordered once for this thread's product (AMX tiles where
+                // the CPU has them); oneDNN's plain bfloat16 GEMM where that is not to be had.
+                let packedProduct = recurrentWeightBits.flatMap {
+                    PackedBFloat16Product(m: rows, k: H, n: G, weights: $0, transposeWeights: true, ldb: H, lda: H, ldc: G)
+                }
                 for s in 0..<T {
                     let t = time(atStep: s)
                     let nextTime = s + 1 < T ? time(atStep: s + 1) : nil
@@ -160,9 +167,13 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
                     // R (rows, G) = h_{t-1} (rows, H) W_hh^T
                     if let recurrentWeightBits, let stateBits {
                         BFloat16.round(hFirst, rows: rows, cols: H, ld: layout.rowStep * H, into: stateBits)
-                        GEMM.multiplyBFloat16(transposeA: false, transposeB: false, m: rows, n: G, k: H,
-                                              a: stateBits, lda: H, b: recurrentWeightBits, ldb: G, c: recurrent, ldc: G)
-                    } else {
+                        if let packedProduct {
+                            packedProduct.multiply(stateBits, into: recurrent)
+                        } else {
+                            GEMM.multiplyBFloat16(transposeA: false, transposeB: true, m: rows, n: G, k: H,
+                                                  a: stateBits, lda: H, b: recurrentWeightBits, ldb: H, c: recurrent, ldc: G)
+                        }
+                    } else if let recurrentWeightT {
                         GEMM.multiply(transposeA: false, transposeB: false, m: rows, n: G, k: H,
                                       a: hFirst, lda: layout.rowStep * H, b: recurrentWeightT, ldb: G, c: recurrent, ldc: G)
                     }
