@@ -88,12 +88,19 @@ public enum GEMM {
     }
 
     /// C = alpha * op(A) * op(B) + beta * C with A and B already in bfloat16 (`BFloat16`),
-    /// summed in Float through `dnnl_gemm_bf16bf16f32`; k > 0.
+    /// summed in Float; k > 0. On a oneDNN matmul primitive (AMX where the CPU has it) from
+    /// `minimumRowsForMatmulPrimitive` rows when alpha is 1 and beta 0; through
+    /// `dnnl_gemm_bf16bf16f32` otherwise.
     static func multiplyBFloat16(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<UInt16>, lda: Int, b: UnsafePointer<UInt16>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        if m >= minimumRowsForMatmulPrimitive, alpha == 1, beta == 0,
+           multiplyBFloat16OnMatmulPrimitive(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                             a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) {
+            return
+        }
         let status = dnnl_gemm_bf16bf16f32(
             transposeA ? 84 : 78, transposeB ? 84 : 78,
             Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
