@@ -11,7 +11,7 @@ import Glibc
 /// SIGILL; the command-line tools call `unsupportedReason` first and exit with its message
 /// instead. Programs that embed the library can do the same.
 public enum CPUSupport {
-    /// The instructions the kernels were compiled for: "AVX-512", "AVX2 + FMA" or nil
+    /// The instructions the kernels were compiled for: AVX-512, AVX2 + FMA, or nil
     /// (debug builds and builds with SEQUENT_TARGET_CPU=generic need nothing beyond x86-64).
     public static var requiredInstructions: String? {
         #if SEQUENT_REQUIRES_AVX512
