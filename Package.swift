@@ -29,6 +29,10 @@ let kernelSettings: [SwiftSetting] = target.map { target in
     [.unsafeFlags(["-target-cpu", target.cpu], .when(platforms: [.linux], configuration: .release))]
         + (target.requires.map { [.define($0, .when(platforms: [.linux], configuration: .release))] } ?? [])
 } ?? []
+/// The same target for the C kernels, whose 16-lane vector types then compile to zmm registers.
+let cKernelSettings: [CSetting] = target.map { target in
+    [.unsafeFlags(["-march=\(target.cpu)"], .when(platforms: [.linux], configuration: .release))]
+} ?? []
 
 let package = Package(
     name: "Sequent",
@@ -49,7 +53,8 @@ let package = Package(
             pkgConfig: nil,
             providers: [.apt(["libdnnl-dev"])]
         ),
-        .target(name: "SequentTensor", dependencies: ["CDNNL"], swiftSettings: kernelSettings),
+        .target(name: "CSequentKernels", cSettings: cKernelSettings),
+        .target(name: "SequentTensor", dependencies: ["CDNNL", "CSequentKernels"], swiftSettings: kernelSettings),
         .target(name: "SequentNN", dependencies: ["SequentTensor"], swiftSettings: kernelSettings),
         .target(name: "SequentTrain", dependencies: ["SequentTensor", "SequentNN"], swiftSettings: kernelSettings),
         .target(name: "SequentLab", dependencies: ["SequentTensor", "SequentNN", "SequentTrain"]),

@@ -13,6 +13,8 @@ int omp_in_parallel(void);
 // Sequent's own kernels use it so that they share oneDNN's thread team instead of
 // competing with its spinning threads.
 void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned int flags);
+// `#pragma omp barrier`: waits inside a parallel region until every thread of the team is here.
+void GOMP_barrier(void);
 
 // oneDNN's row-major GEMM on bfloat16 inputs with Float accumulation and output:
 // C = alpha op(A) op(B) + beta C. Exported by libdnnl 2.x but missing from its header.

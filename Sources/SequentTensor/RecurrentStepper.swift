@@ -2,9 +2,9 @@
 /// state, for one sequence at a time (text generation, streaming).
 ///
 /// It copies the weights once into a layout for matrix-vector products, keeps every buffer
-/// it needs, and runs each step as one parallel pass per layer that fuses the products with
-/// the cell: no allocation and no autograd bookkeeping per step. Changing the layers'
-/// parameters afterwards does not affect a stepper; make a new one.
+/// it needs, and runs each step as one parallel region that fuses the products with the
+/// cell, with a barrier between layers: no allocation and no autograd bookkeeping per step.
+/// Changing the layers' parameters afterwards does not affect a stepper; make a new one.
 ///
 /// Shapes: L = layers, H = hidden size, In = input width of the first layer.
 public final class RecurrentStepper {
@@ -173,21 +173,27 @@ public final class RecurrentStepper {
         cellState.withUnsafeBufferPointer { c in
         cellNext.withUnsafeMutableBufferPointer { cNext in
         inputTable.withUnsafeBufferPointer { table in
-            for (index, layer) in layers.enumerated() {
-                let layerInput = index == 0 ? input : UnsafePointer(hNext.baseAddress! + (index - 1) * H)
-                let projection = index == 0 ? tableRow.map { table.baseAddress! + $0 * gateWidth } : nil
-                let cPrev = cell.hasCellState ? c.baseAddress! + index * H : nil
-                let cNew = cell.hasCellState ? cNext.baseAddress! + index * H : nil
+            let context = UncheckedSendable((layers, cell, h.baseAddress!, hNext.baseAddress!, c.baseAddress, cNext.baseAddress,
+                                             input, tableRow.map { table.baseAddress! + $0 * gateWidth }))
+            // One fork and join per step: layer l + 1 reads all of layer l's new state.
+            Parallelism.forEachPhase(layers.count, parts: layers[0].unitRanges.count) { index, part in
+                let (layers, cell, h, hNext, c, cNext, input, projection) = context.value
+                let layer = layers[index]
+                let layerInput = index == 0 ? input : UnsafePointer(hNext + (index - 1) * H)
+                let (hPrev, hNew) = (h + index * H, hNext + index * H)
                 switch cell {
                 case .rnn(let nonlinearity):
-                    layer.step(RNNCellKernel.self, nonlinearity: nonlinearity, input: layerInput, inputProjection: projection,
-                               hPrev: h.baseAddress! + index * H, cPrev: nil, hNew: hNext.baseAddress! + index * H, cNew: nil)
+                    layer.step(RNNCellKernel.self, part: part, nonlinearity: nonlinearity, input: layerInput,
+                               inputProjection: index == 0 ? projection : nil,
+                               hPrev: hPrev, cPrev: nil, hNew: hNew, cNew: nil)
                 case .lstm:
-                    layer.step(LSTMCellKernel.self, nonlinearity: .tanh, input: layerInput, inputProjection: projection,
-                               hPrev: h.baseAddress! + index * H, cPrev: cPrev, hNew: hNext.baseAddress! + index * H, cNew: cNew)
+                    layer.step(LSTMCellKernel.self, part: part, nonlinearity: .tanh, input: layerInput,
+                               inputProjection: index == 0 ? projection : nil,
+                               hPrev: hPrev, cPrev: c! + index * H, hNew: hNew, cNew: cNext! + index * H)
                 case .gru:
-                    layer.step(GRUCellKernel.self, nonlinearity: .tanh, input: layerInput, inputProjection: projection,
-                               hPrev: h.baseAddress! + index * H, cPrev: nil, hNew: hNext.baseAddress! + index * H, cNew: nil)
+                    layer.step(GRUCellKernel.self, part: part, nonlinearity: .tanh, input: layerInput,
+                               inputProjection: index == 0 ? projection : nil,
+                               hPrev: hPrev, cPrev: nil, hNew: hNew, cNew: nil)
                 }
             }
         }}}}}

@@ -87,3 +87,31 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(halvedSubnormals(), inputs.count)
     }
 }
+
+extension ParallelTests {
+    /// Every (phase, part) runs once, and a phase sees everything the phase before wrote.
+    func testPhasesRunInOrderWithEveryPartOnce() {
+        for threads in [1, 2, 4] {
+            let (phases, parts) = (5, 3)
+            var cells = [Int](repeating: 0, count: phases * parts)
+            cells.withUnsafeMutableBufferPointer { cells in
+                let shared = UncheckedSendable(cells.baseAddress!)
+                Parallelism.withThreads(threads) {
+                    Parallelism.forEachPhase(phases, parts: parts) { phase, part in
+                        let cells = shared.value
+                        // One more than the sum of the previous phase's cells, all of them.
+                        let previous = phase == 0 ? 0 : (0..<parts).reduce(0) { $0 + cells[(phase - 1) * parts + $1] }
+                        cells[phase * parts + part] += previous + 1
+                    }
+                }
+            }
+            var expected: [Int] = []
+            var previous = 0
+            for _ in 0..<phases {
+                expected += [Int](repeating: previous + 1, count: parts)
+                previous = parts * (previous + 1)
+            }
+            XCTAssertEqual(cells, expected, "threads \(threads)")
+        }
+    }
+}

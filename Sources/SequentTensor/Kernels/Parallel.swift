@@ -56,6 +56,34 @@ public enum Parallelism {
 }
 
 extension Parallelism {
+    /// Runs `body(phase, part)` for every phase in order and every part of each phase, the
+    /// parts of a phase spread over the OpenMP team: one fork and join for all phases, with
+    /// a barrier between phases (a part of phase p + 1 may read what any part of phase p
+    /// wrote). On the calling thread alone when there is one part or thread, or a parallel
+    /// region is running already.
+    static func forEachPhase(_ phases: Int, parts: Int, _ body: (_ phase: Int, _ part: Int) -> Void) {
+        let threads = min(threadCount, parts)
+        if threads <= 1 || omp_in_parallel() != 0 {
+            for phase in 0..<phases {
+                for part in 0..<parts { body(phase, part) }
+            }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            var job = PhasedJob(phases: phases, parts: parts, body: escapable)
+            withUnsafeMutablePointer(to: &job) { pointer in
+                GOMP_parallel({ context in
+                    let job = context!.assumingMemoryBound(to: PhasedJob.self)
+                    let (thread, team) = (Int(omp_get_thread_num()), Int(omp_get_num_threads()))
+                    for phase in 0..<job.pointee.phases {
+                        if phase > 0 { GOMP_barrier() }
+                        for part in stride(from: thread, to: job.pointee.parts, by: team) { job.pointee.body(phase, part) }
+                    }
+                }, pointer, UInt32(threads), 0)
+            }
+        }
+    }
+
     /// Runs `body` with subnormal Float results flushed to zero (and subnormal inputs read
     /// as zero) on the calling thread and on every thread of the OpenMP team (oneDNN's and
     /// Sequent's kernels), then restores the caller's mode on all of them.
@@ -93,6 +121,13 @@ private struct ChunkedJob {
     let count: Int
     let chunks: Int
     let body: (Range<Int>) -> Void
+}
+
+/// The work `forEachPhase` hands to the OpenMP team.
+private struct PhasedJob {
+    let phases: Int
+    let parts: Int
+    let body: (Int, Int) -> Void
 }
 
 /// Carries a value that is safe to share by construction (disjoint writes) across threads.

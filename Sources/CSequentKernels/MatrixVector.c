@@ -1,0 +1,165 @@
+// Matrix-vector products on row-block-packed weights (layout in CSequentKernels.h): the
+// batch-1 step of streaming inference, bound by how fast the weights stream from cache.
+//
+// Four row blocks are summed at a time, with two accumulators each (even and odd columns
+// or pairs), so that eight independent sums hide the FMA latency while every load is a
+// whole 64-byte line. The Float and shift-based bfloat16 kernels are written on GCC vector
+// types, which compile to one zmm or two ymm instructions per 16 lanes; the AVX512-BF16
+// kernel is chosen at run time where the CPU has it.
+#include "CSequentKernels.h"
+#include <immintrin.h>
+#include <string.h>
+
+typedef float v16f __attribute__((vector_size(64)));
+typedef uint32_t v16u __attribute__((vector_size(64)));
+
+enum { LANES = 16, GROUP = 4 };
+
+// The sums of `group` consecutive row blocks starting at `w`, over `depth` columns
+// (Float) or column pairs (bfloat16). Inlined with a constant group, so that the sums stay
+// in registers.
+typedef void BlockSums(const void *w, int depth, const void *x, v16f *sums, int group);
+
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE v16f load(const void *p) {
+    v16f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+INLINE v16f float_bits(v16u bits) {
+    v16f v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+INLINE float scalar_float_bits(uint32_t bits) {
+    float v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+// y[first ..< first + count] (+)= the block's sums.
+INLINE void store_block(v16f sums, float *y, int count, int accumulate) {
+    float lanes[LANES];
+    memcpy(lanes, &sums, sizeof lanes);
+    for (int i = 0; i < count; i++) y[i] = accumulate ? y[i] + lanes[i] : lanes[i];
+}
+
+// The one driver: groups of blocks, then the blocks left over, each stored as it is summed.
+INLINE void matvec(BlockSums *block_sums, const char *w, size_t block_bytes, int rows, int depth,
+                   const void *x, float *y, int accumulate) {
+    const int blocks = (rows + LANES - 1) / LANES;
+    v16f sums[GROUP];
+    int b = 0;
+    for (; b < blocks;) {
+        const int group = b + GROUP <= blocks ? GROUP : 1;
+        if (group == GROUP) {
+            block_sums(w + b * block_bytes, depth, x, sums, GROUP);
+        } else {
+            block_sums(w + b * block_bytes, depth, x, sums, 1);
+        }
+        for (int i = 0; i < group; i++) {
+            const int first = (b + i) * LANES;
+            store_block(sums[i], y + first, rows - first < LANES ? rows - first : LANES, accumulate);
+        }
+        b += group;
+    }
+}
+
+// Float: sums[i] = sum_k block_i[k] x[k], even and odd columns in separate accumulators.
+INLINE void f32_block_sums(const void *weights, int columns, const void *input, v16f *sums, const int group) {
+    const float *w = weights, *x = input;
+    const size_t stride = (size_t)columns * LANES;
+    v16f even[GROUP], odd[GROUP];
+    for (int i = 0; i < group; i++) even[i] = odd[i] = (v16f){0};
+    int k = 0;
+    for (; k + 2 <= columns; k += 2) {
+        for (int i = 0; i < group; i++) {
+            even[i] += load(w + i * stride + (size_t)k * LANES) * x[k];
+            odd[i] += load(w + i * stride + (size_t)(k + 1) * LANES) * x[k + 1];
+        }
+    }
+    for (; k < columns; k++) {
+        for (int i = 0; i < group; i++) even[i] += load(w + i * stride + (size_t)k * LANES) * x[k];
+    }
+    for (int i = 0; i < group; i++) sums[i] = even[i] + odd[i];
+}
+
+// bfloat16 on shifts and FMAs: a pair's even weight is its low 16 bits moved up, the odd
+// one its high 16 bits with the low ones cleared; the input pair splits the same way.
+INLINE void bf16_shift_block_sums(const void *weights, int pairs, const void *input, v16f *sums, const int group) {
+    const uint16_t *w = weights;
+    const uint32_t *x_pairs = input;
+    const size_t stride = (size_t)pairs * 2 * LANES;
+    v16f even[GROUP], odd[GROUP];
+    for (int i = 0; i < group; i++) even[i] = odd[i] = (v16f){0};
+    for (int p = 0; p < pairs; p++) {
+        const float x0 = scalar_float_bits(x_pairs[p] << 16), x1 = scalar_float_bits(x_pairs[p] & 0xFFFF0000u);
+        for (int i = 0; i < group; i++) {
+            v16u pair;
+            memcpy(&pair, w + i * stride + (size_t)p * 2 * LANES, sizeof pair);
+            even[i] += float_bits(pair << 16) * x0;
+            odd[i] += float_bits(pair & 0xFFFF0000u) * x1;
+        }
+    }
+    for (int i = 0; i < group; i++) sums[i] = even[i] + odd[i];
+}
+
+#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+// bfloat16 on AVX512-BF16: one vdpbf16ps adds a pair's two products for 16 rows.
+BF16_TARGET INLINE void bf16_dot_block_sums(const void *weights, int pairs, const void *input, v16f *sums, const int group) {
+    const uint16_t *w = weights;
+    const uint32_t *x_pairs = input;
+    const size_t stride = (size_t)pairs * 2 * LANES;
+    __m512 even[GROUP], odd[GROUP];
+    for (int i = 0; i < group; i++) even[i] = odd[i] = _mm512_setzero_ps();
+    int p = 0;
+    for (; p + 2 <= pairs; p += 2) {
+        const __m512bh x0 = (__m512bh)_mm512_set1_epi32((int)x_pairs[p]);
+        const __m512bh x1 = (__m512bh)_mm512_set1_epi32((int)x_pairs[p + 1]);
+        for (int i = 0; i < group; i++) {
+            const uint16_t *block = w + i * stride + (size_t)p * 2 * LANES;
+            even[i] = _mm512_dpbf16_ps(even[i], (__m512bh)_mm512_loadu_si512(block), x0);
+            odd[i] = _mm512_dpbf16_ps(odd[i], (__m512bh)_mm512_loadu_si512(block + 2 * LANES), x1);
+        }
+    }
+    if (p < pairs) {
+        const __m512bh x0 = (__m512bh)_mm512_set1_epi32((int)x_pairs[p]);
+        for (int i = 0; i < group; i++) {
+            even[i] = _mm512_dpbf16_ps(even[i], (__m512bh)_mm512_loadu_si512(w + i * stride + (size_t)p * 2 * LANES), x0);
+        }
+    }
+    for (int i = 0; i < group; i++) sums[i] = (v16f)_mm512_add_ps(even[i], odd[i]);
+}
+
+BF16_TARGET static void matvec_bf16_dot(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate) {
+    matvec(bf16_dot_block_sums, (const char *)w, (size_t)pairs * 2 * LANES * sizeof *w, rows, pairs, x_pairs, y, accumulate);
+}
+
+void sequent_matvec_bf16_portable(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate) {
+    matvec(bf16_shift_block_sums, (const char *)w, (size_t)pairs * 2 * LANES * sizeof *w, rows, pairs, x_pairs, y, accumulate);
+}
+
+void sequent_matvec_f32(const float *w, int rows, int columns, const float *x, float *y, int accumulate) {
+    matvec(f32_block_sums, (const char *)w, (size_t)columns * LANES * sizeof *w, rows, columns, x, y, accumulate);
+}
+
+int sequent_matvec_bf16_uses_dot_product(void) {
+    static int answer = -1;
+    if (answer < 0) {
+        __builtin_cpu_init();
+        answer = __builtin_cpu_supports("avx512bf16") ? 1 : 0;
+    }
+    return answer;
+}
+
+void sequent_matvec_bf16(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate) {
+    if (sequent_matvec_bf16_uses_dot_product()) {
+        matvec_bf16_dot(w, rows, pairs, x_pairs, y, accumulate);
+    } else {
+        sequent_matvec_bf16_portable(w, rows, pairs, x_pairs, y, accumulate);
+    }
+}

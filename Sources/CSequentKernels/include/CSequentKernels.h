@@ -1,0 +1,31 @@
+// The kernels Sequent writes in C: those that need instructions Swift cannot name
+// (AVX512-BF16's dot product), chosen at run time by what the CPU has.
+#ifndef SEQUENT_C_KERNELS_H
+#define SEQUENT_C_KERNELS_H
+#include <stdint.h>
+
+// Matrix-vector products y (+)= W x on a matrix packed for them once ("row blocks"):
+// rows in blocks of 16, each block stored column after column, so that one 64-byte load
+// holds 16 rows' weights for the same input. Float: block b, column k at
+// (b * columns + k) * 16. bfloat16: columns in pairs (k even, k + 1), block b, pair p at
+// (b * pairs + p) * 32, the 16 rows' (w[r][2p], w[r][2p + 1]) interleaved, as AVX512-BF16's
+// dot product reads them. Blocks past the matrix's last row are padding.
+//
+// Each call computes `rows` outputs from the first row of `w` (a block boundary) on the
+// calling thread; accumulate != 0 adds to y instead of overwriting it.
+
+/// Float weights: y[r] (+)= sum_k w[r][k] x[k] for r < rows.
+void sequent_matvec_f32(const float *w, int rows, int columns, const float *x, float *y, int accumulate);
+
+/// bfloat16 weights and input: y[r] (+)= sum_p w[r][2p] x[2p] + w[r][2p+1] x[2p+1], summed
+/// in Float. `x_pairs` holds x rounded to bfloat16, two per 32 bits (even element in the
+/// low half), zero-padded to `pairs` pairs.
+void sequent_matvec_bf16(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate);
+
+/// Whether sequent_matvec_bf16 runs on AVX512-BF16's dot product (else on shifts and FMAs).
+int sequent_matvec_bf16_uses_dot_product(void);
+
+/// sequent_matvec_bf16 on shifts and FMAs whatever the CPU, so that tests check it too.
+void sequent_matvec_bf16_portable(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate);
+
+#endif
