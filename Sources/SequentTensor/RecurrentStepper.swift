@@ -157,10 +157,8 @@ public final class RecurrentStepper {
         hidden.withUnsafeBufferPointer { h in
             logits.withUnsafeMutableBufferPointer { out in
                 out.baseAddress!.update(from: headBias, count: headSize)
-                // On one thread: V x H is too small a product to pay for waking the others.
-                Parallelism.withThreads(1) {
-                    headWeight!.multiply(rows: 0..<headSize, h.baseAddress! + h.count - H, out.baseAddress!, accumulate: true)
-                }
+                // On the calling thread: V x H is too small a product to pay for waking the others.
+                headWeight!.multiply(rows: 0..<headSize, h.baseAddress! + h.count - H, out.baseAddress!, accumulate: true)
             }
         }
     }
