@@ -37,21 +37,8 @@ public enum Parallelism {
             body(0..<count)
             return
         }
-        withoutActuallyEscaping(body) { escapable in
-            var job = ChunkedJob(count: count, chunks: chunks, body: escapable)
-            withUnsafeMutablePointer(to: &job) { pointer in
-                // One OpenMP team (oneDNN's): each thread takes every n-th chunk.
-                GOMP_parallel({ context in
-                    let job = context!.assumingMemoryBound(to: ChunkedJob.self)
-                    let (thread, team) = (Int(omp_get_thread_num()), Int(omp_get_num_threads()))
-                    for chunk in stride(from: thread, to: job.pointee.chunks, by: team) {
-                        let start = job.pointee.count * chunk / job.pointee.chunks
-                        let end = job.pointee.count * (chunk + 1) / job.pointee.chunks
-                        job.pointee.body(start..<end)
-                    }
-                }, pointer, UInt32(chunks), 0)
-            }
-        }
+        // Each thread of the team takes every n-th chunk.
+        forEachPhase(1, parts: chunks) { _, chunk in body((count * chunk / chunks)..<(count * (chunk + 1) / chunks)) }
     }
 }
 
@@ -114,13 +101,6 @@ extension Parallelism {
         }
     }
     #endif
-}
-
-/// The work `forEachChunk` hands to the OpenMP team.
-private struct ChunkedJob {
-    let count: Int
-    let chunks: Int
-    let body: (Range<Int>) -> Void
 }
 
 /// The work `forEachPhase` hands to the OpenMP team.
