@@ -16,8 +16,8 @@ final class VectorProductMatrixTests: XCTestCase {
     func testProductsMatchTheNaiveOnesOnEveryRowRange() {
         for precision in [WeightPrecision.float32, .bfloat16] {
             // Rows not a multiple of 16 (a partial last block), odd columns (a half pair),
-            // groups of four blocks and the blocks left over.
-            for (rows, columns) in [(65, 512), (37, 33), (160, 64), (1, 1), (16, 7)] {
+            // groups of four blocks and the blocks left over; no columns at all.
+            for (rows, columns) in [(65, 512), (37, 33), (160, 64), (1, 1), (16, 7), (5, 0)] {
                 let w = randomTensor([rows * columns], seed: 21).scalars
                 let x = randomTensor([columns], seed: 22).scalars
                 let matrix = w.withUnsafeBufferPointer { w in

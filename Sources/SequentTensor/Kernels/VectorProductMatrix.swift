@@ -79,7 +79,7 @@ final class VectorProductMatrix {
         case .bfloat16:
             let weights = packed.assumingMemoryBound(to: UInt16.self) + firstBlock * pairs * 2 * Self.blockRows
             withUnsafeTemporaryAllocation(of: UInt16.self, capacity: max(2, 2 * pairs)) { xBits in
-                xBits[2 * pairs - 1] = 0
+                if pairs > 0 { xBits[2 * pairs - 1] = 0 }  // the half pair of an odd width
                 BFloat16.round(x, rows: 1, cols: columns, ld: columns, into: xBits.baseAddress!)
                 UnsafeRawPointer(xBits.baseAddress!).withMemoryRebound(to: UInt32.self, capacity: pairs) { xPairs in
                     sequent_matvec_bf16(weights, Int32(range.count), Int32(pairs), xPairs, y + range.lowerBound, accumulate ? 1 : 0)
