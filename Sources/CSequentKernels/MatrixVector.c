@@ -40,7 +40,7 @@ INLINE float scalar_float_bits(uint32_t bits) {
     return v;
 }
 
-// y[first ..< first + count] (+)= the block's sums.
+// y[0 ..< count] (+)= the block's sums (count < 16 for a matrix's partial last block).
 INLINE void store_block(v16f sums, float *y, int count, int accumulate) {
     float lanes[LANES];
     memcpy(lanes, &sums, sizeof lanes);
@@ -53,7 +53,7 @@ INLINE void matvec(BlockSums *block_sums, const char *w, size_t block_bytes, int
     const int blocks = (rows + LANES - 1) / LANES;
     v16f sums[GROUP];
     int b = 0;
-    for (; b < blocks;) {
+    while (b < blocks) {
         const int group = b + GROUP <= blocks ? GROUP : 1;
         if (group == GROUP) {
             block_sums(w + b * block_bytes, depth, x, sums, GROUP);
@@ -148,10 +148,12 @@ void sequent_matvec_f32(const float *w, int rows, int columns, const float *x, f
 }
 
 int sequent_matvec_bf16_uses_dot_product(void) {
-    static int answer = -1;
+    static int known = -1;  // decided once; threads racing here decide the same
+    int answer = __atomic_load_n(&known, __ATOMIC_RELAXED);
     if (answer < 0) {
         __builtin_cpu_init();
         answer = __builtin_cpu_supports("avx512bf16") ? 1 : 0;
+        __atomic_store_n(&known, answer, __ATOMIC_RELAXED);
     }
     return answer;
 }
