@@ -47,14 +47,17 @@ INLINE void store_block(v16f sums, float *y, int count, int accumulate) {
     for (int i = 0; i < count; i++) y[i] = accumulate ? y[i] + lanes[i] : lanes[i];
 }
 
-// The one driver: groups of blocks, then the blocks left over, each stored as it is summed.
+// The one driver: groups of blocks, then the blocks left over, each stored as it is summed;
+// with `descending`, the same steps in reverse order (the same sums, bit for bit).
 INLINE void matvec(BlockSums *block_sums, const char *w, size_t block_bytes, int rows, int depth,
-                   const void *x, float *y, int accumulate) {
+                   const void *x, float *y, int accumulate, int descending) {
     const int blocks = (rows + LANES - 1) / LANES;
+    const int groups = blocks / GROUP, steps = groups + blocks % GROUP;
     v16f sums[GROUP];
-    int b = 0;
-    while (b < blocks) {
-        const int group = b + GROUP <= blocks ? GROUP : 1;
+    for (int step = 0; step < steps; step++) {
+        const int index = descending ? steps - 1 - step : step;
+        const int group = index < groups ? GROUP : 1;
+        const int b = index < groups ? index * GROUP : groups * GROUP + (index - groups);
         if (group == GROUP) {
             block_sums(w + b * block_bytes, depth, x, sums, GROUP);
         } else {
@@ -64,7 +67,6 @@ INLINE void matvec(BlockSums *block_sums, const char *w, size_t block_bytes, int
             const int first = (b + i) * LANES;
             store_block(sums[i], y + first, rows - first < LANES ? rows - first : LANES, accumulate);
         }
-        b += group;
     }
 }
 
@@ -135,16 +137,16 @@ BF16_TARGET INLINE void bf16_dot_block_sums(const void *weights, int pairs, cons
     for (int i = 0; i < group; i++) sums[i] = (v16f)_mm512_add_ps(even[i], odd[i]);
 }
 
-BF16_TARGET static void matvec_bf16_dot(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate) {
-    matvec(bf16_dot_block_sums, (const char *)w, (size_t)pairs * 2 * LANES * sizeof *w, rows, pairs, x_pairs, y, accumulate);
+BF16_TARGET static void matvec_bf16_dot(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate, int descending) {
+    matvec(bf16_dot_block_sums, (const char *)w, (size_t)pairs * 2 * LANES * sizeof *w, rows, pairs, x_pairs, y, accumulate, descending);
 }
 
-void sequent_matvec_bf16_portable(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate) {
-    matvec(bf16_shift_block_sums, (const char *)w, (size_t)pairs * 2 * LANES * sizeof *w, rows, pairs, x_pairs, y, accumulate);
+void sequent_matvec_bf16_portable(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate, int descending) {
+    matvec(bf16_shift_block_sums, (const char *)w, (size_t)pairs * 2 * LANES * sizeof *w, rows, pairs, x_pairs, y, accumulate, descending);
 }
 
-void sequent_matvec_f32(const float *w, int rows, int columns, const float *x, float *y, int accumulate) {
-    matvec(f32_block_sums, (const char *)w, (size_t)columns * LANES * sizeof *w, rows, columns, x, y, accumulate);
+void sequent_matvec_f32(const float *w, int rows, int columns, const float *x, float *y, int accumulate, int descending) {
+    matvec(f32_block_sums, (const char *)w, (size_t)columns * LANES * sizeof *w, rows, columns, x, y, accumulate, descending);
 }
 
 int sequent_matvec_bf16_uses_dot_product(void) {
@@ -158,10 +160,10 @@ int sequent_matvec_bf16_uses_dot_product(void) {
     return answer;
 }
 
-void sequent_matvec_bf16(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate) {
+void sequent_matvec_bf16(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate, int descending) {
     if (sequent_matvec_bf16_uses_dot_product()) {
-        matvec_bf16_dot(w, rows, pairs, x_pairs, y, accumulate);
+        matvec_bf16_dot(w, rows, pairs, x_pairs, y, accumulate, descending);
     } else {
-        sequent_matvec_bf16_portable(w, rows, pairs, x_pairs, y, accumulate);
+        sequent_matvec_bf16_portable(w, rows, pairs, x_pairs, y, accumulate, descending);
     }
 }

@@ -28,6 +28,8 @@ public final class RecurrentStepper {
     private let headBias: [Float]
     /// How the weight matrices are stored.
     public let weightPrecision: WeightPrecision
+    /// Whether the next step reads the weights backwards (alternating from step to step).
+    private var backwards = false
 
     /// Prepares a stepper for `weights` (one entry per layer, forward direction only).
     ///
@@ -172,10 +174,10 @@ public final class RecurrentStepper {
         cellNext.withUnsafeMutableBufferPointer { cNext in
         inputTable.withUnsafeBufferPointer { table in
             let context = UncheckedSendable((layers, cell, h.baseAddress!, hNext.baseAddress!, c.baseAddress, cNext.baseAddress,
-                                             input, tableRow.map { table.baseAddress! + $0 * gateWidth }))
+                                             input, tableRow.map { table.baseAddress! + $0 * gateWidth }, backwards))
             // One fork and join per step: layer l + 1 reads all of layer l's new state.
             Parallelism.forEachPhase(layers.count, parts: layers[0].unitRanges.count) { index, part in
-                let (layers, cell, h, hNext, c, cNext, input, projection) = context.value
+                let (layers, cell, h, hNext, c, cNext, input, projection, backwards) = context.value
                 let layer = layers[index]
                 let layerInput = index == 0 ? input : UnsafePointer(hNext + (index - 1) * H)
                 let (hPrev, hNew) = (h + index * H, hNext + index * H)
@@ -183,19 +185,20 @@ public final class RecurrentStepper {
                 case .rnn(let nonlinearity):
                     layer.step(RNNCellKernel.self, part: part, nonlinearity: nonlinearity, input: layerInput,
                                inputProjection: index == 0 ? projection : nil,
-                               hPrev: hPrev, cPrev: nil, hNew: hNew, cNew: nil)
+                               hPrev: hPrev, cPrev: nil, hNew: hNew, cNew: nil, backwards: backwards)
                 case .lstm:
                     layer.step(LSTMCellKernel.self, part: part, nonlinearity: .tanh, input: layerInput,
                                inputProjection: index == 0 ? projection : nil,
-                               hPrev: hPrev, cPrev: c! + index * H, hNew: hNew, cNew: cNext! + index * H)
+                               hPrev: hPrev, cPrev: c! + index * H, hNew: hNew, cNew: cNext! + index * H, backwards: backwards)
                 case .gru:
                     layer.step(GRUCellKernel.self, part: part, nonlinearity: .tanh, input: layerInput,
                                inputProjection: index == 0 ? projection : nil,
-                               hPrev: hPrev, cPrev: nil, hNew: hNew, cNew: nil)
+                               hPrev: hPrev, cPrev: nil, hNew: hNew, cNew: nil, backwards: backwards)
                 }
             }
         }}}}}
         swap(&hidden, &hiddenNext)
         if cell.hasCellState { swap(&cellState, &cellNext) }
+        backwards.toggle()
     }
 }

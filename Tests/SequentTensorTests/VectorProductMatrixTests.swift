@@ -31,6 +31,13 @@ final class VectorProductMatrixTests: XCTestCase {
                         x.withUnsafeBufferPointer { x in
                             y.withUnsafeMutableBufferPointer { matrix.multiply(rows: range, x.baseAddress!, $0.baseAddress!, accumulate: accumulate) }
                         }
+                        var descending = [Float](repeating: 1, count: rows + 3)
+                        x.withUnsafeBufferPointer { x in
+                            descending.withUnsafeMutableBufferPointer {
+                                matrix.multiply(rows: range, x.baseAddress!, $0.baseAddress!, accumulate: accumulate, descending: true)
+                            }
+                        }
+                        XCTAssertEqual(descending, y, "the blocks read backwards give the same bits")
                         let want = expected.map { accumulate ? $0 + 1 : $0 }
                         assertClose(Array(y[range]), want, relative: 1e-5, absolute: 1e-5,
                                     "\(precision) \(rows)x\(columns) rows \(range) accumulate \(accumulate)")
@@ -59,7 +66,7 @@ final class VectorProductMatrixTests: XCTestCase {
         let xPairs = (0..<matrix.pairs).map { UInt32(pairs[2 * $0]) | UInt32(pairs[2 * $0 + 1]) << 16 }
         portable.withUnsafeMutableBufferPointer { y in
             sequent_matvec_bf16_portable(matrix.packed.assumingMemoryBound(to: UInt16.self), Int32(rows), Int32(matrix.pairs),
-                                         xPairs, y.baseAddress!, 0)
+                                         xPairs, y.baseAddress!, 0, 0)
         }
         assertClose(portable, dispatched, relative: 1e-5, absolute: 1e-5)
     }

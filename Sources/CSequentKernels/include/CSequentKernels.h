@@ -12,20 +12,23 @@
 // dot product reads them. Blocks past the matrix's last row are padding.
 //
 // Each call computes `rows` outputs from the first row of `w` (a block boundary) on the
-// calling thread; accumulate != 0 adds to y instead of overwriting it.
+// calling thread; accumulate != 0 adds to y instead of overwriting it. descending != 0 reads
+// the blocks from the last to the first, with the same results: a stream of matrices larger
+// than the cache, read in alternating directions, finds the most recently read part of the
+// last pass still cached instead of evicting every line before its next use.
 
 /// Float weights: y[r] (+)= sum_k w[r][k] x[k] for r < rows.
-void sequent_matvec_f32(const float *w, int rows, int columns, const float *x, float *y, int accumulate);
+void sequent_matvec_f32(const float *w, int rows, int columns, const float *x, float *y, int accumulate, int descending);
 
 /// bfloat16 weights and input: y[r] (+)= sum_p w[r][2p] x[2p] + w[r][2p+1] x[2p+1], summed
 /// in Float. `x_pairs` holds x rounded to bfloat16, two per 32 bits (even element in the
 /// low half), zero-padded to `pairs` pairs.
-void sequent_matvec_bf16(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate);
+void sequent_matvec_bf16(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate, int descending);
 
 /// Whether sequent_matvec_bf16 runs on AVX512-BF16's dot product (else on shifts and FMAs).
 int sequent_matvec_bf16_uses_dot_product(void);
 
 /// sequent_matvec_bf16 on shifts and FMAs whatever the CPU, so that tests check it too.
-void sequent_matvec_bf16_portable(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate);
+void sequent_matvec_bf16_portable(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate, int descending);
 
 #endif

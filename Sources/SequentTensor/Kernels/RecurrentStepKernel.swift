@@ -68,22 +68,26 @@ final class RecurrentStepLayer {
     /// - Parameters:
     ///   - input: x (In), or nil when `inputProjection` is given.
     ///   - inputProjection: W_ih x (G) in PyTorch's row order, e.g. a row of a per-token table.
+    ///   - backwards: read the weights in the reverse order (W_hh, then W_ih, each from its
+    ///     last row block): a stepper alternates directions from token to token, so that
+    ///     weights larger than a core's cache are not all evicted before their next use.
     func step<Cell: RecurrentCellKernel>(
         _ cell: Cell.Type, part: Int, nonlinearity: RecurrentNonlinearity,
         input: UnsafePointer<Float>?, inputProjection: UnsafePointer<Float>?,
         hPrev: UnsafePointer<Float>, cPrev: UnsafePointer<Float>?,
-        hNew: UnsafeMutablePointer<Float>, cNew: UnsafeMutablePointer<Float>?
+        hNew: UnsafeMutablePointer<Float>, cNew: UnsafeMutablePointer<Float>?, backwards: Bool
     ) {
         let units = unitRanges[part]
         let width = units.count
         let firstRow = gateCount * units.lowerBound
         let rows = firstRow..<(firstRow + gateCount * width)
+        if backwards { recurrentWeight.multiply(rows: rows, hPrev, recurrent, accumulate: false, descending: true) }
         if let inputProjection {
             for row in rows { gates[row] = inputProjection[originalRow[row]] }
         } else {
-            inputWeight.multiply(rows: rows, input!, gates, accumulate: false)
+            inputWeight.multiply(rows: rows, input!, gates, accumulate: false, descending: backwards)
         }
-        recurrentWeight.multiply(rows: rows, hPrev, recurrent, accumulate: false)
+        if !backwards { recurrentWeight.multiply(rows: rows, hPrev, recurrent, accumulate: false) }
         Cell.forward(
             RecurrentRow(
                 gates: gates + firstRow, recurrent: recurrent + firstRow,

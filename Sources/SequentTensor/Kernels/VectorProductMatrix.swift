@@ -65,9 +65,11 @@ final class VectorProductMatrix {
     deinit { packed.deallocate() }
 
     /// y[r] (+)= row r . x for r in `range` (starting at a multiple of `blockRows`), on the
-    /// calling thread. At bfloat16, x is rounded to bfloat16 too.
+    /// calling thread. At bfloat16, x is rounded to bfloat16 too. `descending` reads the
+    /// rows from the last block to the first (the same results): see CSequentKernels.h.
     @inline(__always)
-    func multiply(rows range: Range<Int>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    func multiply(rows range: Range<Int>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, accumulate: Bool,
+                  descending: Bool = false) {
         guard !range.isEmpty else { return }
         precondition(range.lowerBound % Self.blockRows == 0 && range.upperBound <= rows,
                      "VectorProductMatrix: rows \(range) do not start at a block of \(Self.blockRows)")
@@ -75,14 +77,15 @@ final class VectorProductMatrix {
         switch precision {
         case .float32:
             let weights = packed.assumingMemoryBound(to: Float.self) + firstBlock * columns * Self.blockRows
-            sequent_matvec_f32(weights, Int32(range.count), Int32(columns), x, y + range.lowerBound, accumulate ? 1 : 0)
+            sequent_matvec_f32(weights, Int32(range.count), Int32(columns), x, y + range.lowerBound, accumulate ? 1 : 0, descending ? 1 : 0)
         case .bfloat16:
             let weights = packed.assumingMemoryBound(to: UInt16.self) + firstBlock * pairs * 2 * Self.blockRows
             withUnsafeTemporaryAllocation(of: UInt16.self, capacity: max(2, 2 * pairs)) { xBits in
                 if pairs > 0 { xBits[2 * pairs - 1] = 0 }  // the half pair of an odd width
                 BFloat16.round(x, rows: 1, cols: columns, ld: columns, into: xBits.baseAddress!)
                 UnsafeRawPointer(xBits.baseAddress!).withMemoryRebound(to: UInt32.self, capacity: pairs) { xPairs in
-                    sequent_matvec_bf16(weights, Int32(range.count), Int32(pairs), xPairs, y + range.lowerBound, accumulate ? 1 : 0)
+                    sequent_matvec_bf16(weights, Int32(range.count), Int32(pairs), xPairs, y + range.lowerBound, accumulate ? 1 : 0,
+                                        descending ? 1 : 0)
                 }
             }
         }
