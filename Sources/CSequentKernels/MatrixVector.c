@@ -5,9 +5,11 @@
 // or pairs), so that eight independent sums hide the FMA latency while every load is a
 // whole 64-byte line. The Float and shift-based bfloat16 kernels are written on GCC vector
 // types, which compile to one zmm or two ymm instructions per 16 lanes; the AVX512-BF16
-// kernel is chosen at run time where the CPU has it.
+// kernel is chosen at run time where the CPU has it (x86-64 only; elsewhere the shifts).
 #include "CSequentKernels.h"
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 #include <string.h>
 
 typedef float v16f __attribute__((vector_size(64)));
@@ -109,6 +111,7 @@ INLINE void bf16_shift_block_sums(const void *weights, int pairs, const void *in
     for (int i = 0; i < group; i++) sums[i] = even[i] + odd[i];
 }
 
+#if defined(__x86_64__)
 #define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
 // bfloat16 on AVX512-BF16: one vdpbf16ps adds a pair's two products for 16 rows.
@@ -141,6 +144,8 @@ BF16_TARGET static void matvec_bf16_dot(const uint16_t *w, int rows, int pairs, 
     matvec(bf16_dot_block_sums, (const char *)w, (size_t)pairs * 2 * LANES * sizeof *w, rows, pairs, x_pairs, y, accumulate, descending);
 }
 
+#endif
+
 void sequent_matvec_bf16_portable(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate, int descending) {
     matvec(bf16_shift_block_sums, (const char *)w, (size_t)pairs * 2 * LANES * sizeof *w, rows, pairs, x_pairs, y, accumulate, descending);
 }
@@ -153,17 +158,23 @@ int sequent_matvec_bf16_uses_dot_product(void) {
     static int known = -1;  // decided once; threads racing here decide the same
     int answer = __atomic_load_n(&known, __ATOMIC_RELAXED);
     if (answer < 0) {
+#if defined(__x86_64__)
         __builtin_cpu_init();
         answer = __builtin_cpu_supports("avx512bf16") ? 1 : 0;
+#else
+        answer = 0;
+#endif
         __atomic_store_n(&known, answer, __ATOMIC_RELAXED);
     }
     return answer;
 }
 
 void sequent_matvec_bf16(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate, int descending) {
+#if defined(__x86_64__)
     if (sequent_matvec_bf16_uses_dot_product()) {
         matvec_bf16_dot(w, rows, pairs, x_pairs, y, accumulate, descending);
-    } else {
-        sequent_matvec_bf16_portable(w, rows, pairs, x_pairs, y, accumulate, descending);
+        return;
     }
+#endif
+    sequent_matvec_bf16_portable(w, rows, pairs, x_pairs, y, accumulate, descending);
 }
