@@ -180,20 +180,21 @@ public final class RecurrentStepper {
                 let (layers, cell, h, hNext, c, cNext, input, projection, backwards) = context.value
                 let layer = layers[index]
                 let layerInput = index == 0 ? input : UnsafePointer(hNext + (index - 1) * H)
+                let layerProjection = index == 0 ? projection : nil
                 let (hPrev, hNew) = (h + index * H, hNext + index * H)
+                // Empty buffers may still have an address: decide by the cell, not the pointer.
+                let cPrev = cell.hasCellState ? UnsafePointer(c! + index * H) : nil
+                let cNew = cell.hasCellState ? cNext! + index * H : nil
                 switch cell {
                 case .rnn(let nonlinearity):
-                    layer.step(RNNCellKernel.self, part: part, nonlinearity: nonlinearity, input: layerInput,
-                               inputProjection: index == 0 ? projection : nil,
-                               hPrev: hPrev, cPrev: nil, hNew: hNew, cNew: nil, backwards: backwards)
+                    layer.step(RNNCellKernel.self, part: part, nonlinearity: nonlinearity, input: layerInput, inputProjection: layerProjection,
+                               hPrev: hPrev, cPrev: cPrev, hNew: hNew, cNew: cNew, backwards: backwards)
                 case .lstm:
-                    layer.step(LSTMCellKernel.self, part: part, nonlinearity: .tanh, input: layerInput,
-                               inputProjection: index == 0 ? projection : nil,
-                               hPrev: hPrev, cPrev: c! + index * H, hNew: hNew, cNew: cNext! + index * H, backwards: backwards)
+                    layer.step(LSTMCellKernel.self, part: part, nonlinearity: .tanh, input: layerInput, inputProjection: layerProjection,
+                               hPrev: hPrev, cPrev: cPrev, hNew: hNew, cNew: cNew, backwards: backwards)
                 case .gru:
-                    layer.step(GRUCellKernel.self, part: part, nonlinearity: .tanh, input: layerInput,
-                               inputProjection: index == 0 ? projection : nil,
-                               hPrev: hPrev, cPrev: nil, hNew: hNew, cNew: nil, backwards: backwards)
+                    layer.step(GRUCellKernel.self, part: part, nonlinearity: .tanh, input: layerInput, inputProjection: layerProjection,
+                               hPrev: hPrev, cPrev: cPrev, hNew: hNew, cNew: cNew, backwards: backwards)
                 }
             }
         }}}}}
