@@ -10,7 +10,7 @@
 //           per step: R = h_{t-1} W_hh^T              one matrix product (M = B)
 //                     cell kernel(gates_t, R, biases, state) -> new state, saved activations
 // Backward: per step, in reverse: cell backward kernel -> dGates_t (over the saved gates),
-//                     dh_{t-1} += dGates_t W_hh       one matrix product
+//                     dh_{t-1} += dGates_t W_hh       one matrix product (M = B)
 //           then dW_ih = dGates^T X, dW_hh = dGates^T H_prev, dX = dGates W_ih, db = sums:
 //           four large products over all steps at once.
 // Variable lengths: a row past its sequence's end holds its state, outputs zero, and gets
@@ -85,9 +85,25 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
 
     var gateWidth: Int { Cell.gateCount * hidden }
 
-    /// Batch entries per thread from which the forward pass gives each thread entries of
-    /// its own (lstm-1x256 inference, B = 32 on 2 threads: 5% faster than sharing each step).
+    /// Batch entries per thread from which each thread runs entries of its own through time
+    /// (lstm-1x256 inference, B = 32 on 2 threads: 5% faster than sharing each step).
     static var minimumBatchPerThread: Int { 16 }
+
+    /// The number of batch blocks `forEachBatchBlock` runs.
+    var batchBlockCount: Int { max(1, min(Parallelism.threadCount, layout.batch / Self.minimumBatchPerThread)) }
+
+    /// Runs `body(batchRange, block, parallelCells)` over the batch, whose entries are
+    /// independent through time: with enough of them, each thread runs its own block of them
+    /// through all T steps (its products single-threaded), with no fork or join per step;
+    /// otherwise one block holds the whole batch, and `parallelCells` asks it to share each
+    /// step's cells out (its products are shared out by oneDNN). `block` < batchBlockCount.
+    func forEachBatchBlock(_ body: (_ batchRange: Range<Int>, _ block: Int, _ parallelCells: Bool) -> Void) {
+        let (B, blocks) = (layout.batch, batchBlockCount)
+        guard blocks > 1 else { return body(0..<B, 0, true) }
+        Parallelism.forEachChunk(count: blocks, costPerItem: 1 << 20) { chunk in
+            for block in chunk { body((B * block / blocks)..<(B * (block + 1) / blocks), block, false) }
+        }
+    }
 
     /// The time index processed at step s.
     @inline(__always) func time(atStep s: Int) -> Int { reverse ? layout.time - 1 - s : s }
@@ -208,17 +224,7 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
                 }
             }
 
-            // The batch entries are independent: with enough of them, each thread runs its own
-            // block of them through all T steps (products single-threaded), with no fork or
-            // join per step; otherwise each step's product and cells are shared out.
-            let batchBlocks = min(Parallelism.threadCount, B / Self.minimumBatchPerThread)
-            if batchBlocks > 1 {
-                Parallelism.forEachChunk(count: batchBlocks, costPerItem: 1 << 20) { blocks in
-                    steps(batchRange: (B * blocks.lowerBound / batchBlocks)..<(B * blocks.upperBound / batchBlocks), parallelCells: false)
-                }
-            } else {
-                steps(batchRange: 0..<B, parallelCells: true)
-            }
+            forEachBatchBlock { batchRange, _, parallelCells in steps(batchRange: batchRange, parallelCells: parallelCells) }
             if let finalCell, !trace.finalCell.isEmpty {
                 trace.finalCell.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: finalCell, count: B * H) }
             }
@@ -272,48 +278,63 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
             let extra = Cell.hasSeparateRecurrentGate ? extraBuffer.baseAddress : nil
             if T > 0 && B > 0 {
                 let dhTotal = UnsafeMutablePointer<Float>.allocate(capacity: B * H)
-                defer { dhTotal.deallocate() }
-                let shared = UncheckedSendable((gates, hBefore, cBefore, extra, finalCell, dhTotal, dhCarry, dcCarry, dOutput))
-                for s in stride(from: T - 1, through: 0, by: -1) {
-                    let t = time(atStep: s)
-                    let nextTime = s + 1 < T ? time(atStep: s + 1) : nil
-                    Parallelism.forEachChunk(count: B, costPerItem: G * 8) { batchRange in
-                        let (gates, hBefore, cBefore, extra, finalCell, dhTotal, dhCarry, dcCarry, dOutput) = shared.value
-                        for b in batchRange {
-                            let r = layout.row(b, t)
-                            let dh = dhTotal + b * H
-                            dh.update(from: dhCarry + b * H, count: H)
-                            guard isActive(b, t) else {
-                                // A held state passes its gradient straight through.
-                                (gates + r * G).update(repeating: 0, count: G)
-                                if let extra { (extra + r * H).update(repeating: 0, count: H) }
-                                continue
+                // Each batch block's sum of ||dLoss/dh_t||^2 at every t, added up at the end.
+                let normSquares = stepNorms.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: batchBlockCount * T) }
+                defer { dhTotal.deallocate(); normSquares?.deallocate() }
+                let shared = UncheckedSendable((gates, hBefore, cBefore, extra, finalCell, dhTotal, dhCarry, dcCarry, dOutput, normSquares))
+                forEachBatchBlock { batchRange, block, parallelCells in
+                    let (gates, hBefore, cBefore, extra, finalCell, dhTotal, dhCarry, dcCarry, dOutput, normSquares) = shared.value
+                    let first = batchRange.lowerBound
+                    for s in stride(from: T - 1, through: 0, by: -1) {
+                        let t = time(atStep: s)
+                        let nextTime = s + 1 < T ? time(atStep: s + 1) : nil
+                        func cells(_ range: Range<Int>) {
+                            for b in range {
+                                let r = layout.row(b, t)
+                                let dh = dhTotal + b * H
+                                dh.update(from: dhCarry + b * H, count: H)
+                                guard isActive(b, t) else {
+                                    // A held state passes its gradient straight through.
+                                    (gates + r * G).update(repeating: 0, count: G)
+                                    if let extra { (extra + r * H).update(repeating: 0, count: H) }
+                                    continue
+                                }
+                                if let dOutput {
+                                    let dOut = dOutput + r * outputStride + outputOffset
+                                    ElementwiseKernels.zip(UnsafePointer(dh), dOut, dh, count: H) { $0 + $1 }
+                                }
+                                let cNew = cBefore.map { cb in UnsafePointer(nextTime.map { cb + layout.row(b, $0) * H } ?? finalCell! + b * H) }
+                                Cell.backward(
+                                    RecurrentGradientRow(
+                                        gates: gates + r * G, hPrev: hBefore + r * H,
+                                        cPrev: cBefore.map { UnsafePointer($0 + r * H) }, cNew: cNew,
+                                        extra: extra.map { $0 + r * H }, dh: dh,
+                                        dc: dcCarry.map { $0 + b * H }, dhPrevDirect: dhCarry + b * H),
+                                    hidden: H, nonlinearity: nonlinearity)
                             }
-                            if let dOutput {
-                                let dOut = dOutput + r * outputStride + outputOffset
-                                ElementwiseKernels.zip(UnsafePointer(dh), dOut, dh, count: H) { $0 + $1 }
-                            }
-                            let cNew = cBefore.map { cb in UnsafePointer(nextTime.map { cb + layout.row(b, $0) * H } ?? finalCell! + b * H) }
-                            Cell.backward(
-                                RecurrentGradientRow(
-                                    gates: gates + r * G, hPrev: hBefore + r * H,
-                                    cPrev: cBefore.map { UnsafePointer($0 + r * H) }, cNew: cNew,
-                                    extra: extra.map { $0 + r * H }, dh: dh,
-                                    dc: dcCarry.map { $0 + b * H }, dhPrevDirect: dhCarry + b * H),
-                                hidden: H, nonlinearity: nonlinearity)
+                        }
+                        if parallelCells {
+                            Parallelism.forEachChunk(count: batchRange.count, costPerItem: G * 8) { cells(($0.lowerBound + first)..<($0.upperBound + first)) }
+                        } else {
+                            cells(batchRange)
+                        }
+                        if let normSquares {
+                            normSquares[block * T + t] = ReductionKernels.sumOfSquares(dhTotal + first * H, count: batchRange.count * H)
+                        }
+                        // dh_{t-1} += dGates_t (rows, G) W_hh (G, H)
+                        GEMM.multiply(transposeA: false, transposeB: false, m: batchRange.count, n: H, k: sharedWidth,
+                                      a: gates + layout.row(first, t) * G, lda: layout.rowStep * G,
+                                      b: weights.recurrentWeight, ldb: H, beta: 1, c: dhCarry + first * H, ldc: H)
+                        if let extra, Cell.hasSeparateRecurrentGate {
+                            GEMM.multiply(transposeA: false, transposeB: false, m: batchRange.count, n: H, k: H,
+                                          a: extra + layout.row(first, t) * H, lda: layout.rowStep * H,
+                                          b: weights.recurrentWeight + sharedWidth * H, ldb: H, beta: 1, c: dhCarry + first * H, ldc: H)
                         }
                     }
-                    if let stepNorms {
-                        stepNorms[t] = ReductionKernels.sumOfSquares(dhTotal, count: B * H).squareRoot()
-                    }
-                    // dh_{t-1} += dGates_t (B, G) W_hh (G, H)
-                    GEMM.multiply(transposeA: false, transposeB: false, m: B, n: H, k: sharedWidth,
-                                  a: gates + layout.row(0, t) * G, lda: layout.rowStep * G,
-                                  b: weights.recurrentWeight, ldb: H, beta: 1, c: dhCarry, ldc: H)
-                    if let extra, Cell.hasSeparateRecurrentGate {
-                        GEMM.multiply(transposeA: false, transposeB: false, m: B, n: H, k: H,
-                                      a: extra + layout.row(0, t) * H, lda: layout.rowStep * H,
-                                      b: weights.recurrentWeight + sharedWidth * H, ldb: H, beta: 1, c: dhCarry, ldc: H)
+                }
+                if let stepNorms, let normSquares {
+                    for t in 0..<T {
+                        stepNorms[t] = (0..<batchBlockCount).reduce(Float(0)) { $0 + normSquares[$1 * T + t] }.squareRoot()
                     }
                 }
             }
