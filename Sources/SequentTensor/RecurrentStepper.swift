@@ -4,6 +4,8 @@
 /// It copies the weights once into a layout for matrix-vector products, keeps every buffer
 /// it needs, and runs each step as one parallel region that fuses the products with the
 /// cell, with a barrier between layers: no allocation and no autograd bookkeeping per step.
+/// Each thread also applies its columns of the output head to its units of the top layer's
+/// new state in that region, so that `logits(into:)` only adds the threads' parts.
 /// Changing the layers' parameters afterwards does not affect a stepper; make a new one.
 ///
 /// Shapes: L = layers, H = hidden size, In = input width of the first layer.
@@ -20,12 +22,22 @@ public final class RecurrentStepper {
     private var hiddenNext: [Float]
     private var cellState: [Float]
     private var cellNext: [Float]
+    /// With bfloat16 weights, `hidden` rounded for the products (L, P), P = (H + 1) / 2,
+    /// double-buffered: each thread rounds its own units once per step.
+    private var hiddenPairs: [UInt32]
+    private var hiddenPairsNext: [UInt32]
+    /// With bfloat16 weights, the input of `step(_:)` rounded ((In + 1) / 2).
+    private var inputPairs: [UInt32]
     /// (V, G) rows W_ih x_v for the first layer, when inputs are tokens of an embedding.
     private let inputTable: [Float]
     private let tableRows: Int
-    /// The output head (V, H) and bias (V), if given.
-    private let headWeight: VectorProductMatrix?
+    /// The output head's columns for each thread's units (V, units), and its bias (V).
+    private let headParts: [VectorProductMatrix]
     private let headBias: [Float]
+    /// (parts, V): each part's head columns applied to its units of the top layer's state.
+    private var partialLogits: [Float]
+    /// Whether `partialLogits` belong to the current state (a reset makes them stale).
+    private var partialLogitsCurrent = false
     /// How the weight matrices are stored.
     public let weightPrecision: WeightPrecision
     /// Whether the next step reads the weights backwards (alternating from step to step).
@@ -61,11 +73,6 @@ public final class RecurrentStepper {
         if let head, head.weight.rank != 2 || head.weight.shape[1] != hidden || (head.bias.map { $0.shape != [head.weight.shape[0]] } ?? false) {
             throw SequentError.shapeMismatch("RecurrentStepper", "head weight \(head.weight.shape) and bias \(head.bias?.shape ?? []) do not fit hidden size \(hidden)")
         }
-        headWeight = head.map { head in
-            head.weight.withUnsafeBufferPointer { w in
-                VectorProductMatrix(rows: head.weight.shape[0], columns: hidden, precision: weightPrecision) { w.baseAddress! + $0 * hidden }
-            }
-        }
         self.weightPrecision = weightPrecision
         headBias = head.map { $0.bias?.scalars ?? [Float](repeating: 0, count: $0.weight.shape[0]) } ?? []
         self.cell = cell
@@ -91,6 +98,21 @@ public final class RecurrentStepper {
         self.hiddenNext = self.hidden
         self.cellState = cell.hasCellState ? self.hidden : []
         self.cellNext = self.cellState
+        let rounds = weightPrecision == .bfloat16
+        hiddenPairs = [UInt32](repeating: 0, count: rounds ? weights.count * ((hidden + 1) / 2) : 0)
+        hiddenPairsNext = hiddenPairs
+        inputPairs = [UInt32](repeating: 0, count: rounds ? (inputSize + 1) / 2 : 0)
+        let unitRanges = self.layers[0].unitRanges
+        headParts = head.map { head in
+            head.weight.withUnsafeBufferPointer { w in
+                unitRanges.map { units in
+                    VectorProductMatrix(rows: head.weight.shape[0], columns: units.count, precision: weightPrecision) {
+                        w.baseAddress! + $0 * hidden + units.lowerBound
+                    }
+                }
+            }
+        } ?? []
+        partialLogits = [Float](repeating: 0, count: headParts.count * (head?.weight.shape[0] ?? 0))
         if let embedding {
             // (V, G) = E (V, In) W_ih^T: each token's input projection, once.
             inputTable = withoutGradients { Tensor.linear(embedding, weight: weights[0].inputWeight, bias: nil) }.scalars
@@ -120,6 +142,17 @@ public final class RecurrentStepper {
         }
         hidden = newHidden?.scalars ?? [Float](repeating: 0, count: hidden.count)
         if cell.hasCellState { cellState = newCell?.scalars ?? [Float](repeating: 0, count: hidden.count) }
+        if !hiddenPairs.isEmpty {
+            let (H, P) = (hiddenSize, (hiddenSize + 1) / 2)
+            hidden.withUnsafeBufferPointer { h in
+                hiddenPairs.withUnsafeMutableBufferPointer { pairs in
+                    for layer in 0..<layers.count {
+                        VectorProductMatrix.roundPairs(h.baseAddress! + layer * H, count: H, into: pairs.baseAddress! + layer * P)
+                    }
+                }
+            }
+        }
+        partialLogitsCurrent = false
     }
 
     /// Advances one step on input x (In) and returns the top layer's new hidden state (H).
@@ -127,7 +160,10 @@ public final class RecurrentStepper {
         guard input.shape == [inputSize] else {
             throw SequentError.shapeMismatch("RecurrentStepper", "expected an input of shape [\(inputSize)], got \(input.shape)")
         }
-        input.withUnsafeBufferPointer { advance(input: $0.baseAddress!, tableRow: nil) }
+        input.withUnsafeBufferPointer { input in
+            if !inputPairs.isEmpty { VectorProductMatrix.roundPairs(input.baseAddress!, count: inputSize, into: &inputPairs) }
+            advance(input: input.baseAddress!, tableRow: nil)
+        }
         return Tensor(shape: [hiddenSize], scalars: Array(hidden[(hidden.count - hiddenSize)...]))
     }
 
@@ -154,52 +190,93 @@ public final class RecurrentStepper {
     /// (resized to V if needed; no allocation when it already has that size).
     public func logits(into logits: inout [Float]) {
         precondition(headSize > 0, "RecurrentStepper.logits: no head was given at construction")
+        if !partialLogitsCurrent {
+            // After a reset: the parts on the calling thread, as a step computes them.
+            hidden.withUnsafeBufferPointer { h in
+            hiddenPairs.withUnsafeBufferPointer { pairs in
+            partialLogits.withUnsafeMutableBufferPointer { partial in
+                let top = layers.count - 1
+                for part in headParts.indices {
+                    Self.applyHead(headParts[part], units: layers[top].unitRanges[part],
+                                   top: StepVector(values: h.baseAddress! + top * hiddenSize,
+                                                   pairs: hiddenPairs.isEmpty ? nil : pairs.baseAddress! + top * ((hiddenSize + 1) / 2)),
+                                   into: partial.baseAddress! + part * headSize)
+                }
+            }}}
+            partialLogitsCurrent = true
+        }
         if logits.count != headSize { logits = [Float](repeating: 0, count: headSize) }
-        let H = hiddenSize
-        hidden.withUnsafeBufferPointer { h in
-            logits.withUnsafeMutableBufferPointer { out in
-                out.baseAddress!.update(from: headBias, count: headSize)
-                // On the calling thread: V x H is too small a product to pay for waking the others.
-                headWeight!.multiply(rows: 0..<headSize, h.baseAddress! + h.count - H, out.baseAddress!, accumulate: true)
+        logits.withUnsafeMutableBufferPointer { out in
+            out.baseAddress!.update(from: headBias, count: headSize)
+            partialLogits.withUnsafeBufferPointer { partial in
+                for part in headParts.indices {
+                    ElementwiseKernels.zip(UnsafePointer(out.baseAddress!), partial.baseAddress! + part * headSize, out.baseAddress!,
+                                           count: headSize) { $0 + $1 }
+                }
             }
         }
     }
 
+    /// One part of the logits: a head part (the head's columns for `units`) times those
+    /// units of `top`, the top layer's state.
+    @inline(__always)
+    private static func applyHead(_ head: VectorProductMatrix, units: Range<Int>, top: StepVector, into partial: UnsafeMutablePointer<Float>) {
+        let x = StepVector(values: top.values + units.lowerBound, pairs: top.pairs.map { $0 + units.lowerBound / 2 })
+        head.multiply(rows: 0..<head.rows, x, partial, descending: false)
+    }
+
     private func advance(input: UnsafePointer<Float>?, tableRow: Int?) {
-        let H = hiddenSize
+        let (H, P) = (hiddenSize, (hiddenSize + 1) / 2)
         let gateWidth = cell.gateCount * H
         hidden.withUnsafeBufferPointer { h in
         hiddenNext.withUnsafeMutableBufferPointer { hNext in
         cellState.withUnsafeBufferPointer { c in
         cellNext.withUnsafeMutableBufferPointer { cNext in
+        hiddenPairs.withUnsafeBufferPointer { hPairs in
+        hiddenPairsNext.withUnsafeMutableBufferPointer { hPairsNext in
+        inputPairs.withUnsafeBufferPointer { xPairs in
+        partialLogits.withUnsafeMutableBufferPointer { partial in
         inputTable.withUnsafeBufferPointer { table in
-            let context = UncheckedSendable((layers, cell, h.baseAddress!, hNext.baseAddress!, c.baseAddress, cNext.baseAddress,
-                                             input, tableRow.map { table.baseAddress! + $0 * gateWidth }, backwards))
+            // Empty buffers may still have an address: decide by the precision, not the pointer.
+            let rounds = !hiddenPairs.isEmpty
+            let context = UncheckedSendable((
+                layers, cell, backwards, headParts, partial.baseAddress, headSize,
+                h.baseAddress!, hNext.baseAddress!, c.baseAddress, cNext.baseAddress,
+                rounds ? hPairs.baseAddress : nil, rounds ? hPairsNext.baseAddress : nil,
+                input.map { StepVector(values: $0, pairs: rounds ? xPairs.baseAddress : nil) },
+                tableRow.map { table.baseAddress! + $0 * gateWidth }))
             // One fork and join per step: layer l + 1 reads all of layer l's new state.
             Parallelism.forEachPhase(layers.count, parts: layers[0].unitRanges.count) { index, part in
-                let (layers, cell, h, hNext, c, cNext, input, projection, backwards) = context.value
+                let (layers, cell, backwards, headParts, partial, V, h, hNext, c, cNext, hPairs, hPairsNext, input, projection) = context.value
                 let layer = layers[index]
-                let layerInput = index == 0 ? input : UnsafePointer(hNext + (index - 1) * H)
+                let layerInput = index == 0 ? input : StepVector(values: hNext + (index - 1) * H, pairs: hPairsNext.map { $0 + (index - 1) * P })
                 let layerProjection = index == 0 ? projection : nil
-                let (hPrev, hNew) = (h + index * H, hNext + index * H)
+                let hPrev = StepVector(values: h + index * H, pairs: hPairs.map { $0 + index * P })
+                let (hNew, hNewPairs) = (hNext + index * H, hPairsNext.map { $0 + index * P })
                 // Empty buffers may still have an address: decide by the cell, not the pointer.
                 let cPrev = cell.hasCellState ? UnsafePointer(c! + index * H) : nil
                 let cNew = cell.hasCellState ? cNext! + index * H : nil
                 switch cell {
                 case .rnn(let nonlinearity):
                     layer.step(RNNCellKernel.self, part: part, nonlinearity: nonlinearity, input: layerInput, inputProjection: layerProjection,
-                               hPrev: hPrev, cPrev: cPrev, hNew: hNew, cNew: cNew, backwards: backwards)
+                               hPrev: hPrev, cPrev: cPrev, hNew: hNew, cNew: cNew, hNewPairs: hNewPairs, backwards: backwards)
                 case .lstm:
                     layer.step(LSTMCellKernel.self, part: part, nonlinearity: .tanh, input: layerInput, inputProjection: layerProjection,
-                               hPrev: hPrev, cPrev: cPrev, hNew: hNew, cNew: cNew, backwards: backwards)
+                               hPrev: hPrev, cPrev: cPrev, hNew: hNew, cNew: cNew, hNewPairs: hNewPairs, backwards: backwards)
                 case .gru:
                     layer.step(GRUCellKernel.self, part: part, nonlinearity: .tanh, input: layerInput, inputProjection: layerProjection,
-                               hPrev: hPrev, cPrev: cPrev, hNew: hNew, cNew: cNew, backwards: backwards)
+                               hPrev: hPrev, cPrev: cPrev, hNew: hNew, cNew: cNew, hNewPairs: hNewPairs, backwards: backwards)
+                }
+                if index == layers.count - 1 && !headParts.isEmpty {
+                    Self.applyHead(headParts[part], units: layer.unitRanges[part], top: StepVector(values: hNew, pairs: hNewPairs.map { UnsafePointer($0) }),
+                              into: partial! + part * V)
                 }
             }
-        }}}}}
+        }}}}}}}}}
         swap(&hidden, &hiddenNext)
         if cell.hasCellState { swap(&cellState, &cellNext) }
+        swap(&hiddenPairs, &hiddenPairsNext)
+        partialLogitsCurrent = !headParts.isEmpty
         backwards.toggle()
     }
 }

@@ -76,4 +76,45 @@ extension RecurrentStepperTests {
             XCTAssertLessThan(worst, 0.02, "\(cell): largest logit difference relative to the largest logit")
         }
     }
+
+    /// A stepper whose state is set by `reset` continues exactly as the one it came from: the
+    /// head applied on the calling thread after a reset equals the one applied in the step's
+    /// parallel region, and the state's bfloat16 rounding is redone from the new state.
+    func testResetContinuesBitForBit() throws {
+        for precision in [WeightPrecision.float32, .bfloat16] {
+            var generator = RandomGenerator(seed: 31)
+            let model = try RecurrentLanguageModel(cell: .lstm, vocabularySize: 20, embeddingSize: 8, hiddenSize: 40,
+                                                   layerCount: 2, generator: &generator)
+            func stepper() throws -> RecurrentStepper {
+                try RecurrentStepper(cell: .lstm, layers: model.recurrent.layers.map { $0[0].weightsForInference },
+                                     embedding: model.embedding.weight.value,
+                                     head: (model.head.weight.value, model.head.bias?.value), weightPrecision: precision)
+            }
+            let (original, copy) = (try stepper(), try stepper())
+            for token in [1, 7, 3] { try original.step(token: token) }
+            try copy.reset(hidden: original.state.hidden, cell: original.state.cell)
+            var (expected, got) = ([Float](), [Float]())
+            original.logits(into: &expected)
+            copy.logits(into: &got)
+            XCTAssertEqual(got, expected, "\(precision): logits after a reset")
+            try original.step(token: 5)
+            try copy.step(token: 5)
+            original.logits(into: &expected)
+            copy.logits(into: &got)
+            XCTAssertEqual(got, expected, "\(precision): the step after a reset")
+        }
+    }
+
+    /// Steps on input vectors (no embedding) with bfloat16 weights stay close to the layer.
+    func testBFloat16StepsOnInputVectorsStayClose() throws {
+        var generator = RandomGenerator(seed: 41)
+        let layer = try RecurrentLayer(cell: .gru, inputSize: 9, hiddenSize: 37, layerCount: 2, batchFirst: true, generator: &generator)
+        let x = randomTensor([1, 5, 9], seed: 42)
+        let (expected, _) = try withoutGradients { try layer(x) }
+        let stepper = try RecurrentStepper(cell: .gru, layers: layer.layers.map { $0[0].weightsForInference }, weightPrecision: .bfloat16)
+        for t in 0..<5 {
+            let h = try stepper.step(x.select(alongAxis: 0, index: 0).select(alongAxis: 0, index: t))
+            assertClose(h, expected.select(alongAxis: 0, index: 0).select(alongAxis: 0, index: t), relative: 0, absolute: 2e-2, "step \(t)")
+        }
+    }
 }

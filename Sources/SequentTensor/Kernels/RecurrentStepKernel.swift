@@ -68,33 +68,60 @@ final class RecurrentStepLayer {
     /// - Parameters:
     ///   - input: x (In), or nil when `inputProjection` is given.
     ///   - inputProjection: W_ih x (G) in PyTorch's row order, e.g. a row of a per-token table.
+    ///   - hNewPairs: with bfloat16 weights, where to write this part's units of h_new rounded
+    ///     for the next products (`VectorProductMatrix.roundPairs`, indexed by unit / 2).
     ///   - backwards: read the weights in the reverse order (W_hh, then W_ih, each from its
     ///     last row block): a stepper alternates directions from token to token, so that
     ///     weights larger than a core's cache are not all evicted before their next use.
     func step<Cell: RecurrentCellKernel>(
         _ cell: Cell.Type, part: Int, nonlinearity: RecurrentNonlinearity,
-        input: UnsafePointer<Float>?, inputProjection: UnsafePointer<Float>?,
-        hPrev: UnsafePointer<Float>, cPrev: UnsafePointer<Float>?,
-        hNew: UnsafeMutablePointer<Float>, cNew: UnsafeMutablePointer<Float>?, backwards: Bool
+        input: StepVector?, inputProjection: UnsafePointer<Float>?,
+        hPrev: StepVector, cPrev: UnsafePointer<Float>?,
+        hNew: UnsafeMutablePointer<Float>, cNew: UnsafeMutablePointer<Float>?, hNewPairs: UnsafeMutablePointer<UInt32>?,
+        backwards: Bool
     ) {
         let units = unitRanges[part]
         let width = units.count
         let firstRow = gateCount * units.lowerBound
         let rows = firstRow..<(firstRow + gateCount * width)
-        if backwards { recurrentWeight.multiply(rows: rows, hPrev, recurrent, accumulate: false, descending: true) }
+        if backwards { recurrentWeight.multiply(rows: rows, hPrev, recurrent, descending: true) }
         if let inputProjection {
             for row in rows { gates[row] = inputProjection[originalRow[row]] }
         } else {
-            inputWeight.multiply(rows: rows, input!, gates, accumulate: false, descending: backwards)
+            inputWeight.multiply(rows: rows, input!, gates, descending: backwards)
         }
-        if !backwards { recurrentWeight.multiply(rows: rows, hPrev, recurrent, accumulate: false) }
+        if !backwards { recurrentWeight.multiply(rows: rows, hPrev, recurrent, descending: false) }
         Cell.forward(
             RecurrentRow(
                 gates: gates + firstRow, recurrent: recurrent + firstRow,
                 biasIH: inputBias + firstRow, biasHH: recurrentBias + firstRow,
-                hPrev: hPrev + units.lowerBound, cPrev: cPrev.map { $0 + units.lowerBound },
+                hPrev: hPrev.values + units.lowerBound, cPrev: cPrev.map { $0 + units.lowerBound },
                 hNew: hNew + units.lowerBound, cNew: cNew.map { $0 + units.lowerBound },
                 extra: extra + units.lowerBound),
             hidden: width, nonlinearity: nonlinearity)
+        if let hNewPairs {
+            // Unit ranges start at multiples of 16: each part owns whole pairs.
+            VectorProductMatrix.roundPairs(hNew + units.lowerBound, count: width, into: hNewPairs + units.lowerBound / 2)
+        }
+    }
+}
+
+/// A vector that a step's products read: its Float values and, with bfloat16 weights, the
+/// same values already rounded to pairs once for all products that read it (nil: each
+/// product rounds them itself).
+struct StepVector {
+    let values: UnsafePointer<Float>
+    let pairs: UnsafePointer<UInt32>?
+}
+
+extension VectorProductMatrix {
+    /// y[rows] = W x for a step's vector, from its rounded pairs where it has them.
+    @inline(__always)
+    func multiply(rows: Range<Int>, _ x: StepVector, _ y: UnsafeMutablePointer<Float>, descending: Bool) {
+        if let pairs = x.pairs {
+            multiply(rows: rows, pairs: pairs, y, accumulate: false, descending: descending)
+        } else {
+            multiply(rows: rows, x.values, y, accumulate: false, descending: descending)
+        }
     }
 }

@@ -66,8 +66,8 @@ final class VectorProductMatrix {
     deinit { packed.deallocate() }
 
     /// Memory aligned to a 64-byte cache line, so that every load of 16 rows' weights is one
-    /// line: malloc's 16-byte alignment splits each across two (the dot-product kernel ran
-    /// 13 % slower, the AMX tiles 2.4 times slower on stop 12's Xeon).
+    /// line: malloc's 16-byte alignment splits each across two (the bfloat16 kernel ran 13 %
+    /// slower on a 512 x 512 matrix on stop 12's Xeon).
     private static func allocateLines(_ byteCount: Int) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
     }
@@ -79,23 +79,42 @@ final class VectorProductMatrix {
     func multiply(rows range: Range<Int>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, accumulate: Bool,
                   descending: Bool = false) {
         guard !range.isEmpty else { return }
-        precondition(range.lowerBound % Self.blockRows == 0 && range.upperBound <= rows,
-                     "VectorProductMatrix: rows \(range) do not start at a block of \(Self.blockRows)")
-        let firstBlock = range.lowerBound / Self.blockRows
         switch precision {
         case .float32:
+            let firstBlock = firstBlock(of: range)
             let weights = packed.assumingMemoryBound(to: Float.self) + firstBlock * columns * Self.blockRows
             sequent_matvec_f32(weights, Int32(range.count), Int32(columns), x, y + range.lowerBound, accumulate ? 1 : 0, descending ? 1 : 0)
         case .bfloat16:
-            let weights = packed.assumingMemoryBound(to: UInt16.self) + firstBlock * pairs * 2 * Self.blockRows
-            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: max(2, 2 * pairs)) { xBits in
-                if pairs > 0 { xBits[2 * pairs - 1] = 0 }  // the half pair of an odd width
-                BFloat16.round(x, rows: 1, cols: columns, ld: columns, into: xBits.baseAddress!)
-                UnsafeRawPointer(xBits.baseAddress!).withMemoryRebound(to: UInt32.self, capacity: pairs) { xPairs in
-                    sequent_matvec_bf16(weights, Int32(range.count), Int32(pairs), xPairs, y + range.lowerBound, accumulate ? 1 : 0,
-                                        descending ? 1 : 0)
-                }
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: max(1, pairs)) { xPairs in
+                Self.roundPairs(x, count: columns, into: xPairs.baseAddress!)
+                multiply(rows: range, pairs: xPairs.baseAddress!, y, accumulate: accumulate, descending: descending)
             }
         }
+    }
+
+    /// `multiply` on bfloat16 weights with x already rounded by `roundPairs`: a vector that
+    /// several products read is rounded once.
+    @inline(__always)
+    func multiply(rows range: Range<Int>, pairs xPairs: UnsafePointer<UInt32>, _ y: UnsafeMutablePointer<Float>, accumulate: Bool,
+                  descending: Bool = false) {
+        precondition(precision == .bfloat16, "VectorProductMatrix: rounded inputs need bfloat16 weights")
+        guard !range.isEmpty else { return }
+        let weights = packed.assumingMemoryBound(to: UInt16.self) + firstBlock(of: range) * pairs * 2 * Self.blockRows
+        sequent_matvec_bf16(weights, Int32(range.count), Int32(pairs), xPairs, y + range.lowerBound, accumulate ? 1 : 0, descending ? 1 : 0)
+    }
+
+    /// x (count) rounded to bfloat16, two per 32 bits (even element in the low half), the
+    /// half pair of an odd count zero: (count + 1) / 2 pairs, the input of bfloat16 products.
+    static func roundPairs(_ x: UnsafePointer<Float>, count: Int, into xPairs: UnsafeMutablePointer<UInt32>) {
+        UnsafeMutableRawPointer(xPairs).withMemoryRebound(to: UInt16.self, capacity: max(1, 2 * ((count + 1) / 2))) { halves in
+            if count % 2 == 1 { halves[count] = 0 }
+            BFloat16.round(x, rows: 1, cols: count, ld: count, into: halves)
+        }
+    }
+
+    private func firstBlock(of range: Range<Int>) -> Int {
+        precondition(range.lowerBound % Self.blockRows == 0 && range.upperBound <= rows,
+                     "VectorProductMatrix: rows \(range) do not start at a block of \(Self.blockRows)")
+        return range.lowerBound / Self.blockRows
     }
 }
