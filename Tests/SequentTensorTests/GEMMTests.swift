@@ -71,6 +71,15 @@ final class GEMMTests: XCTestCase {
         compare(transposeA: false, transposeB: false, m: 5, n: 7, k: 0, beta: 0, initialC: .nan)
     }
 
+    /// Deep A^T B products with more rows than columns (weight gradients) run transposed
+    /// and are transposed back: the same values, strides, alpha and beta.
+    func testDeepTransposedProductsRunSwapped() {
+        let depth = GEMM.minimumDepthForTransposedProduct
+        compare(transposeA: true, transposeB: false, m: 70, n: 33, k: depth + 5)
+        compare(transposeA: true, transposeB: false, m: 70, n: 33, k: depth, padding: 3, alpha: 0.5, beta: 2)
+        compare(transposeA: true, transposeB: false, m: 40, n: 17, k: depth, beta: 0, initialC: .nan)
+    }
+
     func testBetaOneAccumulatesAndAlphaScales() {
         compare(transposeA: false, transposeB: true, m: 6, n: 10, k: 7, beta: 1)
         compare(transposeA: true, transposeB: false, m: 6, n: 10, k: 7, alpha: 0.5, beta: 2)

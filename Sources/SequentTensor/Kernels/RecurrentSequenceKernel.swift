@@ -13,6 +13,10 @@
 //                     dh_{t-1} += dGates_t W_hh       one matrix product (M = B)
 //           then dW_ih = dGates^T X, dW_hh = dGates^T H_prev, dX = dGates W_ih, db = sums:
 //           four large products over all steps at once.
+// Threads: the batch entries are independent through time, so with at least 16 entries
+// per thread each thread runs its own block of them through every step, forward and
+// backward, with single-threaded products and no fork or join per step (forEachBatchBlock);
+// smaller batches share each step's product and cells out.
 // Variable lengths: a row past its sequence's end holds its state, outputs zero, and gets
 // zero gate gradients (PyTorch's packed-sequence semantics), on the same path.
 

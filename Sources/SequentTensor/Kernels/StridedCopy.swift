@@ -1,6 +1,6 @@
 // Copies between strided and contiguous layouts (permute's kernel).
 
-/// Gathers a strided view into a contiguous buffer.
+/// Gathers a strided view into a contiguous buffer; transposes a matrix.
 enum StridedCopy {
     /// out[i0, ..., ik] = x[sum_j i_j * strides[j]] for every index of `shape`, row-major.
     static func gather(from x: UnsafePointer<Float>, strides: [Int], shape: [Int], to out: UnsafeMutablePointer<Float>) {
@@ -38,6 +38,29 @@ enum StridedCopy {
                     offset -= strides[k] * shape[k]
                     index[k] = 0
                     k -= 1
+                }
+            }
+        }
+    }
+
+    /// out[j, i] = x[i, j] + beta * out[j, i] for x (rows, cols) contiguous and out (cols,
+    /// rows) with row stride `ldc`; beta 0 overwrites (NaN in out is not read). In 16 x 16
+    /// tiles, so that both sides are read and written in whole cache lines; row blocks of
+    /// out shared out between the threads.
+    static func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>, ldc: Int, beta: Float) {
+        let tile = 16
+        let base = UncheckedSendable((x, out))
+        Parallelism.forEachChunk(count: (cols + tile - 1) / tile, costPerItem: tile * rows) { tiles in
+            let (x, out) = base.value
+            for j0 in stride(from: tiles.lowerBound * tile, to: min(cols, tiles.upperBound * tile), by: tile) {
+                for i0 in stride(from: 0, to: rows, by: tile) {
+                    for j in j0..<min(cols, j0 + tile) {
+                        let target = out + j * ldc
+                        for i in i0..<min(rows, i0 + tile) {
+                            let value = x[i * cols + j]
+                            target[i] = beta == 0 ? value : value + beta * target[i]
+                        }
+                    }
                 }
             }
         }
