@@ -268,8 +268,8 @@ public final class RecurrentStepper {
                                hPrev: hPrev, cPrev: cPrev, hNew: hNew, cNew: cNew, hNewPairs: hNewPairs, backwards: backwards)
                 }
                 if index == layers.count - 1 && !headParts.isEmpty {
-                    Self.applyHead(headParts[part], units: layer.unitRanges[part], top: StepVector(values: hNew, pairs: hNewPairs.map { UnsafePointer($0) }),
-                              into: partial! + part * V)
+                    let top = StepVector(values: hNew, pairs: hNewPairs.map { UnsafePointer($0) })
+                    Self.applyHead(headParts[part], units: layer.unitRanges[part], top: top, into: partial! + part * V)
                 }
             }
         }}}}}}}}}

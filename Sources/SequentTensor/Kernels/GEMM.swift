@@ -27,7 +27,8 @@ public enum GEMM {
     }
 
     /// C = alpha * op(A) * op(B) + beta * C through `dnnl_sgemm`, with the rows of C split
-    /// between the threads (`forEachRowBlock`), or, at bfloat16 `precision`, on copies of A
+    /// between the threads (`forEachRowBlock`; deep A^T B with more rows than columns runs
+    /// transposed, `minimumDepthForTransposedProduct`), or, at bfloat16 `precision`, on copies of A
     /// and B rounded to bfloat16, threaded by oneDNN (threads: see `Parallelism`).
     @inline(__always)
     public static func multiply(

@@ -1,4 +1,5 @@
-// Copies between strided and contiguous layouts (permute's kernel).
+// Copies between strided and contiguous layouts (permute's kernel), and the transpose that
+// returns GEMM's swapped products to their layout.
 
 /// Gathers a strided view into a contiguous buffer; transposes a matrix.
 enum StridedCopy {
