@@ -360,7 +360,12 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
             }
             if let db = gradients.recurrentBias {
                 if rows > 0 {
-                    ReductionKernels.reduce(gates, db, outer: 1, n: rows, inner: G, .sum)
+                    if let dbInput = gradients.inputBias {
+                        // The same sums over the gate columns both biases share: copied, not redone.
+                        db.update(from: dbInput, count: sharedWidth)
+                    } else {
+                        ReductionKernels.reduce(gates, db, outer: 1, n: rows, inner: G, .sum)
+                    }
                     if let extra, Cell.hasSeparateRecurrentGate {
                         ReductionKernels.reduce(extra, db + sharedWidth, outer: 1, n: rows, inner: H, .sum)
                     }
