@@ -71,8 +71,9 @@ final class GEMMTests: XCTestCase {
         compare(transposeA: false, transposeB: false, m: 5, n: 7, k: 0, beta: 0, initialC: .nan)
     }
 
-    /// Deep A^T B products with more rows than columns (weight gradients) run transposed
-    /// and are transposed back: the same values, strides, alpha and beta.
+    /// Deep A^T B products with more rows than columns and beta 0 (weight gradients) run
+    /// transposed and are transposed back: the same values, with strides and alpha; with
+    /// beta they run as they are.
     func testDeepTransposedProductsRunSwapped() {
         let depth = GEMM.minimumDepthForTransposedProduct
         compare(transposeA: true, transposeB: false, m: 70, n: 33, k: depth + 5)

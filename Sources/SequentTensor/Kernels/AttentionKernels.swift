@@ -125,7 +125,7 @@ enum AttentionKernels {
                 let firstBlock = item % itemsPerHead * blocksPerItem
                 let itemEnd = min(tq, (firstBlock + blocksPerItem) * br)
                 let transposedKeys = mask.keyEnd(batch: bh / mask.heads, queryEnd: itemEnd)
-                transpose(k + layout.k.offset(bh, 0), rows: transposedKeys, cols: d, rowStride: layout.k.rowStride,
+                StridedCopy.transpose(k + layout.k.offset(bh, 0), rows: transposedKeys, cols: d, rowStride: layout.k.rowStride,
                           into: keysT, ld: keysStride)
                 let outStride = layout.out.rowStride
                 for i0 in stride(from: firstBlock * br, to: itemEnd, by: br) {
@@ -242,8 +242,8 @@ enum AttentionKernels {
                     // Keys at or past the padding limit are masked for every query: zero gradient.
                     let activeCols = min(cols, mask.keyEnd(batch: bh / mask.heads, queryEnd: tq) - j0)
                     guard activeCols > 0 else { continue }
-                    transpose(k + (bh * tk + j0) * d, rows: activeCols, cols: d, into: scratch.keysT, ld: bc)
-                    transpose(v + (bh * tk + j0) * dv, rows: activeCols, cols: dv, into: scratch.valuesT, ld: bc)
+                    StridedCopy.transpose(k + (bh * tk + j0) * d, rows: activeCols, cols: d, into: scratch.keysT, ld: bc)
+                    StridedCopy.transpose(v + (bh * tk + j0) * dv, rows: activeCols, cols: dv, into: scratch.valuesT, ld: bc)
                     // Under a causal mask, query tiles wholly before key j0 see none of these keys.
                     let firstQuery = mask.causal ? j0 / br * br : 0
                     for i0 in stride(from: firstQuery, to: tq, by: br) {
@@ -280,8 +280,8 @@ enum AttentionKernels {
                     let keyEnd = mask.keyEnd(batch: bh / mask.heads, queryEnd: i0 + rows)
                     for j0 in stride(from: 0, to: keyEnd, by: bc) {
                         let cols = min(bc, keyEnd - j0)
-                        transpose(k + (bh * tk + j0) * d, rows: cols, cols: d, into: scratch.keysT, ld: bc)
-                        transpose(v + (bh * tk + j0) * dv, rows: cols, cols: dv, into: scratch.valuesT, ld: bc)
+                        StridedCopy.transpose(k + (bh * tk + j0) * d, rows: cols, cols: d, into: scratch.keysT, ld: bc)
+                        StridedCopy.transpose(v + (bh * tk + j0) * dv, rows: cols, cols: dv, into: scratch.valuesT, ld: bc)
                         tileGradients(bh: bh, i0: i0, rows: rows, j0: j0, cols: cols, keysT: scratch.keysT,
                                       valuesT: scratch.valuesT, probabilities: scratch.probabilities,
                                       scoreGradients: scratch.scoreGradients)
@@ -428,29 +428,6 @@ enum AttentionKernels {
             }
             ElementwiseKernels.store(acc0, c0, col, width)
             row &+= 1
-        }
-    }
-
-    /// out (cols, rows; row stride ld) = x^T for x (rows, cols), row stride `rowStride`
-    /// (default cols). Sixteen rows of x at a time, so that every write to `out` is one vector.
-    @inline(__always)
-    static func transpose(
-        _ x: UnsafePointer<Float>, rows: Int, cols: Int, rowStride: Int? = nil, into out: UnsafeMutablePointer<Float>, ld: Int
-    ) {
-        let xStride = rowStride ?? cols
-        var r = 0
-        while r &+ 16 <= rows {
-            let block = x + r &* xStride
-            for c in 0..<cols {
-                var column = FloatVector()
-                for lane in 0..<16 { column[lane] = block[lane &* xStride &+ c] }
-                UnsafeMutableRawPointer(out + (c &* ld &+ r)).storeBytes(of: column, as: FloatVector.self)
-            }
-            r &+= 16
-        }
-        while r < rows {
-            for c in 0..<cols { out[c &* ld &+ r] = x[r &* xStride &+ c] }
-            r &+= 1
         }
     }
 

@@ -53,13 +53,19 @@ public enum GEMM {
                              a: aBits, lda: aCols, b: bBits, ldb: bCols, beta: beta, c: c, ldc: ldc)
             return
         }
-        if transposeA && !transposeB && m > n && k >= minimumDepthForTransposedProduct {
-            // C^T = B^T A, then transposed back: see minimumDepthForTransposedProduct.
+        if transposeA && !transposeB && m > n && k >= minimumDepthForTransposedProduct && beta == 0 {
+            // C^T (n, m) = B^T A, then transposed back, C's rows shared out between the
+            // threads: see minimumDepthForTransposedProduct.
             let transposed = UnsafeMutablePointer<Float>.allocate(capacity: n * m)
             defer { transposed.deallocate() }
             multiply(transposeA: true, transposeB: false, m: n, n: m, k: k, alpha: alpha, a: b, lda: ldb, b: a, ldb: lda,
                      c: transposed, ldc: m)
-            StridedCopy.transpose(transposed, rows: n, cols: m, into: c, ldc: ldc, beta: beta)
+            let operands = UncheckedSendable((UnsafePointer(transposed), c))
+            Parallelism.forEachChunk(count: m, costPerItem: n) { rows in
+                let (transposed, c) = operands.value
+                StridedCopy.transpose(transposed + rows.lowerBound, rows: n, cols: rows.count, rowStride: m,
+                                      into: c + rows.lowerBound * ldc, ld: ldc)
+            }
             return
         }
         let operands = UncheckedSendable((a, b, c))
@@ -73,8 +79,8 @@ public enum GEMM {
         }
     }
 
-    /// Depth from which a product A^T B with more rows than columns (a weight gradient,
-    /// dW = dY^T X) runs as its transpose B^T A, which is the same sums with the roles of
+    /// Depth from which a product A^T B with more rows than columns and beta 0 (a weight
+    /// gradient, dW = dY^T X) runs as its transpose B^T A, which is the same sums with the roles of
     /// the operands swapped, then transposed back. oneDNN's sgemm runs the form with fewer
     /// rows faster; measured on 2 cores, GFLOP/s, as is -> swapped: M 2048 N 512 K 6400
     /// (lstm-2x512's W_hh gradient) 177 -> 259; M 1024 N 256 K 3200 196 -> 250; M 1536 N 512

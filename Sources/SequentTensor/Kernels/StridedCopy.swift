@@ -1,5 +1,5 @@
 // Copies between strided and contiguous layouts (permute's kernel), and the transpose that
-// returns GEMM's swapped products to their layout.
+// attention's tiles and GEMM's swapped products use.
 
 /// Gathers a strided view into a contiguous buffer; transposes a matrix.
 enum StridedCopy {
@@ -44,26 +44,26 @@ enum StridedCopy {
         }
     }
 
-    /// out[j, i] = x[i, j] + beta * out[j, i] for x (rows, cols) contiguous and out (cols,
-    /// rows) with row stride `ldc`; beta 0 overwrites (NaN in out is not read). In 16 x 16
-    /// tiles, so that both sides are read and written in whole cache lines; row blocks of
-    /// out shared out between the threads.
-    static func transpose(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>, ldc: Int, beta: Float) {
-        let tile = 16
-        let base = UncheckedSendable((x, out))
-        Parallelism.forEachChunk(count: (cols + tile - 1) / tile, costPerItem: tile * rows) { tiles in
-            let (x, out) = base.value
-            for j0 in stride(from: tiles.lowerBound * tile, to: min(cols, tiles.upperBound * tile), by: tile) {
-                for i0 in stride(from: 0, to: rows, by: tile) {
-                    for j in j0..<min(cols, j0 + tile) {
-                        let target = out + j * ldc
-                        for i in i0..<min(rows, i0 + tile) {
-                            let value = x[i * cols + j]
-                            target[i] = beta == 0 ? value : value + beta * target[i]
-                        }
-                    }
-                }
+    /// out (cols, rows; row stride ld) = x^T for x (rows, cols), row stride `rowStride`
+    /// (default cols). Sixteen rows of x at a time, so that every write to `out` is one vector.
+    @inline(__always)
+    static func transpose(
+        _ x: UnsafePointer<Float>, rows: Int, cols: Int, rowStride: Int? = nil, into out: UnsafeMutablePointer<Float>, ld: Int
+    ) {
+        let xStride = rowStride ?? cols
+        var r = 0
+        while r &+ 16 <= rows {
+            let block = x + r &* xStride
+            for c in 0..<cols {
+                var column = FloatVector()
+                for lane in 0..<16 { column[lane] = block[lane &* xStride &+ c] }
+                UnsafeMutableRawPointer(out + (c &* ld &+ r)).storeBytes(of: column, as: FloatVector.self)
             }
+            r &+= 16
+        }
+        while r < rows {
+            for c in 0..<cols { out[c &* ld &+ r] = x[r &* xStride &+ c] }
+            r &+= 1
         }
     }
 }
