@@ -223,3 +223,91 @@ extension RecurrentLayerTests {
                        "LSTM: dropout must be in [0, 1), got 1.0")
     }
 }
+
+/// Token input (`callAsFunction(tokens:shape:embedding:)`): the first layer's input
+/// projection looked up in E W_ih^T gives what the embedding followed by the layer gives
+/// (to Float rounding: the embedding's gradient sums the same terms in another order).
+extension RecurrentLayerTests {
+    func testTokenInputMatchesEmbeddingThenLayer() throws {
+        let (V, E, H, T) = (7, 5, 6, 4)
+        for cell in [RecurrentCellType.rnn(.tanh), .lstm, .gru] {
+            for (layers, bidirectional, batchFirst, batch) in [(1, false, true, 3), (2, true, false, 3), (2, false, true, 40), (1, true, true, 40)] {
+                for variable in [false, true] {
+                    var generator = RandomGenerator(seed: 11)
+                    let embedding = Embedding(vocabularySize: V, embeddingSize: E, generator: &generator)
+                    let layer = try RecurrentLayer(cell: cell, inputSize: E, hiddenSize: H, layerCount: layers, batchFirst: batchFirst,
+                                                   bidirectional: bidirectional, generator: &generator)
+                    let shape = batchFirst ? [batch, T] : [T, batch]
+                    let tokens = (0..<(batch * T)).map { ($0 * 5 + $0 / 3) % V }
+                    let lengths = variable ? (0..<batch).map { 1 + $0 % T } : nil
+                    let weights = randomTensor(shape + [layer.directionCount * H], seed: 12)
+                    func run(_ body: () throws -> (output: Tensor, state: RecurrentState)) throws -> [Tensor] {
+                        embedding.zeroGradients()
+                        layer.zeroGradients()
+                        let (output, state) = try Parallelism.withThreads(2, body)
+                        var loss = (output * weights).sum() + state.hidden.sum()
+                        if let c = state.cell { loss = loss + (c * c).sum() }
+                        loss.backward()
+                        return [output, state.hidden] + (state.cell.map { [$0] } ?? [])
+                            + [embedding.weight.grad!] + layer.parameters().map { $0.grad! }
+                    }
+                    let looked = try run { try layer(tokens: tokens, shape: shape, embedding: embedding, lengths: lengths) }
+                    let embedded = try run { try layer(embedding(tokens, shape: shape), lengths: lengths) }
+                    let context = "\(cell.name) layers \(layers) bidirectional \(bidirectional) batchFirst \(batchFirst) B \(batch) variable \(variable)"
+                    XCTAssertEqual(looked.count, embedded.count, context)
+                    for (index, (a, b)) in zip(looked, embedded).enumerated() {
+                        assertClose(a, b, relative: 1e-4, absolute: 1e-5, "\(context), result \(index)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The token op's gradients (embedding, both directions' weights, initial state) against
+    /// central differences, with a token repeated and one never used.
+    func testTokenInputGradientsMatchFiniteDifferences() throws {
+        for cell in [RecurrentCellType.rnn(.tanh), .lstm, .gru] {
+            let (B, T, V, E, H) = (2, 3, 4, 3, 5)
+            let gates = cell.gateCount * H
+            let tokens = [2, 0, 2, 1, 2, 0]  // (B, T); token 3 is never used
+            var inputs = [randomTensor([V, E], seed: 1)]
+            for d in 0..<2 {
+                inputs += [randomTensor([gates, E], lower: -0.5, upper: 0.5, seed: 10 + UInt64(d)),
+                           randomTensor([gates, H], lower: -0.5, upper: 0.5, seed: 20 + UInt64(d)),
+                           randomTensor([gates], seed: 30 + UInt64(d)), randomTensor([gates], seed: 40 + UInt64(d))]
+            }
+            inputs.append(randomTensor([2, B, H], seed: 50))
+            if cell.hasCellState { inputs.append(randomTensor([2, B, H], seed: 60)) }
+            checkGradient(inputs, epsilon: 1e-2, tolerance: 1e-2) { t in
+                let weights = (0..<2).map { d in
+                    RecurrentDirectionWeights(inputWeight: t[1 + 4 * d], recurrentWeight: t[2 + 4 * d],
+                                              inputBias: t[3 + 4 * d], recurrentBias: t[4 + 4 * d])
+                }
+                let result = Tensor.recurrentLayer(tokens: tokens, embedding: t[0], batch: B, time: T, cell: cell, weights: weights,
+                                                   initialHidden: t[9], initialCell: cell.hasCellState ? t[10] : nil,
+                                                   batchFirst: true, lengths: [3, 2])
+                var parts = [result.output.reshaped(to: [-1]), result.finalHidden.reshaped(to: [-1])]
+                if let c = result.finalCell { parts.append(c.reshaped(to: [-1])) }
+                return Tensor.concatenate(parts, alongAxis: 0)
+            }
+        }
+    }
+
+    func testBadTokenInputGetsAClearError() throws {
+        var generator = RandomGenerator(seed: 1)
+        let gru = try GRU(inputSize: 3, hiddenSize: 4, batchFirst: true, generator: &generator)
+        let embedding = Embedding(vocabularySize: 5, embeddingSize: 3, generator: &generator)
+        let wide = Embedding(vocabularySize: 5, embeddingSize: 4, generator: &generator)
+        func message(_ body: () throws -> Void) -> String {
+            do { try body(); return "no error" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(message { _ = try gru(tokens: [0, 1, 5, 2], shape: [2, 2], embedding: embedding) },
+                       "GRU: token 5 at position 2 is out of range 0..<5")
+        XCTAssertEqual(message { _ = try gru(tokens: [0, 1, 2], shape: [2, 2], embedding: embedding) },
+                       "GRU: expected tokens in a 2-D shape (B, T), got 3 tokens in shape [2, 2]")
+        XCTAssertEqual(message { _ = try gru(tokens: [0, 1, 2, 3], shape: [2, 2], embedding: wide) },
+                       "GRU: expected an embedding of size 3 (the input width), got 4")
+        XCTAssertEqual(message { _ = try gru(tokens: [0, 1, 2, 3], shape: [2, 2], embedding: embedding, lengths: [3, 1]) },
+                       "GRU: sequence length 3 must be in 1...2 (the input has 2 steps)")
+    }
+}

@@ -12,7 +12,8 @@ import SequentTensor
 /// `emb.weight`, `rnn.weight_ih_l0`, `rnn.weight_hh_l0`, `rnn.bias_ih_l0`, `rnn.bias_hh_l0`,
 /// ..., `head.weight`, `head.bias`, so a PyTorch `state_dict()` loads as it is. The layers are
 /// created (and draw from the generator) in that order, as PyTorch does. The forward pass is
-/// exactly the three layers, with nothing added between them.
+/// exactly the three layers, with nothing added between them (the embedding's lookup is
+/// folded into the first recurrent layer's input projection, with the same results).
 public final class RecurrentLanguageModel: Module {
     /// Token vectors, (V, E); key `emb`.
     public let embedding: Embedding
@@ -77,8 +78,10 @@ public final class RecurrentLanguageModel: Module {
     public func callAsFunction(
         _ tokens: [Int], batchSize: Int, time: Int, state: RecurrentState? = nil
     ) throws -> (logits: Tensor, state: RecurrentState) {
-        let embedded = try embedding(tokens, shape: [batchSize, time])  // (B, T, E)
-        let (output, finalState) = try recurrent(embedded, state: state)  // (B, T, H)
+        // The embedding's vectors go straight into the first layer's input projection
+        // (`RecurrentLayer.callAsFunction(tokens:shape:embedding:)`): the same values and
+        // gradients as embedding then layer, without forming the (B, T, E) vectors.
+        let (output, finalState) = try recurrent(tokens: tokens, shape: [batchSize, time], embedding: embedding, state: state)  // (B, T, H)
         return (head(output), finalState)  // (B, T, V)
     }
 }

@@ -163,6 +163,31 @@ public class RecurrentLayer: StochasticModule {
             throw SequentError(.invalidValue, "\(op): the input contains NaN or infinity")
         }
         let (batch, time) = batchFirst ? (input.shape[0], input.shape[1]) : (input.shape[1], input.shape[0])
+        try validate(batch: batch, time: time, state: state, lengths: lengths)
+    }
+
+    /// Checks token input: `shape` is (B, T) if `batchFirst` else (T, B) and holds the
+    /// tokens, each in the embedding's 0..<V, whose vectors are `inputSize` wide; then the
+    /// state and lengths.
+    public func validate(tokens: [Int], shape: [Int], embedding: Embedding, state: RecurrentState?, lengths: [Int]?) throws {
+        let op = cellType.name
+        let layoutName = batchFirst ? "(B, T)" : "(T, B)"
+        guard shape.count == 2, shape.allSatisfy({ $0 >= 0 }), shape[0] * shape[1] == tokens.count else {
+            throw SequentError.shapeMismatch(op, "expected tokens in a 2-D shape \(layoutName), got \(tokens.count) tokens in shape \(shape)")
+        }
+        guard embedding.embeddingSize == inputSize else {
+            throw SequentError.shapeMismatch(op, "expected an embedding of size \(inputSize) (the input width), got \(embedding.embeddingSize)")
+        }
+        if let position = tokens.firstIndex(where: { $0 < 0 || $0 >= embedding.vocabularySize }) {
+            throw SequentError.invalidArgument(op, "token \(tokens[position]) at position \(position) is out of range 0..<\(embedding.vocabularySize)")
+        }
+        let (batch, time) = batchFirst ? (shape[0], shape[1]) : (shape[1], shape[0])
+        try validate(batch: batch, time: time, state: state, lengths: lengths)
+    }
+
+    /// Checks the state and lengths against a batch of `batch` sequences of `time` steps.
+    private func validate(batch: Int, time: Int, state: RecurrentState?, lengths: [Int]?) throws {
+        let op = cellType.name
         let stateShape = [layerCount * directionCount, batch, hiddenSize]
         if let state {
             guard state.hidden.shape == stateShape else {
@@ -197,31 +222,74 @@ public class RecurrentLayer: StochasticModule {
         _ input: Tensor, state: RecurrentState? = nil, lengths: [Int]? = nil
     ) throws -> (output: Tensor, state: RecurrentState) {
         try validate(input, state: state, lengths: lengths)
-        let batch = batchFirst ? input.shape[0] : input.shape[1]
+        return run(.vectors(input), batch: batchFirst ? input.shape[0] : input.shape[1], state: state, lengths: lengths)
+    }
+
+    /// Runs the layer over token sequences whose vectors are the rows of `embedding`: the
+    /// same outputs, state and gradients (the embedding's included) as
+    /// `self(embedding(tokens, shape: shape), ...)`, without the embedded vectors. The first
+    /// layer looks its input projection up in the table E W_ih^T instead of multiplying every
+    /// vector by W_ih, and in backward sums its gate gradients per token instead of two
+    /// products (`Tensor.recurrentLayer(tokens:embedding:...)`).
+    ///
+    /// - Parameters:
+    ///   - tokens: ids in 0..<V, laid out row-major in `shape`: (B, T) if `batchFirst`, else (T, B).
+    ///   - embedding: the vectors of the tokens, `inputSize` wide.
+    ///   - state, lengths: as for vector input.
+    /// - Returns: every step's output (B, T, D*H) or (T, B, D*H), and the final state.
+    public func callAsFunction(
+        tokens: [Int], shape: [Int], embedding: Embedding, state: RecurrentState? = nil, lengths: [Int]? = nil
+    ) throws -> (output: Tensor, state: RecurrentState) {
+        try validate(tokens: tokens, shape: shape, embedding: embedding, state: state, lengths: lengths)
+        let (batch, time) = batchFirst ? (shape[0], shape[1]) : (shape[1], shape[0])
+        return run(.tokens(tokens, embedding: embedding.weight.value, time: time), batch: batch, state: state, lengths: lengths)
+    }
+
+    /// What the first layer of the stack reads.
+    private enum StackInput {
+        /// (B, T, In) or (T, B, In).
+        case vectors(Tensor)
+        /// Ids into the rows of an embedding table (V, In), T steps.
+        case tokens([Int], embedding: Tensor, time: Int)
+    }
+
+    /// Runs the stack on checked input: each layer on the output of the one before (after
+    /// dropout in training), from its slice of the state.
+    private func run(_ input: StackInput, batch: Int, state: RecurrentState?, lengths: [Int]?) -> (output: Tensor, state: RecurrentState) {
         let initial = state ?? zeroState(batchSize: batch)
         let D = directionCount
-        var x = input
+        var next = input
         var finalHidden: [Tensor] = []
         var finalCell: [Tensor] = []
         for (layer, directions) in layers.enumerated() {
             let stateRange = (layer * D)..<((layer + 1) * D)
-            let probe = gradientProbe
-            let result = Tensor.recurrentLayer(
-                x, cell: cellType, weights: directions.map(\.weights),
-                initialHidden: initial.hidden.slice(alongAxis: 0, stateRange),
-                initialCell: initial.cell?.slice(alongAxis: 0, stateRange),
-                batchFirst: batchFirst, lengths: lengths,
-                stepGradientNorms: probe.map { probe in { direction, norms in probe.record(layer: layer, direction: direction, values: norms) } })
-            x = result.output
-            if isTraining && dropout > 0 && layer < layerCount - 1 {
-                x = x.dropout(probability: dropout, using: &self.generator)
+            let (hidden, cell) = (initial.hidden.slice(alongAxis: 0, stateRange), initial.cell?.slice(alongAxis: 0, stateRange))
+            let norms = gradientProbe.map { probe in
+                { (direction: Int, values: [Float]) in probe.record(layer: layer, direction: direction, values: values) }
             }
+            let weights = directions.map(\.weights)
+            let result: RecurrentLayerResult
+            switch next {
+            case .vectors(let x):
+                result = Tensor.recurrentLayer(x, cell: cellType, weights: weights, initialHidden: hidden, initialCell: cell,
+                                               batchFirst: batchFirst, lengths: lengths, stepGradientNorms: norms)
+            case .tokens(let tokens, let embedding, let time):
+                result = Tensor.recurrentLayer(tokens: tokens, embedding: embedding, batch: batch, time: time, cell: cellType,
+                                               weights: weights, initialHidden: hidden, initialCell: cell,
+                                               batchFirst: batchFirst, lengths: lengths, stepGradientNorms: norms)
+            }
+            var output = result.output
+            if isTraining && dropout > 0 && layer < layerCount - 1 {
+                output = output.dropout(probability: dropout, using: &self.generator)
+            }
+            next = .vectors(output)
             finalHidden.append(result.finalHidden)
             if let cell = result.finalCell { finalCell.append(cell) }
         }
+        guard case .vectors(let output) = next else { preconditionFailure("a recurrent layer has at least one layer") }
         let hidden = finalHidden.count == 1 ? finalHidden[0] : Tensor.concatenate(finalHidden, alongAxis: 0)
         let cell = finalCell.isEmpty ? nil : (finalCell.count == 1 ? finalCell[0] : Tensor.concatenate(finalCell, alongAxis: 0))
-        return (x, RecurrentState(hidden: hidden, cell: cell))
+        return (output, RecurrentState(hidden: hidden, cell: cell))
     }
 }
 

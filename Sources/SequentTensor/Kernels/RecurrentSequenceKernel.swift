@@ -7,12 +7,14 @@
 //   row(b, t) = b * T + t (batch-first) or t * B + b (time-first).
 //
 // Forward:  gates = X W_ih^T                          one matrix product for all steps
+//           (or, for token input, gates = rows of the (V, G) table E W_ih^T: a lookup)
 //           per step: R = h_{t-1} W_hh^T              one matrix product (M = B)
 //                     cell kernel(gates_t, R, biases, state) -> new state, saved activations
 // Backward: per step, in reverse: cell backward kernel -> dGates_t (over the saved gates),
 //                     dh_{t-1} += dGates_t W_hh       one matrix product (M = B)
 //           then dW_ih = dGates^T X, dW_hh = dGates^T H_prev, dX = dGates W_ih, db = sums:
-//           four large products over all steps at once.
+//           four large products over all steps at once (for token input, dTable[v] = the
+//           sum of dGates over the rows holding token v replaces dW_ih and dX).
 // Threads: the batch entries are independent through time, so with at least 16 entries
 // per thread each thread runs its own block of them through every step, forward and
 // backward, with single-threaded products and no fork or join per step (forEachBatchBlock);
@@ -41,6 +43,17 @@ public struct SequenceLayout: Sendable, Equatable {
     @inline(__always) var rowStep: Int { batchFirst ? time : 1 }
     /// B * T.
     var rowCount: Int { batch * time }
+}
+
+/// Where a direction's input gates X W_ih^T come from.
+enum RecurrentInputSource {
+    /// X (rows, In) in the sequence layout, row stride `stride`: one matrix product with W_ih^T.
+    case vectors(UnsafePointer<Float>, stride: Int)
+    /// One token id per row (sequence layout) into `table` (V, G) = E W_ih^T, the embedding
+    /// table E (V, In) already projected: row r's gates are table row tokens[r]. This is
+    /// X W_ih^T for X = E[tokens] without X: a lookup instead of a product with In = E
+    /// columns, and in backward one sum per token instead of the products for dX and dW_ih.
+    case tokens(UnsafePointer<Int>, table: UnsafePointer<Float>, tableRows: Int)
 }
 
 /// Raw pointers to one direction's weights: W_ih (G, In), W_hh (G, H), b_ih and b_hh (G).
@@ -117,13 +130,13 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
     /// Runs the forward pass.
     ///
     /// - Parameters:
-    ///   - input: (rows, In) in the sequence layout, row stride `inputStride`.
+    ///   - source: the input vectors, or tokens and their projected table.
     ///   - h0, c0: (B, H) initial states (c0 for LSTM only).
     ///   - output: (rows, outputStride); this direction writes columns outputOffset..<+H.
     ///   - finalHidden, finalCell: (B, H) states after each sequence's last step.
     ///   - trace: the buffers to fill for backward.
     func forward(
-        input: UnsafePointer<Float>, inputStride: Int, weights: RecurrentWeightPointers,
+        source: RecurrentInputSource, weights: RecurrentWeightPointers,
         h0: UnsafePointer<Float>, c0: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, outputStride: Int, outputOffset: Int,
         finalHidden: UnsafeMutablePointer<Float>, finalCell: UnsafeMutablePointer<Float>?,
@@ -139,9 +152,18 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
             // Empty buffers may still have an address: decide by the cell, not the pointer.
             let cBefore = Cell.hasCellState ? cBuffer.baseAddress : nil
             let extra = Cell.hasSeparateRecurrentGate ? extraBuffer.baseAddress : nil
-            // gates (rows, G) = X (rows, In) W_ih^T: the input projection of every step at once.
-            GEMM.multiply(transposeA: false, transposeB: true, m: layout.rowCount, n: G, k: inputSize,
-                          a: input, lda: inputStride, b: weights.inputWeight, ldb: inputSize, c: gates, ldc: G)
+            switch source {
+            case .vectors(let input, let stride):
+                // gates (rows, G) = X (rows, In) W_ih^T: the input projection of every step at once.
+                GEMM.multiply(transposeA: false, transposeB: true, m: layout.rowCount, n: G, k: inputSize,
+                              a: input, lda: stride, b: weights.inputWeight, ldb: inputSize, c: gates, ldc: G)
+            case .tokens(let tokens, let table, _):
+                // gates[r] = table[tokens[r]]
+                let shared = UncheckedSendable(gates)
+                Parallelism.forEachChunk(count: layout.rowCount, costPerItem: G) { rows in
+                    for r in rows { (shared.value + r * G).update(from: table + tokens[r] * G, count: G) }
+                }
+            }
             if T == 0 {
                 finalHidden.update(from: h0, count: B * H)
                 if let finalCell, let c0 { finalCell.update(from: c0, count: B * H) }
@@ -237,10 +259,12 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
 
     /// The gradients of one direction, accumulated into the caller's buffers.
     struct Gradients {
-        /// (rows, In), row stride `inputStride`; added to when `accumulateInput`.
+        /// Vector input: (rows, In), row stride as the input's; added to when `accumulateInput`.
         let input: UnsafeMutablePointer<Float>?
         let accumulateInput: Bool
-        /// (G, In), (G, H), (G), (G): overwritten.
+        /// Token input: (V, G), the gradient of the projected table; overwritten.
+        let table: UnsafeMutablePointer<Float>?
+        /// (G, In) (vector input only), (G, H), (G), (G): overwritten.
         let inputWeight: UnsafeMutablePointer<Float>?
         let recurrentWeight: UnsafeMutablePointer<Float>?
         let inputBias: UnsafeMutablePointer<Float>?
@@ -257,7 +281,7 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
     ///   - dFinalHidden, dFinalCell: (B, H) gradients of the final states (nil: zero).
     ///   - stepNorms: if given, receives ||dLoss/dh_t|| over the batch for every t (time order).
     func backward(
-        input: UnsafePointer<Float>, inputStride: Int, weights: RecurrentWeightPointers,
+        source: RecurrentInputSource, weights: RecurrentWeightPointers,
         dOutput: UnsafePointer<Float>?, outputStride: Int, outputOffset: Int,
         dFinalHidden: UnsafePointer<Float>?, dFinalCell: UnsafePointer<Float>?,
         trace: RecurrentTrace, gradients: Gradients, stepNorms: UnsafeMutablePointer<Float>?
@@ -343,9 +367,23 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
                 }
             }
             // Weight and input gradients: large products over all steps at once.
-            if let dW = gradients.inputWeight {
+            if case .vectors(let input, let stride) = source, let dW = gradients.inputWeight {
                 GEMM.multiply(transposeA: true, transposeB: false, m: G, n: inputSize, k: rows,
-                              a: gates, lda: G, b: input, ldb: inputStride, c: dW, ldc: inputSize)
+                              a: gates, lda: G, b: input, ldb: stride, c: dW, ldc: inputSize)
+            }
+            if case .tokens(let tokens, _, let tableRows) = source, let dTable = gradients.table {
+                // dTable[v] = sum of dGates[r] over the rows r with tokens[r] = v, in row order;
+                // each thread sums its own columns.
+                dTable.update(repeating: 0, count: tableRows * G)
+                let shared = UncheckedSendable((UnsafePointer(gates), dTable))
+                Parallelism.forEachChunk(count: G, costPerItem: rows) { columns in
+                    let (gates, dTable) = shared.value
+                    for r in 0..<rows {
+                        let target = dTable + tokens[r] * G + columns.lowerBound
+                        ElementwiseKernels.zip(UnsafePointer(target), gates + r * G + columns.lowerBound, target,
+                                               count: columns.count) { $0 + $1 }
+                    }
+                }
             }
             if let dW = gradients.recurrentWeight {
                 GEMM.multiply(transposeA: true, transposeB: false, m: sharedWidth, n: H, k: rows,
@@ -373,10 +411,10 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
                     db.update(repeating: 0, count: G)
                 }
             }
-            if let dX = gradients.input {
+            if case .vectors(_, let stride) = source, let dX = gradients.input {
                 GEMM.multiply(transposeA: false, transposeB: false, m: rows, n: inputSize, k: G,
                               a: gates, lda: G, b: weights.inputWeight, ldb: inputSize,
-                              beta: gradients.accumulateInput ? 1 : 0, c: dX, ldc: inputStride)
+                              beta: gradients.accumulateInput ? 1 : 0, c: dX, ldc: stride)
             }
         }}}}}
     }
