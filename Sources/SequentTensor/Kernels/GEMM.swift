@@ -60,12 +60,7 @@ public enum GEMM {
             defer { transposed.deallocate() }
             multiply(transposeA: true, transposeB: false, m: n, n: m, k: k, alpha: alpha, a: b, lda: ldb, b: a, ldb: lda,
                      c: transposed, ldc: m)
-            let operands = UncheckedSendable((UnsafePointer(transposed), c))
-            Parallelism.forEachChunk(count: m, costPerItem: n) { rows in
-                let (transposed, c) = operands.value
-                StridedCopy.transpose(transposed + rows.lowerBound, rows: n, cols: rows.count, rowStride: m,
-                                      into: c + rows.lowerBound * ldc, ld: ldc)
-            }
+            StridedCopy.transposeOnThreads(transposed, rows: n, cols: m, into: c, ld: ldc)
             return
         }
         let operands = UncheckedSendable((a, b, c))

@@ -12,9 +12,10 @@
 //                     cell kernel(gates_t, R, biases, state) -> new state, saved activations
 // Backward: per step, in reverse: cell backward kernel -> dGates_t (over the saved gates),
 //                     dh_{t-1} += dGates_t W_hh       one matrix product (M = B)
-//           then dW_ih = dGates^T X, dW_hh = dGates^T H_prev, dX = dGates W_ih, db = sums:
-//           four large products over all steps at once (for token input, dTable[v] = the
-//           sum of dGates over the rows holding token v replaces dW_ih and dX).
+//                     db += the rows of dGates_t      (summed while they are in cache)
+//           then dW_ih = dGates^T X, dW_hh = dGates^T H_prev, dX = dGates W_ih: three large
+//           products over all steps at once (for token input, dTable[v] = the sum of dGates
+//           over the rows holding token v replaces dW_ih and dX).
 // Threads: the batch entries are independent through time, so with at least 16 entries
 // per thread each thread runs its own block of them through every step, forward and
 // backward, with single-threaded products and no fork or join per step (forEachBatchBlock);
@@ -184,7 +185,7 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
             let recurrentWeightT = bfloat16 ? nil : UnsafeMutablePointer<Float>.allocate(capacity: H * G)
             defer { recurrentWeightBits?.deallocate(); recurrentWeightT?.deallocate() }
             if let recurrentWeightT {
-                StridedCopy.gather(from: weights.recurrentWeight, strides: [1, H], shape: [H, G], to: recurrentWeightT)
+                StridedCopy.transposeOnThreads(weights.recurrentWeight, rows: G, cols: H, into: recurrentWeightT, ld: G)
             }
             let shared = UncheckedSendable((gates, hBefore, cBefore, extra, output, finalHidden, finalCell,
                                             recurrentWeightT.map { UnsafePointer($0) }, recurrentWeightBits.map { UnsafePointer($0) }))
@@ -304,14 +305,21 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
             let cBefore = Cell.hasCellState ? cBuffer.baseAddress : nil
             let finalCell = Cell.hasCellState ? finalCellBuffer.baseAddress : nil
             let extra = Cell.hasSeparateRecurrentGate ? extraBuffer.baseAddress : nil
+            // Each batch block's sums of the gate gradients (G) and of GRU's `extra` gradients (H)
+            // over its rows, taken at each step while the rows are in cache: the bias gradients.
+            let sumWidth = G + H
+            let biasSums = gradients.inputBias != nil || gradients.recurrentBias != nil
+                ? UnsafeMutablePointer<Float>.allocate(capacity: batchBlockCount * sumWidth) : nil
+            biasSums?.initialize(repeating: 0, count: batchBlockCount * sumWidth)
+            defer { biasSums?.deallocate() }
             if T > 0 && B > 0 {
                 let dhTotal = UnsafeMutablePointer<Float>.allocate(capacity: B * H)
                 // Each batch block's sum of ||dLoss/dh_t||^2 at every t, added up at the end.
                 let normSquares = stepNorms.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: batchBlockCount * T) }
                 defer { dhTotal.deallocate(); normSquares?.deallocate() }
-                let shared = UncheckedSendable((gates, hBefore, cBefore, extra, finalCell, dhTotal, dhCarry, dcCarry, dOutput, normSquares))
+                let shared = UncheckedSendable((gates, hBefore, cBefore, extra, finalCell, dhTotal, dhCarry, dcCarry, dOutput, normSquares, biasSums))
                 forEachBatchBlock { batchRange, block, parallelCells in
-                    let (gates, hBefore, cBefore, extra, finalCell, dhTotal, dhCarry, dcCarry, dOutput, normSquares) = shared.value
+                    let (gates, hBefore, cBefore, extra, finalCell, dhTotal, dhCarry, dcCarry, dOutput, normSquares, biasSums) = shared.value
                     let first = batchRange.lowerBound
                     for s in stride(from: T - 1, through: 0, by: -1) {
                         let t = time(atStep: s)
@@ -348,6 +356,14 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
                         }
                         if let normSquares {
                             normSquares[block * T + t] = ReductionKernels.sumOfSquares(dhTotal + first * H, count: batchRange.count * H)
+                        }
+                        if let biasSums {
+                            let sums = biasSums + block * sumWidth
+                            for b in batchRange {
+                                let r = layout.row(b, t)
+                                ElementwiseKernels.zip(UnsafePointer(sums), gates + r * G, sums, count: G) { $0 + $1 }
+                                if let extra { ElementwiseKernels.zip(UnsafePointer(sums + G), extra + r * H, sums + G, count: H) { $0 + $1 } }
+                            }
                         }
                         // dh_{t-1} += dGates_t (rows, G) W_hh (G, H)
                         GEMM.multiply(transposeA: false, transposeB: false, m: batchRange.count, n: H, k: sharedWidth,
@@ -393,22 +409,17 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
                                   a: extra, lda: H, b: hBefore, ldb: H, c: dW + sharedWidth * H, ldc: H)
                 }
             }
-            if let db = gradients.inputBias {
-                ReductionKernels.reduce(gates, db, outer: 1, n: rows, inner: G, .sum)
-            }
-            if let db = gradients.recurrentBias {
-                if rows > 0 {
-                    if let dbInput = gradients.inputBias {
-                        // The same sums over the gate columns both biases share: copied, not redone.
-                        db.update(from: dbInput, count: sharedWidth)
-                    } else {
-                        ReductionKernels.reduce(gates, db, outer: 1, n: rows, inner: G, .sum)
-                    }
-                    if let extra, Cell.hasSeparateRecurrentGate {
-                        ReductionKernels.reduce(extra, db + sharedWidth, outer: 1, n: rows, inner: H, .sum)
-                    }
-                } else {
-                    db.update(repeating: 0, count: G)
+            if let biasSums {
+                // db_ih: the blocks' sums added up, in block order.
+                for block in 1..<batchBlockCount {
+                    ElementwiseKernels.zip(UnsafePointer(biasSums), biasSums + block * sumWidth, biasSums, count: sumWidth) { $0 + $1 }
+                }
+                gradients.inputBias?.update(from: biasSums, count: G)
+                if let db = gradients.recurrentBias {
+                    // The same sums over the gate columns both biases share; GRU's last gate's
+                    // recurrent bias sums the gradients of `extra`.
+                    db.update(from: biasSums, count: sharedWidth)
+                    if Cell.hasSeparateRecurrentGate { (db + sharedWidth).update(from: biasSums + G, count: H) }
                 }
             }
             if case .vectors(_, let stride) = source, let dX = gradients.input {

@@ -1,5 +1,5 @@
 // Copies between strided and contiguous layouts (permute's kernel), and the transpose that
-// attention's tiles and GEMM's swapped products use.
+// attention's tiles, GEMM's swapped products and the recurrent layers' W_hh^T use.
 
 /// Gathers a strided view into a contiguous buffer; transposes a matrix.
 enum StridedCopy {
@@ -64,6 +64,19 @@ enum StridedCopy {
         while r < rows {
             for c in 0..<cols { out[c &* ld &+ r] = x[r &* xStride &+ c] }
             r &+= 1
+        }
+    }
+
+    /// `transpose` with the rows of `out` (x's columns) shared out between the threads.
+    static func transposeOnThreads(
+        _ x: UnsafePointer<Float>, rows: Int, cols: Int, rowStride: Int? = nil, into out: UnsafeMutablePointer<Float>, ld: Int
+    ) {
+        let xStride = rowStride ?? cols
+        let shared = UncheckedSendable((x, out))
+        Parallelism.forEachChunk(count: cols, costPerItem: rows) { columns in
+            let (x, out) = shared.value
+            transpose(x + columns.lowerBound, rows: rows, cols: columns.count, rowStride: xStride,
+                      into: out + columns.lowerBound * ld, ld: ld)
         }
     }
 }
