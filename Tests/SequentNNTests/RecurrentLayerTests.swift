@@ -74,24 +74,36 @@ extension RecurrentLayerTests {
     /// The fused op's gradients against central differences, for each cell, with variable
     /// lengths, two directions and a hidden size that is not a multiple of the vector width.
     func testFusedLayerGradientsMatchFiniteDifferences() throws {
+        checkLayerGradients(first: randomTensor([2, 3, 3], seed: 1), inputSize: 3) { x, cell, weights, h0, c0 in
+            Tensor.recurrentLayer(x, cell: cell, weights: weights, initialHidden: h0, initialCell: c0, batchFirst: true, lengths: [3, 2])
+        }
+    }
+
+    /// Checks a two-direction layer op's gradients against central differences, for each
+    /// cell: with respect to `first` (its input, In = `inputSize` wide, or an embedding of
+    /// that width), both directions' weights (H = 5) and the initial state (B = 2); `run`
+    /// maps them to the op's result.
+    private func checkLayerGradients(
+        first: Tensor, inputSize: Int, file: StaticString = #filePath, line: UInt = #line,
+        _ run: (_ first: Tensor, _ cell: RecurrentCellType, _ weights: [RecurrentDirectionWeights], _ h0: Tensor, _ c0: Tensor?) -> RecurrentLayerResult
+    ) {
         for cell in [RecurrentCellType.rnn(.tanh), .lstm, .gru] {
-            let (B, T, In, H) = (2, 3, 3, 5)
+            let (B, H) = (2, 5)
             let gates = cell.gateCount * H
-            var inputs = [randomTensor([B, T, In], seed: 1)]
+            var inputs = [first]
             for d in 0..<2 {
-                inputs += [randomTensor([gates, In], lower: -0.5, upper: 0.5, seed: 10 + UInt64(d)),
+                inputs += [randomTensor([gates, inputSize], lower: -0.5, upper: 0.5, seed: 10 + UInt64(d)),
                            randomTensor([gates, H], lower: -0.5, upper: 0.5, seed: 20 + UInt64(d)),
                            randomTensor([gates], seed: 30 + UInt64(d)), randomTensor([gates], seed: 40 + UInt64(d))]
             }
             inputs.append(randomTensor([2, B, H], seed: 50))
             if cell.hasCellState { inputs.append(randomTensor([2, B, H], seed: 60)) }
-            checkGradient(inputs, epsilon: 1e-2, tolerance: 1e-2) { t in
+            checkGradient(inputs, epsilon: 1e-2, tolerance: 1e-2, file: file, line: line) { t in
                 let weights = (0..<2).map { d in
                     RecurrentDirectionWeights(inputWeight: t[1 + 4 * d], recurrentWeight: t[2 + 4 * d],
                                               inputBias: t[3 + 4 * d], recurrentBias: t[4 + 4 * d])
                 }
-                let result = Tensor.recurrentLayer(t[0], cell: cell, weights: weights, initialHidden: t[9],
-                                                   initialCell: cell.hasCellState ? t[10] : nil, batchFirst: true, lengths: [3, 2])
+                let result = run(t[0], cell, weights, t[9], cell.hasCellState ? t[10] : nil)
                 var parts = [result.output.reshaped(to: [-1]), result.finalHidden.reshaped(to: [-1])]
                 if let c = result.finalCell { parts.append(c.reshaped(to: [-1])) }
                 return Tensor.concatenate(parts, alongAxis: 0)
@@ -266,30 +278,10 @@ extension RecurrentLayerTests {
     /// The token op's gradients (embedding, both directions' weights, initial state) against
     /// central differences, with a token repeated and one never used.
     func testTokenInputGradientsMatchFiniteDifferences() throws {
-        for cell in [RecurrentCellType.rnn(.tanh), .lstm, .gru] {
-            let (B, T, V, E, H) = (2, 3, 4, 3, 5)
-            let gates = cell.gateCount * H
-            let tokens = [2, 0, 2, 1, 2, 0]  // (B, T); token 3 is never used
-            var inputs = [randomTensor([V, E], seed: 1)]
-            for d in 0..<2 {
-                inputs += [randomTensor([gates, E], lower: -0.5, upper: 0.5, seed: 10 + UInt64(d)),
-                           randomTensor([gates, H], lower: -0.5, upper: 0.5, seed: 20 + UInt64(d)),
-                           randomTensor([gates], seed: 30 + UInt64(d)), randomTensor([gates], seed: 40 + UInt64(d))]
-            }
-            inputs.append(randomTensor([2, B, H], seed: 50))
-            if cell.hasCellState { inputs.append(randomTensor([2, B, H], seed: 60)) }
-            checkGradient(inputs, epsilon: 1e-2, tolerance: 1e-2) { t in
-                let weights = (0..<2).map { d in
-                    RecurrentDirectionWeights(inputWeight: t[1 + 4 * d], recurrentWeight: t[2 + 4 * d],
-                                              inputBias: t[3 + 4 * d], recurrentBias: t[4 + 4 * d])
-                }
-                let result = Tensor.recurrentLayer(tokens: tokens, embedding: t[0], batch: B, time: T, cell: cell, weights: weights,
-                                                   initialHidden: t[9], initialCell: cell.hasCellState ? t[10] : nil,
-                                                   batchFirst: true, lengths: [3, 2])
-                var parts = [result.output.reshaped(to: [-1]), result.finalHidden.reshaped(to: [-1])]
-                if let c = result.finalCell { parts.append(c.reshaped(to: [-1])) }
-                return Tensor.concatenate(parts, alongAxis: 0)
-            }
+        let tokens = [2, 0, 2, 1, 2, 0]  // (B, T) = (2, 3); token 3 is never used
+        checkLayerGradients(first: randomTensor([4, 3], seed: 1), inputSize: 3) { embedding, cell, weights, h0, c0 in
+            Tensor.recurrentLayer(tokens: tokens, embedding: embedding, batch: 2, time: 3, cell: cell, weights: weights,
+                                  initialHidden: h0, initialCell: c0, batchFirst: true, lengths: [3, 2])
         }
     }
 
