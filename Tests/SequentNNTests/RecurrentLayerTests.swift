@@ -301,5 +301,13 @@ extension RecurrentLayerTests {
                        "GRU: expected an embedding of size 3 (the input width), got 4")
         XCTAssertEqual(message { _ = try gru(tokens: [0, 1, 2, 3], shape: [2, 2], embedding: embedding, lengths: [3, 1]) },
                        "GRU: sequence length 3 must be in 1...2 (the input has 2 steps)")
+        // A non-finite vector of a token used is bad input, as a non-finite input vector is;
+        // one of a token not used is not.
+        var scalars = embedding.weight.value.scalars
+        scalars[4 * 3 + 1] = .nan
+        try embedding.weight.assign(Tensor(shape: [5, 3], scalars: scalars))
+        XCTAssertEqual(message { _ = try gru(tokens: [0, 1, 4, 2], shape: [2, 2], embedding: embedding) },
+                       "GRU: the input contains NaN or infinity (the embedding of token 4)")
+        XCTAssertEqual(message { _ = try gru(tokens: [0, 1, 3, 2], shape: [2, 2], embedding: embedding) }, "no error")
     }
 }

@@ -167,8 +167,8 @@ public class RecurrentLayer: StochasticModule {
     }
 
     /// Checks token input: `shape` is (B, T) if `batchFirst` else (T, B) and holds the
-    /// tokens, each in the embedding's 0..<V, whose vectors are `inputSize` wide; then the
-    /// state and lengths.
+    /// tokens, each in the embedding's 0..<V, whose vectors are `inputSize` wide and finite;
+    /// then the state and lengths.
     public func validate(tokens: [Int], shape: [Int], embedding: Embedding, state: RecurrentState?, lengths: [Int]?) throws {
         let op = cellType.name
         let layoutName = batchFirst ? "(B, T)" : "(T, B)"
@@ -180,6 +180,15 @@ public class RecurrentLayer: StochasticModule {
         }
         if let position = tokens.firstIndex(where: { $0 < 0 || $0 >= embedding.vocabularySize }) {
             throw SequentError.invalidArgument(op, "token \(tokens[position]) at position \(position) is out of range 0..<\(embedding.vocabularySize)")
+        }
+        // The embedded vectors would be the input: the rows of the tokens used must be finite.
+        let (table, width) = (embedding.weight.value.scalars, embedding.embeddingSize)
+        var checked = [Bool](repeating: false, count: embedding.vocabularySize)
+        for token in tokens where !checked[token] {
+            checked[token] = true
+            if table[(token * width)..<((token + 1) * width)].contains(where: { !$0.isFinite }) {
+                throw SequentError(.invalidValue, "\(op): the input contains NaN or infinity (the embedding of token \(token))")
+            }
         }
         let (batch, time) = batchFirst ? (shape[0], shape[1]) : (shape[1], shape[0])
         try validate(batch: batch, time: time, state: state, lengths: lengths)
