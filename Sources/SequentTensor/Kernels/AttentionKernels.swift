@@ -126,7 +126,7 @@ enum AttentionKernels {
                 let itemEnd = min(tq, (firstBlock + blocksPerItem) * br)
                 let transposedKeys = mask.keyEnd(batch: bh / mask.heads, queryEnd: itemEnd)
                 StridedCopy.transpose(k + layout.k.offset(bh, 0), rows: transposedKeys, cols: d, rowStride: layout.k.rowStride,
-                          into: keysT, ld: keysStride)
+                                      into: keysT, ld: keysStride)
                 let outStride = layout.out.rowStride
                 for i0 in stride(from: firstBlock * br, to: itemEnd, by: br) {
                     let rows = min(br, tq - i0)

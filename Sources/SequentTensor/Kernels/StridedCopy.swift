@@ -68,14 +68,12 @@ enum StridedCopy {
     }
 
     /// `transpose` with the rows of `out` (x's columns) shared out between the threads.
-    static func transposeOnThreads(
-        _ x: UnsafePointer<Float>, rows: Int, cols: Int, rowStride: Int? = nil, into out: UnsafeMutablePointer<Float>, ld: Int
-    ) {
-        let xStride = rowStride ?? cols
+    /// x is contiguous (row stride cols).
+    static func transposeOnThreads(_ x: UnsafePointer<Float>, rows: Int, cols: Int, into out: UnsafeMutablePointer<Float>, ld: Int) {
         let shared = UncheckedSendable((x, out))
         Parallelism.forEachChunk(count: cols, costPerItem: rows) { columns in
             let (x, out) = shared.value
-            transpose(x + columns.lowerBound, rows: rows, cols: columns.count, rowStride: xStride,
+            transpose(x + columns.lowerBound, rows: rows, cols: columns.count, rowStride: cols,
                       into: out + columns.lowerBound * ld, ld: ld)
         }
     }
