@@ -11,7 +11,13 @@
 // 512 x 512 matrix on one core (the dot product 6.8), but on the shared development host it
 // ran 2 to 3 times slower than the dot product whenever another tenant loaded the core,
 // which was often (stop 12: rnn-2x512 bfloat16 streaming 14.5 against 17-20 us per token on
-// a quiet host, 35-98 against 21-45 on a busy one).
+// a quiet host, 35-98 against 21-45 on a busy one). Stop 14 found the same two states from
+// one process to the next (one thread: 22-23 us per token, or 72-93 against the dot
+// product's 33-35), and in the slow ones perf puts the time on TDPBF16PS itself, not on the
+// tile loads: the host's tile unit runs slower, which no layout or alignment here changes
+// (768 KB took 7.0-7.3 us at every offset and page size tried). Choosing the kernel by
+// timing it at run time would make the sums, which round differently in the two kernels,
+// depend on the host's load.
 #include "CSequentKernels.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
