@@ -1,6 +1,7 @@
 import SequentTensor
 
-/// Loss functions with PyTorch's semantics (`F.cross_entropy`, `F.mse_loss`, `F.l1_loss`).
+/// Loss functions with PyTorch's semantics (`F.cross_entropy`, `F.mse_loss`, `F.l1_loss`,
+/// `F.ctc_loss`).
 ///
 /// Every loss throws a `SequentError` for inputs that do not fit (targets out of range,
 /// shapes that differ): targets and masks come from data, not from the program.
@@ -39,6 +40,17 @@ public enum Loss {
         return try Tensor.crossEntropy(
             logits: logits, targets: targets, ignoreIndex: ignoreIndex, weights: mask?.scalars,
             labelSmoothing: labelSmoothing, reduction: reduction)
+    }
+
+    /// The connectionist temporal classification loss of unsegmented label sequences, as
+    /// PyTorch's `F.ctc_loss`: `Tensor.ctcLoss`, where the definition, shapes ((T, B, C)
+    /// log-probabilities, one label sequence per batch entry) and errors are given.
+    public static func ctc(
+        logProbabilities: Tensor, targets: [[Int]], inputLengths: [Int]? = nil, blank: Int = 0,
+        reduction: Reduction = .mean, zeroInfinity: Bool = false
+    ) throws(SequentError) -> Tensor {
+        try Tensor.ctcLoss(logProbabilities: logProbabilities, targets: targets, inputLengths: inputLengths,
+                           blank: blank, reduction: reduction, zeroInfinity: zeroInfinity)
     }
 
     /// The mean squared error, l_i = (prediction_i - target_i)^2, reduced by `reduction`

@@ -1,0 +1,154 @@
+// Connectionist temporal classification: the loss of an unsegmented label sequence given
+// per-step class log-probabilities (speech recognition, handwriting), PyTorch's
+// `F.ctc_loss`, and greedy decoding. The recursions are in Kernels/CTCKernels.swift.
+
+extension Tensor {
+    /// The CTC loss: the negative log-probability of each target over all its alignments
+    /// (label sequences of the input's length that give the target once repeats are merged
+    /// and blanks removed), as PyTorch's `F.ctc_loss`:
+    ///
+    ///     nll_b = -log sum_{pi in B^-1(target_b)} prod_{t < T_b} y_t(pi_t),   y_t(c) = exp(lp[t, b, c])
+    ///     mean:  (1/B) sum_b nll_b / max(L_b, 1)      sum: sum_b nll_b      none: (B)
+    ///
+    /// A target that no alignment of its input length reaches (e.g. longer than the input)
+    /// has an infinite loss and NaN gradients, unless `zeroInfinity`, which sets both to 0.
+    /// Gradient: d nll_b / d lp[t, b, c] = -(probability of the alignments through class c at
+    /// step t) / p_b / y_t(c), for t < T_b, zero after. PyTorch returns this plus exp(lp),
+    /// which gives the same gradient once it passes back through the `logSoftmax` that
+    /// normally produces `logProbabilities`.
+    ///
+    /// - Parameters:
+    ///   - logProbabilities: (T, B, C) log-probabilities, time first as in PyTorch (usually
+    ///     `logSoftmax()` of the logits); -infinity is allowed, NaN and +infinity are not.
+    ///   - targets: B label sequences, labels in 0..<C other than `blank`; may be empty.
+    ///   - inputLengths: each sequence's number of valid steps T_b in 0...T (nil: all T).
+    ///   - blank: the blank class.
+    ///   - reduction: mean (over the batch, of each loss divided by its target length), sum
+    ///     or none.
+    /// - Throws: `SequentError` naming the shape, length, label or value that does not fit.
+    public static func ctcLoss(
+        logProbabilities: Tensor, targets: [[Int]], inputLengths: [Int]? = nil, blank: Int = 0,
+        reduction: LossReduction = .mean, zeroInfinity: Bool = false
+    ) throws(SequentError) -> Tensor {
+        let op = "ctcLoss"
+        let (T, B, C, lengths) = try validateCTCInput(op, logProbabilities, inputLengths: inputLengths, blank: blank)
+        guard targets.count == B else {
+            throw .shapeMismatch(op, "log-probabilities \(logProbabilities.shape) need \(B) targets (one per sequence), got \(targets.count)")
+        }
+        for (b, target) in targets.enumerated() {
+            if let label = target.first(where: { $0 < 0 || $0 >= C || $0 == blank }) {
+                throw .invalidArgument(op, "target \(b) holds label \(label); labels must be in 0..<\(C) and not the blank (\(blank))")
+            }
+        }
+        if logProbabilities.scalars.contains(where: { $0.isNaN || $0 == .infinity }) {
+            throw SequentError(.invalidValue, "\(op): the log-probabilities contain NaN or +infinity")
+        }
+
+        // One pass per sequence computes its loss and, when a backward pass will follow, the
+        // gradient of its loss (unscaled: the backward pass scales each sequence's rows).
+        let willRecord = GradientMode.isRecording && logProbabilities.requiresGrad
+        // With no steps (or no sequences) only an empty target has an alignment.
+        var losses = targets.map { $0.isEmpty ? 0.0 : .infinity }
+        var gradient = [Float](repeating: 0, count: willRecord ? logProbabilities.count : 0)
+        if logProbabilities.count > 0 {
+            logProbabilities.withUnsafeBufferPointer { lp in
+            gradient.withUnsafeMutableBufferPointer { dlp in
+            losses.withUnsafeMutableBufferPointer { nll in
+                let shared = UncheckedSendable((lp.baseAddress!, willRecord ? dlp.baseAddress : nil, nll.baseAddress!))
+                let scratch = T * (2 * (targets.map(\.count).max() ?? 0) + 1)
+                Parallelism.forEachChunk(count: B, costPerItem: scratch * 16) { sequences in
+                    let (lp, dlp, nll) = shared.value
+                    let alpha = UnsafeMutablePointer<Double>.allocate(capacity: scratch)
+                    let beta = UnsafeMutablePointer<Double>.allocate(capacity: scratch)
+                    defer { alpha.deallocate(); beta.deallocate() }
+                    for b in sequences {
+                        nll[b] = targets[b].withUnsafeBufferPointer { target in
+                            CTCKernels.negativeLogLikelihood(
+                                logProbabilities: lp + b * C, timeStride: B * C, classes: C, inputLength: lengths[b],
+                                target: target, blank: blank, alpha: alpha, beta: beta, gradient: dlp.map { $0 + b * C })
+                        }
+                        if let dlp, !nll[b].isFinite {
+                            // No alignment: the gradient of an infinite loss is undefined (NaN,
+                            // as in PyTorch), or zero with the loss when zeroInfinity.
+                            for t in 0..<lengths[b] {
+                                (dlp + t * B * C + b * C).update(repeating: zeroInfinity ? 0 : .nan, count: C)
+                            }
+                        }
+                    }
+                }
+            }}}
+        }
+        if zeroInfinity { for b in 0..<B where !losses[b].isFinite { losses[b] = 0 } }
+        // Each sequence's weight in the reduced loss.
+        let weights: [Double] = (0..<B).map { b in
+            switch reduction {
+            case .none, .sum: 1
+            case .mean: 1 / (Double(Swift.max(targets[b].count, 1)) * Double(B))
+            }
+        }
+        let result = reduction == .none
+            ? Tensor(shape: [B], scalars: losses.map(Float.init))
+            : Tensor(Float(zip(losses, weights).reduce(0.0) { $0 + $1.0 * $1.1 }))
+
+        let savedGradient = gradient, shape = logProbabilities.shape
+        return recorded(result, operation: op, inputs: [logProbabilities]) { g, _ in
+            // dL/dlp[t, b, :] = (dL/dnll_b) * (d nll_b / dlp[t, b, :])
+            let sequenceScale = (0..<B).map { b in Float(weights[b]) * (reduction == .none ? g.scalars[b] : g.item) }
+            var scaled = savedGradient
+            scaled.withUnsafeMutableBufferPointer { d in
+                for t in 0..<T {
+                    for b in 0..<B {
+                        let row = d.baseAddress! + (t * B + b) * C
+                        for c in 0..<C { row[c] *= sequenceScale[b] }
+                    }
+                }
+            }
+            return [Tensor(shape: shape, scalars: scaled)]
+        }
+    }
+
+    /// Greedy (best-path) CTC decoding: the most likely class at every step, repeats merged,
+    /// blanks removed, for each sequence of (T, B, C) log-probabilities (or any scores whose
+    /// largest value marks the class) over its first `inputLengths[b]` steps.
+    ///
+    /// - Throws: `SequentError` when the shape, lengths or blank do not fit.
+    public static func ctcGreedyDecode(
+        logProbabilities: Tensor, inputLengths: [Int]? = nil, blank: Int = 0
+    ) throws(SequentError) -> [[Int]] {
+        let (_, B, C, lengths) = try validateCTCInput("ctcGreedyDecode", logProbabilities, inputLengths: inputLengths, blank: blank)
+        let scores = logProbabilities.scalars
+        return (0..<B).map { b in
+            var decoded: [Int] = []
+            var previous = blank
+            for t in 0..<lengths[b] {
+                let row = (t * B + b) * C
+                let best = (0..<C).max { scores[row + $0] < scores[row + $1] }!
+                if best != blank && best != previous { decoded.append(best) }
+                previous = best
+            }
+            return decoded
+        }
+    }
+
+    /// Checks the (T, B, C) shape, the input lengths and the blank of a CTC operation, and
+    /// returns T, B, C and each sequence's length.
+    private static func validateCTCInput(
+        _ op: String, _ logProbabilities: Tensor, inputLengths: [Int]?, blank: Int
+    ) throws(SequentError) -> (T: Int, B: Int, C: Int, lengths: [Int]) {
+        guard logProbabilities.rank == 3, logProbabilities.shape[2] >= 1 else {
+            throw .shapeMismatch(op, "log-probabilities must be (T, B, C) with at least one class, got \(logProbabilities.shape)")
+        }
+        let (T, B, C) = (logProbabilities.shape[0], logProbabilities.shape[1], logProbabilities.shape[2])
+        guard blank >= 0 && blank < C else {
+            throw .invalidArgument(op, "blank \(blank) is not one of the \(C) classes")
+        }
+        let lengths = inputLengths ?? [Int](repeating: T, count: B)
+        guard lengths.count == B else {
+            throw .shapeMismatch(op, "log-probabilities \(logProbabilities.shape) need \(B) input lengths, got \(lengths.count)")
+        }
+        if let b = lengths.firstIndex(where: { $0 < 0 || $0 > T }) {
+            throw .invalidArgument(op, "input length \(lengths[b]) of sequence \(b) is outside 0...\(T)")
+        }
+        return (T, B, C, lengths)
+    }
+}
