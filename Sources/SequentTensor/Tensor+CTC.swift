@@ -13,7 +13,7 @@ extension Tensor {
     /// A target that no alignment of its input length reaches (e.g. longer than the input)
     /// has an infinite loss and NaN gradients, unless `zeroInfinity`, which sets both to 0.
     /// Gradient: d nll_b / d lp[t, b, c] = -(probability of the alignments through class c at
-    /// step t) / p_b / y_t(c), for t < T_b, zero after. PyTorch returns this plus exp(lp),
+    /// step t) / p_b, for t < T_b, zero after. PyTorch returns this plus exp(lp),
     /// which gives the same gradient once it passes back through the `logSoftmax` that
     /// normally produces `logProbabilities`.
     ///
