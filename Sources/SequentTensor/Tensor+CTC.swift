@@ -40,9 +40,6 @@ extension Tensor {
                 throw .invalidArgument(op, "target \(b) holds label \(label); labels must be in 0..<\(C) and not the blank (\(blank))")
             }
         }
-        if logProbabilities.scalars.contains(where: { $0.isNaN || $0 == .infinity }) {
-            throw SequentError(.invalidValue, "\(op): the log-probabilities contain NaN or +infinity")
-        }
 
         // One pass per sequence computes its loss and, when a backward pass will follow, the
         // gradient of its loss (unscaled: the backward pass scales each sequence's rows).
@@ -111,7 +108,8 @@ extension Tensor {
     /// blanks removed, for each sequence of (T, B, C) log-probabilities (or any scores whose
     /// largest value marks the class) over its first `inputLengths[b]` steps.
     ///
-    /// - Throws: `SequentError` when the shape, lengths or blank do not fit.
+    /// - Throws: `SequentError` when the shape, lengths or blank do not fit, or the scores
+    ///   hold NaN or +infinity.
     public static func ctcGreedyDecode(
         logProbabilities: Tensor, inputLengths: [Int]? = nil, blank: Int = 0
     ) throws(SequentError) -> [[Int]] {
@@ -130,8 +128,71 @@ extension Tensor {
         }
     }
 
-    /// Checks the (T, B, C) shape, the input lengths and the blank of a CTC operation, and
-    /// returns T, B, C and each sequence's length.
+    /// Prefix beam search for CTC (Hannun et al., 2014): for each sequence, the `beamWidth`
+    /// label sequences of highest probability that the search keeps, best first, each with its
+    /// log-probability summed over all its alignments (merged repeats and blanks, as in the
+    /// loss). Every step extends each kept prefix by every class, keeping for each prefix the
+    /// probability of its alignments that end in a blank and of those that end in its last
+    /// label (a repeat of that label extends the prefix only after a blank). Exact when the
+    /// beam holds every prefix; greedy decoding is not, since it follows one alignment.
+    ///
+    /// - Parameters:
+    ///   - logProbabilities: (T, B, C) log-probabilities.
+    ///   - inputLengths: each sequence's number of valid steps (nil: all T).
+    ///   - beamWidth: the number of prefixes kept after each step, at least 1.
+    /// - Throws: `SequentError` when the shape, lengths, blank or beam width do not fit, or
+    ///   the log-probabilities hold NaN or +infinity.
+    public static func ctcBeamSearch(
+        logProbabilities: Tensor, inputLengths: [Int]? = nil, blank: Int = 0, beamWidth: Int = 8
+    ) throws(SequentError) -> [[CTCHypothesis]] {
+        let op = "ctcBeamSearch"
+        let (_, B, C, lengths) = try validateCTCInput(op, logProbabilities, inputLengths: inputLengths, blank: blank)
+        guard beamWidth >= 1 else { throw .invalidArgument(op, "beam width must be at least 1, got \(beamWidth)") }
+        let scores = logProbabilities.scalars
+        return (0..<B).map { b in
+            // Each kept prefix's log-probabilities of the alignments so far that end in a
+            // blank and in its last label.
+            var beams: [[Int]: (blank: Double, label: Double)] = [[]: (0, -.infinity)]
+            for t in 0..<lengths[b] {
+                let y = { (c: Int) in Double(scores[(t * B + b) * C + c]) }
+                var next: [[Int]: (blank: Double, label: Double)] = [:]
+                func add(_ prefix: [Int], blank: Double = -.infinity, label: Double = -.infinity) {
+                    guard blank > -.infinity || label > -.infinity else { return }  // no alignment
+                    let old = next[prefix] ?? (-.infinity, -.infinity)
+                    next[prefix] = (CTCKernels.logAdd(old.blank, blank), CTCKernels.logAdd(old.label, label))
+                }
+                for (prefix, p) in beams {
+                    let total = CTCKernels.logAdd(p.blank, p.label)
+                    add(prefix, blank: total + y(blank))
+                    for c in 0..<C where c != blank {
+                        if c == prefix.last {
+                            // c again: the same prefix if no blank came between, else a repeat.
+                            add(prefix, label: p.label + y(c))
+                            add(prefix + [c], label: p.blank + y(c))
+                        } else {
+                            add(prefix + [c], label: total + y(c))
+                        }
+                    }
+                }
+                beams = Dictionary(uniqueKeysWithValues: next.sorted { Self.beamOrder($0, $1) }.prefix(beamWidth).map { ($0.key, $0.value) })
+            }
+            return beams.sorted { Self.beamOrder($0, $1) }.map {
+                CTCHypothesis(labels: $0.key, logProbability: Float(CTCKernels.logAdd($0.value.blank, $0.value.label)))
+            }
+        }
+    }
+
+    /// Higher total probability first; ties by the labels, so that the search is deterministic.
+    private static func beamOrder(
+        _ a: (key: [Int], value: (blank: Double, label: Double)), _ b: (key: [Int], value: (blank: Double, label: Double))
+    ) -> Bool {
+        let (pa, pb) = (CTCKernels.logAdd(a.value.blank, a.value.label), CTCKernels.logAdd(b.value.blank, b.value.label))
+        return pa != pb ? pa > pb : a.key.lexicographicallyPrecedes(b.key)
+    }
+
+    /// Checks the (T, B, C) shape, the input lengths, the blank and the values (no NaN or
+    /// +infinity; -infinity is log 0) of a CTC operation, and returns T, B, C and each
+    /// sequence's length.
     private static func validateCTCInput(
         _ op: String, _ logProbabilities: Tensor, inputLengths: [Int]?, blank: Int
     ) throws(SequentError) -> (T: Int, B: Int, C: Int, lengths: [Int]) {
@@ -149,6 +210,17 @@ extension Tensor {
         if let b = lengths.firstIndex(where: { $0 < 0 || $0 > T }) {
             throw .invalidArgument(op, "input length \(lengths[b]) of sequence \(b) is outside 0...\(T)")
         }
+        if logProbabilities.scalars.contains(where: { $0.isNaN || $0 == .infinity }) {
+            throw SequentError(.invalidValue, "\(op): the log-probabilities contain NaN or +infinity")
+        }
         return (T, B, C, lengths)
     }
+}
+
+/// One transcription that `Tensor.ctcBeamSearch` found.
+public struct CTCHypothesis: Equatable, Sendable {
+    /// The labels, repeats merged and blanks removed.
+    public let labels: [Int]
+    /// The log-probability of the labels, summed over all their alignments.
+    public let logProbability: Float
 }

@@ -4,11 +4,12 @@ import XCTest
 
 /// Tests of `Tensor.ctcLoss` and `Tensor.ctcGreedyDecode`.
 final class TensorCTCTests: XCTestCase {
-    /// -log of the summed probability of every label path of length T whose collapse
-    /// (repeats merged, blanks removed) is the target: the definition, by enumeration.
-    private func bruteForceLoss(_ lp: Tensor, sequence b: Int, length: Int, target: [Int], blank: Int) -> Double {
+    /// The probability of every transcription of sequence b's first `length` steps, summed
+    /// over the label paths that collapse to it (repeats merged, blanks removed): the
+    /// definition, by enumerating all C^length paths.
+    private func transcriptionProbabilities(_ lp: Tensor, sequence b: Int, length: Int, blank: Int) -> [[Int]: Double] {
         let (B, C) = (lp.shape[1], lp.shape[2])
-        var total = 0.0
+        var probabilities: [[Int]: Double] = [:]
         var path = [Int](repeating: 0, count: length)
         func visit(_ t: Int, _ logProbability: Double) {
             guard t < length else {
@@ -18,7 +19,7 @@ final class TensorCTCTests: XCTestCase {
                     if label != blank && label != previous { collapsed.append(label) }
                     previous = label
                 }
-                if collapsed == target { total += Foundation.exp(logProbability) }
+                probabilities[collapsed, default: 0] += Foundation.exp(logProbability)
                 return
             }
             for c in 0..<C {
@@ -27,7 +28,11 @@ final class TensorCTCTests: XCTestCase {
             }
         }
         visit(0, 0)
-        return -Foundation.log(total)
+        return probabilities
+    }
+
+    private func bruteForceLoss(_ lp: Tensor, sequence b: Int, length: Int, target: [Int], blank: Int) -> Double {
+        -Foundation.log(transcriptionProbabilities(lp, sequence: b, length: length, blank: blank)[target] ?? 0)
     }
 
     func testLossIsTheSumOverAllAlignments() throws {
@@ -126,6 +131,28 @@ final class TensorCTCTests: XCTestCase {
         var scalars = lp.scalars
         scalars[7] = .nan
         XCTAssertTrue(message { try Tensor.ctcLoss(logProbabilities: Tensor(shape: lp.shape, scalars: scalars), targets: [[1], [1]]) }.contains("NaN"))
+    }
+
+    func testBeamSearchWithAFullBeamFindsTheMostProbableTranscriptions() throws {
+        let lp = randomTensor([5, 2, 3], lower: -2, upper: 2, seed: 5).logSoftmax()
+        let lengths = [5, 4]
+        for blank in [0, 2] {
+            // Wide enough to keep every prefix: the search is then exact.
+            let found = try Tensor.ctcBeamSearch(logProbabilities: lp, inputLengths: lengths, blank: blank, beamWidth: 1000)
+            for b in 0..<2 {
+                let exact = transcriptionProbabilities(lp, sequence: b, length: lengths[b], blank: blank)
+                XCTAssertEqual(found[b].count, exact.count, "blank \(blank), sequence \(b)")
+                for (rank, hypothesis) in found[b].enumerated() {
+                    XCTAssertEqual(Double(hypothesis.logProbability), Foundation.log(exact[hypothesis.labels]!), accuracy: 1e-5)
+                    if rank > 0 { XCTAssertGreaterThanOrEqual(found[b][rank - 1].logProbability, hypothesis.logProbability) }
+                }
+                let best = exact.max { $0.value < $1.value }!.key
+                XCTAssertEqual(found[b][0].labels, best, "blank \(blank), sequence \(b)")
+            }
+        }
+        let narrow = try Tensor.ctcBeamSearch(logProbabilities: lp, beamWidth: 3)
+        XCTAssertEqual(narrow.map(\.count), [3, 3])
+        XCTAssertThrowsError(try Tensor.ctcBeamSearch(logProbabilities: lp, beamWidth: 0))
     }
 
     func testGreedyDecodeMergesRepeatsAndDropsBlanks() throws {
