@@ -174,20 +174,19 @@ extension Tensor {
                         }
                     }
                 }
-                beams = Dictionary(uniqueKeysWithValues: next.sorted { Self.beamOrder($0, $1) }.prefix(beamWidth).map { ($0.key, $0.value) })
+                beams = Dictionary(uniqueKeysWithValues: ranked(next).prefix(beamWidth).map { ($0.prefix, $0.probabilities) })
             }
-            return beams.sorted { Self.beamOrder($0, $1) }.map {
-                CTCHypothesis(labels: $0.key, logProbability: Float(CTCKernels.logAdd($0.value.blank, $0.value.label)))
-            }
+            return ranked(beams).map { CTCHypothesis(labels: $0.prefix, logProbability: Float($0.total)) }
         }
     }
 
-    /// Higher total probability first; ties by the labels, so that the search is deterministic.
-    private static func beamOrder(
-        _ a: (key: [Int], value: (blank: Double, label: Double)), _ b: (key: [Int], value: (blank: Double, label: Double))
-    ) -> Bool {
-        let (pa, pb) = (CTCKernels.logAdd(a.value.blank, a.value.label), CTCKernels.logAdd(b.value.blank, b.value.label))
-        return pa != pb ? pa > pb : a.key.lexicographicallyPrecedes(b.key)
+    /// The prefixes of a beam with their total log-probability, highest first; ties by the
+    /// labels, so that the search is deterministic.
+    private static func ranked(
+        _ beams: [[Int]: (blank: Double, label: Double)]
+    ) -> [(prefix: [Int], probabilities: (blank: Double, label: Double), total: Double)] {
+        beams.map { (prefix: $0.key, probabilities: $0.value, total: CTCKernels.logAdd($0.value.blank, $0.value.label)) }
+            .sorted { $0.total != $1.total ? $0.total > $1.total : $0.prefix.lexicographicallyPrecedes($1.prefix) }
     }
 
     /// Checks the (T, B, C) shape, the input lengths, the blank and the values (no NaN or
