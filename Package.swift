@@ -39,7 +39,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     // MARK: - Public API
     products: [
-        .library(name: "Sequent", targets: ["SequentTensor", "SequentNN", "SequentTrain"]),
+        .library(name: "Sequent", targets: ["SequentTensor", "SequentNN", "SequentData", "SequentTrain"]),
         .executable(name: "sequent", targets: ["sequent"]),
         .executable(name: "sequent-bench", targets: ["sequent-bench"]),
     ],
@@ -56,12 +56,13 @@ let package = Package(
         .target(name: "CSequentKernels", cSettings: cKernelSettings),
         .target(name: "SequentTensor", dependencies: ["CDNNL", "CSequentKernels"], swiftSettings: kernelSettings),
         .target(name: "SequentNN", dependencies: ["SequentTensor"], swiftSettings: kernelSettings),
-        .target(name: "SequentTrain", dependencies: ["SequentTensor", "SequentNN"], swiftSettings: kernelSettings),
-        .target(name: "SequentLab", dependencies: ["SequentTensor", "SequentNN", "SequentTrain"]),
+        .target(name: "SequentData", dependencies: ["SequentTensor"]),
+        .target(name: "SequentTrain", dependencies: ["SequentTensor", "SequentNN", "SequentData"], swiftSettings: kernelSettings),
+        .target(name: "SequentLab", dependencies: ["SequentTensor", "SequentNN", "SequentData", "SequentTrain"]),
         .executableTarget(
             name: "sequent",
             dependencies: [
-                "SequentTensor", "SequentNN", "SequentTrain", "SequentLab",
+                "SequentTensor", "SequentNN", "SequentData", "SequentTrain", "SequentLab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -78,6 +79,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SequentTensor"], path: "Tests/TestSupport"),
         .testTarget(name: "SequentTensorTests", dependencies: ["SequentTensor", "TestSupport"]),
         .testTarget(name: "SequentNNTests", dependencies: ["SequentNN", "TestSupport"]),
+        .testTarget(name: "SequentDataTests", dependencies: ["SequentData", "TestSupport"]),
         .testTarget(name: "SequentTrainTests", dependencies: ["SequentTrain", "SequentNN", "TestSupport"]),
         .testTarget(name: "SequentLabTests", dependencies: ["SequentLab", "SequentTensor"]),
     ]

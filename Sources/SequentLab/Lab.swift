@@ -1,4 +1,5 @@
 import Foundation
+import SequentData
 import SequentTensor
 
 /// The lab's experiments, in the order they run and appear in the report.

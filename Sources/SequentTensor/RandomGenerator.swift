@@ -74,3 +74,41 @@ import Foundation
 @inline(__always) private func _log(_ x: Double) -> Double { Foundation.log(x) }
 @inline(__always) private func _cos(_ x: Double) -> Double { Foundation.cos(x) }
 #endif
+
+/// The four 64-bit words of a xoshiro256** `RandomGenerator`, written in JSON as 16-digit
+/// hexadecimal strings so that no JSON reader rounds them.
+public struct RandomGeneratorState: Codable, Equatable, Sendable {
+    /// The state words, in the generator's order.
+    public var words: [UInt64]
+
+    /// Wraps four state words.
+    public init(words: [UInt64]) {
+        self.words = words
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let texts = try container.decode([String].self)
+        var words: [UInt64] = []
+        for text in texts {
+            guard text.count == 16, let word = UInt64(text, radix: 16) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "random generator state word '\(text)' is not 16 hexadecimal digits")
+            }
+            words.append(word)
+        }
+        guard words.count == 4, words.contains(where: { $0 != 0 }) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "a random generator state is four words, not all zero; got \(words.count)")
+        }
+        self.words = words
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(words.map { word in
+            let digits = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        })
+    }
+}

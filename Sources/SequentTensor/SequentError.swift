@@ -35,6 +35,17 @@ public struct SequentError: Error, CustomStringConvertible, Equatable, Sendable 
         SequentError(.invalidArgument, "\(op): \(detail)")
     }
 
+    /// A file or folder that cannot be read or written: `path: detail`.
+    public static func io(_ path: String, _ detail: String) -> SequentError {
+        SequentError(.io, "\(path): \(detail)")
+    }
+
+    /// A file whose contents are not what was expected: `path: detail` (detail names the
+    /// line, column or byte).
+    public static func malformedFile(_ path: String, _ detail: String) -> SequentError {
+        SequentError(.malformedFile, "\(path): \(detail)")
+    }
+
     public var description: String { message }
 }
 

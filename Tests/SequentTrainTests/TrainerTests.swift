@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import SequentNN
+import SequentData
 import SequentTensor
 @testable import SequentTrain
 import XCTest

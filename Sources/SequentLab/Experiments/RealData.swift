@@ -1,5 +1,6 @@
 import Foundation
 import SequentNN
+import SequentData
 import SequentTensor
 import SequentTrain
 

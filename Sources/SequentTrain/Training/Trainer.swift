@@ -1,5 +1,6 @@
 import Foundation
 import SequentNN
+import SequentData
 import SequentTensor
 
 /// The training loop: batches in, optimizer steps out, with evaluation, early stopping,

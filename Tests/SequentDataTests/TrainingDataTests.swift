@@ -1,5 +1,5 @@
 import SequentTensor
-@testable import SequentTrain
+@testable import SequentData
 import XCTest
 
 /// `ShuffledBatches`: every example once per epoch, a new order each epoch, and a position
