@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import SequentTensor
+
+/// The flags every `sequent TASK train` has (`shared/design/APPS.md`), parsed and
+/// range-checked in one place. A task includes them with `@OptionGroup var training:
+/// TrainingOptions` and fills the values left nil with its own defaults (said in its help).
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "The model folder to write (created if missing; checked writable before training starts).")
+    var out: String
+
+    @Option(parsing: .unconditional, help: "Stacked layers (default: the task's).")
+    var layers: Int?
+
+    @Option(parsing: .unconditional, help: "Hidden size of each layer, or the Transformer's width (default: the task's).")
+    var hidden: Int?
+
+    @Option(parsing: .unconditional, help: "Dropout probability between layers, in [0, 1) (default: the task's).")
+    var dropout: Float?
+
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples (or windows) per step (default: the task's).")
+    var batchSize: Int?
+
+    @Option(parsing: .unconditional, help: "Optimizer steps (default: the task's).")
+    var steps: Int?
+
+    @Option(name: .customLong("time-limit"), help: "Stop cleanly after this long (e.g. 90s, 10m, 1h), with a checkpoint and a final evaluation.")
+    var timeLimit: Duration?
+
+    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Peak learning rate (default: the task's).")
+    var learningRate: Float?
+
+    @Option(parsing: .unconditional, help: "The seed of every random choice: split, initial weights, batches, dropout.")
+    var seed: UInt64 = 42
+
+    @Option(parsing: .unconditional, help: "Threads for oneDNN and Sequent's kernels (default: all cores of this machine).")
+    var threads: Int?
+
+    @Flag(help: "Continue the run in --out from its latest checkpoint, bitwise as if never stopped.")
+    var resume = false
+
+    @Flag(help: "Print only errors and the final summary.")
+    var quiet = false
+
+    func validate() throws {
+        try Self.check(layers, "--layers", in: 1...64)
+        try Self.check(hidden, "--hidden", in: 1...65_536)
+        try Self.check(batchSize, "--batch-size", in: 1...1_048_576)
+        try Self.check(steps, "--steps", in: 1...1_000_000_000)
+        if let dropout, !(dropout >= 0 && dropout < 1) {
+            throw ValidationError("--dropout must be in [0, 1); got \(dropout)")
+        }
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite && learningRate <= 10) {
+            throw ValidationError("--learning-rate must be positive and at most 10; got \(learningRate)")
+        }
+        _ = try ThreadCount.checked(threads)
+        if out.isEmpty { throw ValidationError("--out must name a folder; got an empty path") }
+    }
+
+    /// The thread count to run with: `--threads` checked against this machine, or all cores.
+    var threadCount: Int { (try? ThreadCount.checked(threads)) ?? Parallelism.coreCount }
+
+    /// `--out` as a file URL.
+    var outURL: URL { URL(fileURLWithPath: out) }
+
+    /// Throws a `ValidationError` naming `flag` when `value` is set and outside `range`.
+    static func check(_ value: Int?, _ flag: String, in range: ClosedRange<Int>) throws {
+        if let value, !range.contains(value) {
+            throw ValidationError("\(flag) must be in \(range.lowerBound)...\(range.upperBound); got \(value)")
+        }
+    }
+}
+
+/// `--threads`, the same check in every command.
+enum ThreadCount {
+    /// `threads` if it is at least 1 and at most 4 times the machine's cores (more only
+    /// oversubscribes them), else a `ValidationError` that says so; nil gives all cores.
+    static func checked(_ threads: Int?) throws -> Int {
+        guard let threads else { return Parallelism.coreCount }
+        let limit = 4 * Parallelism.coreCount
+        guard threads >= 1, threads <= limit else {
+            throw ValidationError("--threads must be in 1...\(limit) (this machine has \(Parallelism.coreCount) cores); got \(threads)")
+        }
+        return threads
+    }
+}
+
+/// `--time-limit`: a number with a unit (s, m, h), or plain seconds.
+extension Duration: @retroactive ExpressibleByArgument {
+    public init?(argument: String) {
+        let text = argument.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        var scale = 1.0, number = Substring(text)
+        if let (suffix, factor) = units.first(where: { text.hasSuffix($0.0) && Double(text.dropLast($0.0.count)) != nil }) {
+            scale = factor
+            number = text.dropLast(suffix.count)
+        }
+        guard let value = Double(number), value.isFinite, value > 0, value * scale <= 1e9 else { return nil }
+        self = .milliseconds(Int64((value * scale * 1000).rounded()))
+    }
+}
