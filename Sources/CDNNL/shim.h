@@ -29,16 +29,4 @@ int malloc_trim(size_t pad);
 #define SEQUENT_M_TRIM_THRESHOLD -1
 #define SEQUENT_M_MMAP_MAX -4
 
-// What the running CPU can execute, for the check that a binary built for AVX-512 or AVX2
-// (Package.swift) is not run where those instructions would fault.
-static inline int sequent_cpu_has_avx512(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-}
-static inline int sequent_cpu_has_avx2_fma(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-
 #endif

@@ -3,9 +3,10 @@
 //
 // Four row blocks are summed at a time, with two accumulators each (even and odd columns
 // or pairs), so that eight independent sums hide the FMA latency while every load is a
-// whole 64-byte line. The Float and shift-based bfloat16 kernels are written on GCC vector
-// types, which compile to one zmm or two ymm instructions per 16 lanes; the AVX512-BF16
-// kernel is chosen at run time where the CPU has it (x86-64 only; elsewhere the shifts).
+// whole 64-byte line. The kernels are written once on GCC vector types and compiled three
+// times, for AVX-512, for AVX2 + FMA and for baseline x86-64 (one zmm, two ymm or four xmm
+// instructions per 16 lanes); `sequent_cpu_level` (CPU.c) picks one at run time. The
+// AVX512-BF16 dot-product kernel runs where the CPU has it and the level allows it.
 //
 // Not AMX: TDPBF16PS on one-row tiles read this layout as it is and took 5.1 us for a
 // 512 x 512 matrix on one core (the dot product 6.8), but on the shared development host it
@@ -124,7 +125,9 @@ INLINE void bf16_shift_block_sums(const void *weights, int pairs, const void *in
 }
 
 #if defined(__x86_64__)
-#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+#define AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#define AVX2_TARGET __attribute__((target("avx2,fma")))
+#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,avx512bf16")))
 
 // bfloat16 on AVX512-BF16: one vdpbf16ps adds a pair's two products for 16 rows.
 BF16_TARGET INLINE void bf16_dot_block_sums(const void *weights, int pairs, const void *input, v16f *sums, const int group) {
@@ -155,30 +158,43 @@ BF16_TARGET INLINE void bf16_dot_block_sums(const void *weights, int pairs, cons
 BF16_TARGET static void matvec_bf16_dot(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate, int descending) {
     matvec(bf16_dot_block_sums, (const char *)w, (size_t)pairs * 2 * LANES * sizeof *w, rows, pairs, x_pairs, y, accumulate, descending);
 }
-
+#else
+#define AVX512_TARGET
+#define AVX2_TARGET
 #endif
 
-void sequent_matvec_bf16_portable(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate, int descending) {
+// One kernel body, three instruction sets: NAME_avx512, NAME_avx2, NAME_baseline.
+#define DISPATCHED(NAME, PARAMS, BODY)                  \
+    AVX512_TARGET static void NAME##_avx512 PARAMS BODY \
+    AVX2_TARGET static void NAME##_avx2 PARAMS BODY     \
+    static void NAME##_baseline PARAMS BODY
+
+DISPATCHED(matvec_f32, (const float *w, int rows, int columns, const float *x, float *y, int accumulate, int descending), {
+    matvec(f32_block_sums, (const char *)w, (size_t)columns * LANES * sizeof *w, rows, columns, x, y, accumulate, descending);
+})
+
+DISPATCHED(matvec_bf16_shift, (const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate, int descending), {
     matvec(bf16_shift_block_sums, (const char *)w, (size_t)pairs * 2 * LANES * sizeof *w, rows, pairs, x_pairs, y, accumulate, descending);
+})
+
+void sequent_matvec_bf16_portable(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate, int descending) {
+    switch (sequent_cpu_level()) {
+    case SEQUENT_CPU_BASELINE: matvec_bf16_shift_baseline(w, rows, pairs, x_pairs, y, accumulate, descending); break;
+    case SEQUENT_CPU_AVX2: matvec_bf16_shift_avx2(w, rows, pairs, x_pairs, y, accumulate, descending); break;
+    default: matvec_bf16_shift_avx512(w, rows, pairs, x_pairs, y, accumulate, descending); break;
+    }
 }
 
 void sequent_matvec_f32(const float *w, int rows, int columns, const float *x, float *y, int accumulate, int descending) {
-    matvec(f32_block_sums, (const char *)w, (size_t)columns * LANES * sizeof *w, rows, columns, x, y, accumulate, descending);
+    switch (sequent_cpu_level()) {
+    case SEQUENT_CPU_BASELINE: matvec_f32_baseline(w, rows, columns, x, y, accumulate, descending); break;
+    case SEQUENT_CPU_AVX2: matvec_f32_avx2(w, rows, columns, x, y, accumulate, descending); break;
+    default: matvec_f32_avx512(w, rows, columns, x, y, accumulate, descending); break;
+    }
 }
 
 int sequent_matvec_bf16_uses_dot_product(void) {
-    static int known = -1;  // decided once; threads racing here decide the same
-    int answer = __atomic_load_n(&known, __ATOMIC_RELAXED);
-    if (answer < 0) {
-#if defined(__x86_64__)
-        __builtin_cpu_init();
-        answer = __builtin_cpu_supports("avx512bf16") ? 1 : 0;
-#else
-        answer = 0;
-#endif
-        __atomic_store_n(&known, answer, __ATOMIC_RELAXED);
-    }
-    return answer;
+    return sequent_cpu_level() >= SEQUENT_CPU_AVX512_BF16;
 }
 
 void sequent_matvec_bf16(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate, int descending) {

@@ -15,11 +15,6 @@ struct SequentBench: ParsableCommand {
             (and the mode-less kernel workloads, such as sgemm-2048).
             """)
 
-    /// Checks that this CPU runs the kernels' instructions, then parses and runs.
-    static func main() {
-        CPUSupport.exitIfUnsupported()
-        main(nil)
-    }
 
     @Option(name: .customLong("workload"), help: "A workload to run (repeatable, or comma-separated); see --list.")
     var workloads: [String] = []

@@ -15,9 +15,4 @@ struct Sequent: ParsableCommand {
         subcommands: [Demo.self, Lab.self, Version.self],
         defaultSubcommand: Demo.self)
 
-    /// Checks that this CPU runs the kernels' instructions, then parses and runs.
-    static func main() {
-        CPUSupport.exitIfUnsupported()
-        main(nil)
-    }
 }

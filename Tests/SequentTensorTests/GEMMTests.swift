@@ -161,6 +161,7 @@ extension GEMMTests {
     /// The recurrent step's product with B reordered once: the product of the rounded
     /// operands, for B given plainly or transposed, at padded strides, over repeated calls.
     func testPackedBFloat16ProductIsTheProductOfRoundedOperands() throws {
+        try XCTSkipUnless(CPUSupport.hasNativeBFloat16, "no bfloat16 kernels here (\(CPUSupport.bfloat16Path.rawValue)): the recurrent step takes the emulated path, checked by RecurrentLayerTests")
         func rounded(_ x: Float) -> Float { Float(bitPattern: UInt32(BFloat16.bits(x)) << 16) }
         for transposeWeights in [false, true] {
             for (m, n, k) in [(16, 1024, 256), (5, 37, 70)] {

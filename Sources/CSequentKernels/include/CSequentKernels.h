@@ -1,8 +1,29 @@
-// The kernels Sequent writes in C: those that need instructions Swift cannot name
-// (AVX512-BF16's dot product), chosen at run time by what the CPU has.
+// The kernels Sequent writes in C: those that need wide vectors or instructions Swift cannot
+// name (AVX512-BF16's dot product). Each is compiled for several instruction sets and picked
+// at run time by `sequent_cpu_level`, so that one build runs on every x86-64 CPU.
 #ifndef SEQUENT_C_KERNELS_H
 #define SEQUENT_C_KERNELS_H
 #include <stdint.h>
+
+// The instruction sets Sequent's kernels are compiled for, in increasing order.
+enum {
+    SEQUENT_CPU_BASELINE = 0,     // x86-64 (SSE2), or any other architecture
+    SEQUENT_CPU_AVX2 = 1,         // AVX2 + FMA
+    SEQUENT_CPU_AVX512 = 2,       // AVX-512 F, BW, DQ, VL
+    SEQUENT_CPU_AVX512_BF16 = 3,  // and AVX512-BF16's dot product
+};
+
+/// The level the kernels run at: what the CPU offers, lowered by the environment variable
+/// SEQUENT_MAX_CPU_ISA (baseline, avx2, avx512_core, avx512_core_bf16 or all; oneDNN's
+/// names for ONEDNN_MAX_CPU_ISA work too). Decided at the first call.
+int sequent_cpu_level(void);
+/// The level the CPU offers, whatever SEQUENT_MAX_CPU_ISA says.
+int sequent_cpu_detected_level(void);
+/// The level an ISA name stands for, or -1 for an unknown name.
+int sequent_cpu_level_for_name(const char *name);
+/// Whether the CPU has `feature` (a name of GCC's __builtin_cpu_supports: "avx2",
+/// "avx512bf16", "amx-tile", ...); 0 for names it does not list.
+int sequent_cpu_supports(const char *feature);
 
 // Matrix-vector products y (+)= W x on a matrix packed for them once ("row blocks"):
 // rows in blocks of 16, each block stored column after column, so that one 64-byte load

@@ -48,4 +48,24 @@ enum BFloat16 {
         round(x, rows: rows, cols: cols, ld: ld, into: out)
         return out
     }
+
+    /// out[i] = the Float value of the bfloat16 x[i], for i < count.
+    static func widen(_ x: UnsafePointer<UInt16>, count: Int, into out: UnsafeMutablePointer<Float>) {
+        for i in 0..<count { out[i] = Float(bitPattern: UInt32(x[i]) << 16) }
+    }
+
+    /// A new contiguous Float copy of the bfloat16 values in x (rows, cols; row stride ld),
+    /// each exact (bfloat16 is the top half of a Float); the caller deallocates it.
+    static func widened(_ x: UnsafePointer<UInt16>, rows: Int, cols: Int, ld: Int) -> UnsafeMutablePointer<Float> {
+        let out = UnsafeMutablePointer<Float>.allocate(capacity: max(1, rows * cols))
+        let base = UncheckedSendable((x, out))
+        Parallelism.forEachChunk(count: rows, costPerItem: cols) { range in
+            let (x, out) = base.value
+            for r in range {
+                let source = x + r * ld, target = out + r * cols
+                widen(source, count: cols, into: target)
+            }
+        }
+        return out
+    }
 }

@@ -104,7 +104,7 @@ final class PackedBFloat16Product {
     /// `transposeWeights`, with row stride `ldb`. Nil where oneDNN has no bfloat16 matmul
     /// for this CPU: the caller falls back to `GEMM.multiplyBFloat16`.
     init?(m: Int, k: Int, n: Int, weights: UnsafePointer<UInt16>, transposeWeights: Bool, ldb: Int, lda: Int, ldc: Int) {
-        guard m > 0, k > 0, n > 0, let matmul = MatmulPrimitive(
+        guard m > 0, k > 0, n > 0, CPUSupport.hasNativeBFloat16, let matmul = MatmulPrimitive(
             left: MatmulPrimitive.descriptor(m, k, dnnl_bf16, strides: (lda, 1)),
             right: MatmulPrimitive.descriptor(k, n, dnnl_bf16, strides: nil),
             output: MatmulPrimitive.descriptor(m, n, dnnl_f32, strides: (ldc, 1))) else { return nil }
@@ -163,7 +163,8 @@ extension GEMM {
     static let minimumRowsForMatmulPrimitive = 16
 
     /// C = op(A) op(B) (alpha 1, beta 0) through a matmul primitive made for this call, with
-    /// the transposes and leading dimensions as strides; false where oneDNN has none.
+    /// the transposes and leading dimensions as strides; false where oneDNN has none or
+    /// declines to run it (the caller then takes another path).
     static func multiplyBFloat16OnMatmulPrimitive(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<UInt16>, lda: Int, b: UnsafePointer<UInt16>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int
@@ -188,8 +189,6 @@ extension GEMM {
         let arguments = zip([DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_SCRATCHPAD], memories).map {
             dnnl_exec_arg_t(arg: $0, memory: $1)
         }
-        let status = MatmulPrimitive.execute(matmul.primitive, stream, arguments, count: 4)
-        precondition(status == dnnl_success, "bfloat16 matmul failed with status \(status.rawValue) for M=\(m) N=\(n) K=\(k)")
-        return true
+        return MatmulPrimitive.execute(matmul.primitive, stream, arguments, count: 4) == dnnl_success
     }
 }

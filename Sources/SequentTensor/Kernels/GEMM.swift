@@ -9,8 +9,9 @@ public enum MatmulPrecision: String, Sendable, CaseIterable {
     /// Float inputs (`dnnl_sgemm`): the default, exact to Float rounding.
     case float32
     /// Inputs rounded to bfloat16 (8 significant bits, relative error up to 2^-9 each),
-    /// products summed in Float (`dnnl_gemm_bf16bf16f32`, on AVX512-BF16 where the CPU
-    /// has it: twice the Float rate). For inference, like PyTorch's
+    /// products summed in Float: on oneDNN's bfloat16 kernels where the CPU has AVX512-BF16
+    /// or AMX (twice the Float rate or more), else the same mathematics on the Float kernels
+    /// (`CPUSupport.bfloat16Path`). For inference, like PyTorch's
     /// `torch.set_float32_matmul_precision("medium")`; set it with `GEMM.withPrecision`.
     case bfloat16
 }
@@ -26,11 +27,11 @@ public enum GEMM {
         try $precision.withValue(precision, operation: body)
     }
 
-    /// C = alpha * op(A) * op(B) + beta * C through `dnnl_sgemm`, with the rows of C split
-    /// between the threads (`forEachRowBlock`; deep A^T B with more rows than columns runs
-    /// transposed, `minimumDepthForTransposedProduct`), or, at bfloat16 `precision`, on copies of A
-    /// and B rounded to bfloat16, threaded by oneDNN (threads: see `Parallelism`).
-    @inline(__always)
+    /// C = alpha * op(A) * op(B) + beta * C through `dnnl_sgemm`, in fixed tiles of C shared
+    /// out between the threads (`tiles`), or, at bfloat16 `precision`, on copies of A and B
+    /// rounded to bfloat16 (`multiplyBFloat16`). Float products give the same bits on any
+    /// thread count; deep A^T B with more rows than columns runs transposed
+    /// (`minimumDepthForTransposedProduct`).
     public static func multiply(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -63,52 +64,84 @@ public enum GEMM {
             StridedCopy.transposeOnThreads(transposed, rows: n, cols: m, into: c, ld: ldc)
             return
         }
+        let (rowBlocks, columnBlocks) = tiles(m: m, n: n, k: k)
         let operands = UncheckedSendable((a, b, c))
-        forEachRowBlock(rows: m) { rows in
+        // Tile (r, q): rows [m r / R, m (r+1) / R) and columns [n q / Q, n (q+1) / Q) of C.
+        let tile = { (index: Int) in
             let (a, b, c) = operands.value
-            let status = dnnl_sgemm(
-                transposeA ? 84 : 78, transposeB ? 84 : 78,  // "T" : "N"
-                Int64(rows.count), Int64(n), Int64(k), alpha, a + rows.lowerBound * (transposeA ? 1 : lda), Int64(lda),
-                b, Int64(ldb), beta, c + rows.lowerBound * ldc, Int64(ldc))
-            precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status.rawValue) for M=\(rows.count) N=\(n) K=\(k)")
+            let (r, q) = index.quotientAndRemainder(dividingBy: columnBlocks)
+            let rows = (m * r / rowBlocks)..<(m * (r + 1) / rowBlocks)
+            let columns = (n * q / columnBlocks)..<(n * (q + 1) / columnBlocks)
+            Parallelism.onCallingThread {
+                sgemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: columns.count, k: k, alpha: alpha,
+                      a: a + rows.lowerBound * (transposeA ? 1 : lda), lda: lda,
+                      b: b + columns.lowerBound * (transposeB ? ldb : 1), ldb: ldb,
+                      beta: beta, c: c + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc)
+            }
+        }
+        let count = rowBlocks * columnBlocks
+        guard count > 1 else { return tile(0) }
+        Parallelism.forEachChunk(count: count, costPerItem: 1 << 20) { indices in  // a tile is always worth a thread
+            for index in indices { tile(index) }
         }
     }
 
+    /// One `dnnl_sgemm` call on the calling thread's terms (row-major; see `multiply`).
+    @inline(__always)
+    private static func sgemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let status = dnnl_sgemm(
+            transposeA ? 84 : 78, transposeB ? 84 : 78,  // "T" : "N"
+            Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
+        // Only malformed arguments fail, and `multiply`'s callers pass shapes they checked.
+        precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status.rawValue) for M=\(m) N=\(n) K=\(k) lda=\(lda) ldb=\(ldb) ldc=\(ldc)")
+    }
+
     /// Depth from which a product A^T B with more rows than columns and beta 0 (a weight
-    /// gradient, dW = dY^T X) runs as its transpose B^T A, which is the same sums with the roles of
-    /// the operands swapped, then transposed back. oneDNN's sgemm runs the form with fewer
-    /// rows faster; measured on 2 cores, GFLOP/s, as is -> swapped: M 2048 N 512 K 6400
-    /// (lstm-2x512's W_hh gradient) 177 -> 259; M 1024 N 256 K 3200 196 -> 250; M 1536 N 512
-    /// K 6400 192 -> 217; M 768 N 256 K 4096 222 -> 276. Transposing 2048 x 512 back takes
-    /// 1 ms of the product's 52.
+    /// gradient, dW = dY^T X) runs as its transpose B^T A, which is the same sums with the
+    /// roles of the operands swapped, then transposed back: oneDNN's sgemm runs the form with
+    /// fewer rows faster (figures in docs/performance.md).
     static let minimumDepthForTransposedProduct = 1024
 
-    /// Rows of a product per thread below which `forEachRowBlock` leaves the threads to
-    /// oneDNN. Measured on 2 cores (`linear`, GFLOP/s, oneDNN's split -> row blocks):
-    /// M = 64: K 256 N 1024 141 -> 164, K 1024 N 256 72 -> 103; M = 4096: 206 -> 209,
-    /// 161 -> 201.
-    static let minimumRowsPerThread = 32
+    /// Rows of a tile below which `tiles` does not cut the rows.
+    static let minimumRowsPerTile = 32
+    /// Columns of a tile below which `tiles` does not cut the columns.
+    static let minimumColumnsPerTile = 64
+    /// Multiply-adds of a tile below which `tiles` does not cut the columns.
+    static let minimumWorkPerTile = 1 << 17
 
-    /// Runs `body(rows)` over `0..<rows` in contiguous blocks, one per thread, when there are
-    /// at least `minimumRowsPerThread` rows per thread, no parallel region is running and the
-    /// products are in Float; otherwise `body(0..<rows)` once on the calling thread.
-    ///
-    /// The products inside run single-threaded (oneDNN does not nest parallel regions), each
-    /// on its own rows: on two cores this beats oneDNN's own split of one product by up to
-    /// a third, and lets work on the rows after their product (bias, activation) run while
-    /// they are in cache. oneDNN's bfloat16 product is the other way round: split by rows,
-    /// gpt-4x256 inference dropped from 34,000 to 23,000 tokens/s.
+    /// How C (M, N) is cut for `multiply`: R blocks of rows and Q of columns, from the shape
+    /// and `Parallelism.splitCount` alone, so that every sum runs the same way whatever the
+    /// number of threads (oneDNN's kernels sum a row differently by its place in the call,
+    /// and oneDNN's own split of one call depends on the thread count). Rows are cut into up
+    /// to `splitCount` blocks of at least 32 (each thread's rows then stay in its cache
+    /// through the work after the product); a product with too few rows cuts its columns.
+    static func tiles(m: Int, n: Int, k: Int) -> (rows: Int, columns: Int) {
+        let splits = Parallelism.splitCount
+        let rowBlocks = min(splits, m / minimumRowsPerTile)
+        if rowBlocks >= 2 { return (rowBlocks, 1) }
+        let columnBlocks = min(splits, n / minimumColumnsPerTile, m * n * k / minimumWorkPerTile)
+        return (1, max(1, columnBlocks))
+    }
+
+    /// Runs `body(rows)` over `0..<rows` in the row blocks `tiles` gives a product with
+    /// `rows` rows and many columns, one block per thread: work on a block's rows after
+    /// its product (bias, activation) then runs while they are in cache. Products inside
+    /// run single-threaded. Not at bfloat16 `precision` (oneDNN shares those out faster).
     static func forEachRowBlock(rows: Int, _ body: (Range<Int>) -> Void) {
-        let blocks = precision == .bfloat16 ? 1 : min(Parallelism.threadCount, rows / minimumRowsPerThread)
+        let blocks = precision == .bfloat16 ? 1 : max(1, min(Parallelism.splitCount, rows / minimumRowsPerTile))
         guard blocks > 1 else { return body(0..<rows) }
-        // (Inside a parallel region forEachChunk runs both blocks on this thread: one call.)
         Parallelism.forEachChunk(count: blocks, costPerItem: 1 << 20) { blockRange in  // always worth a thread each
-            body((rows * blockRange.lowerBound / blocks)..<(rows * blockRange.upperBound / blocks))
+            for block in blockRange { body((rows * block / blocks)..<(rows * (block + 1) / blocks)) }
         }
     }
 
     /// C = alpha * op(A) * op(B) + beta * C with A and B already in bfloat16 (`BFloat16`),
-    /// summed in Float; k > 0. On a oneDNN matmul primitive (AMX where the CPU has it) from
+    /// summed in Float; k > 0. Where the CPU (or SEQUENT_MAX_CPU_ISA, ONEDNN_MAX_CPU_ISA)
+    /// gives oneDNN no bfloat16 kernels, on the Float kernels (`CPUSupport.bfloat16Path`). On a oneDNN matmul primitive (AMX where the CPU has it) from
     /// `minimumRowsForMatmulPrimitive` rows when alpha is 1 and beta 0; through
     /// `dnnl_gemm_bf16bf16f32` otherwise.
     static func multiplyBFloat16(
@@ -116,15 +149,49 @@ public enum GEMM {
         alpha: Float = 1, a: UnsafePointer<UInt16>, lda: Int, b: UnsafePointer<UInt16>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        if m >= minimumRowsForMatmulPrimitive, alpha == 1, beta == 0,
-           multiplyBFloat16OnMatmulPrimitive(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                             a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) {
-            return
+        if CPUSupport.hasNativeBFloat16 {
+            if m >= minimumRowsForMatmulPrimitive, alpha == 1, beta == 0,
+               multiplyBFloat16OnMatmulPrimitive(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                                 a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc) {
+                return
+            }
+            // In the same fixed tiles as Float products, each on one thread. The first tile
+            // runs alone: where oneDNN declines it (it should not, given its ISA), nothing is
+            // written and the Float kernels below take the whole product.
+            let (rowBlocks, columnBlocks) = tiles(m: m, n: n, k: k)
+            let operands = UncheckedSendable((a, b, c))
+            let tile = { (index: Int) -> dnnl_status_t in
+                let (a, b, c) = operands.value
+                let (r, q) = index.quotientAndRemainder(dividingBy: columnBlocks)
+                let rows = (m * r / rowBlocks)..<(m * (r + 1) / rowBlocks)
+                let columns = (n * q / columnBlocks)..<(n * (q + 1) / columnBlocks)
+                return Parallelism.onCallingThread {
+                    dnnl_gemm_bf16bf16f32(
+                        transposeA ? 84 : 78, transposeB ? 84 : 78, Int64(rows.count), Int64(columns.count), Int64(k), alpha,
+                        a + rows.lowerBound * (transposeA ? 1 : lda), Int64(lda), b + columns.lowerBound * (transposeB ? ldb : 1),
+                        Int64(ldb), beta, c + rows.lowerBound * ldc + columns.lowerBound, Int64(ldc))
+                }
+            }
+            if tile(0) == dnnl_success {
+                Parallelism.forEachChunk(count: rowBlocks * columnBlocks - 1, costPerItem: 1 << 20) { indices in
+                    for index in indices {
+                        let status = tile(index + 1)
+                        precondition(status == dnnl_success, "dnnl_gemm_bf16bf16f32 failed with status \(status.rawValue) on a tile of M=\(m) N=\(n) K=\(k) after succeeding on another")
+                    }
+                }
+                return
+            }
         }
-        let status = dnnl_gemm_bf16bf16f32(
-            transposeA ? 84 : 78, transposeB ? 84 : 78,
-            Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
-        precondition(status == dnnl_success, "dnnl_gemm_bf16bf16f32 failed with status \(status.rawValue) for M=\(m) N=\(n) K=\(k)")
+        // The same mathematics on the Float kernels: bfloat16 values widen to Float exactly,
+        // and their products (16 significant bits) are exact in Float.
+        let (aRows, aCols) = transposeA ? (k, m) : (m, k), (bRows, bCols) = transposeB ? (n, k) : (k, n)
+        let aValues = BFloat16.widened(a, rows: aRows, cols: aCols, ld: lda)
+        let bValues = BFloat16.widened(b, rows: bRows, cols: bCols, ld: ldb)
+        defer { aValues.deallocate(); bValues.deallocate() }
+        $precision.withValue(.float32) {
+            multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                     a: aValues, lda: aCols, b: bValues, ldb: bCols, beta: beta, c: c, ldc: ldc)
+        }
     }
 
     /// The same product by the textbook triple loop, in Double: the reference for tests.

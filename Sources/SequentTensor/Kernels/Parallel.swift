@@ -16,13 +16,37 @@ public enum Parallelism {
     /// The thread count in force for the current task.
     public static var threadCount: Int { threadLimit ?? coreCount }
 
-    /// Runs `body` with kernels and oneDNN limited to `threads` threads.
+    /// The most threads `withThreads` uses; larger requests are lowered to it.
+    public static let maximumThreadCount = 1024
+
+    /// How many blocks work is cut into wherever the cut changes the bits of a result
+    /// (matrix products per block of rows, partial sums per block of a batch): fixed by the
+    /// machine, never by the thread count in force, so that the same inputs give bitwise the
+    /// same results on 1, 2 or N threads. Threads then take whole blocks.
+    public static let splitCount: Int = min(coreCount, 64)
+
+    /// Runs `body` with kernels and oneDNN limited to `threads` threads (at most
+    /// `maximumThreadCount`). Results do not depend on `threads` (see `splitCount`).
     public static func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
         precondition(threads >= 1, "Parallelism.withThreads: thread count must be at least 1, got \(threads)")
+        let threads = min(threads, maximumThreadCount)
         let previous = omp_get_max_threads()
         omp_set_num_threads(Int32(threads))
         defer { omp_set_num_threads(previous) }
         return try $threadLimit.withValue(threads, operation: body)
+    }
+
+    /// Runs `body` with oneDNN's calls on the calling thread alone (outside a parallel
+    /// region oneDNN would share a product out between the threads, in a way that changes
+    /// its sums with their count).
+    @inline(__always)
+    static func onCallingThread<R>(_ body: () throws -> R) rethrows -> R {
+        if omp_in_parallel() != 0 { return try body() }
+        let previous = omp_get_max_threads()
+        if previous == 1 { return try body() }
+        omp_set_num_threads(1)
+        defer { omp_set_num_threads(previous) }
+        return try body()
     }
 
     /// Runs `body(range)` over `0..<count` split into contiguous chunks, on up to

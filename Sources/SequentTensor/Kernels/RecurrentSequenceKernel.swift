@@ -16,10 +16,10 @@
 //           then dW_ih = dGates^T X, dW_hh = dGates^T H_prev, dX = dGates W_ih: three large
 //           products over all steps at once (for token input, dTable[v] = the sum of dGates
 //           over the rows holding token v replaces dW_ih and dX).
-// Threads: the batch entries are independent through time, so with at least 16 entries
-// per thread each thread runs its own block of them through every step, forward and
-// backward, with single-threaded products and no fork or join per step (forEachBatchBlock);
-// smaller batches share each step's product and cells out.
+// Threads: the batch entries are independent through time, so with at least 16 entries per
+// block (blocks fixed by the machine, not by the thread count) each thread runs its blocks
+// through every step, forward and backward, with single-threaded products and no fork or
+// join per step (forEachBatchBlock); smaller batches share each step's product and cells out.
 // Variable lengths: a row past its sequence's end holds its state, outputs zero, and gets
 // zero gate gradients (PyTorch's packed-sequence semantics), on the same path.
 
@@ -107,8 +107,10 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
     /// (lstm-1x256 inference, B = 32 on 2 threads: 5% faster than sharing each step).
     static var minimumBatchPerThread: Int { 16 }
 
-    /// The number of batch blocks `forEachBatchBlock` runs.
-    var batchBlockCount: Int { max(1, min(Parallelism.threadCount, layout.batch / Self.minimumBatchPerThread)) }
+    /// The number of batch blocks `forEachBatchBlock` runs: fixed by the batch and the
+    /// machine (`Parallelism.splitCount`), not by the thread count, since each block's
+    /// products and bias sums give bits of their own.
+    var batchBlockCount: Int { max(1, min(Parallelism.splitCount, layout.batch / Self.minimumBatchPerThread)) }
 
     /// Runs `body(batchRange, block, parallelCells)` over the batch, whose entries are
     /// independent through time: with enough of them, each thread runs its own block of them
@@ -203,6 +205,13 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
                 let packedProduct = recurrentWeightBits.flatMap {
                     PackedBFloat16Product(m: rows, k: H, n: G, weights: $0, transposeWeights: true, ldb: H, lda: H, ldc: G)
                 }
+                // Without bfloat16 kernels: W_hh's bfloat16 values widened once, the states
+                // rounded at each step, and Float products (the same mathematics).
+                let widenedWeights = recurrentWeightBits.flatMap {
+                    CPUSupport.hasNativeBFloat16 ? nil : BFloat16.widened($0, rows: G, cols: H, ld: H)
+                }
+                let widenedState = widenedWeights != nil ? UnsafeMutablePointer<Float>.allocate(capacity: rows * H) : nil
+                defer { widenedWeights?.deallocate(); widenedState?.deallocate() }
                 for s in 0..<T {
                     let t = time(atStep: s)
                     let nextTime = s + 1 < T ? time(atStep: s + 1) : nil
@@ -212,6 +221,12 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
                         BFloat16.round(hFirst, rows: rows, cols: H, ld: layout.rowStep * H, into: stateBits)
                         if let packedProduct {
                             packedProduct.multiply(stateBits, into: recurrent)
+                        } else if let widenedWeights, let widenedState {
+                            BFloat16.widen(stateBits, count: rows * H, into: widenedState)
+                            GEMM.$precision.withValue(.float32) {
+                                GEMM.multiply(transposeA: false, transposeB: true, m: rows, n: G, k: H,
+                                              a: widenedState, lda: H, b: widenedWeights, ldb: H, c: recurrent, ldc: G)
+                            }
                         } else {
                             GEMM.multiplyBFloat16(transposeA: false, transposeB: true, m: rows, n: G, k: H,
                                                   a: stateBits, lda: H, b: recurrentWeightBits, ldb: H, c: recurrent, ldc: G)
