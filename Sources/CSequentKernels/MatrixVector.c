@@ -164,10 +164,10 @@ BF16_TARGET static void matvec_bf16_dot(const uint16_t *w, int rows, int pairs, 
 #endif
 
 // One kernel body, three instruction sets: NAME_avx512, NAME_avx2, NAME_baseline.
-#define DISPATCHED(NAME, PARAMS, BODY)                  \
-    AVX512_TARGET static void NAME##_avx512 PARAMS BODY \
-    AVX2_TARGET static void NAME##_avx2 PARAMS BODY     \
-    static void NAME##_baseline PARAMS BODY
+#define DISPATCHED(NAME, PARAMS, ...)                           \
+    AVX512_TARGET static void NAME##_avx512 PARAMS __VA_ARGS__  \
+    AVX2_TARGET static void NAME##_avx2 PARAMS __VA_ARGS__      \
+    static void NAME##_baseline PARAMS __VA_ARGS__
 
 DISPATCHED(matvec_f32, (const float *w, int rows, int columns, const float *x, float *y, int accumulate, int descending), {
     matvec(f32_block_sums, (const char *)w, (size_t)columns * LANES * sizeof *w, rows, columns, x, y, accumulate, descending);

@@ -149,6 +149,36 @@ extension Tensor {
         }
     }
 
+    /// Applies an activation kernel to every scalar; records nothing on the tape.
+    func mapped(_ activation: ActivationKernel) -> Tensor {
+        Tensor(shape: shape) { out in
+            withUnsafeBufferPointer { xp in
+                guard let xBase = xp.baseAddress else { return }
+                let x = UncheckedSendable(xBase), outBase = UncheckedSendable(out.baseAddress!)
+                Parallelism.forEachChunk(count: out.count, costPerItem: 16) { range in
+                    activation.apply(x.value + range.lowerBound, outBase.value + range.lowerBound, count: range.count)
+                }
+            }
+        }
+    }
+
+    /// g * GELU'(x) for g and x of the same shape: the gradient through `gelu()`.
+    static func geluGradient(_ g: Tensor, _ x: Tensor) -> Tensor {
+        precondition(g.shape == x.shape, "geluGradient: shapes \(g.shape) and \(x.shape) differ")
+        return Tensor(shape: x.shape) { out in
+            g.withUnsafeBufferPointer { gp in
+                x.withUnsafeBufferPointer { xp in
+                    guard let gBase = gp.baseAddress, let xBase = xp.baseAddress else { return }
+                    let operands = UncheckedSendable((gBase, xBase, out.baseAddress!))
+                    Parallelism.forEachChunk(count: out.count, costPerItem: 16) { range in
+                        let (g, x, out) = operands.value
+                        ActivationKernel.geluBackward(g + range.lowerBound, x + range.lowerBound, out + range.lowerBound, count: range.count)
+                    }
+                }
+            }
+        }
+    }
+
     /// Applies a lane-wise function to two tensors of the same shape; records nothing.
     @inline(__always)
     static func zipped(_ a: Tensor, _ b: Tensor, _ f: (FloatVector, FloatVector) -> FloatVector) -> Tensor {

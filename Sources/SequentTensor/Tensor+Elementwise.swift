@@ -78,7 +78,7 @@ extension Tensor {
 
     /// e^x.
     public func exp() -> Tensor {
-        let result = mapped(VectorMath.Exp())
+        let result = mapped(.exp)
         return Tensor.recorded(result, operation: "exp", inputs: [self]) { g, _ in [g * result] }
     }
 
@@ -121,7 +121,7 @@ extension Tensor {
 
     /// The hyperbolic tangent.
     public func tanh() -> Tensor {
-        let result = mapped(VectorMath.Tanh())
+        let result = mapped(.tanh)
         return Tensor.recorded(result, operation: "tanh", inputs: [self]) { g, _ in
             [Tensor.zipped(g, result) { g, y in g * (1 - y * y) }]
         }
@@ -129,7 +129,7 @@ extension Tensor {
 
     /// The logistic sigmoid 1 / (1 + e^-x).
     public func sigmoid() -> Tensor {
-        let result = mapped(VectorMath.Sigmoid())
+        let result = mapped(.sigmoid)
         return Tensor.recorded(result, operation: "sigmoid", inputs: [self]) { g, _ in
             [Tensor.zipped(g, result) { g, y in g * y * (1 - y) }]
         }
@@ -137,7 +137,7 @@ extension Tensor {
 
     /// max(x, 0); the gradient at 0 is 0.
     public func relu() -> Tensor {
-        let result = mapped(VectorMath.ReLU())
+        let result = mapped(.relu)
         return Tensor.recorded(result, operation: "relu", inputs: [self]) { g, _ in
             [Tensor.zipped(g, self) { g, x in g.replacing(with: 0, where: x .<= 0) }]
         }
@@ -146,9 +146,9 @@ extension Tensor {
     /// The Gaussian error linear unit x * Phi(x) with the exact error function, as PyTorch's
     /// default `nn.GELU()`.
     public func gelu() -> Tensor {
-        let result = mapped(VectorMath.GELU())
+        let result = mapped(.gelu)
         return Tensor.recorded(result, operation: "gelu", inputs: [self]) { g, _ in
-            [Tensor.zipped(g, self, VectorMath.GELUBackward())]
+            [Tensor.geluGradient(g, self)]
         }
     }
 

@@ -52,4 +52,56 @@ int sequent_matvec_bf16_uses_dot_product(void);
 /// sequent_matvec_bf16 on shifts and FMAs whatever the CPU, so that tests check it too.
 void sequent_matvec_bf16_portable(const uint16_t *w, int rows, int pairs, const uint32_t *x_pairs, float *y, int accumulate, int descending);
 
+// ---- Activations (Activations.c) ----
+
+enum {
+    SEQUENT_ACTIVATION_EXP = 0,
+    SEQUENT_ACTIVATION_TANH = 1,
+    SEQUENT_ACTIVATION_SIGMOID = 2,
+    SEQUENT_ACTIVATION_GELU = 3,  // x Phi(x), the exact GELU
+    SEQUENT_ACTIVATION_RELU = 4,
+};
+
+/// y[i] = f(x[i] - shift) for i < n (shift 0 for a plain activation; a row's maximum for
+/// softmax's exponentials). x and y may be the same buffer.
+void sequent_activation(const float *x, float *y, long n, float shift, int kind);
+/// x[i] = f(x[i] + bias[i]) for i < n: a biased pre-activation, in place.
+void sequent_biased_activation(float *x, const float *bias, long n, int kind);
+/// out[i] = g[i] * GELU'(x[i]) for i < n.
+void sequent_gelu_backward(const float *g, const float *x, float *out, long n);
+
+// ---- Recurrent cells: one batch row at one time step (RecurrentCellKernels.swift) ----
+
+/// The pointers of one row for the forward step (G = gate count * H).
+typedef struct {
+    float *gates;             // (G*H) in: x W_ih^T; out: the activated gates
+    const float *recurrent;   // (G*H) h_prev W_hh^T
+    const float *bias_ih;     // (G*H) or NULL
+    const float *bias_hh;     // (G*H) or NULL
+    const float *h_prev;      // (H)
+    const float *c_prev;      // (H) LSTM
+    float *h_new;             // (H)
+    float *c_new;             // (H) LSTM
+    float *extra;             // (H) GRU: W_hn h_prev + b_hn
+} SequentRecurrentRow;
+
+/// The pointers of one row for the backward step.
+typedef struct {
+    float *gates;             // in: the activated gates; out: their pre-activation gradients
+    const float *h_prev;      // (H)
+    const float *c_prev;      // (H) LSTM
+    const float *c_new;       // (H) LSTM
+    float *extra;             // (H) GRU: in W_hn h + b_hn; out its gradient
+    const float *dh;          // (H) dLoss/dh_t in total
+    float *dc;                // (H) LSTM: dLoss/dc_t in, dLoss/dc_{t-1} out
+    float *dh_prev_direct;    // (H) the part of dLoss/dh_{t-1} not through W_hh
+} SequentRecurrentGradientRow;
+
+void sequent_rnn_forward(const SequentRecurrentRow *row, long hidden, int relu);
+void sequent_rnn_backward(const SequentRecurrentGradientRow *row, long hidden, int relu);
+void sequent_lstm_forward(const SequentRecurrentRow *row, long hidden);
+void sequent_lstm_backward(const SequentRecurrentGradientRow *row, long hidden);
+void sequent_gru_forward(const SequentRecurrentRow *row, long hidden);
+void sequent_gru_backward(const SequentRecurrentGradientRow *row, long hidden);
+
 #endif

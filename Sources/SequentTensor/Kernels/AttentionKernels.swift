@@ -149,7 +149,7 @@ enum AttentionKernels {
                                 s.update(repeating: 0, count: cols)
                                 continue
                             }
-                            ElementwiseKernels.map(s, s, count: cols, VectorMath.ShiftedExp(shift: newMax))
+                            ActivationKernel.shiftedExp(newMax).apply(s, s, count: cols)
                             let correction = scalarExp(rowMax[r] - newMax)
                             rowSum[r] = rowSum[r] * correction + ReductionKernels.reduceContiguous(s, count: cols, .sum)
                             if correction != 1 { scaleRow(oBlock + r * outStride, count: dv, by: correction) }
@@ -218,7 +218,7 @@ enum AttentionKernels {
                     ds.update(repeating: 0, count: cols)
                     continue
                 }
-                ElementwiseKernels.map(p, p, count: cols, VectorMath.ShiftedExp(shift: lse))
+                ActivationKernel.shiftedExp(lse).apply(p, p, count: cols)
                 let dRow = FloatVector(repeating: rowDot[bh * tq + i0 + r]), scaleVector = FloatVector(repeating: scale)
                 ElementwiseKernels.zip(p, ds, ds, count: cols) { $0 * ($1 - dRow) * scaleVector }
             }

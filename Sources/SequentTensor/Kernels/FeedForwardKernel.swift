@@ -23,8 +23,8 @@ enum FeedForwardKernel {
                           a: x + rowRange.lowerBound * inputWidth, lda: inputWidth, b: weight1, ldb: inputWidth,
                           c: hidden, ldc: hiddenWidth)
             switch activation {
-            case .relu: activate(hidden, rows: count, width: hiddenWidth, bias: bias1, VectorMath.ReLU())
-            case .gelu: activate(hidden, rows: count, width: hiddenWidth, bias: bias1, VectorMath.GELU())
+            case .relu: activate(hidden, rows: count, width: hiddenWidth, bias: bias1, .relu)
+            case .gelu: activate(hidden, rows: count, width: hiddenWidth, bias: bias1, .gelu)
             }
             let y = out + rowRange.lowerBound * outputWidth
             GEMM.multiply(transposeA: false, transposeB: true, m: count, n: outputWidth, k: hiddenWidth,
@@ -34,8 +34,8 @@ enum FeedForwardKernel {
     }
 
     /// h[r, :] = f(h[r, :] + bias) for every row of a (rows, width) matrix (no bias: f(h)).
-    private static func activate<F: LaneFunction>(
-        _ h: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>?, _ f: F
+    private static func activate(
+        _ h: UnsafeMutablePointer<Float>, rows: Int, width: Int, bias: UnsafePointer<Float>?, _ f: ActivationKernel
     ) {
         let operands = UncheckedSendable((h, bias))
         Parallelism.forEachChunk(count: rows, costPerItem: width * 8) { rowRange in
@@ -43,9 +43,9 @@ enum FeedForwardKernel {
             for row in rowRange {
                 let hRow = h + row * width
                 if let bias {
-                    ElementwiseKernels.zip(hRow, bias, hRow, count: width, VectorMath.Biased(f: f))
+                    f.applyBiased(hRow, bias: bias, count: width)
                 } else {
-                    ElementwiseKernels.map(hRow, hRow, count: width, f)
+                    f.apply(hRow, hRow, count: width)
                 }
             }
         }

@@ -24,14 +24,14 @@ enum NormalizationKernels {
         while i + 32 <= c {
             let d0 = ReductionKernels.load(x + i, 16, fill: 0) - meanVector
             let d1 = ReductionKernels.load(x + i + 16, 16, fill: 0) - meanVector
-            acc0 = acc0.addingProduct(d0, d0)
-            acc1 = acc1.addingProduct(d1, d1)
+            acc0 = acc0 + d0 * d0
+            acc1 = acc1 + d1 * d1
             i += 32
         }
         while i < c {
             // The tail is padded with the mean, so the padding adds nothing.
             let d = ReductionKernels.load(x + i, c - i, fill: mean) - meanVector
-            acc0 = acc0.addingProduct(d, d)
+            acc0 = acc0 + d * d
             i += 16
         }
         let variance = (acc0 + acc1).horizontalSum() / Float(c)
@@ -57,7 +57,7 @@ enum NormalizationKernels {
                 let m = FloatVector(repeating: rowMean), s = FloatVector(repeating: rowRstd)
                 switch (weightBase.value, biasBase.value) {
                 case let (w?, b?):
-                    ElementwiseKernels.zip3(xRow, w, b, yRow, count: c) { x, w, b in b.addingProduct((x - m) * s, w) }
+                    ElementwiseKernels.zip3(xRow, w, b, yRow, count: c) { x, w, b in b + (x - m) * s * w }
                 case let (w?, nil):
                     ElementwiseKernels.zip(xRow, w, yRow, count: c) { x, w in (x - m) * s * w }
                 case let (nil, b?):
@@ -137,7 +137,7 @@ enum NormalizationKernels {
                 var dnorm = ReductionKernels.load(dy + i, remaining, fill: 0)
                 if let weight { dnorm *= ReductionKernels.load(weight + i, remaining, fill: 0) }
                 dnormSum += dnorm
-                dnormNormSum = dnormNormSum.addingProduct(dnorm, norm)
+                dnormNormSum = dnormNormSum + dnorm * norm
                 i += 16
             }
             dnormMean = FloatVector(repeating: dnormSum.horizontalSum() / Float(c))
@@ -157,7 +157,7 @@ enum NormalizationKernels {
             }
             if let dweightPartial {
                 let partial = ElementwiseKernels.load(dweightPartial, i, remaining)
-                ElementwiseKernels.store(partial.addingProduct(dyVector, norm), dweightPartial, i, remaining)
+                ElementwiseKernels.store(partial + dyVector * norm, dweightPartial, i, remaining)
             }
             if let dbiasPartial {
                 ElementwiseKernels.store(ElementwiseKernels.load(dbiasPartial, i, remaining) + dyVector, dbiasPartial, i, remaining)

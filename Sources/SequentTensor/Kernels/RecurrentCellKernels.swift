@@ -1,6 +1,11 @@
+import CSequentKernels
+
 // The per-row arithmetic of one recurrent time step, forward and backward, for the three
 // cells. The sequence driver (RecurrentSequenceKernel.swift) does the matrix products;
-// these kernels do everything elementwise in one pass over a row.
+// these kernels do everything elementwise in one pass over a row. The equations are stated
+// here; the loops run in C (CSequentKernels/ActivationKernels.h), compiled for AVX-512,
+// AVX2 and baseline x86-64 and picked at run time, since Swift code is compiled for the
+// baseline only.
 //
 // H = hidden size. For one batch row:
 //   gates      (G*H)  in: x W_ih^T for this step; out: the activated gates, kept for backward
@@ -59,38 +64,26 @@ public enum RecurrentNonlinearity: String, Sendable, Codable {
     case tanh, relu
 }
 
-@inline(__always)
-private func load(_ p: UnsafePointer<Float>, _ i: Int, _ n: Int) -> FloatVector { ElementwiseKernels.load(p, i, n - i) }
-@inline(__always)
-private func load(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int) -> FloatVector { ElementwiseKernels.load(UnsafePointer(p), i, n - i) }
-@inline(__always)
-private func store(_ v: FloatVector, _ p: UnsafeMutablePointer<Float>, _ i: Int, _ n: Int) { ElementwiseKernels.store(v, p, i, n - i) }
-@inline(__always)
-private func bias(_ p: UnsafePointer<Float>?, _ i: Int, _ n: Int) -> FloatVector { p.map { load($0, i, n) } ?? FloatVector() }
-
-// Lanes i..<i+16 of gate block `gate` (offset in scalars) of a row's pre-activations.
-// (Free functions, not nested closures: a nested function capturing the loop index boxes
-// it on the heap, once per vector.)
-@inline(__always)
-private func inputPart(_ row: RecurrentRow, _ gate: Int, _ i: Int, _ hidden: Int) -> FloatVector {
-    load(row.gates + gate, i, hidden) + bias(row.biasIH.map { $0 + gate }, i, hidden)
-}
-@inline(__always)
-private func recurrentPart(_ row: RecurrentRow, _ gate: Int, _ i: Int, _ hidden: Int) -> FloatVector {
-    load(row.recurrent + gate, i, hidden) + bias(row.biasHH.map { $0 + gate }, i, hidden)
+extension RecurrentRow {
+    /// The same pointers for the C kernels.
+    @inline(__always)
+    var c: SequentRecurrentRow {
+        SequentRecurrentRow(gates: gates, recurrent: recurrent, bias_ih: biasIH, bias_hh: biasHH, h_prev: hPrev,
+                            c_prev: cPrev, h_new: hNew, c_new: cNew, extra: extra)
+    }
 }
 
-/// gates[first..<first+count] = f(input part + recurrent part): the activated gates of a row.
-@inline(__always)
-private func activateGates<F: LaneFunction>(_ row: RecurrentRow, first: Int, count: Int, _ f: F) {
-    var i = 0
-    while i < count {
-        store(f(inputPart(row, first, i, count) + recurrentPart(row, first, i, count)), row.gates + first, i, count)
-        i += 16
+extension RecurrentGradientRow {
+    /// The same pointers for the C kernels.
+    @inline(__always)
+    var c: SequentRecurrentGradientRow {
+        SequentRecurrentGradientRow(gates: gates, h_prev: hPrev, c_prev: cPrev, c_new: cNew, extra: extra, dh: dh,
+                                    dc: dc, dh_prev_direct: dhPrevDirect)
     }
 }
 
 /// h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = tanh or relu.
+/// Backward: d preactivation = dh * act'(.): 1 - h^2 for tanh, [h > 0] for relu.
 enum RNNCellKernel: RecurrentCellKernel {
     static let gateCount = 1
     static let hasCellState = false
@@ -98,29 +91,14 @@ enum RNNCellKernel: RecurrentCellKernel {
 
     @inline(__always)
     static func forward(_ row: RecurrentRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
-        var i = 0
-        while i < hidden {
-            let preactivation = inputPart(row, 0, i, hidden) + recurrentPart(row, 0, i, hidden)
-            let h = nonlinearity == .tanh
-                ? VectorMath.tanh(preactivation)
-                : preactivation.replacing(with: 0, where: preactivation .< 0)
-            store(h, row.gates, i, hidden)
-            store(h, row.hNew, i, hidden)
-            i += 16
-        }
+        var row = row.c
+        sequent_rnn_forward(&row, hidden, nonlinearity == .relu ? 1 : 0)
     }
 
-    /// d preactivation = dh * act'(.): 1 - h^2 for tanh, [h > 0] for relu.
     @inline(__always)
     static func backward(_ row: RecurrentGradientRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
-        var i = 0
-        while i < hidden {
-            let h = load(row.gates, i, hidden), dh = load(row.dh, i, hidden)
-            let dPreactivation = nonlinearity == .tanh ? dh * (1 - h * h) : dh.replacing(with: 0, where: h .<= 0)
-            store(dPreactivation, row.gates, i, hidden)
-            store(FloatVector(), row.dhPrevDirect, i, hidden)
-            i += 16
-        }
+        var row = row.c
+        sequent_rnn_backward(&row, hidden, nonlinearity == .relu ? 1 : 0)
     }
 }
 
@@ -129,6 +107,12 @@ enum RNNCellKernel: RecurrentCellKernel {
 ///   i = sigma(.), f = sigma(.), g = tanh(.), o = sigma(.)   (each . = W_i* x + b_i* + W_h* h + b_h*)
 ///   c_t = f * c_{t-1} + i * g
 ///   h_t = o * tanh(c_t)
+/// Backward, with tc = tanh(c_t):
+///   do = dh * tc;            dc += dh * o * (1 - tc^2)
+///   di = dc * g;  df = dc * c_{t-1};  dg = dc * i;   dc_{t-1} = dc * f
+/// and through the activations: d(pre) = di*i(1-i), df*f(1-f), dg*(1-g^2), do*o(1-o).
+/// The gates are activated in one pass per activation, then the states in another: one
+/// loop for all of it keeps more 16-lane values alive than AVX2's 16 registers hold.
 enum LSTMCellKernel: RecurrentCellKernel {
     static let gateCount = 4
     static let hasCellState = true
@@ -136,57 +120,14 @@ enum LSTMCellKernel: RecurrentCellKernel {
 
     @inline(__always)
     static func forward(_ row: RecurrentRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
-        let (gi, gf, gg, go) = (0, hidden, 2 * hidden, 3 * hidden)
-        // The gates first, one activation per loop, then the states from them: one loop for
-        // all of it keeps more 16-lane values alive than AVX2's 16 registers hold, and its
-        // spills cost more than re-reading the gates from L1.
-        activateGates(row, first: gi, count: 2 * hidden, VectorMath.Sigmoid())  // i, f
-        activateGates(row, first: gg, count: hidden, VectorMath.Tanh())
-        activateGates(row, first: go, count: hidden, VectorMath.Sigmoid())
-        var i = 0
-        while i < hidden {
-            let inputGate = load(row.gates + gi, i, hidden), forgetGate = load(row.gates + gf, i, hidden)
-            let candidate = load(row.gates + gg, i, hidden), outputGate = load(row.gates + go, i, hidden)
-            let cellState = forgetGate * load(row.cPrev!, i, hidden) + inputGate * candidate
-            store(cellState, row.cNew!, i, hidden)
-            store(outputGate * VectorMath.tanh(cellState), row.hNew, i, hidden)
-            i += 16
-        }
+        var row = row.c
+        sequent_lstm_forward(&row, hidden)
     }
 
-    /// With tc = tanh(c_t):
-    ///   do = dh * tc;            dc += dh * o * (1 - tc^2)
-    ///   di = dc * g;  df = dc * c_{t-1};  dg = dc * i;   dc_{t-1} = dc * f
-    /// and through the activations: d(pre) = di*i(1-i), df*f(1-f), dg*(1-g^2), do*o(1-o).
     @inline(__always)
     static func backward(_ row: RecurrentGradientRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
-        let (gi, gf, gg, go) = (0, hidden, 2 * hidden, 3 * hidden)
-        // Two loops, as in forward: first the output gate and dc, then the other gates.
-        var i = 0
-        while i < hidden {
-            let outputGate = load(row.gates + go, i, hidden)
-            let tanhCell = VectorMath.tanh(load(row.cNew!, i, hidden))
-            let dh = load(row.dh, i, hidden)
-            let dOutputGate = dh * tanhCell
-            store(dOutputGate * outputGate * (1 - outputGate), row.gates + go, i, hidden)
-            store(load(row.dc!, i, hidden) + dh * outputGate * (1 - tanhCell * tanhCell), row.dc!, i, hidden)  // dc_t
-            i += 16
-        }
-        i = 0
-        while i < hidden {
-            let inputGate = load(row.gates + gi, i, hidden), forgetGate = load(row.gates + gf, i, hidden)
-            let candidate = load(row.gates + gg, i, hidden)
-            let dCell = load(row.dc!, i, hidden)
-            let dInputGate = dCell * candidate
-            let dForgetGate = dCell * load(row.cPrev!, i, hidden)
-            let dCandidate = dCell * inputGate
-            store(dInputGate * inputGate * (1 - inputGate), row.gates + gi, i, hidden)
-            store(dForgetGate * forgetGate * (1 - forgetGate), row.gates + gf, i, hidden)
-            store(dCandidate * (1 - candidate * candidate), row.gates + gg, i, hidden)
-            store(dCell * forgetGate, row.dc!, i, hidden)
-            store(FloatVector(), row.dhPrevDirect, i, hidden)
-            i += 16
-        }
+        var row = row.c
+        sequent_lstm_backward(&row, hidden)
     }
 }
 
@@ -195,6 +136,11 @@ enum LSTMCellKernel: RecurrentCellKernel {
 ///   z = sigma(W_iz x + b_iz + W_hz h + b_hz)
 ///   n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
 ///   h_t = (1 - z) * n + z * h_{t-1}
+/// Backward:
+///   dn = dh (1 - z);  dz = dh (h_{t-1} - n);  dh_{t-1} (direct) = dh z
+///   dn_pre = dn (1 - n^2);  dr = dn_pre * hn;  d(hn) = dn_pre * r
+/// input-side gradients: (dr r(1-r), dz z(1-z), dn_pre); recurrent side: the same but
+/// d(hn) for the last gate, written to `extra`.
 enum GRUCellKernel: RecurrentCellKernel {
     static let gateCount = 3
     static let hasCellState = false
@@ -202,43 +148,13 @@ enum GRUCellKernel: RecurrentCellKernel {
 
     @inline(__always)
     static func forward(_ row: RecurrentRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
-        let (gr, gz, gn) = (0, hidden, 2 * hidden)
-        activateGates(row, first: gr, count: 2 * hidden, VectorMath.Sigmoid())  // r, z (see LSTMCellKernel)
-        var i = 0
-        while i < hidden {
-            let resetGate = load(row.gates + gr, i, hidden), updateGate = load(row.gates + gz, i, hidden)
-            let hn = recurrentPart(row, gn, i, hidden)
-            let candidate = VectorMath.tanh(inputPart(row, gn, i, hidden) + resetGate * hn)
-            let hPrev = load(row.hPrev, i, hidden)
-            let h = (1 - updateGate) * candidate + updateGate * hPrev
-            store(candidate, row.gates + gn, i, hidden)
-            store(hn, row.extra!, i, hidden)
-            store(h, row.hNew, i, hidden)
-            i += 16
-        }
+        var row = row.c
+        sequent_gru_forward(&row, hidden)
     }
 
-    /// dn = dh (1 - z);  dz = dh (h_{t-1} - n);  dh_{t-1} (direct) = dh z
-    /// dn_pre = dn (1 - n^2);  dr = dn_pre * hn;  d(hn) = dn_pre * r
-    /// input-side gradients: (dr r(1-r), dz z(1-z), dn_pre); recurrent side: the same but
-    /// d(hn) for the last gate, written to `extra`.
     @inline(__always)
     static func backward(_ row: RecurrentGradientRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
-        let (gr, gz, gn) = (0, hidden, 2 * hidden)
-        var i = 0
-        while i < hidden {
-            let resetGate = load(row.gates + gr, i, hidden), updateGate = load(row.gates + gz, i, hidden)
-            let candidate = load(row.gates + gn, i, hidden)
-            let hn = load(row.extra!, i, hidden), hPrev = load(row.hPrev, i, hidden), dh = load(row.dh, i, hidden)
-            let dCandidatePre = dh * (1 - updateGate) * (1 - candidate * candidate)
-            let dUpdateGate = dh * (hPrev - candidate)
-            let dResetGate = dCandidatePre * hn
-            store(dResetGate * resetGate * (1 - resetGate), row.gates + gr, i, hidden)
-            store(dUpdateGate * updateGate * (1 - updateGate), row.gates + gz, i, hidden)
-            store(dCandidatePre, row.gates + gn, i, hidden)
-            store(dCandidatePre * resetGate, row.extra!, i, hidden)
-            store(dh * updateGate, row.dhPrevDirect, i, hidden)
-            i += 16
-        }
+        var row = row.c
+        sequent_gru_backward(&row, hidden)
     }
 }

@@ -14,7 +14,7 @@ enum SoftmaxKernels {
                     result.update(repeating: logarithm ? -.infinity : 0, count: n)
                     continue
                 }
-                ElementwiseKernels.map(row, result, count: n, VectorMath.ShiftedExp(shift: peak))
+                ActivationKernel.shiftedExp(peak).apply(row, result, count: n)
                 let total = ReductionKernels.reduceContiguous(UnsafePointer(result), count: n, .sum)
                 if logarithm {
                     let logTotal = FloatVector(repeating: peak + _logf(total))

@@ -1,5 +1,7 @@
 // Vectorized elementary functions on 16 Float lanes (Cephes single-precision algorithms).
 // Every fast function here has a scalar reference in the tests (Foundation's exp, tanh).
+// The hot loops run the same algorithms in C (ActivationKernel), compiled for the CPU's
+// vector unit; these stay as their readable reference and serve the Swift loops left.
 
 /// Sixteen Float lanes: the unit every elementwise kernel works in.
 public typealias FloatVector = SIMD16<Float>
@@ -110,16 +112,18 @@ public enum VectorMath {
 }
 
 extension SIMD16 where Scalar == Float {
-    /// self * x + c with one rounding: a fused multiply-add (Swift never fuses `a * b + c`
-    /// by itself), the step of every polynomial here.
+    /// self * x + c, the step of every polynomial here: a multiply and an add, not a fused
+    /// multiply-add, since Swift code is compiled for baseline x86-64, which has no FMA
+    /// instruction (`addingProduct` there calls libm's fmaf once per lane). The C kernels
+    /// fuse them on CPUs with FMA.
     @_transparent @usableFromInline
-    func times(_ x: Self, plus c: Self) -> Self { c.addingProduct(self, x) }
+    func times(_ x: Self, plus c: Self) -> Self { self * x + c }
 
     @_transparent @usableFromInline
-    func times(_ x: Self, plus c: Float) -> Self { Self(repeating: c).addingProduct(self, x) }
+    func times(_ x: Self, plus c: Float) -> Self { self * x + c }
 
     @_transparent @usableFromInline
-    func times(_ x: Float, plus c: Self) -> Self { c.addingProduct(self, Self(repeating: x)) }
+    func times(_ x: Float, plus c: Self) -> Self { self * x + c }
 
     /// The sum of the 16 lanes, by halving: 4 vector adds (the standard library's `sum()`
     /// adds the lanes one after another).
@@ -147,54 +151,6 @@ extension SIMD16 where Scalar == Float {
 
 @_transparent @usableFromInline
 func abs(_ v: FloatVector) -> FloatVector { FloatVector.abs(v) }
-
-// The functions above as `LaneFunction` types, for the generic elementwise loops.
-extension VectorMath {
-    /// e^x.
-    struct Exp: LaneFunction {
-        @_transparent func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.exp(x) }
-    }
-
-    /// e^(x - shift): the numerators of a softmax whose row maximum is `shift`.
-    struct ShiftedExp: LaneFunction {
-        let shift: FloatVector
-        init(shift: Float) { self.shift = FloatVector(repeating: shift) }
-        @_transparent func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.exp(x - shift) }
-    }
-
-    /// tanh(x).
-    struct Tanh: LaneFunction {
-        @_transparent func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.tanh(x) }
-    }
-
-    /// 1 / (1 + e^-x).
-    struct Sigmoid: LaneFunction {
-        @_transparent func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.sigmoid(x) }
-    }
-
-    /// max(x, 0).
-    struct ReLU: LaneFunction {
-        @_transparent func callAsFunction(_ x: FloatVector) -> FloatVector { x.replacing(with: 0, where: x .< 0) }
-    }
-
-    /// (x, b) -> f(x + b): an activation of a biased pre-activation.
-    struct Biased<F: LaneFunction>: BinaryLaneFunction {
-        let f: F
-        @_transparent func callAsFunction(_ x: FloatVector, _ b: FloatVector) -> FloatVector { f(x + b) }
-    }
-
-    /// x Phi(x).
-    struct GELU: LaneFunction {
-        @_transparent func callAsFunction(_ x: FloatVector) -> FloatVector { VectorMath.gelu(x) }
-    }
-
-    /// (g, x) -> g d/dx GELU(x): the gradient through GELU.
-    struct GELUBackward: BinaryLaneFunction {
-        @_transparent func callAsFunction(_ g: FloatVector, _ x: FloatVector) -> FloatVector {
-            g * VectorMath.geluDerivative(x)
-        }
-    }
-}
 
 extension SIMD8 where Scalar == Float {
     /// The sum of the 8 lanes, by halving (see `SIMD16.horizontalSum`).
