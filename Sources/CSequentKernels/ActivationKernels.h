@@ -215,3 +215,78 @@ static void L(sequent_gru_backward)(const SequentRecurrentGradientRow *row, long
         L(st)(dh * update_gate, row->dh_prev_direct, i, hidden);
     }
 }
+
+// ---- Attention's small products (AttentionKernels.swift) ----
+
+// c (m, n) (+)= op(a) (m, k) b (k, n), b row-major with row stride ldb; a (m, k) at row
+// stride lda, or stored (k, m) when transpose_a. Blocks of four rows by 16 columns of c stay
+// in registers while p runs over k, each row of b loaded once for four multiply-adds; the
+// last, narrower block of columns is read through a zero-padded copy of b's columns.
+INLINE void L(multiply_add_columns)(long col, long width, long m, long k, const float *a, long lda, int transpose_a,
+                                    const float *b, long ldb, float *c, long ldc, int accumulating) {
+    const long row_step = transpose_a ? 1 : lda, depth_step = transpose_a ? lda : 1;
+    long row = 0;
+    for (; row + 4 <= m; row += 4) {
+        float *c0 = c + row * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
+        v16f acc0 = accumulating ? L(ld)(c0 + col, 0, width) : L(splat)(0);
+        v16f acc1 = accumulating ? L(ld)(c1 + col, 0, width) : L(splat)(0);
+        v16f acc2 = accumulating ? L(ld)(c2 + col, 0, width) : L(splat)(0);
+        v16f acc3 = accumulating ? L(ld)(c3 + col, 0, width) : L(splat)(0);
+        const float *a_column = a + row * row_step, *b_row = b;
+        for (long p = 0; p < k; p++) {
+            v16f b_vector;
+            memcpy(&b_vector, b_row, sizeof b_vector);
+            acc0 += a_column[0] * b_vector;
+            acc1 += a_column[row_step] * b_vector;
+            acc2 += a_column[2 * row_step] * b_vector;
+            acc3 += a_column[3 * row_step] * b_vector;
+            a_column += depth_step;
+            b_row += ldb;
+        }
+        L(st)(acc0, c0 + col, 0, width); L(st)(acc1, c1 + col, 0, width);
+        L(st)(acc2, c2 + col, 0, width); L(st)(acc3, c3 + col, 0, width);
+    }
+    for (; row < m; row++) {
+        float *c0 = c + row * ldc;
+        v16f acc0 = accumulating ? L(ld)(c0 + col, 0, width) : L(splat)(0);
+        const float *a_column = a + row * row_step, *b_row = b;
+        for (long p = 0; p < k; p++) {
+            v16f b_vector;
+            memcpy(&b_vector, b_row, sizeof b_vector);
+            acc0 += a_column[0] * b_vector;
+            a_column += depth_step;
+            b_row += ldb;
+        }
+        L(st)(acc0, c0 + col, 0, width);
+    }
+}
+
+static void L(sequent_multiply_add)(long m, long n, long k, const float *a, long lda, int transpose_a,
+                                    const float *b, long ldb, float *c, long ldc, int accumulating) {
+    for (long col = 0; col < n; col += LANES) {
+        const long width = n - col < LANES ? n - col : LANES;
+        if (width == LANES) {
+            L(multiply_add_columns)(col, LANES, m, k, a, lda, transpose_a, b + col, ldb, c, ldc, accumulating);
+        } else {
+            float *padded = malloc((size_t)(k > 0 ? k : 1) * LANES * sizeof(float));
+            if (!padded) abort();
+            for (long p = 0; p < k; p++) {
+                memset(padded + p * LANES, 0, LANES * sizeof(float));
+                memcpy(padded + p * LANES, b + p * ldb + col, (size_t)width * sizeof(float));
+            }
+            L(multiply_add_columns)(col, width, m, k, a, lda, transpose_a, padded, LANES, c, ldc, accumulating);
+            free(padded);
+        }
+    }
+}
+
+// x . y over n contiguous scalars.
+static float L(sequent_dot)(const float *x, const float *y, long n) {
+    v16f acc = L(splat)(0);
+    for (long i = 0; i < n; i += LANES) acc += L(ld)(x, i, n) * L(ld)(y, i, n);
+    float lanes[LANES];
+    memcpy(lanes, &acc, sizeof lanes);
+    float total = 0;
+    for (int i = 0; i < LANES; i++) total += lanes[i];
+    return total;
+}

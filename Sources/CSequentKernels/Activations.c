@@ -1,6 +1,6 @@
 // Elementwise kernels with transcendental functions: the activations (exp, tanh, sigmoid,
-// GELU), softmax's shifted exponentials, and the per-row arithmetic of the recurrent cells
-// (forward and backward). Written once on 16-lane GCC vector types and compiled for
+// GELU), softmax's shifted exponentials, the per-row arithmetic of the recurrent cells
+// (forward and backward), and attention's small products. Written once on 16-lane GCC vector types and compiled for
 // AVX-512, AVX2 + FMA and baseline x86-64, picked at run time by `sequent_cpu_level`.
 //
 // The functions are the Cephes single-precision algorithms of `VectorMath` (Swift), which
@@ -8,6 +8,7 @@
 // the compiler fuses each a * b + c (-ffp-contract=on), so the last bit of a result may
 // differ between levels, never between runs or thread counts on one level.
 #include "CSequentKernels.h"
+#include <stdlib.h>
 #include <string.h>
 
 typedef float v16f __attribute__((vector_size(64)));
@@ -109,5 +110,22 @@ void sequent_gru_backward(const SequentRecurrentGradientRow *row, long hidden) {
     case SEQUENT_CPU_BASELINE: sequent_gru_backward_baseline(row, hidden); break;
     case SEQUENT_CPU_AVX2: sequent_gru_backward_avx2(row, hidden); break;
     default: sequent_gru_backward_avx512(row, hidden); break;
+    }
+}
+
+void sequent_multiply_add(long m, long n, long k, const float *a, long lda, int transpose_a,
+                          const float *b, long ldb, float *c, long ldc, int accumulating) {
+    switch (sequent_cpu_level()) {
+    case SEQUENT_CPU_BASELINE: sequent_multiply_add_baseline(m, n, k, a, lda, transpose_a, b, ldb, c, ldc, accumulating); break;
+    case SEQUENT_CPU_AVX2: sequent_multiply_add_avx2(m, n, k, a, lda, transpose_a, b, ldb, c, ldc, accumulating); break;
+    default: sequent_multiply_add_avx512(m, n, k, a, lda, transpose_a, b, ldb, c, ldc, accumulating); break;
+    }
+}
+
+float sequent_dot(const float *x, const float *y, long n) {
+    switch (sequent_cpu_level()) {
+    case SEQUENT_CPU_BASELINE: return sequent_dot_baseline(x, y, n);
+    case SEQUENT_CPU_AVX2: return sequent_dot_avx2(x, y, n);
+    default: return sequent_dot_avx512(x, y, n);
     }
 }

@@ -72,11 +72,20 @@ public struct Lab {
     }
 
     /// Runs `experiments` (the table also runs 1 and 2, whose results it is built from).
-    public func run(_ experiments: [LabExperiment]) throws -> LabReport {
+    ///
+    /// - Parameter finished: called after each experiment with the report of those finished
+    ///   so far (marked incomplete), so that an interrupted run can still write them.
+    public func run(_ experiments: [LabExperiment], finished: (LabReport) -> Void = { _ in }) throws -> LabReport {
         try validateInputs()
         let chosen = Set(experiments)
+        let start = DispatchTime.now().uptimeNanoseconds
         let (sections, seconds) = try Parallelism.withSubnormalsFlushedToZero { try timed { () throws -> [ReportSection] in
-            var sections: [ReportSection] = []
+            var sections: [ReportSection] = [] {
+                didSet {
+                    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    finished(report(experiments, sections: sections, seconds: elapsed, complete: false))
+                }
+            }
             var gradients: VanishingGradientsExperiment.Result?
             var lags: LongLagExperiment.Result?
             let total = LabExperiment.allCases.filter { chosen.contains($0) || ($0 != .table && chosen.contains(.table) && [.gradients, .lags].contains($0)) }
@@ -108,9 +117,17 @@ public struct Lab {
             }
             return sections
         } }
+        return report(experiments, sections: sections, seconds: seconds, complete: true)
+    }
+
+    /// The report of `sections`; an incomplete one says which experiments it lacks.
+    func report(_ experiments: [LabExperiment], sections: [ReportSection], seconds: Double, complete: Bool) -> LabReport {
         let claims = sections.flatMap(\.allClaims)
         let count = { (v: Verdict) in claims.filter { $0.verdict == v }.count }
-        let preamble = [
+        var preamble = complete ? [] : [
+            "**Incomplete**: the run was interrupted after \(sections.count) section(s) (\(sections.map(\.title).joined(separator: "; "))); the experiments after them did not run.",
+        ]
+        preamble += [
             settings.isQuick
                 ? "Mode: **--quick** (small budgets, fewer lengths and seeds: the verdicts are those of short training runs; run without --quick for the full budgets)."
                 : "Mode: full budgets.",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SequentData
 import SequentLab
 import SequentTensor
 
@@ -16,9 +17,9 @@ extension Sequent {
                 (--out) gets report.md, report.html (plots inline), results.json and one SVG per plot. \
                 Every verdict is computed from the run's measurements.
 
-                Time on 2 cores, both threads, machine otherwise idle (measured): --quick 49 to 68 seconds \
-                (four runs); the full run 18 minutes (more with --text and --csv). On a machine shared with other jobs \
-                --threads 1 is safer: two spinning OpenMP threads on one free core can be several times slower.
+                Ctrl-C or SIGTERM stops the run and writes the report of the experiments finished so far, \
+                marked incomplete (exit status 130 or 143). The run time is printed in the report; \
+                docs/performance.md gives measured times.
                 """)
 
         @Argument(help: "The experiment to run: \(LabExperiment.allCases.map(\.rawValue).joined(separator: ", ")) or all.")
@@ -43,11 +44,12 @@ extension Sequent {
         var season = 12
 
         @Option(help: "Threads for oneDNN and Sequent's kernels (default: all cores).")
-        var threads = Parallelism.coreCount
+        var threads: Int?
 
         func validate() throws {
-            if threads < 1 { throw ValidationError("--threads must be at least 1; got \(threads)") }
-            if season < 1 { throw ValidationError("--season must be at least 1; got \(season)") }
+            _ = try ThreadCount.checked(threads)
+            try TrainingOptions.check(season, "--season", in: 1...100_000)
+            if out.isEmpty { throw ValidationError("--out must name a folder; got an empty path") }
         }
 
         func run() throws {
@@ -63,10 +65,19 @@ extension Sequent {
             let lab = SequentLab.Lab(settings: quick ? .quick : .full, inputs: inputs, progress: LabProgress { line in
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             })
+            // Everything the user named is checked before the first experiment starts.
             try lab.validateInputs()
-            let report = try Parallelism.withThreads(threads) { try lab.run(experiments) }
             let folder = URL(fileURLWithPath: out)
-            try report.write(to: folder)
+            try OutputFolder.prepare(folder, flag: "--out")
+            let interruption = Interruption { (signal: Int32, partial: LabReport?) in
+                guard let partial else { return "interrupted by signal \(signal) before the first experiment finished; nothing to report" }
+                try partial.write(to: folder)
+                return "interrupted by signal \(signal): wrote the report of the experiments finished so far, marked incomplete, to \(folder.path)"
+            }
+            let report = try Parallelism.withThreads(try ThreadCount.checked(threads)) {
+                try lab.run(experiments, finished: interruption.update)
+            }
+            try interruption.finish { try report.write(to: folder) }
             print(report.preamble.map { $0.replacingOccurrences(of: "**", with: "") }.joined(separator: "\n"))
             for claim in report.sections.flatMap(\.allClaims) {
                 print("[\(claim.verdict.rawValue)] \(claim.statement) (\(claim.measured.replacingOccurrences(of: "\n", with: "; ")))")

@@ -104,4 +104,13 @@ void sequent_lstm_backward(const SequentRecurrentGradientRow *row, long hidden);
 void sequent_gru_forward(const SequentRecurrentRow *row, long hidden);
 void sequent_gru_backward(const SequentRecurrentGradientRow *row, long hidden);
 
+// ---- Attention's small products (AttentionKernels.swift) ----
+
+/// c (m, n) (+)= op(a) (m, k) b (k, n): a at row stride lda, or stored (k, m) when
+/// transpose_a != 0; b and c row-major at strides ldb and ldc; accumulating == 0 overwrites c.
+void sequent_multiply_add(long m, long n, long k, const float *a, long lda, int transpose_a,
+                          const float *b, long ldb, float *c, long ldc, int accumulating);
+/// x . y over n contiguous scalars.
+float sequent_dot(const float *x, const float *y, long n);
+
 #endif

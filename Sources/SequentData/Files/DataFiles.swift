@@ -11,13 +11,7 @@ public struct TextCorpus: Sendable {
     /// - Throws: `SequentError` (.io) if the file cannot be read, (.malformedFile) if it is
     ///   not UTF-8 or too short to train on.
     public static func load(_ url: URL) throws -> TextCorpus {
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw SequentError(.io, "--text: no such file: \(url.path)")
-        }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw SequentError(.io, "--text: cannot read \(url.path): \(error.localizedDescription)")
-        }
+        let data = try InputFile.read(url, flag: "--text")
         guard let text = String(data: data, encoding: .utf8) else {
             throw SequentError(.malformedFile, "--text: \(url.path) is not UTF-8 text")
         }
@@ -41,12 +35,8 @@ public struct TimeSeries: Sendable {
     /// - Throws: `SequentError` naming the file and the problem: missing file, unknown column
     ///   (with the columns it has), a value that is not a number (with its line), too few rows.
     public static func load(_ url: URL, column: String) throws -> TimeSeries {
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw SequentError(.io, "--csv: no such file: \(url.path)")
-        }
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw SequentError(.io, "--csv: cannot read \(url.path): \(error.localizedDescription)")
+        guard let text = String(data: try InputFile.read(url, flag: "--csv"), encoding: .utf8) else {
+            throw SequentError(.malformedFile, "--csv: \(url.path) is not UTF-8 text")
         }
         var lines = text.split(whereSeparator: \.isNewline).map(String.init)
         guard !lines.isEmpty else { throw SequentError(.malformedFile, "\(url.path): the file is empty") }

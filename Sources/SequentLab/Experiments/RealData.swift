@@ -125,8 +125,13 @@ public struct RealDataExperiment {
 
     func series(_ url: URL, column: String, into section: inout ReportSection) throws -> JSONValue {
         let data = try TimeSeries.load(url, column: column).values
-        let s = inputs.season, W = max(2 * s, 8), N = data.count
-        let split = N * 4 / 5
+        let s = inputs.season, N = data.count
+        // Windows of two seasons (at least 8) must fit the training part (4/5 of the rows)
+        // with targets left over, and the test part must hold at least one target.
+        guard s <= N / 4 else {
+            throw SequentError(.malformedFile, "\(url.path): \(N) values are too few for a season of \(s) (windows of two seasons must fit the first 4/5 of the series); give a --season of at most \(max(1, N / 4))")
+        }
+        let W = max(2 * s, 8), split = N * 4 / 5
         // The models read and predict first differences, scaled by the training differences' spread.
         let differences = (1..<N).map { data[$0] - data[$0 - 1] }  // differences[i] = y[i+1] - y[i]
         let trainingDifferences = Array(differences[..<(split - 1)])
@@ -134,11 +139,11 @@ public struct RealDataExperiment {
         let scale = max((trainingDifferences.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(trainingDifferences.count)).squareRoot(), 1e-9)
         let z = differences.map { Float(($0 - mean) / scale) }
         // Window ending at difference index i-1 predicts difference i (that is, y[i+1]).
-        let trainingTargets = Array(W..<(split - 1))
-        let testTargets = Array(max(split - 1, W)..<(N - 1))
-        guard !trainingTargets.isEmpty, !testTargets.isEmpty else {
+        guard W < split - 1, max(split - 1, W) < N - 1 else {
             throw SequentError(.malformedFile, "\(url.path): \(N) values are too few for windows of \(W) (season \(s)); give a smaller --season")
         }
+        let trainingTargets = Array(W..<(split - 1))
+        let testTargets = Array(max(split - 1, W)..<(N - 1))
         func window(_ i: Int) -> [Float] { Array(z[(i - W)..<i]) }
         let actual = testTargets.map { data[$0 + 1] }
         func mse(_ predictions: [Double]) -> Double { zip(predictions, actual).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Double(actual.count) }

@@ -7,6 +7,8 @@
 // q, k, v and write out in other layouts (`AttentionOperandLayout`). Scores S = scale * q k^T are only ever
 // formed one tile of (Br queries) x (Bc keys) at a time, in scratch owned by one thread.
 
+import CSequentKernels
+
 /// Which (query, key) pairs may not attend, as the kernels read it.
 ///
 /// The one masking convention of Sequent: a pair is masked out when `causal` and the key
@@ -350,95 +352,21 @@ enum AttentionKernels {
     }
 
     /// c (m, n; ldc) += op(a) (m, k) b (k, n; ldb), or c = op(a) b when not `accumulating`;
-    /// op(a) = a (m, k; lda) or, transposed, a^T with a (k, m; lda). Vectorized along n: a
-    /// block of four rows by 16 columns of c stays in registers while p runs over k, each
-    /// row of b loaded once for four fused multiply-adds. Not inlined: one call per tile
-    /// costs nothing, and it keeps the callers small enough for the compiler to inline
-    /// their own loads.
-    @inline(never)
+    /// op(a) = a (m, k; lda) or, transposed, a^T with a (k, m; lda). Vectorized along n, in
+    /// C for the CPU's vector unit (`sequent_multiply_add`): a block of four rows by 16
+    /// columns of c stays in registers while p runs over k, each row of b loaded once for
+    /// four multiply-adds.
     static func multiplyAdd(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulating: Bool = true
     ) {
-        var col = 0
-        while col < n {
-            let width = min(16, n &- col)
-            if width == 16 {
-                multiplyAddColumns(col, width: 16, m: m, k: k, a: a, lda: lda, transposeA: transposeA,
-                                   b: b + col, ldb: ldb, c: c, ldc: ldc, accumulating: accumulating)
-            } else {
-                // The last, narrower block of b is copied once into rows of 16 padded with
-                // zeros, so that the loop over k loads whole vectors (lane by lane it runs
-                // several times slower).
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: k * 16) { padded in
-                    let rows = padded.baseAddress!
-                    for p in 0..<k {
-                        (rows + p &* 16).initialize(repeating: 0, count: 16)
-                        (rows + p &* 16).update(from: b + (p &* ldb &+ col), count: width)
-                    }
-                    multiplyAddColumns(col, width: width, m: m, k: k, a: a, lda: lda, transposeA: transposeA,
-                                       b: rows, ldb: 16, c: c, ldc: ldc, accumulating: accumulating)
-                }
-            }
-            col &+= 16
-        }
-    }
-
-    /// Columns col..<col + width (width <= 16) of `multiplyAdd`, with `b` pointing at the
-    /// block's first column and holding 16 readable columns per row.
-    @inline(__always)
-    private static func multiplyAddColumns(
-        _ col: Int, width: Int, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
-        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, accumulating: Bool
-    ) {
-        @inline(__always) func initial(_ c: UnsafeMutablePointer<Float>) -> FloatVector {
-            accumulating ? ElementwiseKernels.load(c, col, width) : FloatVector()
-        }
-        @inline(__always) func bVector(_ row: UnsafePointer<Float>) -> FloatVector {
-            UnsafeRawPointer(row).loadUnaligned(as: FloatVector.self)
-        }
-        // a[row, p] sits at a + row * rowStep + p * depthStep.
-        let (rowStep, depthStep) = transposeA ? (1, lda) : (lda, 1)
-        var row = 0
-        while row &+ 4 <= m {
-            let c0 = c + row &* ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc
-            var acc0 = initial(c0), acc1 = initial(c1), acc2 = initial(c2), acc3 = initial(c3)
-            var aColumn = a + row &* rowStep, bRow = b
-            for _ in 0..<k {
-                let bRowVector = bVector(bRow)
-                acc0.addProduct(FloatVector(repeating: aColumn[0]), bRowVector)
-                acc1.addProduct(FloatVector(repeating: aColumn[rowStep]), bRowVector)
-                acc2.addProduct(FloatVector(repeating: aColumn[rowStep &* 2]), bRowVector)
-                acc3.addProduct(FloatVector(repeating: aColumn[rowStep &* 3]), bRowVector)
-                aColumn += depthStep
-                bRow += ldb
-            }
-            ElementwiseKernels.store(acc0, c0, col, width); ElementwiseKernels.store(acc1, c1, col, width)
-            ElementwiseKernels.store(acc2, c2, col, width); ElementwiseKernels.store(acc3, c3, col, width)
-            row &+= 4
-        }
-        while row < m {
-            let c0 = c + row &* ldc
-            var acc0 = initial(c0)
-            var aColumn = a + row &* rowStep, bRow = b
-            for _ in 0..<k {
-                acc0.addProduct(FloatVector(repeating: aColumn[0]), bVector(bRow))
-                aColumn += depthStep
-                bRow += ldb
-            }
-            ElementwiseKernels.store(acc0, c0, col, width)
-            row &+= 1
-        }
+        sequent_multiply_add(m, n, k, a, lda, transposeA ? 1 : 0, b, ldb, c, ldc, accumulating ? 1 : 0)
     }
 
     /// x . y over `count` contiguous scalars.
     @inline(__always)
     static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
-        var accumulator = FloatVector()
-        for i in stride(from: 0, to: count, by: 16) {
-            accumulator.addProduct(ElementwiseKernels.load(x, i, count - i), ElementwiseKernels.load(y, i, count - i))
-        }
-        return accumulator.horizontalSum()
+        sequent_dot(x, y, count)
     }
 
     @inline(__always)
