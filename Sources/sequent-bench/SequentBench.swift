@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SequentTensor
 
 /// `sequent-bench`: Sequent's throughput on the workloads of shared/bench/torch_rnn_bench.py,
@@ -47,8 +48,9 @@ struct SequentBench: ParsableCommand {
         if MatmulPrecision(rawValue: matmulPrecision) == nil {
             throw ValidationError("--matmul-precision must be float32 or bfloat16; got '\(matmulPrecision)'")
         }
-        if let threads, threads < 1 {
-            throw ValidationError("--threads must be at least 1; got \(threads)")
+        do { _ = try Parallelism.checkedThreadCount(threads) } catch { throw ValidationError("\(error)") }
+        if workloads.contains(where: { $0.split(separator: ",").isEmpty }) || requestedNames.contains(where: \.isEmpty) {
+            throw ValidationError("--workload needs a name; known: \(Workload.registry.map(\.name).joined(separator: ", "))")
         }
         for name in requestedNames where Workload.named(name) == nil {
             throw ValidationError("unknown workload '\(name)'; known: \(Workload.registry.map(\.name).joined(separator: ", "))")
@@ -66,7 +68,7 @@ struct SequentBench: ParsableCommand {
 
     /// The names given with --workload, split at commas.
     private var requestedNames: [String] {
-        workloads.flatMap { $0.split(separator: ",").map { String($0) } }
+        workloads.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
     }
 
     func run() throws {

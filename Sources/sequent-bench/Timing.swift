@@ -68,6 +68,7 @@ func measure(
         ]
         if matmulPrecision != .float32 {
             line.fields.append((key: "matmul_precision", value: .string(matmulPrecision.rawValue)))
+            line.fields.append((key: "bf16", value: .string(CPUSupport.hasNativeBFloat16 ? "native" : "emulated")))
         }
         return line
     case .stream:
@@ -77,7 +78,10 @@ func measure(
             "workload": .string(workload.name), "mode": .string("stream"), "B": .int(1),
             "us_per_token": .double(seconds * 1e6, digits: 1),
         ]
-        if step.weights != .float32 { line.fields.append((key: "weights", value: .string(step.weights.rawValue))) }
+        if step.weights != .float32 {
+            line.fields.append((key: "weights", value: .string(step.weights.rawValue)))
+            line.fields.append((key: "bf16", value: .string(CPUSupport.level >= .avx512BFloat16 ? "native" : "emulated")))
+        }
         return line
     }
 }

@@ -88,8 +88,15 @@ struct AdditionDemo {
             optimizer.zeroGradients()
             let (logits, _) = try model(inputs, batchSize: B, time: T)  // (B, T, V)
             let loss = try Loss.crossEntropy(logits: logits, targets: targets)
+            guard loss.item.isFinite else {
+                throw SequentError(.invalidValue, "training stopped at step \(step): the loss is \(loss.item). Likely cause: --learning-rate \(s.learningRate) is too high for this model; try one 3 to 10 times smaller")
+            }
             loss.backward()
-            try clipGradientNorm(optimizer.parameters, maxNorm: s.maxGradientNorm)
+            do {
+                try clipGradientNorm(optimizer.parameters, maxNorm: s.maxGradientNorm)
+            } catch let error as SequentError where error.kind == .invalidValue {
+                throw SequentError(.invalidValue, "training stopped at step \(step): \(error.message). Likely cause: --learning-rate \(s.learningRate) is too high for this model; try one 3 to 10 times smaller")
+            }
             optimizer.step()
             let elapsed = clock.now - start
             trainingTime += elapsed

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SequentTensor
 
 /// `sequent`: the command-line tool. Each subcommand is one file here; the work itself
@@ -10,9 +11,20 @@ struct Sequent: ParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "sequent",
-        abstract: "Sequence models (RNN, LSTM, GRU) in Swift, on oneDNN.",
+        abstract: "Sequence models (RNN, LSTM, GRU, attention, Transformers) in Swift, on oneDNN.",
         version: version,
-        subcommands: [Demo.self, Lab.self, Version.self],
-        defaultSubcommand: Demo.self)
+        subcommands: [Demo.self, Lab.self, Info.self, Version.self])
 
+    /// Parses and runs, after refusing `sequent help NAME` for a NAME that is no subcommand
+    /// (ArgumentParser would print the general help and exit 0).
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "help", arguments.count > 1 {
+            let known = Set(configuration.subcommands.map { $0._commandName } + ["help"])
+            if let unknown = arguments.dropFirst().first(where: { !$0.hasPrefix("-") }), !known.contains(unknown) {
+                exit(withError: ValidationError("'\(unknown)' is not a sequent command; the commands are \(configuration.subcommands.map { $0._commandName }.joined(separator: ", "))"))
+            }
+        }
+        main(nil)
+    }
 }

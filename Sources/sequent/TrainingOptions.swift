@@ -71,17 +71,12 @@ struct TrainingOptions: ParsableArguments {
     }
 }
 
-/// `--threads`, the same check in every command.
+/// `--threads`, the same check in every command (`Parallelism.checkedThreadCount`).
 enum ThreadCount {
-    /// `threads` if it is at least 1 and at most 4 times the machine's cores (more only
-    /// oversubscribes them), else a `ValidationError` that says so; nil gives all cores.
+    /// `threads` if it is at least 1 and at most 4 times the machine's cores, else a
+    /// `ValidationError` that says so; nil gives all cores.
     static func checked(_ threads: Int?) throws -> Int {
-        guard let threads else { return Parallelism.coreCount }
-        let limit = 4 * Parallelism.coreCount
-        guard threads >= 1, threads <= limit else {
-            throw ValidationError("--threads must be in 1...\(limit) (this machine has \(Parallelism.coreCount) cores); got \(threads)")
-        }
-        return threads
+        do { return try Parallelism.checkedThreadCount(threads) } catch { throw ValidationError(error.message) }
     }
 }
 

@@ -25,6 +25,19 @@ public enum Parallelism {
     /// same results on 1, 2 or N threads. Threads then take whole blocks.
     public static let splitCount: Int = min(coreCount, 64)
 
+    /// A thread count a user asked for, checked: at least 1 and at most 4 times the cores
+    /// (more only oversubscribes them); nil gives all cores.
+    ///
+    /// - Throws: `SequentError.invalidArgument` naming `--threads`, the range and the value.
+    public static func checkedThreadCount(_ requested: Int?) throws(SequentError) -> Int {
+        guard let requested else { return coreCount }
+        let limit = 4 * coreCount
+        guard requested >= 1, requested <= limit else {
+            throw .invalidArgument("--threads", "must be in 1...\(limit) (this machine has \(coreCount) cores); got \(requested)")
+        }
+        return requested
+    }
+
     /// Runs `body` with kernels and oneDNN limited to `threads` threads (at most
     /// `maximumThreadCount`). Results do not depend on `threads` (see `splitCount`).
     public static func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {

@@ -172,10 +172,15 @@ public final class Trainer<Model: Module, Data: TrainingData> {
             }
             let lossValue = lossTensor.item
             guard lossValue.isFinite else {
-                throw SequentError(.invalidValue, "Trainer: the loss of step \(step + 1) is \(lossValue); the last checkpoint holds the state before it")
+                throw Self.divergence("the loss is \(lossValue)", step: step + 1, learningRate: learningRate, previousLoss: losses.last)
             }
             lossTensor.backward()
-            let gradientNorm = try configuration.maxGradientNorm.map { try clipGradientNorm(optimizer.parameters, maxNorm: $0) }
+            let gradientNorm: Float?
+            do {
+                gradientNorm = try configuration.maxGradientNorm.map { try clipGradientNorm(optimizer.parameters, maxNorm: $0) }
+            } catch let error as SequentError where error.kind == .invalidValue {
+                throw Self.divergence(error.message, step: step + 1, learningRate: learningRate, previousLoss: losses.last)
+            }
             optimizer.step()
             step += 1
             losses.append(lossValue)
@@ -272,6 +277,17 @@ public final class Trainer<Model: Module, Data: TrainingData> {
     // MARK: - Checkpoints
 
     /// Where the run stands now, as saved in a checkpoint.
+    /// The error for a run whose loss or gradients stopped being finite at `step`, naming the
+    /// likely causes: a learning rate too high for the model, or non-finite values in the data.
+    static func divergence(_ what: String, step: Int, learningRate: Float, previousLoss: Float?) -> SequentError {
+        let before = previousLoss.map { "; the loss of the step before was \($0)" } ?? ""
+        return SequentError(.invalidValue, """
+            training stopped at step \(step): \(what)\(before). Likely causes: a learning rate too high \
+            (\(learningRate); try one 3 to 10 times smaller, or gradient clipping), or NaN or infinite values \
+            in the data. Nothing was trained on the non-finite values; the last checkpoint holds the state before them.
+            """)
+    }
+
     public func trainingState() -> TrainingState {
         let position = data.position
         var generators: [String: RandomGeneratorState] = [:]

@@ -1,0 +1,209 @@
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The command-line tools driven with generated and extreme values for every flag of every
+/// subcommand: no input may end in a trap (SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS). A run
+/// that starts real work is stopped after a short while; that is not a failure.
+final class CommandLineFuzzTests: XCTestCase {
+    /// The built `sequent` and `sequent-bench`, beside this test bundle.
+    static func tool(_ name: String) throws -> URL {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [bundle, bundle.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        throw XCTSkip("\(name) is not built beside the tests (swift build --build-tests builds it)")
+    }
+
+    struct Outcome {
+        var status: Int32
+        var signal: Int32?
+        var stoppedByTest: Bool
+        var standardError: String
+    }
+
+    /// Runs `tool` with `arguments`, stopping it (SIGKILL) after `timeout` seconds.
+    static func run(_ tool: URL, _ arguments: [String], in folder: URL, timeout: Double = 1.5) throws -> Outcome {
+        let process = Process()
+        process.executableURL = tool
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        var stopped = false
+        while process.isRunning {
+            if Date() > deadline {
+                kill(process.processIdentifier, SIGKILL)
+                stopped = true
+                break
+            }
+            usleep(10_000)
+        }
+        process.waitUntilExit()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let signal = process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil
+        return Outcome(status: process.terminationStatus, signal: stopped ? nil : signal, stoppedByTest: stopped, standardError: text)
+    }
+
+    static let trapSignals: Set<Int32> = [SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE]
+
+    func assertNoTrap(_ outcome: Outcome, _ arguments: [String], file: StaticString = #filePath, line: UInt = #line) {
+        if let signal = outcome.signal, Self.trapSignals.contains(signal) {
+            XCTFail("\(arguments.joined(separator: " ")) ended with signal \(signal): \(outcome.standardError.suffix(600))", file: file, line: line)
+        }
+        XCTAssertFalse(outcome.standardError.contains("Fatal error"), "\(arguments): \(outcome.standardError.suffix(600))", file: file, line: line)
+    }
+
+    /// A scratch folder with the unusual paths the fuzzer hands out.
+    func scratch() throws -> (folder: URL, paths: [String]) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sequent-fuzz-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let fifo = folder.appendingPathComponent("fifo").path
+        mkfifo(fifo, 0o644)
+        let binary = folder.appendingPathComponent("binary.bin")
+        try Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) }).write(to: binary)
+        let empty = folder.appendingPathComponent("empty.txt")
+        try Data().write(to: empty)
+        let csv = folder.appendingPathComponent("series.csv")
+        try ("t,value\n" + (0..<100).map { "\($0),\(Double($0 % 12) + Double($0) * 0.1)" }.joined(separator: "\n") + "\n").write(to: csv, atomically: true, encoding: .utf8)
+        let paths = ["", "/", "/dev/null", "/sys/x", "/nonexistent/dir/file", fifo, folder.path, binary.path, empty.path, csv.path, "relative/../x", String(repeating: "a", count: 5000)]
+        return (folder, paths)
+    }
+
+    static let numbers = ["-1", "0", "1", "2", "40", "3000000000", "9223372036854775807", "-9223372036854775808",
+                          "99999999999999999999", "", "abc", "1e30", "-1e30", "nan", "inf", "-inf", "0.5", "1e-45", "0x10", " 3"]
+
+    /// Every flag of every subcommand, each with every extreme value, one flag at a time.
+    func testNoFlagValueTraps() throws {
+        let sequent = try Self.tool("sequent"), bench = try Self.tool("sequent-bench")
+        let (folder, paths) = try scratch()
+        let report = folder.appendingPathComponent("report").path
+        // (tool, fixed arguments that keep the run short, flag, values)
+        var cases: [(URL, [String], String, [String])] = []
+        for flag in ["--steps", "--hidden", "--learning-rate", "--seed", "--threads"] {
+            cases.append((sequent, ["demo", "--quick"], flag, Self.numbers))
+        }
+        cases.append((sequent, ["demo"], "--cell", ["lstm", "LSTM", "", "transformer", "--", "-1"]))
+        for flag in ["--season", "--threads"] {
+            cases.append((sequent, ["lab", "data", "--quick", "--out", report, "--csv", paths[9], "--column", "value"], flag, Self.numbers))
+        }
+        for flag in ["--out", "--text", "--csv"] {
+            cases.append((sequent, ["lab", "data", "--quick"], flag, paths))
+        }
+        cases.append((sequent, ["lab", "--quick", "--out", report], "--column", ["", "value", "nope", "\u{0}"]))
+        cases.append((sequent, ["lab", "--quick", "--out", report], "", ["", "all", "gradients", "nope", "-1", "data"]))
+        for flag in ["--threads"] {
+            cases.append((bench, ["--workload", "lstm-1x256", "--mode", "stream", "--quick"], flag, Self.numbers))
+        }
+        for flag in ["--workload", "--mode", "--stream-weights", "--matmul-precision"] {
+            cases.append((bench, ["--quick"], flag, ["", ",", "lstm-1x256,", "nope", "train", "bfloat16", "-1", "a,b"]))
+        }
+        cases.append((sequent, [], "", ["", "help", "help foo", "help demo", "forcast", "version --verbose", "info", "--version", "-h"]))
+        var runs = 0
+        for (tool, fixed, flag, values) in cases {
+            for value in values {
+                let arguments = flag.isEmpty ? fixed + value.split(separator: " ").map(String.init) : fixed + [flag, value]
+                let outcome = try Self.run(tool, arguments, in: folder)
+                assertNoTrap(outcome, arguments)
+                runs += 1
+            }
+        }
+        XCTAssertGreaterThan(runs, 200)
+    }
+
+    /// Random combinations of several flags at once, from a fixed seed.
+    func testRandomFlagCombinationsDoNotTrap() throws {
+        let sequent = try Self.tool("sequent")
+        let (folder, paths) = try scratch()
+        var generator = SplitMix64(seed: 7)
+        let flags = ["--steps", "--hidden", "--learning-rate", "--seed", "--threads"]
+        for _ in 0..<40 {
+            var arguments = ["demo"]
+            for flag in flags.shuffled(using: &generator).prefix(Int.random(in: 1...3, using: &generator)) {
+                arguments += [flag, Self.numbers.randomElement(using: &generator)!]
+            }
+            assertNoTrap(try Self.run(sequent, arguments, in: folder, timeout: 1), arguments)
+        }
+        for _ in 0..<20 {
+            let arguments = ["lab", "data", "--quick", "--out", paths.randomElement(using: &generator)!,
+                             "--csv", paths.randomElement(using: &generator)!, "--column", "value",
+                             "--season", Self.numbers.randomElement(using: &generator)!]
+            assertNoTrap(try Self.run(sequent, arguments, in: folder, timeout: 1), arguments)
+        }
+    }
+
+    /// The inputs of the issue that used to trap or mislead, each answered by a message.
+    func testFormerCrashesGiveClearErrors() throws {
+        let sequent = try Self.tool("sequent"), bench = try Self.tool("sequent-bench")
+        let (folder, paths) = try scratch()
+        let expectations: [(URL, [String], String)] = [
+            (sequent, ["lab", "data", "--quick", "--csv", paths[9], "--column", "value", "--season", "40", "--out", folder.appendingPathComponent("r").path], "season"),
+            (sequent, ["lab", "data", "--quick", "--csv", paths[9], "--column", "value", "--season", "9223372036854775807"], "--season"),
+            (sequent, ["demo", "--threads", "3000000000"], "--threads"),
+            (sequent, ["lab", "--threads", "3000000000"], "--threads"),
+            (bench, ["--threads", "3000000000"], "--threads"),
+            (sequent, ["lab", "gradients", "--quick", "--out", "/sys/x"], "/sys/x"),
+            (sequent, ["lab", "data", "--quick", "--text", folder.path], "is a folder"),
+            (sequent, ["lab", "data", "--quick", "--text", paths[5]], "FIFO"),
+            (sequent, ["lab", "data", "--quick", "--text", "/dev/null"], "device"),
+            (bench, ["--workload", ""], "--workload"),
+            (sequent, ["help", "foo"], "'foo' is not a sequent command"),
+            (sequent, ["forcast", "train"], "forcast"),
+        ]
+        for (tool, arguments, expected) in expectations {
+            let outcome = try Self.run(tool, arguments, in: folder, timeout: 20)
+            assertNoTrap(outcome, arguments)
+            XCTAssertFalse(outcome.stoppedByTest, "\(arguments) did not finish")
+            XCTAssertNotEqual(outcome.status, 0, "\(arguments) exited 0")
+            XCTAssertTrue(outcome.standardError.contains(expected), "\(arguments): expected '\(expected)' in: \(outcome.standardError.suffix(400))")
+        }
+    }
+
+    /// SIGTERM during `sequent lab` writes the report of the experiments finished so far.
+    func testInterruptedLabWritesWhatItFinished() throws {
+        let sequent = try Self.tool("sequent")
+        let (folder, _) = try scratch()
+        let out = folder.appendingPathComponent("lab")
+        let process = Process()
+        process.executableURL = sequent
+        process.arguments = ["lab", "all", "--quick", "--threads", "1", "--out", out.path]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait until the first experiment has finished (its progress line names the next).
+        var seen = ""
+        let deadline = Date().addingTimeInterval(240)
+        while process.isRunning, Date() < deadline, !seen.contains("[2/") {
+            seen += String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        try XCTSkipUnless(process.isRunning, "the lab finished before it could be interrupted")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        seen += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 128 + SIGTERM, seen.suffix(400).description)
+        let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("Incomplete"), String(report.prefix(400)))
+    }
+}
+
+/// A seeded generator (SplitMix64) so that the random combinations are the same every run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
