@@ -1,0 +1,81 @@
+import Foundation
+import SequentTensor
+
+/// The invertible map from a series y to what a model reads and predicts, fitted on the
+/// training part only:
+///
+///     z_t = log(y_t) when `logarithm`, else y_t
+///     d_t = z_t - z_{t-lag}                   (lag 0: none, 1: first difference, m: seasonal)
+///     u_t = (d_t - mean) / scale              mean and scale of d over the training part
+///
+/// and back: z_{n+h} = d_{n+h} + z_{n+h-lag}, the earlier z from the history or from the
+/// forecast's own earlier steps.
+public struct SeriesTransform: Sendable, Equatable, Codable {
+    /// How the series is differenced before scaling.
+    public enum Differencing: String, Sendable, Codable, CaseIterable { case none, first, seasonal }
+
+    public var logarithm: Bool
+    public var differencing: Differencing
+    /// The lag of the differencing: 0, 1 or the season.
+    public var lag: Int
+    public var mean: Double
+    public var scale: Double
+
+    /// Fits the mean and scale on `training` (the training part of the series only).
+    ///
+    /// - Throws: `SequentError` when `logarithm` meets a value <= 0, when the training part
+    ///   is not longer than the lag, or when the transformed values are not finite.
+    public init(fittedOn training: [Double], logarithm: Bool, differencing: Differencing, season: Int, column: String) throws {
+        self.logarithm = logarithm
+        self.differencing = differencing
+        switch differencing {
+        case .none: lag = 0
+        case .first: lag = 1
+        case .seasonal: lag = max(season, 1)
+        }
+        if logarithm, let bad = training.firstIndex(where: { !($0 > 0) }) {
+            throw SequentError.invalidArgument("--transform log", "column '\(column)' has the value \(training[bad]) at row \(bad + 1); a logarithm needs positive values (use --transform none)")
+        }
+        guard training.count > lag + 1 else {
+            throw SequentError.invalidArgument("--difference", "the training part has \(training.count) values, too few to difference at lag \(lag)")
+        }
+        mean = 0
+        scale = 1
+        let d = differenced(training)
+        let m = d.reduce(0, +) / Double(d.count)
+        let variance = d.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(d.count)
+        mean = m
+        scale = variance > 0 ? variance.squareRoot() : 1
+        guard mean.isFinite, scale.isFinite else {
+            throw SequentError(.invalidValue, "column '\(column)': the scaled training values are not finite (mean \(mean), scale \(scale)); the values are too large or a transform overflowed")
+        }
+    }
+
+    /// z: the series after the logarithm.
+    public func level(_ y: [Double]) -> [Double] { logarithm ? y.map { Foundation.log($0) } : y }
+
+    /// d over z: index i of the result is time i + lag.
+    func differenced(_ y: [Double]) -> [Double] {
+        let z = level(y)
+        return lag == 0 ? z : (lag..<z.count).map { z[$0] - z[$0 - lag] }
+    }
+
+    /// u: the model's values for `y`; index i of the result is time i + lag.
+    public func forward(_ y: [Double]) -> [Double] { differenced(y).map { ($0 - mean) / scale } }
+
+    /// The forecast in the series' units from the model's values `u` for the steps after
+    /// `history` (the raw values up to the forecast origin).
+    public func inverse(_ u: [Double], history: [Double]) -> [Double] {
+        var z = level(history)
+        let n = z.count
+        for value in u {
+            let d = value * scale + mean
+            z.append(lag == 0 ? d : d + z[z.count - lag])
+        }
+        let forecast = Array(z[n...])
+        return logarithm ? forecast.map { Foundation.exp($0) } : forecast
+    }
+
+    /// A model-space offset `delta` at a step, in the level's units (log units when `logarithm`).
+    public func levelSpread(_ delta: Double) -> Double { delta * scale }
+}

@@ -1,0 +1,40 @@
+import SequentData
+import XCTest
+
+final class SeriesTransformTests: XCTestCase {
+    let y: [Double] = (0..<30).map { (t: Int) -> Double in
+        let factors: [Double] = [1.0, 1.2, 0.9, 1.1]
+        return 100 * (1 + 0.02 * Double(t)) * factors[t % 4]
+    }
+
+    /// forward then inverse gives the series back, for every transform.
+    func testInverseUndoesForward() throws {
+        for logarithm in [false, true] {
+            for differencing in SeriesTransform.Differencing.allCases {
+                let transform = try SeriesTransform(fittedOn: Array(y[0..<20]), logarithm: logarithm, differencing: differencing, season: 4, column: "y")
+                let u = transform.forward(y)  // u[i] is time i + lag
+                let back = transform.inverse(Array(u[(20 - transform.lag)...]), history: Array(y[0..<20]))
+                for (a, b) in zip(back, y[20...]) { XCTAssertEqual(a, b, accuracy: 1e-9 * b, "\(logarithm) \(differencing)") }
+            }
+        }
+    }
+
+    /// The scaling sees the training part only: the values after it change nothing.
+    func testScalingIsFittedOnTheTrainingPartOnly() throws {
+        let training = Array(y[0..<20])
+        let transform = try SeriesTransform(fittedOn: training, logarithm: true, differencing: .seasonal, season: 4, column: "y")
+        let d = (4..<20).map { log(y[$0]) - log(y[$0 - 4]) }
+        let mean = d.reduce(0, +) / 16
+        XCTAssertEqual(transform.mean, mean, accuracy: 1e-12)
+        XCTAssertEqual(transform.scale, (d.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 16).squareRoot(), accuracy: 1e-12)
+        let forward = transform.forward(training)
+        XCTAssertEqual(forward.reduce(0, +) / 16, 0, accuracy: 1e-9)
+    }
+
+    func testLogOfANonPositiveValueIsRefused() {
+        XCTAssertThrowsError(try SeriesTransform(fittedOn: [1, 0, 2, 3], logarithm: true, differencing: .none, season: 1, column: "sunspots")) { error in
+            XCTAssertTrue("\(error)".contains("column 'sunspots' has the value 0.0 at row 2"), "\(error)")
+        }
+        XCTAssertThrowsError(try SeriesTransform(fittedOn: [1, 2, 3], logarithm: false, differencing: .seasonal, season: 4, column: "y"))
+    }
+}
