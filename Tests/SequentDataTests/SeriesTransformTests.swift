@@ -19,16 +19,25 @@ final class SeriesTransformTests: XCTestCase {
         }
     }
 
-    /// The scaling sees the training part only: the values after it change nothing.
+    /// The scaling sees the training part only; a level series is centred, a differenced one
+    /// only scaled (its drift is left to the model).
     func testScalingIsFittedOnTheTrainingPartOnly() throws {
         let training = Array(y[0..<20])
-        let transform = try SeriesTransform(fittedOn: training, logarithm: true, differencing: .seasonal, season: 4, column: "y")
+        let levels = try SeriesTransform(fittedOn: training, logarithm: true, differencing: .none, season: 4, column: "y")
+        let z = training.map { log($0) }
+        let mean = z.reduce(0, +) / 20
+        XCTAssertEqual(levels.mean, mean, accuracy: 1e-12)
+        XCTAssertEqual(levels.scale, (z.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 20).squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(levels.forward(training).reduce(0, +) / 20, 0, accuracy: 1e-9)
+
+        let seasonal = try SeriesTransform(fittedOn: training, logarithm: true, differencing: .seasonal, season: 4, column: "y")
         let d = (4..<20).map { log(y[$0]) - log(y[$0 - 4]) }
-        let mean = d.reduce(0, +) / 16
-        XCTAssertEqual(transform.mean, mean, accuracy: 1e-12)
-        XCTAssertEqual(transform.scale, (d.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 16).squareRoot(), accuracy: 1e-12)
-        let forward = transform.forward(training)
-        XCTAssertEqual(forward.reduce(0, +) / 16, 0, accuracy: 1e-9)
+        XCTAssertEqual(seasonal.mean, 0)
+        XCTAssertEqual(seasonal.scale, (d.map { $0 * $0 }.reduce(0, +) / 16).squareRoot(), accuracy: 1e-12)
+        // Box and Jenkins' double difference of a log series: (z_t - z_{t-4}) - (z_{t-1} - z_{t-5}).
+        let both = try SeriesTransform(fittedOn: training, logarithm: true, differencing: .both, season: 4, column: "y")
+        XCTAssertEqual(both.lag, 5)
+        XCTAssertEqual(both.forward(training)[0] * both.scale, d[1] - d[0], accuracy: 1e-12)
     }
 
     func testLogOfANonPositiveValueIsRefused() {

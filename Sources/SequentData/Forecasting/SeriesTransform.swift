@@ -5,19 +5,27 @@ import SequentTensor
 /// training part only:
 ///
 ///     z_t = log(y_t) when `logarithm`, else y_t
-///     d_t = z_t - z_{t-lag}                   (lag 0: none, 1: first difference, m: seasonal)
-///     u_t = (d_t - mean) / scale              mean and scale of d over the training part
+///     d_t = z_t                                          none
+///           z_t - z_{t-1}                                first
+///           z_t - z_{t-m}                                seasonal
+///           (z_t - z_{t-m}) - (z_{t-1} - z_{t-m-1})      both (Box and Jenkins' airline model)
+///     u_t = (d_t - mean) / scale
 ///
-/// and back: z_{n+h} = d_{n+h} + z_{n+h-lag}, the earlier z from the history or from the
-/// forecast's own earlier steps.
+/// scale is the root mean square of d - mean over the training part; mean is d's mean there
+/// without differencing, and 0 with it, so that a differenced series' drift comes from its
+/// recent values rather than from the training part's average growth. Back:
+/// z_{n+h} = d_{n+h} + z_{n+h-1} + z_{n+h-m} - z_{n+h-m-1} (and so on), the earlier z from the
+/// history or from the forecast's own earlier steps.
 public struct SeriesTransform: Sendable, Equatable, Codable {
     /// How the series is differenced before scaling.
-    public enum Differencing: String, Sendable, Codable, CaseIterable { case none, first, seasonal }
+    public enum Differencing: String, Sendable, Codable, CaseIterable { case none, first, seasonal, both }
 
     public var logarithm: Bool
     public var differencing: Differencing
-    /// The lag of the differencing: 0, 1 or the season.
+    /// The values the differencing consumes before its first result: 0, 1, m or m + 1.
     public var lag: Int
+    /// The season m.
+    public var season: Int
     public var mean: Double
     public var scale: Double
 
@@ -28,10 +36,12 @@ public struct SeriesTransform: Sendable, Equatable, Codable {
     public init(fittedOn training: [Double], logarithm: Bool, differencing: Differencing, season: Int, column: String) throws {
         self.logarithm = logarithm
         self.differencing = differencing
+        self.season = max(season, 1)
         switch differencing {
         case .none: lag = 0
         case .first: lag = 1
         case .seasonal: lag = max(season, 1)
+        case .both: lag = max(season, 1) + 1
         }
         if logarithm, let bad = training.firstIndex(where: { !($0 > 0) }) {
             throw SequentError.invalidArgument("--transform log", "column '\(column)' has the value \(training[bad]) at row \(bad + 1); a logarithm needs positive values (use --transform none)")
@@ -42,7 +52,7 @@ public struct SeriesTransform: Sendable, Equatable, Codable {
         mean = 0
         scale = 1
         let d = differenced(training)
-        let m = d.reduce(0, +) / Double(d.count)
+        let m = differencing == .none ? d.reduce(0, +) / Double(d.count) : 0
         let variance = d.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(d.count)
         mean = m
         scale = variance > 0 ? variance.squareRoot() : 1
@@ -57,7 +67,28 @@ public struct SeriesTransform: Sendable, Equatable, Codable {
     /// d over z: index i of the result is time i + lag.
     func differenced(_ y: [Double]) -> [Double] {
         let z = level(y)
-        return lag == 0 ? z : (lag..<z.count).map { z[$0] - z[$0 - lag] }
+        return (lag..<max(lag, z.count)).map { t in difference(z, at: t) }
+    }
+
+    /// d_t from the levels z_{t-lag}...z_t.
+    private func difference(_ z: [Double], at t: Int) -> Double {
+        switch differencing {
+        case .none: return z[t]
+        case .first: return z[t] - z[t - 1]
+        case .seasonal: return z[t] - z[t - season]
+        case .both: return z[t] - z[t - season] - z[t - 1] + z[t - season - 1]
+        }
+    }
+
+    /// z_t from d_t and the levels before t.
+    private func undifference(_ d: Double, _ z: [Double]) -> Double {
+        let t = z.count
+        switch differencing {
+        case .none: return d
+        case .first: return d + z[t - 1]
+        case .seasonal: return d + z[t - season]
+        case .both: return d + z[t - 1] + z[t - season] - z[t - season - 1]
+        }
     }
 
     /// u: the model's values for `y`; index i of the result is time i + lag.
@@ -70,7 +101,7 @@ public struct SeriesTransform: Sendable, Equatable, Codable {
         let n = z.count
         for value in u {
             let d = value * scale + mean
-            z.append(lag == 0 ? d : d + z[z.count - lag])
+            z.append(undifference(d, z))
         }
         let forecast = Array(z[n...])
         return logarithm ? forecast.map { Foundation.exp($0) } : forecast

@@ -44,6 +44,12 @@ enum ForecastCommon {
         for note in table.notes { write("note: \(note)") }
     }
 
+    /// Says how the differencing was chosen, with the statistics.
+    static func describeChoice(_ config: ForecastConfig, say: (String) -> Void) {
+        guard config.differencingChosen else { return }
+        say("differencing: \(config.transform.differencing.rawValue), chosen on the fitting part (seasonal strength \(ForecastEvaluation.fixed(config.seasonalStrength)), threshold 0.64; KPSS \(ForecastEvaluation.fixed(config.kpss)), threshold 0.463); --difference overrides")
+    }
+
     /// Opens a forecast model folder: its configuration and its models, in evaluation mode.
     static func load(_ path: String) throws -> (folder: ModelFolder, forecaster: NeuralForecaster) {
         let folder = try ModelFolder.open(URL(fileURLWithPath: path), task: Sequent.Forecast.task)
@@ -67,6 +73,12 @@ enum ForecastCommon {
             table = try CSVTable.read(URL(fileURLWithPath: path))
         }
         return try SeriesTable.make(from: table, timeColumn: config.timeColumn, columns: [config.column], covariates: config.covariates, missing: config.missing)
+    }
+
+    /// Writes a line to standard output unbuffered, so it keeps its place among the
+    /// progress lines (which the Trainer writes unbuffered too).
+    static func output(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
     /// Writes to standard error.

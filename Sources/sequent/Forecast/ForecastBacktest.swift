@@ -54,7 +54,7 @@ extension Sequent.Forecast {
 
         func run() throws {
             let started = Date(), cpuClock = clock()
-            let say: (String) -> Void = { if !training.quiet && !json { print($0) } }
+            let say: (String) -> Void = { if !training.quiet && !json { ForecastCommon.output($0) } }
             let table = try series.read()
             let y = table.columns[0].values
             let first = try Self.origin(start, table: table)
@@ -72,6 +72,7 @@ extension Sequent.Forecast {
             var config = try ForecastTraining.configure(table: table, series: series, model: modelOptions, training: training, trainingRows: first)
             ForecastCommon.describe(table, season: config.season, quiet: quietTraining.quiet, to: say)
             say("backtest: \(origins.count) origins from row \(first + 1) (\(table.times[first].formatted(for: table.frequency))), every \(stride), horizon \(H)\(refit ? ", refitting at each" : ", trained once on the \(first) rows before the first")")
+            ForecastCommon.describeChoice(config, say: say)
             try folder.writeConfig(config, version: Sequent.version)
             var forecaster = try ForecastTraining.train(config: &config, table: table, folder: folder, training: quietTraining, coverage: modelOptions.coverage, say: say)
             try folder.saveWeights(of: NeuralForecaster.weightsModule(forecaster.members))
@@ -135,11 +136,11 @@ extension Sequent.Forecast {
                 }
                 fields.append("\"best\": \(JSONText.quoted(best))")
                 fields.append("\"interval\": {\"nominal_coverage\": \(ForecastEvaluation.number(modelOptions.coverage)), \"coverage\": \(ForecastEvaluation.number(coverage))}")
-                print("{" + fields.joined(separator: ", ") + "}")
+                ForecastCommon.output("{" + fields.joined(separator: ", ") + "}")
             } else {
-                print(table_.joined(separator: "\n"))
-                print("best by MASE: \(best); \(level)% intervals cover \(String(format: "%.1f", coverage * 100))%")
-                print(String(format: "backtest in %.1f s (%.1f s CPU); report: %@", seconds, cpuSeconds, folder.reportURL.path))
+                ForecastCommon.output(table_.joined(separator: "\n"))
+                ForecastCommon.output("best by MASE: \(best); \(level)% intervals cover \(String(format: "%.1f", coverage * 100))%")
+                ForecastCommon.output(String(format: "backtest in %.1f s (%.1f s CPU); report: ", seconds, cpuSeconds) + folder.reportURL.path)
             }
         }
     }

@@ -93,7 +93,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "auto, none or log (auto: log for a positive series whose seasonal swing grows with its level).")
     var transform: TransformChoice = .auto
 
-    @Option(help: "What the model reads and predicts: none, first or seasonal differences of the (log) series (default: seasonal when the season is > 1 and the series holds 4 seasons, else none).")
+    @Option(help: "What the model reads and predicts: none, first, seasonal or both (first of seasonal) differences of the (log) series (default: as auto.arima chooses D and d on the fitting part: seasonal when the seasonal strength exceeds 0.64, first when a KPSS test rejects stationarity).")
     var difference: SeriesTransform.Differencing?
 
     @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "The last fraction of the training part held out for early stopping and the intervals (chronologically).")

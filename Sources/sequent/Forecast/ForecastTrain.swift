@@ -29,7 +29,7 @@ extension Sequent.Forecast {
         func run() throws {
             let started = Date()
             let cpuClock = clock()
-            let say: (String) -> Void = { if !training.quiet { print($0) } }
+            let say: (String) -> Void = { if !training.quiet { ForecastCommon.output($0) } }
             let table = try series.read()
             let folder = try ModelFolder.create(at: training.outURL, task: Sequent.Forecast.task)
             if !training.resume, FileManager.default.fileExists(atPath: folder.configURL.path) {
@@ -42,6 +42,7 @@ extension Sequent.Forecast {
                 model: \(config.ensemble > 1 ? "\(config.ensemble) x " : "")\(config.model.rawValue), hidden \(config.hidden), \(config.layers) layer\(config.layers == 1 ? "" : "s"), \
                 window \(config.window), \(config.strategy.rawValue) strategy, transform: \(config.transform.logarithm ? "log, " : "")\(config.transform.differencing.rawValue) differencing
                 """)
+            ForecastCommon.describeChoice(config, say: say)
             try folder.writeConfig(config, version: Sequent.version)
             let forecaster = try ForecastTraining.train(
                 config: &config, table: table, folder: folder, training: training, coverage: modelOptions.coverage, say: say)
@@ -52,10 +53,10 @@ extension Sequent.Forecast {
             let cpuSeconds = Double(clock() - cpuClock) / Double(CLOCKS_PER_SEC)
             try Self.writeReport(folder: folder, config: config, evaluation: evaluation, table: table,
                                  wallSeconds: seconds, cpuSeconds: cpuSeconds)
-            print(evaluation.text())
-            print(String(format: "trained in %.1f s (%.1f s CPU, %d thread%@)", seconds, cpuSeconds, training.threadCount, training.threadCount == 1 ? "" : "s"))
-            print("model: \(folder.url.path) (report.md, forecast.svg)")
-            print("next: sequent forecast predict \(folder.url.path)   |   sequent forecast eval \(folder.url.path) --json")
+            ForecastCommon.output(evaluation.text())
+            ForecastCommon.output(String(format: "trained in %.1f s (%.1f s CPU, ", seconds, cpuSeconds) + "\(training.threadCount) thread\(training.threadCount == 1 ? "" : "s"))")
+            ForecastCommon.output("model: \(folder.url.path) (report.md, forecast.svg)")
+            ForecastCommon.output("next: sequent forecast predict \(folder.url.path)   |   sequent forecast eval \(folder.url.path) --json")
         }
 
         /// `report.md` and `forecast.svg`.

@@ -41,12 +41,19 @@ enum ForecastTraining {
         case .none: logarithm = false
         case .auto: logarithm = Self.seasonalSwingGrowsWithLevel(trainingPart, season: season)
         }
-        let differencing = model.difference ?? Self.defaultDifferencing(trainingPart, season: season, logarithm: logarithm)
-        let lag = differencing == .none ? 0 : differencing == .first ? 1 : season
-        let window = model.window ?? max(8, 2 * season, 2 * horizon) .clamped(atMost: max(8, trainingSize / 3))
-        let outputs = model.strategy == .direct ? horizon : 1
         let validationSize = max(1, Int((model.valFraction * Double(trainingSize)).rounded()))
         let fittingSize = trainingSize - validationSize
+        let window = model.window ?? max(8, 2 * season, 2 * horizon).clamped(atMost: max(8, trainingSize / 3))
+        let levels = logarithm && trainingPart.allSatisfy({ $0 > 0 }) ? trainingPart.map { log($0) } : trainingPart
+        let choice = DifferencingChoice.choose(Array(levels[0..<fittingSize]), season: season)
+        let differencing = model.difference ?? choice.differencing
+        let lag = switch differencing {
+        case .none: 0
+        case .first: 1
+        case .seasonal: season
+        case .both: season + 1
+        }
+        let outputs = model.strategy == .direct ? horizon : 1
         let examples = fittingSize - (lag + window) - outputs + 1
         guard examples >= 1 else {
             throw SequentError.invalidArgument(
@@ -81,7 +88,8 @@ enum ForecastTraining {
             season: season, horizon: horizon, window: window, strategy: model.strategy, transform: transform,
             covariateScales: covariateScales, model: model.model, hidden: training.hidden ?? 32, layers: training.layers ?? 1,
             dropout: training.dropout ?? 0, batchSize: training.batchSize ?? 32, steps: training.steps ?? 600,
-            learningRate: training.learningRate ?? 3e-3, seed: training.seed, ensemble: model.ensemble)
+            learningRate: training.learningRate ?? 3e-3, seed: training.seed, ensemble: model.ensemble,
+            differencingChosen: model.difference == nil, seasonalStrength: choice.seasonalStrength, kpss: choice.kpss)
     }
 
     /// Whether the seasonal swing of a positive series grows with its level: the correlation
@@ -93,15 +101,6 @@ enum ForecastTraining {
         let means = seasons.map { $0.reduce(0, +) / Double(season) }
         let ranges = seasons.map { $0.max()! - $0.min()! }
         return correlation(means, ranges) > 0.5
-    }
-
-    /// Seasonal differences when the (log) series' first differences correlate with
-    /// themselves a season back above 0.3 (a seasonal pattern); none otherwise.
-    static func defaultDifferencing(_ x: [Double], season: Int, logarithm: Bool) -> SeriesTransform.Differencing {
-        guard season > 1, x.count >= 4 * season else { return .none }
-        let z = logarithm ? x.map { log($0) } : x
-        let d = (1..<z.count).map { z[$0] - z[$0 - 1] }
-        return correlation(Array(d[season...]), Array(d[..<(d.count - season)])) > 0.3 ? .seasonal : .none
     }
 
     static func correlation(_ a: [Double], _ b: [Double]) -> Double {

@@ -41,6 +41,11 @@ struct ForecastConfig: Codable {
     var learningRate: Float
     var seed: UInt64
     var ensemble: Int
+    /// Whether the differencing was chosen by `DifferencingChoice` (no `--difference`), and
+    /// the statistics it decided on (on the fitting part).
+    var differencingChosen = false
+    var seasonalStrength: Double?
+    var kpss: Double?
 
     /// Filled after training.
     var intervals: ConformalIntervals?
