@@ -1,17 +1,20 @@
 import Foundation
 import SequentTensor
 
-/// Chooses the differencing of a series from the training part alone, as Hyndman and
-/// Khandakar's `auto.arima` chooses D and d (*Forecasting: Principles and Practice*, 9.1 and 9.9):
+/// Chooses the differencing of a series from the training part alone:
 ///
-/// - seasonal (D = 1) when the season is strong: with the series detrended by a centred
-///   moving average of one season (2 x m when m is even) and S the mean of each position in
-///   the season, F_s = max(0, 1 - Var(R) / Var(S + R)) > 0.64, R the remainder;
-/// - first (d = 1) when the KPSS test rejects level stationarity of the (seasonally
-///   differenced) series at 5% (statistic > 0.463; Kwiatkowski et al. 1992, Newey-West
-///   long-run variance with floor(4 (n/100)^(1/4)) lags).
+/// - a strongly seasonal series gets both differences, seasonal then first, as the airline
+///   model (Box and Jenkins' ARIMA(0,1,1)(0,1,1)_m, the default model of X-13ARIMA-SEATS)
+///   has them. The season is strong, as `auto.arima` measures it (Hyndman and Khandakar;
+///   *Forecasting: Principles and Practice*, 9.1), when with the series detrended by a
+///   centred moving average of one season (2 x m when m is even) and S the mean of each
+///   position in the season, F_s = max(0, 1 - Var(R) / Var(S + R)) > 0.64, R the remainder;
+/// - any other series gets first differences when the KPSS test rejects its level
+///   stationarity at 5% (statistic > 0.463; Kwiatkowski et al. 1992, Newey-West long-run
+///   variance with floor(4 (n/100)^(1/4)) lags), none otherwise.
 public enum DifferencingChoice {
-    /// none, first, seasonal or both, with the two statistics that decided.
+    /// none, first or both, with the statistics (KPSS of the seasonally differenced series
+    /// when the season is strong, reported only).
     public static func choose(_ x: [Double], season: Int) -> (differencing: SeriesTransform.Differencing, seasonalStrength: Double?, kpss: Double?) {
         var series = x
         var seasonal = false
@@ -25,7 +28,7 @@ public enum DifferencingChoice {
         }
         let statistic = series.count >= 8 ? kpss(series) : nil
         let first = (statistic ?? 0) > 0.463
-        let differencing: SeriesTransform.Differencing = seasonal ? (first ? .both : .seasonal) : (first ? .first : .none)
+        let differencing: SeriesTransform.Differencing = seasonal ? .both : (first ? .first : .none)
         return (differencing, strength, statistic)
     }
 

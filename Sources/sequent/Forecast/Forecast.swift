@@ -47,7 +47,7 @@ enum ForecastCommon {
     /// Says how the differencing was chosen, with the statistics.
     static func describeChoice(_ config: ForecastConfig, say: (String) -> Void) {
         guard config.differencingChosen else { return }
-        say("differencing: \(config.transform.differencing.rawValue), chosen on the fitting part (seasonal strength \(ForecastEvaluation.fixed(config.seasonalStrength)), threshold 0.64; KPSS \(ForecastEvaluation.fixed(config.kpss)), threshold 0.463); --difference overrides")
+        say("differencing: \(config.transform.differencing.rawValue), chosen on the fitting part (seasonal strength \(ForecastEvaluation.fixed(config.seasonalStrength)): both above 0.64; else KPSS \(ForecastEvaluation.fixed(config.kpss)): first above 0.463); --difference overrides")
     }
 
     /// Opens a forecast model folder: its configuration and its models, in evaluation mode.

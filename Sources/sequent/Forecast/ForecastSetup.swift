@@ -88,12 +88,12 @@ struct ModelOptions: ParsableArguments {
     var window: Int?
 
     @Option(parsing: .unconditional, help: "Models trained with seeds seed, seed+1, ... whose forecasts are averaged.")
-    var ensemble = 1
+    var ensemble = 5
 
     @Option(help: "auto, none or log (auto: log for a positive series whose seasonal swing grows with its level).")
     var transform: TransformChoice = .auto
 
-    @Option(help: "What the model reads and predicts: none, first, seasonal or both (first of seasonal) differences of the (log) series (default: as auto.arima chooses D and d on the fitting part: seasonal when the seasonal strength exceeds 0.64, first when a KPSS test rejects stationarity).")
+    @Option(help: "What the model reads and predicts: none, first, seasonal or both (first of seasonal) differences of the (log) series (default, from the fitting part: both, as the airline model, when the seasonal strength exceeds 0.64; else first when a KPSS test rejects stationarity; else none).")
     var difference: SeriesTransform.Differencing?
 
     @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "The last fraction of the training part held out for early stopping and the intervals (chronologically).")
