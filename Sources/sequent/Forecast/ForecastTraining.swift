@@ -201,12 +201,11 @@ enum ForecastTraining {
         // Split-conformal intervals from every origin in the validation part.
         var errors = [[Double]](repeating: [], count: config.horizon)
         let history = Array(y[0..<config.trainingSize])
-        for o in validationRange {
-            let steps = min(config.horizon, config.trainingSize - o)
-            let predicted = try forecaster.forecast(inputs, y: history, origins: [o], steps: steps)[0]
-            let actualLevel = config.transform.level(Array(y[o..<(o + steps)]))
+        let forecasts = try forecaster.rollingForecasts(inputs, y: history, range: validationRange)
+        for (o, predicted) in zip(validationRange, forecasts) {
+            let actualLevel = config.transform.level(Array(y[o..<(o + predicted.count)]))
             let predictedLevel = config.transform.level(predicted.map { config.transform.logarithm ? max($0, 1e-300) : $0 })
-            for h in 0..<steps { errors[h].append(actualLevel[h] - predictedLevel[h]) }
+            for h in predicted.indices { errors[h].append(actualLevel[h] - predictedLevel[h]) }
         }
         config.intervals = try ConformalIntervals(errors: errors, horizon: config.horizon, coverage: coverage)
         return NeuralForecaster(config: config, members: members)

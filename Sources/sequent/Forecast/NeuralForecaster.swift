@@ -159,12 +159,26 @@ struct NeuralForecaster {
     /// Forecasts of the rows in `range` in consecutive blocks of H, each from the actual
     /// values before it (the model is not refitted).
     func blockForecast(_ inputs: Inputs, y: [Double], range: Range<Int>, models: [ForecastingModel]? = nil) throws -> [Double] {
-        var result: [Double] = []
-        var origin = range.lowerBound
-        while origin < range.upperBound {
-            let steps = min(config.horizon, range.upperBound - origin)
-            result += try forecast(inputs, y: y, origins: [origin], steps: steps, models: models)[0]
-            origin += steps
+        // The blocks are independent (each starts from actual values): the full ones run as one batch.
+        let H = config.horizon
+        let fullBlocks = range.count / H
+        let origins = (0..<fullBlocks).map { range.lowerBound + $0 * H }
+        var result = try forecast(inputs, y: y, origins: origins, steps: H, models: models).flatMap { $0 }
+        let rest = range.count - fullBlocks * H
+        if rest > 0 {
+            result += try forecast(inputs, y: y, origins: [range.lowerBound + fullBlocks * H], steps: rest, models: models)[0]
+        }
+        return result
+    }
+
+    /// Forecasts of up to H steps from every origin in `range`, stopping at its end: element
+    /// i starts at `range.lowerBound + i` (origins with a full horizon run as one batch).
+    func rollingForecasts(_ inputs: Inputs, y: [Double], range: Range<Int>) throws -> [[Double]] {
+        let H = config.horizon
+        let full = range.count >= H ? Array(range.lowerBound...(range.upperBound - H)) : []
+        var result = try forecast(inputs, y: y, origins: full, steps: H)
+        for o in (range.lowerBound + full.count)..<range.upperBound {
+            result.append(try forecast(inputs, y: y, origins: [o], steps: range.upperBound - o)[0])
         }
         return result
     }
