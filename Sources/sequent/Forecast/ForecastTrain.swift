@@ -40,7 +40,7 @@ extension Sequent.Forecast {
             say("""
                 training part: rows 1-\(config.trainingSize) (validation: the last \(config.validationSize) of them), test part: the last \(config.testSize) rows
                 model: \(config.ensemble > 1 ? "\(config.ensemble) x " : "")\(config.model.rawValue), hidden \(config.hidden), \(config.layers) layer\(config.layers == 1 ? "" : "s"), \
-                window \(config.window), \(config.strategy.rawValue) strategy, transform: \(config.transform.logarithm ? "log, " : "")\(config.transform.differencing.rawValue) differencing
+                window \(config.window), \(config.strategy.rawValue) strategy, transform: \(config.transform.logarithm ? "log" : "no log"), \(config.transform.differencing == .none ? "no" : config.transform.differencing.rawValue) differencing
                 """)
             ForecastCommon.describeChoice(config, say: say)
             try folder.writeConfig(config, version: Sequent.version)

@@ -123,7 +123,7 @@ enum ForecastTraining {
     ) throws -> NeuralForecaster {
         let y = table.columns[0].values
         let fixed = config  // what the closures read; `config` itself gets the results
-        let members = try NeuralForecaster.makeMembers(config)
+        var members = try NeuralForecaster.makeMembers(config)
         var forecaster = NeuralForecaster(config: config, members: members)
         let inputs = forecaster.inputs(y: Array(y[0..<config.trainingSize]), covariates: table.covariates.map { Array($0.values[0..<config.trainingSize]) }, times: Array(table.times[0..<config.trainingSize]))
         let lag = config.transform.lag
@@ -133,13 +133,14 @@ enum ForecastTraining {
         let (W, F, O) = (config.window, config.featureCount, config.outputCount)
         let deadline = training.timeLimit.map { Date().addingTimeInterval(Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) }
         let evaluationInterval = max(10, config.steps / 40)
+        let patience = 10  // evaluations without a better validation MAE before a member stops
         config.trainedSteps = []
 
         for (k, model) in members.enumerated() {
             let memberFolder = folder.map { folder in config.ensemble == 1 ? folder.url : folder.url.appendingPathComponent("member-\(k)") }
             var trainerConfiguration = TrainerConfiguration(totalSteps: config.steps)
             trainerConfiguration.evaluationInterval = evaluationInterval
-            trainerConfiguration.earlyStopping = try EarlyStopping(metric: "mae", patience: 10)
+            trainerConfiguration.earlyStopping = try EarlyStopping(metric: "mae", patience: patience)
             trainerConfiguration.maxGradientNorm = 1
             trainerConfiguration.threadCount = training.threadCount
             trainerConfiguration.progress = training.quiet ? nil : .standardOutput(logInterval: max(1, config.steps / 10))
@@ -178,14 +179,31 @@ enum ForecastTraining {
             // --time-limit: the time left, shared equally by the members not yet trained.
             let memberDeadline = deadline.map { Date().addingTimeInterval($0.timeIntervalSinceNow / Double(members.count - k)) }
             // The best weights by validation, kept as they come.
+            // The best weights by validation, kept as they come (and in the member's folder,
+            // so that a resumed run still ends with them).
             var best: [String: Tensor]?
+            let bestName = "best.safetensors"
+            let bestFolder = try memberFolder.map { try ModelFolder.create(at: $0, task: Sequent.Forecast.task) }
+            let bestURL = bestFolder?.file(bestName)
             trainer.callbacks.append(ClosureCallback(
                 onStepEnd: { _, control in
                     if let memberDeadline, Date() >= memberDeadline { control.requestStop() }
                 },
-                onEvaluation: { report, _ in if report.improved { best = model.stateDictionary() } }))
+                onEvaluation: { report, _ in
+                    guard report.improved else { return }
+                    let weights = model.stateDictionary()
+                    best = weights
+                    try bestFolder?.write(try SafeTensors(tensors: weights).encoded(), to: bestName)
+                }))
             if training.resume, let root = trainerConfiguration.checkpointDirectory, (try? Checkpoint.latest(in: root)) != nil {
                 try trainer.resume(from: root)
+                if let bestURL, FileManager.default.fileExists(atPath: bestURL.path) { best = try SafeTensors.read(from: bestURL).tensors }
+                if trainer.step >= config.steps || trainer.evaluationsWithoutImprovement >= patience {
+                    if let best { try model.loadStateDictionary(best) }
+                    config.trainedSteps.append(trainer.step)
+                    say("member \(k + 1): finished at step \(trainer.step) in the run resumed")
+                    continue
+                }
                 say("member \(k + 1): resumed at step \(trainer.step)")
             }
             if config.ensemble > 1 { say("training member \(k + 1) of \(config.ensemble) (seed \(config.seed &+ UInt64(k)))") }
@@ -194,7 +212,13 @@ enum ForecastTraining {
             config.trainedSteps.append(result.step)
             let bestText = result.bestMetric.map { String(format: "%.4g", $0) } ?? "-"
             say("member \(k + 1): \(result.step) steps (\(result.reason)), best validation MAE \(bestText) at step \(result.bestStep.map(String.init) ?? "-")")
+            if case .interrupted = result.reason, k + 1 < members.count {
+                say("interrupted: the ensemble keeps the \(k + 1) member\(k == 0 ? "" : "s") trained so far (--resume continues all \(members.count))")
+                break
+            }
         }
+        members = Array(members.prefix(config.trainedSteps.count))
+        config.ensemble = members.count
         members.forEach { $0.setTraining(false) }
         forecaster = NeuralForecaster(config: config, members: members)
 
