@@ -135,18 +135,21 @@ struct ForecastEvaluation {
     /// History, the forecasts, the intervals and the actual values of the test part.
     func chart(title: String, column: String, historyShown: Int) -> String {
         let start = max(0, trainingSize - historyShown)
-        func x(_ i: Int) -> Double { Double(i + 1) }
+        let dated = times.first?.kind == .date
+        // Dates as fractional years (UTC), numbers as they are.
+        func x(_ i: Int) -> Double { dated ? 1970 + times[i].value / 31_557_600 : times[i].value }
         let test = Array(trainingSize..<rows)
         var series = [LineSeries(name: "history", points: (start..<trainingSize).map { (x($0), values[$0]) }, colorIndex: 0),
                       LineSeries(name: "actual", points: test.map { (x($0), values[$0]) }, colorIndex: 0)]
         if !lower.isEmpty {
-            series.append(LineSeries(name: "\(Int((nominalCoverage * 100).rounded()))% interval", points: zip(test, lower).map { (x($0), $1) }, dashed: true, colorIndex: 1))
-            series.append(LineSeries(name: "", points: zip(test, upper).map { (x($0), $1) }, dashed: true, colorIndex: 1))
+            let level = Int((nominalCoverage * 100).rounded())
+            series.append(LineSeries(name: "\(level)% interval, lower", points: zip(test, lower).map { (x($0), $1) }, dashed: true, colorIndex: 1))
+            series.append(LineSeries(name: "\(level)% interval, upper", points: zip(test, upper).map { (x($0), $1) }, dashed: true, colorIndex: 1))
         }
         for (k, forecast) in forecasts.enumerated() where k == 0 || forecast.name == Baseline.seasonalNaive.rawValue || forecast.name == Baseline.holtWinters.rawValue {
             series.append(LineSeries(name: Baseline(rawValue: forecast.name)?.title ?? forecast.name, points: zip(test, forecast.values).map { (x($0), $1) },
                                      dashed: k > 0, colorIndex: k == 0 ? 1 : k + 1))
         }
-        return LineChart(title: title, x: Axis("row"), y: Axis(column), series: series).svg
+        return LineChart(title: title, x: Axis(dated ? "year" : "time"), y: Axis(column), series: series).svg
     }
 }

@@ -222,11 +222,11 @@ enum ForecastTraining {
         members.forEach { $0.setTraining(false) }
         forecaster = NeuralForecaster(config: config, members: members)
 
-        // Split-conformal intervals from every origin in the validation part.
+        // Split-conformal intervals from the origins in the validation part (at most 128).
         var errors = [[Double]](repeating: [], count: config.horizon)
         let history = Array(y[0..<config.trainingSize])
         let forecasts = try forecaster.rollingForecasts(inputs, y: history, range: validationRange)
-        for (o, predicted) in zip(validationRange, forecasts) {
+        for (o, predicted) in forecasts {
             let actualLevel = config.transform.level(Array(y[o..<(o + predicted.count)]))
             let predictedLevel = config.transform.level(predicted.map { config.transform.logarithm ? max($0, 1e-300) : $0 })
             for h in predicted.indices { errors[h].append(actualLevel[h] - predictedLevel[h]) }

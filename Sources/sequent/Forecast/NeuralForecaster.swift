@@ -171,14 +171,17 @@ struct NeuralForecaster {
         return result
     }
 
-    /// Forecasts of up to H steps from every origin in `range`, stopping at its end: element
-    /// i starts at `range.lowerBound + i` (origins with a full horizon run as one batch).
-    func rollingForecasts(_ inputs: Inputs, y: [Double], range: Range<Int>) throws -> [[Double]] {
+    /// Forecasts of up to H steps, stopping at the end of `range`, from at most `maxOrigins`
+    /// origins spread evenly over it (every one when it is shorter); the origins with a full
+    /// horizon run as one batch.
+    func rollingForecasts(_ inputs: Inputs, y: [Double], range: Range<Int>, maxOrigins: Int = 128) throws -> [(origin: Int, forecast: [Double])] {
         let H = config.horizon
-        let full = range.count >= H ? Array(range.lowerBound...(range.upperBound - H)) : []
-        var result = try forecast(inputs, y: y, origins: full, steps: H)
-        for o in (range.lowerBound + full.count)..<range.upperBound {
-            result.append(try forecast(inputs, y: y, origins: [o], steps: range.upperBound - o)[0])
+        let stride = max(1, (range.count + maxOrigins - 1) / maxOrigins)
+        let origins = Array(Swift.stride(from: range.lowerBound, to: range.upperBound, by: stride))
+        let full = origins.filter { $0 + H <= range.upperBound }
+        var result = zip(full, try forecast(inputs, y: y, origins: full, steps: H)).map { (origin: $0, forecast: $1) }
+        for o in origins where o + H > range.upperBound {
+            result.append((o, try forecast(inputs, y: y, origins: [o], steps: range.upperBound - o)[0]))
         }
         return result
     }
