@@ -55,15 +55,16 @@ final class ForecastCommandTests: XCTestCase {
 
     func train(_ csv: String, out: String, _ extra: [String] = []) throws -> (status: Int32, out: String, err: String) {
         try sequent(["forecast", "train", "--csv", csv, "--column", "sales", "--horizon", "6", "--steps", "20",
-                     "--hidden", "8", "--threads", "1", "--quiet", "--out", out] + extra)
+                     "--hidden", "8", "--threads", "1", "--quiet", "--out", out] + (extra.isEmpty ? ["--ensemble", "1"] : extra))
     }
 
     func testTrainEvalPredictEndToEnd() throws {
         let csv = try writeSeries("sales.csv")
         let out = directory.appendingPathComponent("model").path
-        let trained = try train(csv, out: out)
+        let trained = try train(csv, out: out, ["--ensemble", "2"])
         XCTAssertEqual(trained.status, 0, trained.err)
-        for file in ["config.json", "model.safetensors", "report.md", "forecast.svg", "metrics.jsonl"] {
+        for file in ["config.json", "model.safetensors", "report.md", "forecast.svg", "metrics.jsonl", "checkpoints",
+                     "member-1/metrics.jsonl", "member-1/checkpoints"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/\(file)"), file)
         }
         let eval = try sequent(["forecast", "eval", out, "--json", "--threads", "1"])
@@ -146,7 +147,7 @@ final class ForecastCommandTests: XCTestCase {
     func testBacktestAveragesOverOrigins() throws {
         let csv = try writeSeries("s.csv")
         let result = try sequent(["forecast", "backtest", "--csv", csv, "--column", "sales", "--horizon", "3", "--start", "2007-01",
-                                  "--stride", "3", "--steps", "10", "--hidden", "8", "--threads", "1", "--json",
+                                  "--stride", "3", "--steps", "10", "--hidden", "8", "--ensemble", "1", "--threads", "1", "--json",
                                   "--out", directory.appendingPathComponent("bt").path])
         XCTAssertEqual(result.status, 0, result.err)
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any], result.out)

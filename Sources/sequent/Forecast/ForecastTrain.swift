@@ -18,8 +18,9 @@ extension Sequent.Forecast {
                 the validation MAE; --transform auto (log for a positive series whose seasonal \
                 swing grows with its level) and seasonal differencing when the series is \
                 seasonal. On AirPassengers (144 months) a run takes a few seconds on one core.
-                Writes DIR/config.json, model.safetensors, checkpoints/, metrics.jsonl, \
-                report.md, forecast.svg.
+                Writes DIR/config.json, model.safetensors (every member; keys members.K.* \
+                for an ensemble), report.md, forecast.svg, and the first member's checkpoints/, \
+                metrics.jsonl and TensorBoard events (member K's in DIR/member-K).
                 """)
 
         @OptionGroup var series: SeriesOptions

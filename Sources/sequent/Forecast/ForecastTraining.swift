@@ -137,7 +137,9 @@ enum ForecastTraining {
         config.trainedSteps = []
 
         for (k, model) in members.enumerated() {
-            let memberFolder = folder.map { folder in config.ensemble == 1 ? folder.url : folder.url.appendingPathComponent("member-\(k)") }
+            // The first member's checkpoints and logs are the folder's own (APPS.md); member k's
+            // are in DIR/member-k.
+            let memberFolder = folder.map { folder in k == 0 ? folder.url : folder.url.appendingPathComponent("member-\(k)") }
             var trainerConfiguration = TrainerConfiguration(totalSteps: config.steps)
             trainerConfiguration.evaluationInterval = evaluationInterval
             trainerConfiguration.earlyStopping = try EarlyStopping(metric: "mae", patience: patience)
