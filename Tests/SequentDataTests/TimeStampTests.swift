@@ -38,7 +38,8 @@ final class TimeStampTests: XCTestCase {
         XCTAssertEqual(monthly.advance(december).formatted(for: monthly), "1961-01")
         XCTAssertEqual(monthly.advance(december, by: 14).formatted(for: monthly), "1962-02")
         let hourly = Frequency(unit: .hour, multiple: 1)
-        XCTAssertEqual(hourly.advance(TimeStamp.parse("2024-03-01T23:00")!).formatted(for: hourly), "2024-03-02")
+        XCTAssertEqual(hourly.advance(TimeStamp.parse("2024-03-01T23:00")!).formatted(for: hourly), "2024-03-02T00:00:00Z")
+        XCTAssertEqual(TimeStamp.parse("2024-03-02")!.formatted(for: Frequency(unit: .day, multiple: 1)), "2024-03-02")
         XCTAssertEqual(hourly.advance(TimeStamp.parse("2024-03-02T00:00")!).formatted(for: hourly), "2024-03-02T01:00:00Z")
     }
 }

@@ -128,7 +128,7 @@ final class ForecastCommandTests: XCTestCase {
         }
         let base = ["forecast", "train", "--threads", "1", "--steps", "5", "--out", out]
         try fails(base + ["--csv", csv, "--column", "sale", "--horizon", "6"], "has no column 'sale'; its columns are 'month', 'sales', 'price'")
-        try fails(base + ["--csv", csv, "--column", "sales", "--horizon", "0"], "--horizon must be at least 1; got 0")
+        try fails(base + ["--csv", csv, "--column", "sales", "--horizon", "0"], "--horizon must be in 1...100000; got 0")
         try fails(base + ["--csv", directory.appendingPathComponent("none.csv").path, "--column", "sales", "--horizon", "6"], "no such file")
         let text = try writeSeries("text.csv") { $0[5] = "2000-05,lots,5" }
         try fails(base + ["--csv", text, "--column", "sales", "--horizon", "6"], "text.csv: line 6: 'lots' in column 'sales' is not a number")
@@ -141,6 +141,8 @@ final class ForecastCommandTests: XCTestCase {
         let tiny = try writeSeries("tiny.csv", count: 10)
         try fails(base + ["--csv", tiny, "--column", "sales", "--horizon", "2"], "not more than the season (12)")
         try fails(["forecast", "eval", directory.path], "config.json: missing or unreadable")
+        try fails(base + ["--csv", csv, "--column", "sales", "--horizon", "500"], "500 steps is not less than the 96 rows")
+        try fails(base + ["--csv", csv, "--column", "sales", "--horizon", "6", "--test-size", "1e300"], "--test-size must be a count of rows")
         try fails(base + ["--csv", csv, "--column", "sales", "--horizon", "6", "--covariates", "price"], "use --strategy direct")
     }
 

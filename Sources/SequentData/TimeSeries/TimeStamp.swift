@@ -114,7 +114,7 @@ public struct TimeStamp: Sendable, Equatable, Comparable, Codable {
     }
 
     /// Written back as the shortest form that loses nothing at `frequency`: `1960-12` for a
-    /// monthly series, `1960-12-31` for a daily one, `1960-12-31T06:00:00Z` otherwise.
+    /// monthly series, `1960-12-31` for a daily one, `1960-12-31T06:00:00Z` for an hourly one.
     public func formatted(for frequency: Frequency) -> String {
         guard let date else {
             return value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
@@ -126,7 +126,8 @@ public struct TimeStamp: Sendable, Equatable, Comparable, Codable {
         if (frequency.unit == .month || frequency.unit == .year) && d == 1 && midnight {
             return "\(y)-\(two(mo))"
         }
-        if midnight { return "\(y)-\(two(mo))-\(two(d))" }
+        let subDaily = [.hour, .minute, .seconds].contains(frequency.unit)
+        if midnight && !subDaily { return "\(y)-\(two(mo))-\(two(d))" }
         return "\(y)-\(two(mo))-\(two(d))T\(two(p.hour ?? 0)):\(two(p.minute ?? 0)):\(two(p.second ?? 0))Z"
     }
 }

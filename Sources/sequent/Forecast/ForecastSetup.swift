@@ -44,8 +44,8 @@ struct SeriesOptions: ParsableArguments {
     var season: Int?
 
     func validate() throws {
-        if horizon < 1 { throw ValidationError("--horizon must be at least 1; got \(horizon)") }
-        if let season, season < 1 { throw ValidationError("--season must be at least 1; got \(season)") }
+        if horizon < 1 || horizon > 100_000 { throw ValidationError("--horizon must be in 1...100000; got \(horizon)") }
+        if let season, season < 1 || season > 100_000 { throw ValidationError("--season must be in 1...100000; got \(season)") }
     }
 
     var covariateNames: [String] { Self.list(covariates) }
@@ -107,7 +107,7 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws {
         if !(1...64).contains(ensemble) { throw ValidationError("--ensemble must be in 1...64; got \(ensemble)") }
-        if let window, window < 1 { throw ValidationError("--window must be at least 1; got \(window)") }
+        if let window, window < 1 || window > 100_000 { throw ValidationError("--window must be in 1...100000; got \(window)") }
         if !(valFraction > 0 && valFraction < 0.9) { throw ValidationError("--val-fraction must be in (0, 0.9); got \(valFraction)") }
         if !(coverage > 0 && coverage < 1) { throw ValidationError("--coverage must be in (0, 1); got \(coverage)") }
         if let testSize, Self.parseSize(testSize) == nil {
@@ -117,7 +117,7 @@ struct ModelOptions: ParsableArguments {
 
     /// A count (>= 1) or a fraction in (0, 1).
     static func parseSize(_ text: String) -> Double? {
-        guard let value = Double(text), value.isFinite, value > 0 else { return nil }
+        guard let value = Double(text), value.isFinite, value > 0, value <= 1e9 else { return nil }
         if value < 1 { return value }
         return value == value.rounded() ? value : nil
     }

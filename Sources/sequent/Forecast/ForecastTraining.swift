@@ -25,6 +25,9 @@ enum ForecastTraining {
         } else {
             testSize = horizon
         }
+        guard horizon < n else {
+            throw SequentError.invalidArgument("--horizon", "\(horizon) steps is not less than the \(n) rows of \(table.path)")
+        }
         let trainingSize = trainingRows ?? (n - testSize)
         guard trainingSize > 0, trainingSize <= n else {
             throw SequentError.invalidArgument("--test-size", "\(testSize) test rows leave no training rows of the \(n) in \(table.path)")
