@@ -13,12 +13,13 @@ extension Sequent {
             abstract: "Forecast a column of a CSV file with an LSTM, GRU, RNN or Transformer, against naive, seasonal-naive, drift and Holt-Winters baselines.",
             discussion: """
                 Example (runs as written from the repository root):
-                  sequent forecast train --csv ../shared/data/timeseries/airpassengers.csv --column passengers \\
-                      --horizon 36 --test-size 36 --ensemble 5 --threads 1 --out runs/air
+                  sequent forecast train --csv ../shared/data/timeseries/airpassengers.csv \\
+                    --column passengers --horizon 36 --threads 1 --out runs/air
                   sequent forecast eval runs/air --json
                   sequent forecast predict runs/air
-                  sequent forecast backtest --csv ../shared/data/timeseries/airpassengers.csv --column passengers \\
-                      --horizon 6 --start 1959-01 --threads 1 --out runs/air-backtest
+                  sequent forecast backtest --start 1959-01 --horizon 6 --threads 1 \\
+                    --csv ../shared/data/timeseries/airpassengers.csv \\
+                    --column passengers --out runs/air-backtest
 
                 The last rows of the file (--test-size, default the horizon) are held out; \
                 everything the models and the scaling learn comes from the rows before them, \

@@ -45,14 +45,15 @@ extension Sequent.Forecast {
                 """)
             ForecastCommon.describeChoice(config, say: say)
             try folder.writeConfig(config, version: Sequent.version)
+            let curve = LearningCurve()
             let forecaster = try ForecastTraining.train(
-                config: &config, table: table, folder: folder, training: training, coverage: modelOptions.coverage, say: say)
+                config: &config, table: table, folder: folder, training: training, coverage: modelOptions.coverage, curve: curve, say: say)
             try folder.saveWeights(of: NeuralForecaster.weightsModule(forecaster.members))
             try folder.writeConfig(config, version: Sequent.version)
             let evaluation = try ForecastEvaluation.run(config: config, forecaster: forecaster, table: table)
             let seconds = Date().timeIntervalSince(started)
             let cpuSeconds = Double(clock() - cpuClock) / Double(CLOCKS_PER_SEC)
-            try Self.writeReport(folder: folder, config: config, evaluation: evaluation, table: table,
+            try Self.writeReport(folder: folder, config: config, evaluation: evaluation, table: table, curve: curve,
                                  wallSeconds: seconds, cpuSeconds: cpuSeconds)
             ForecastCommon.output(evaluation.text())
             ForecastCommon.output(String(format: "trained in %.1f s (%.1f s CPU, ", seconds, cpuSeconds) + "\(training.threadCount) thread\(training.threadCount == 1 ? "" : "s"))")
@@ -63,8 +64,20 @@ extension Sequent.Forecast {
         /// `report.md` and `forecast.svg`.
         static func writeReport(
             folder: ModelFolder, config: ForecastConfig, evaluation: ForecastEvaluation, table: SeriesTable,
-            wallSeconds: Double, cpuSeconds: Double
+            curve: LearningCurve, wallSeconds: Double, cpuSeconds: Double
         ) throws {
+            if !curve.losses.isEmpty {
+                let chart = LineChart(
+                    title: "Learning curve (first member)", x: Axis("step"), y: Axis("training loss (MSE, scaled units)", scale: .log),
+                    series: [LineSeries(name: "training loss", points: curve.losses.map { (Double($0.step), $0.value) })])
+                try folder.write(text: chart.svg, to: "learning_curve.svg")
+            }
+            if !curve.validation.isEmpty {
+                let chart = LineChart(
+                    title: "Validation MAE (first member; early stopping keeps the best)", x: Axis("step"), y: Axis("MAE (\(config.column))"),
+                    series: [LineSeries(name: "validation MAE", points: curve.validation.map { (Double($0.step), $0.value) })])
+                try folder.write(text: chart.svg, to: "validation.svg")
+            }
             let svg = evaluation.chart(title: "\(config.column): forecasts of the last \(config.testSize) rows", column: config.column,
                                        historyShown: max(3 * config.testSize, 2 * config.season))
             try folder.write(text: svg, to: "forecast.svg")
@@ -108,6 +121,12 @@ extension Sequent.Forecast {
                 they cover **\(String(format: "%.1f", evaluation.coverage * 100))%** of the \(evaluation.actual.count) test values.
 
                 ![forecast](forecast.svg)
+
+                ## Training
+
+                ![learning curve](learning_curve.svg)
+
+                ![validation MAE](validation.svg)
                 """
             try folder.write(text: text + "\n", to: ModelFolder.reportFileName)
         }

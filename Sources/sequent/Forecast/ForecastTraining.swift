@@ -122,7 +122,7 @@ enum ForecastTraining {
     ///   - resume: continue each member from its latest checkpoint in `folder`.
     static func train(
         config: inout ForecastConfig, table: SeriesTable, folder: ModelFolder?, training: TrainingOptions,
-        coverage: Double, say: @escaping (String) -> Void
+        coverage: Double, curve: LearningCurve? = nil, say: @escaping (String) -> Void
     ) throws -> NeuralForecaster {
         let y = table.columns[0].values
         let fixed = config  // what the closures read; `config` itself gets the results
@@ -191,10 +191,12 @@ enum ForecastTraining {
             let bestFolder = try memberFolder.map { try ModelFolder.create(at: $0, task: Sequent.Forecast.task) }
             let bestURL = bestFolder?.file(bestName)
             trainer.callbacks.append(ClosureCallback(
-                onStepEnd: { _, control in
+                onStepEnd: { report, control in
+                    if k == 0 { curve?.losses.append((report.step, Double(report.loss))) }
                     if let memberDeadline, Date() >= memberDeadline { control.requestStop() }
                 },
                 onEvaluation: { report, _ in
+                    if k == 0, let mae = report.metrics["mae"] { curve?.validation.append((report.step, mae)) }
                     guard report.improved else { return }
                     let weights = model.stateDictionary()
                     best = weights
@@ -239,6 +241,12 @@ enum ForecastTraining {
         config.intervals = try ConformalIntervals(errors: errors, horizon: config.horizon, coverage: coverage)
         return NeuralForecaster(config: config, members: members)
     }
+}
+
+/// The first member's training loss and validation MAE by step, for the report.
+final class LearningCurve {
+    var losses: [(step: Int, value: Double)] = []
+    var validation: [(step: Int, value: Double)] = []
 }
 
 extension Int {
