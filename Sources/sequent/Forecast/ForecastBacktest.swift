@@ -88,7 +88,7 @@ extension Sequent.Forecast {
                     forecaster = try ForecastTraining.train(config: &again, table: table, folder: nil, training: quietTraining, coverage: modelOptions.coverage, say: { _ in })
                 }
                 let history = Array(y[0..<origin])
-                let inputs = forecaster.inputs(y: y, covariates: table.covariates.map(\.values), times: table.times)
+                let inputs = try forecaster.inputs(y: y, covariates: table.covariates.map(\.values), times: table.times)
                 let actual = Array(y[origin..<(origin + H)])
                 var forecasts = [try forecaster.forecast(inputs, y: y, origins: [origin], steps: H)[0]]
                 for baseline in Baseline.allCases { forecasts.append(try baseline.forecast(history, horizon: H, season: config.season)) }

@@ -45,7 +45,7 @@ struct ForecastEvaluation {
                 "--csv", "\(table.path) has \(n) rows; after the \(config.testSize) test rows the model needs at least \(max(forecaster.firstOrigin, config.season + 1)) before them")
         }
         let range = trainingSize..<n
-        let inputs = forecaster.inputs(y: y, covariates: table.covariates.map(\.values), times: table.times)
+        let inputs = try forecaster.inputs(y: y, covariates: table.covariates.map(\.values), times: table.times)
         var forecasts: [(name: String, values: [Double])] = [(config.model.rawValue, try forecaster.blockForecast(inputs, y: y, range: range))]
         for baseline in Baseline.allCases {
             forecasts.append((baseline.rawValue, try baselineBlockForecast(baseline, y: y, range: range, horizon: config.horizon, season: config.season)))

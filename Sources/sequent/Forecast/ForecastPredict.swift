@@ -29,7 +29,7 @@ extension Sequent.Forecast {
             guard y.count >= forecaster.firstOrigin else {
                 throw SequentError.invalidArgument("--csv", "\(table.path) has \(y.count) rows; the model reads \(forecaster.firstOrigin) (window \(config.window) + differencing lag \(config.transform.lag))")
             }
-            let inputs = forecaster.inputs(y: y, covariates: table.covariates.map(\.values), times: table.times)
+            let inputs = try forecaster.inputs(y: y, covariates: table.covariates.map(\.values), times: table.times)
             let forecast = try Parallelism.withThreads(threadCount) {
                 try forecaster.forecast(inputs, y: y, origins: [y.count], steps: config.horizon)[0]
             }

@@ -128,7 +128,7 @@ enum ForecastTraining {
         let fixed = config  // what the closures read; `config` itself gets the results
         var members = try NeuralForecaster.makeMembers(config)
         var forecaster = NeuralForecaster(config: config, members: members)
-        let inputs = forecaster.inputs(y: Array(y[0..<config.trainingSize]), covariates: table.covariates.map { Array($0.values[0..<config.trainingSize]) }, times: Array(table.times[0..<config.trainingSize]))
+        let inputs = try forecaster.inputs(y: Array(y[0..<config.trainingSize]), covariates: table.covariates.map { Array($0.values[0..<config.trainingSize]) }, times: Array(table.times[0..<config.trainingSize]))
         let lag = config.transform.lag
         let origins = Array((lag + config.window)...(config.fittingSize - config.outputCount))
         let validationRange = max(config.fittingSize, forecaster.firstOrigin)..<config.trainingSize

@@ -95,9 +95,15 @@ struct NeuralForecaster {
     }
 
     /// The model's inputs over a series.
-    func inputs(y: [Double], covariates: [[Double]], times: [TimeStamp]) -> Inputs {
+    ///
+    /// - Throws: `SequentError` naming the row where a value is not finite after the
+    ///   transform and scaling (a zero or negative value under a log).
+    func inputs(y: [Double], covariates: [[Double]], times: [TimeStamp]) throws -> Inputs {
         let lag = config.transform.lag
         let u = Array(repeating: Double.nan, count: min(lag, y.count)) + config.transform.forward(y)
+        if let bad = u.indices.first(where: { $0 >= lag && !u[$0].isFinite }) {
+            throw SequentError(.invalidValue, "column '\(config.column)', row \(bad + 1): the value \(y[bad]) is not finite after the model's transform (\(config.transform.logarithm ? "log, " : "")\(config.transform.differencing.rawValue) differencing) and scaling")
+        }
         let scaledCovariates = covariates.enumerated().map { k, column in
             column.map { ($0 - config.covariateScales[k][0]) / config.covariateScales[k][1] }
         }
