@@ -108,11 +108,11 @@ extension Sequent.Forecast {
             let coverage = total > 0 ? Double(covered) / Double(total) : 0
             let seconds = Date().timeIntervalSince(started), cpuSeconds = Double(clock() - cpuClock) / Double(CLOCKS_PER_SEC)
 
-            var table_ = ["| forecast | MAE | RMSE | MAPE % | sMAPE % | MASE | last-step MAPE % |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            var tableLines = ["| forecast | MAE | RMSE | MAPE % | sMAPE % | MASE | last-step MAPE % |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
             for name in names {
                 let m = means[name]!
                 let title = Baseline(rawValue: name)?.title ?? name
-                table_.append("| \(name == best ? "**\(title)**" : title) | \(ForecastEvaluation.fixed(m.mae)) | \(ForecastEvaluation.fixed(m.rmse)) | \(ForecastEvaluation.fixed(m.mape)) | \(ForecastEvaluation.fixed(m.smape)) | \(ForecastEvaluation.fixed(m.mase)) | \(ForecastEvaluation.fixed(lastMAPE[name])) |")
+                tableLines.append("| \(name == best ? "**\(title)**" : title) | \(ForecastEvaluation.fixed(m.mae)) | \(ForecastEvaluation.fixed(m.rmse)) | \(ForecastEvaluation.fixed(m.mape)) | \(ForecastEvaluation.fixed(m.smape)) | \(ForecastEvaluation.fixed(m.mase)) | \(ForecastEvaluation.fixed(lastMAPE[name])) |")
             }
             let level = Int((modelOptions.coverage * 100).rounded())
             let report = """
@@ -122,7 +122,7 @@ extension Sequent.Forecast {
                 horizon \(H); the model \(refit ? "retrained at every origin" : "trained once on the \(first) rows before the first origin"), the baselines refitted at each. \
                 Metrics are the mean over origins of each H-step block's; the last column is the MAPE of each origin's H-step-ahead point alone.
 
-                \(table_.joined(separator: "\n"))
+                \(tableLines.joined(separator: "\n"))
 
                 Best by MASE: **\(best)**. The \(level)% conformal intervals of \(config.model.rawValue) cover \(String(format: "%.1f", coverage * 100))% of the \(total) forecast values. \
                 Time: \(String(format: "%.1f", seconds)) s wall, \(String(format: "%.1f", cpuSeconds)) s CPU.
@@ -138,7 +138,7 @@ extension Sequent.Forecast {
                 fields.append("\"interval\": {\"nominal_coverage\": \(ForecastEvaluation.number(modelOptions.coverage)), \"coverage\": \(ForecastEvaluation.number(coverage))}")
                 ForecastCommon.output("{" + fields.joined(separator: ", ") + "}")
             } else {
-                ForecastCommon.output(table_.joined(separator: "\n"))
+                ForecastCommon.output(tableLines.joined(separator: "\n"))
                 ForecastCommon.output("best by MASE: \(best); \(level)% intervals cover \(String(format: "%.1f", coverage * 100))%")
                 ForecastCommon.output(String(format: "backtest in %.1f s (%.1f s CPU); report: ", seconds, cpuSeconds) + folder.reportURL.path)
             }

@@ -117,9 +117,19 @@ enum ForecastTraining {
     /// Trains every member of the ensemble on the fitting part with early stopping on the
     /// validation part, keeps each member's best weights, and calibrates the intervals.
     ///
+    /// Each member runs on its own `Trainer` (checkpoints, logs, early stopping, clean stops
+    /// on Ctrl-C and `--time-limit`, whose time is shared equally by the members not yet
+    /// trained); an interrupted run keeps the members trained so far.
+    ///
     /// - Parameters:
+    ///   - config: the configuration; on return it holds the intervals, the steps each member
+    ///     trained and the number of members kept.
     ///   - folder: where checkpoints and logs go (nil: none, as in a refitting backtest).
-    ///   - resume: continue each member from its latest checkpoint in `folder`.
+    ///   - training: the shared flags; with `resume`, each member continues from its latest
+    ///     checkpoint and a member that had finished is not trained again.
+    ///   - coverage: the nominal coverage of the conformal intervals.
+    ///   - curve: receives the first member's losses and validation MAE.
+    ///   - say: progress messages.
     static func train(
         config: inout ForecastConfig, table: SeriesTable, folder: ModelFolder?, training: TrainingOptions,
         coverage: Double, curve: LearningCurve? = nil, say: @escaping (String) -> Void
