@@ -105,16 +105,41 @@ final class ForecastCommandTests: XCTestCase {
         XCTAssertEqual(try train(b, out: directory.appendingPathComponent("b").path).status, 0)
         func config(_ name: String) throws -> [String: Any] {
             let data = try Data(contentsOf: directory.appendingPathComponent("\(name)/config.json"))
-            return try XCTUnwrap((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["config"] as? [String: Any])
+            let envelope = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let columns = try XCTUnwrap((envelope["config"] as? [String: Any])?["columns"] as? [[String: Any]])
+            return try XCTUnwrap(columns.first)
         }
-        XCTAssertEqual(try config("a")["transform"] as? NSDictionary, try config("b")["transform"] as? NSDictionary)
-        XCTAssertEqual(try config("a")["intervals"] as? NSDictionary, try config("b")["intervals"] as? NSDictionary)
+        let (transformA, transformB) = (try XCTUnwrap(try config("a")["transform"] as? NSDictionary), try XCTUnwrap(try config("b")["transform"] as? NSDictionary))
+        XCTAssertEqual(transformA, transformB)
+        let (intervalsA, intervalsB) = (try XCTUnwrap(try config("a")["intervals"] as? NSDictionary), try XCTUnwrap(try config("b")["intervals"] as? NSDictionary))
+        XCTAssertEqual(intervalsA, intervalsB)
         let logA = try String(contentsOf: directory.appendingPathComponent("a/metrics.jsonl"), encoding: .utf8)
         let logB = try String(contentsOf: directory.appendingPathComponent("b/metrics.jsonl"), encoding: .utf8)
         func losses(_ log: String) -> [String] {
             log.split(separator: "\n").map { line in line.split(separator: ",").filter { $0.contains("\"loss\"") || $0.contains("eval/mae") }.joined() }
         }
+        XCTAssertFalse(losses(logA).joined().isEmpty)
         XCTAssertEqual(losses(logA), losses(logB))
+    }
+
+    /// Several columns: each its own models, one folder; eval and predict report each.
+    func testSeveralColumns() throws {
+        let csv = try writeSeries("two.csv")
+        let out = directory.appendingPathComponent("two").path
+        let trained = try sequent(["forecast", "train", "--csv", csv, "--column", "sales,price", "--horizon", "6", "--steps", "20",
+                                   "--hidden", "8", "--threads", "1", "--quiet", "--ensemble", "1", "--out", out])
+        XCTAssertEqual(trained.status, 0, trained.err)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/price/metrics.jsonl"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/forecast-price.svg"))
+        let eval = try sequent(["forecast", "eval", out, "--json", "--threads", "1"])
+        XCTAssertEqual(eval.status, 0, eval.err)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eval.out.utf8)) as? [String: Any])
+        let columns = try XCTUnwrap(object["columns"] as? [String: Any])
+        XCTAssertEqual(Set(columns.keys), ["sales", "price"])
+        XCTAssertNotNil((columns["price"] as? [String: Any])?["seasonal_naive"])
+        let predicted = try sequent(["forecast", "predict", out, "--threads", "1"])
+        XCTAssertEqual(predicted.status, 0, predicted.err)
+        XCTAssertEqual(predicted.out.split(separator: "\n").first, "month,sales,sales_lower_90,sales_upper_90,price,price_lower_90,price_upper_90")
     }
 
     func testBadInputEndsWithOneClearMessage() throws {

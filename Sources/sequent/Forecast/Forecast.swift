@@ -51,19 +51,50 @@ enum ForecastCommon {
         say("differencing: \(config.transform.differencing.rawValue), chosen on the fitting part (seasonal strength \(ForecastEvaluation.fixed(config.seasonalStrength)): both above 0.64; else KPSS \(ForecastEvaluation.fixed(config.kpss)): first above 0.463); --difference overrides")
     }
 
-    /// Opens a forecast model folder: its configuration and its models, in evaluation mode.
-    static func load(_ path: String) throws -> (folder: ModelFolder, forecaster: NeuralForecaster) {
+    /// Opens a forecast model folder: the configuration and models of each column, in
+    /// evaluation mode.
+    static func load(_ path: String) throws -> (folder: ModelFolder, forecasters: [NeuralForecaster]) {
         let folder = try ModelFolder.open(URL(fileURLWithPath: path), task: Sequent.Forecast.task)
-        let config = try folder.readConfig(as: ForecastConfig.self)
-        let members = try NeuralForecaster.makeMembers(config)
-        let weights = try SafeTensors.read(from: folder.weightsURL)
-        try NeuralForecaster.weightsModule(members).loadStateDictionary(weights.tensors)
-        members.forEach { $0.setTraining(false) }
-        return (folder, NeuralForecaster(config: config, members: members))
+        let configs = try folder.readConfig(as: ForecastFolderConfig.self).columns
+        let weights = try SafeTensors.read(from: folder.weightsURL).tensors
+        let forecasters = try configs.map { config -> NeuralForecaster in
+            let members = try NeuralForecaster.makeMembers(config)
+            let prefix = configs.count == 1 ? "" : "\(config.column)."
+            let own = Dictionary(uniqueKeysWithValues: weights.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+            try NeuralForecaster.weightsModule(members).loadStateDictionary(own)
+            members.forEach { $0.setTraining(false) }
+            return NeuralForecaster(config: config, members: members)
+        }
+        return (folder, forecasters)
     }
 
-    /// The file a model folder's command reads: `csv` if given, else the training file.
-    static func table(for config: ForecastConfig, csv: String?) throws -> SeriesTable {
+    /// Saves every column's models as `model.safetensors`: PyTorch's names for one column,
+    /// prefixed `COLUMN.` for several.
+    static func saveWeights(_ forecasters: [NeuralForecaster], in folder: ModelFolder) throws {
+        var tensors: [String: Tensor] = [:]
+        for forecaster in forecasters {
+            let prefix = forecasters.count == 1 ? "" : "\(forecaster.config.column)."
+            for (key, value) in NeuralForecaster.weightsModule(forecaster.members).stateDictionary() { tensors[prefix + key] = value }
+        }
+        try folder.write(try SafeTensors(tensors: tensors, metadata: ["format": "pt"]).encoded(), to: ModelFolder.weightsFileName)
+    }
+
+    /// `table` with only its column `index` as the series to forecast.
+    static func column(_ index: Int, of table: SeriesTable) -> SeriesTable {
+        var single = table
+        single.columns = [table.columns[index]]
+        return single
+    }
+
+    /// A column name as a folder or file name: letters, digits, `-`, `_` and `.` kept, `_` for the rest.
+    static func fileName(_ column: String) -> String {
+        String(column.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })
+    }
+
+    /// The file a model folder's command reads: `csv` if given, else the training file; `-`
+    /// reads standard input.
+    static func table(for configs: [ForecastConfig], csv: String?) throws -> SeriesTable {
+        let config = configs[0]
         let path = csv ?? config.csv
         let table: CSVTable
         if path == "-" {
@@ -73,7 +104,7 @@ enum ForecastCommon {
         } else {
             table = try CSVTable.read(URL(fileURLWithPath: path))
         }
-        return try SeriesTable.make(from: table, timeColumn: config.timeColumn, columns: [config.column], covariates: config.covariates, missing: config.missing)
+        return try SeriesTable.make(from: table, timeColumn: config.timeColumn, columns: configs.map(\.column), covariates: config.covariates, missing: config.missing)
     }
 
     /// Writes a line to standard output unbuffered, so it keeps its place among the

@@ -55,6 +55,9 @@ extension Sequent.Forecast {
         func run() throws {
             let started = Date(), cpuClock = clock()
             let say: (String) -> Void = { if !training.quiet && !json { ForecastCommon.output($0) } }
+            guard series.columnNames.count == 1 else {
+                throw SequentError.invalidArgument("--column", "backtest takes one column; got \(series.columnNames.count) (\(series.column))")
+            }
             let table = try series.read()
             let y = table.columns[0].values
             let first = try Self.origin(start, table: table)
@@ -73,10 +76,10 @@ extension Sequent.Forecast {
             ForecastCommon.describe(table, season: config.season, quiet: quietTraining.quiet, to: say)
             say("backtest: \(origins.count) origins from row \(first + 1) (\(table.times[first].formatted(for: table.frequency))), every \(stride), horizon \(H)\(refit ? ", refitting at each" : ", trained once on the \(first) rows before the first")")
             ForecastCommon.describeChoice(config, say: say)
-            try folder.writeConfig(config, version: Sequent.version)
+            try folder.writeConfig(ForecastFolderConfig(columns: [config]), version: Sequent.version)
             var forecaster = try ForecastTraining.train(config: &config, table: table, folder: folder, training: quietTraining, coverage: modelOptions.coverage, say: say)
-            try folder.saveWeights(of: NeuralForecaster.weightsModule(forecaster.members))
-            try folder.writeConfig(config, version: Sequent.version)
+            try ForecastCommon.saveWeights([forecaster], in: folder)
+            try folder.writeConfig(ForecastFolderConfig(columns: [config]), version: Sequent.version)
 
             let names = [config.model.rawValue] + Baseline.allCases.map(\.rawValue)
             var perOrigin: [String: [ForecastMetrics]] = [:]

@@ -15,7 +15,7 @@ extension Sequent.Forecast {
         @Option(help: "Another CSV file with the same columns; its last rows (as many as the model's test part) are scored. `-` reads standard input.")
         var csv: String?
 
-        @Flag(help: "Print one JSON object: an entry per model and baseline with mae, rmse, mape, smape, mase, and \"best\" by MASE.")
+        @Flag(help: "Print one JSON object: an entry per model and baseline with mae, rmse, mape, smape, mase, and \"best\" by MASE (for several columns, one such object per column under \"columns\").")
         var json = false
 
         @Option(parsing: .unconditional, help: "Threads for the model (default: all cores).")
@@ -23,13 +23,19 @@ extension Sequent.Forecast {
 
         func run() throws {
             let threadCount = try ThreadCount.checked(threads)
-            let (_, forecaster) = try ForecastCommon.load(folder)
-            let table = try ForecastCommon.table(for: forecaster.config, csv: csv)
+            let (_, forecasters) = try ForecastCommon.load(folder)
+            let table = try ForecastCommon.table(for: forecasters.map(\.config), csv: csv)
             if !json { for note in table.notes { ForecastCommon.warn("note: \(note)") } }
-            let evaluation = try Parallelism.withThreads(threadCount) {
-                try ForecastEvaluation.run(config: forecaster.config, forecaster: forecaster, table: table)
+            let evaluations = try Parallelism.withThreads(threadCount) {
+                try forecasters.enumerated().map { i, forecaster in
+                    try ForecastEvaluation.run(config: forecaster.config, forecaster: forecaster, table: ForecastCommon.column(i, of: table))
+                }
             }
-            print(json ? evaluation.json() : evaluation.text())
+            if json {
+                print(ForecastEvaluation.json(evaluations))
+            } else {
+                print(evaluations.map { $0.text() }.joined(separator: "\n\n"))
+            }
         }
     }
 }

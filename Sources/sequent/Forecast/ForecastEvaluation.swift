@@ -8,6 +8,7 @@ import SequentTrain
 /// metrics of each, the intervals and their measured coverage.
 struct ForecastEvaluation {
     var path: String
+    var column: String
     var rows: Int
     var trainingSize: Int
     var times: [TimeStamp]
@@ -69,7 +70,7 @@ struct ForecastEvaluation {
             }
         }
         return ForecastEvaluation(
-            path: table.path, rows: n, trainingSize: trainingSize, times: table.times, values: y, forecasts: forecasts,
+            path: table.path, column: config.column, rows: n, trainingSize: trainingSize, times: table.times, values: y, forecasts: forecasts,
             metrics: metrics, lower: lower, upper: upper,
             coverage: lower.isEmpty ? 0 : ConformalIntervals.coverage(actual: actual, lower: lower, upper: upper),
             nominalCoverage: config.intervals?.coverage ?? 0, horizon: config.horizon)
@@ -82,7 +83,15 @@ struct ForecastEvaluation {
         return String(format: "%.6g", x)
     }
 
-    /// The one JSON object of `eval --json`.
+    /// The one JSON object of `eval --json`: this object for one column, for several
+    /// `{"data", "rows", "columns": {"NAME": object, ...}}`.
+    static func json(_ evaluations: [ForecastEvaluation]) -> String {
+        if evaluations.count == 1 { return evaluations[0].json() }
+        let columns = evaluations.map { "\(JSONText.quoted($0.column)): \($0.json())" }.joined(separator: ", ")
+        return "{\"data\": \(JSONText.quoted(evaluations[0].path)), \"rows\": \(evaluations[0].rows), \"columns\": {\(columns)}}"
+    }
+
+    /// The JSON object of one column.
     func json() -> String {
         var fields: [String] = [
             "\"data\": \(JSONText.quoted(path))", "\"rows\": \(rows)", "\"test_rows\": \(rows - trainingSize)",
@@ -118,7 +127,7 @@ struct ForecastEvaluation {
 
     /// Plain lines for the terminal.
     func text() -> String {
-        var lines = ["\(path): \(rows) rows, the last \(rows - trainingSize) forecast in blocks of \(horizon) from the values before each block"]
+        var lines = ["\(path), column '\(column)': \(rows) rows, the last \(rows - trainingSize) forecast in blocks of \(horizon) from the values before each block"]
         lines.append(String(repeating: " ", count: 16) + ["MAE", "RMSE", "MAPE%", "sMAPE%", "MASE"].map { $0.padding(toLength: 10, withPad: " ", startingAt: 0) }.joined())
         for (name, _) in forecasts {
             let m = metrics[name]!

@@ -21,25 +21,33 @@ extension Sequent.Forecast {
 
         func run() throws {
             let threadCount = try ThreadCount.checked(threads)
-            let (_, forecaster) = try ForecastCommon.load(folder)
-            let config = forecaster.config
-            let table = try ForecastCommon.table(for: config, csv: csv)
+            let (_, forecasters) = try ForecastCommon.load(folder)
+            let table = try ForecastCommon.table(for: forecasters.map(\.config), csv: csv)
             for note in table.notes { ForecastCommon.warn("note: \(note)") }
-            let y = table.columns[0].values
-            guard y.count >= forecaster.firstOrigin else {
-                throw SequentError.invalidArgument("--csv", "\(table.path) has \(y.count) rows; the model reads \(forecaster.firstOrigin) (window \(config.window) + differencing lag \(config.transform.lag))")
+            // Per column: the forecast, the lower and the upper bounds.
+            var columns: [(name: String, level: Int, values: [Double], lower: [Double], upper: [Double])] = []
+            for (i, forecaster) in forecasters.enumerated() {
+                let config = forecaster.config
+                let y = table.columns[i].values
+                guard y.count >= forecaster.firstOrigin else {
+                    throw SequentError.invalidArgument("--csv", "\(table.path) has \(y.count) rows; the model of '\(config.column)' reads \(forecaster.firstOrigin) (window \(config.window) + differencing lag \(config.transform.lag))")
+                }
+                let inputs = try forecaster.inputs(y: y, covariates: table.covariates.map(\.values), times: table.times)
+                let forecast = try Parallelism.withThreads(threadCount) {
+                    try forecaster.forecast(inputs, y: y, origins: [y.count], steps: config.horizon)[0]
+                }
+                let (lower, upper) = config.intervals?.bounds(forecast, logarithm: config.transform.logarithm) ?? (forecast, forecast)
+                columns.append((config.column, Int(((config.intervals?.coverage ?? 0) * 100).rounded()), forecast, lower, upper))
             }
-            let inputs = try forecaster.inputs(y: y, covariates: table.covariates.map(\.values), times: table.times)
-            let forecast = try Parallelism.withThreads(threadCount) {
-                try forecaster.forecast(inputs, y: y, origins: [y.count], steps: config.horizon)[0]
-            }
-            let (lower, upper) = config.intervals?.bounds(forecast, logarithm: config.transform.logarithm) ?? (forecast, forecast)
-            let level = Int(((config.intervals?.coverage ?? 0) * 100).rounded())
-            print("\(config.timeColumn ?? "row"),\(config.column),lower_\(level),upper_\(level)")
+            let config = forecasters[0].config
+            let single = columns.count == 1
+            let header = columns.map { c in single ? "\(c.name),lower_\(c.level),upper_\(c.level)" : "\(c.name),\(c.name)_lower_\(c.level),\(c.name)_upper_\(c.level)" }
+            print(([config.timeColumn ?? "row"] + header).joined(separator: ","))
             let last = table.times.last!
             for h in 0..<config.horizon {
-                let time = config.frequency.advance(last, by: h + 1)
-                print("\(time.formatted(for: config.frequency)),\(ForecastEvaluation.number(forecast[h])),\(ForecastEvaluation.number(lower[h])),\(ForecastEvaluation.number(upper[h]))")
+                let time = config.frequency.advance(last, by: h + 1).formatted(for: config.frequency)
+                let cells = columns.map { c in [c.values[h], c.lower[h], c.upper[h]].map { ForecastEvaluation.number($0) }.joined(separator: ",") }
+                print(([time] + cells).joined(separator: ","))
             }
         }
     }

@@ -25,7 +25,7 @@ struct SeriesOptions: ParsableArguments {
     @Option(name: .customLong("time-column"), help: "The column of dates, date-times (ISO 8601, YYYY-MM, YYYYMMDD) or numbers (default: the first column when it parses as times; else rows are numbered).")
     var timeColumn: String?
 
-    @Option(help: "The column to forecast.")
+    @Option(help: "The column to forecast, or several, comma-separated (each gets its own models, trained one after another).")
     var column: String
 
     @Option(help: "Further numeric columns the model reads over its input window (past covariates), comma-separated.")
@@ -44,11 +44,14 @@ struct SeriesOptions: ParsableArguments {
     var season: Int?
 
     func validate() throws {
+        if columnNames.isEmpty { throw ValidationError("--column must name a column") }
+        if Set(columnNames).count != columnNames.count { throw ValidationError("--column names a column twice: \(column)") }
         if horizon < 1 || horizon > 100_000 { throw ValidationError("--horizon must be in 1...100000; got \(horizon)") }
         if let season, season < 1 || season > 100_000 { throw ValidationError("--season must be in 1...100000; got \(season)") }
     }
 
     var covariateNames: [String] { Self.list(covariates) }
+    var columnNames: [String] { Self.list(column) }
 
     func calendarFeatures() throws -> [CalendarFeature] {
         try Self.list(calendar).map { name in
@@ -68,11 +71,11 @@ struct SeriesOptions: ParsableArguments {
         let url = URL(fileURLWithPath: csv)
         let table = try CSVTable.read(url)
         var time = timeColumn
-        if time == nil, let first = table.header.first, first != column,
+        if time == nil, let first = table.header.first, !columnNames.contains(first),
            !table.rows.isEmpty, table.rows.allSatisfy({ TimeStamp.parse($0.fields[0]) != nil }) {
             time = first
         }
-        return try SeriesTable.make(from: table, timeColumn: time, columns: [column], covariates: covariateNames, missing: missing)
+        return try SeriesTable.make(from: table, timeColumn: time, columns: columnNames, covariates: covariateNames, missing: missing)
     }
 }
 

@@ -6,7 +6,7 @@ import SequentTrain
 
 /// Building a forecast's configuration from the flags and training its models on `Trainer`.
 enum ForecastTraining {
-    /// The configuration for `table`, the training part being its first `trainingRows` rows
+    /// The configuration for the first column of `table`, the training part being its first `trainingRows` rows
     /// (default: all but the test part).
     ///
     /// - Throws: `SequentError` (or `ValidationError`) naming the flag: a test part that
@@ -63,10 +63,10 @@ enum ForecastTraining {
                 "--horizon", "the series is too short: \(n) rows, \(testSize) held out for testing and \(validationSize) for validation leave \(fittingSize) to fit, fewer than the window (\(window)) + the differencing lag (\(lag)) + \(outputs) target\(outputs == 1 ? "" : "s") (horizon \(horizon), --strategy \(model.strategy.rawValue)); use a shorter --window, --horizon or --test-size, or --strategy recursive")
         }
         let transform = try SeriesTransform(
-            fittedOn: Array(y[0..<fittingSize]), logarithm: logarithm, differencing: differencing, season: season, column: series.column)
+            fittedOn: Array(y[0..<fittingSize]), logarithm: logarithm, differencing: differencing, season: season, column: table.columns[0].name)
         let scaled = transform.forward(Array(y[0..<trainingSize]))
         if let bad = scaled.firstIndex(where: { !$0.isFinite }) {
-            throw SequentError(.invalidValue, "\(table.path): column '\(series.column)' is not finite after scaling at row \(bad + lag + 1) (value \(y[bad + lag])); check the data or use --transform none")
+            throw SequentError(.invalidValue, "\(table.path): column '\(table.columns[0].name)' is not finite after scaling at row \(bad + lag + 1) (value \(y[bad + lag])); check the data or use --transform none")
         }
         let covariateScales = try table.covariates.map { column -> [Double] in
             let part = column.values[0..<fittingSize]
@@ -85,7 +85,7 @@ enum ForecastTraining {
             throw SequentError.invalidArgument("--calendar", "needs a time column of dates; \(table.timeColumn.map { "'\($0)' holds numbers" } ?? "no --time-column was found")")
         }
         return ForecastConfig(
-            csv: series.csv, rows: n, timeColumn: table.timeColumn, column: series.column, covariates: series.covariateNames,
+            csv: series.csv, rows: n, timeColumn: table.timeColumn, column: table.columns[0].name, covariates: series.covariateNames,
             calendar: calendar, missing: series.missing, frequency: table.frequency, lastTime: table.times[trainingSize - 1],
             trainingSize: trainingSize, validationSize: validationSize, testSize: n - trainingSize,
             season: season, horizon: horizon, window: window, strategy: model.strategy, transform: transform,

@@ -4,7 +4,12 @@ import SequentNN
 import SequentTensor
 import SequentTrain
 
-/// Everything that rebuilds a forecasting model and its data pipeline: `config.json`'s `config`.
+/// `config.json`'s `config`: one forecast configuration per column forecast.
+struct ForecastFolderConfig: Codable {
+    var columns: [ForecastConfig]
+}
+
+/// Everything that rebuilds the forecasting models of one column and their data pipeline.
 struct ForecastConfig: Codable {
     // The data.
     var csv: String
