@@ -1,4 +1,6 @@
+import Foundation
 @testable import SequentData
+import TestSupport
 import XCTest
 
 final class HoltWintersTests: XCTestCase {
@@ -26,6 +28,25 @@ final class HoltWintersTests: XCTestCase {
         XCTAssertEqual(model.seasonality, .none)
         for (h, value) in model.forecast(5).enumerated() { XCTAssertEqual(value, 3 + 2 * Double(20 + h), accuracy: 1e-6) }
         XCTAssertThrowsError(try HoltWinters.fit([1, 2], season: 1))
+    }
+
+    /// The recursions with fixed parameters against statsmodels' `ExponentialSmoothing`
+    /// started from the same states (`Tests/Fixtures/make_holt_winters_fixtures.py`; at the
+    /// steps h = m, 2m the fixture holds Hyndman's forecast from statsmodels' final states,
+    /// since statsmodels 0.15 uses the season before the last update there, its issue #9538).
+    func testRecursionsMatchStatsmodels() throws {
+        let data = try Data(contentsOf: Fixtures.directory.appendingPathComponent("holt_winters.json"))
+        let cases = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
+        for (name, kind) in [("additive", HoltWinters.Seasonality.additive), ("multiplicative", .multiplicative)] {
+            let c = try XCTUnwrap(cases[name])
+            let series = try XCTUnwrap(c["series"] as? [Double])
+            let expected = try XCTUnwrap(c["forecast"] as? [Double])
+            let model = HoltWinters.run(series, m: try XCTUnwrap(c["season"] as? Int), kind: kind,
+                                        alpha: try XCTUnwrap(c["alpha"] as? Double), beta: try XCTUnwrap(c["beta"] as? Double),
+                                        gamma: try XCTUnwrap(c["gamma"] as? Double))
+            for (a, e) in zip(model.forecast(expected.count), expected) { XCTAssertEqual(a, e, accuracy: 1e-9 * abs(e), name) }
+            XCTAssertEqual(model.sse, try XCTUnwrap(c["sse"] as? Double), accuracy: 1e-9 * model.sse, name)
+        }
     }
 
     func testNelderMeadFindsAQuadraticsMinimum() {
