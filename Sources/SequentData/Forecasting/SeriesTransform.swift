@@ -106,7 +106,4 @@ public struct SeriesTransform: Sendable, Equatable, Codable {
         let forecast = Array(z[n...])
         return logarithm ? forecast.map { Foundation.exp($0) } : forecast
     }
-
-    /// A model-space offset `delta` at a step, in the level's units (log units when `logarithm`).
-    public func levelSpread(_ delta: Double) -> Double { delta * scale }
 }

@@ -208,8 +208,8 @@ public struct SeriesTable: Sendable {
         }
     }
 
-    /// The calendar features of row `i` on request, each scaled to [-1, 1] through sine and
-    /// cosine of its cycle: month of year, day of week, hour of day.
+    /// The calendar features of `time`, each as the sine and cosine of its place in its cycle
+    /// (month of year, day of week, hour of day, UTC); zeros for a numeric time axis.
     public static func calendarFeatures(_ kinds: [CalendarFeature], at time: TimeStamp) -> [Double] {
         guard let parts = time.calendarParts else { return Array(repeating: 0, count: 2 * kinds.count) }
         return kinds.flatMap { kind -> [Double] in
