@@ -88,6 +88,13 @@ final class ForecastCommandTests: XCTestCase {
         XCTAssertLessThanOrEqual(fields[1], fields[0])
         XCTAssertGreaterThanOrEqual(fields[2], fields[0])
 
+        // A file without the model's column is refused by name.
+        let other = directory.appendingPathComponent("other.csv")
+        try "month,visits\n2000-01,1\n".write(to: other, atomically: true, encoding: .utf8)
+        let wrong = try sequent(["forecast", "eval", out, "--csv", other.path])
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.err.contains("has no column 'sales', which the model reads; its columns are 'month', 'visits'"), wrong.err)
+
         // A second train into the same folder is refused; the model is untouched.
         let again = try train(csv, out: out)
         XCTAssertNotEqual(again.status, 0)

@@ -104,6 +104,10 @@ enum ForecastCommon {
         } else {
             table = try CSVTable.read(URL(fileURLWithPath: path))
         }
+        for name in configs.map(\.column) + config.covariates + (config.timeColumn.map { [$0] } ?? []) where !table.header.contains(name) {
+            throw SequentError.invalidArgument(
+                "--csv", "\(table.path) has no column '\(name)', which the model reads; its columns are \(table.header.map { "'\($0)'" }.joined(separator: ", "))")
+        }
         return try SeriesTable.make(from: table, timeColumn: config.timeColumn, columns: configs.map(\.column), covariates: config.covariates, missing: config.missing)
     }
 
