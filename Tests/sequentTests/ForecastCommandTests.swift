@@ -149,6 +149,23 @@ final class ForecastCommandTests: XCTestCase {
         XCTAssertEqual(predicted.out.split(separator: "\n").first, "month,sales,sales_lower_90,sales_upper_90,price,price_lower_90,price_upper_90")
     }
 
+    /// A run stopped by --time-limit and continued with --resume ends with the same models as
+    /// a run never stopped (the same metrics to the last digit).
+    func testTimeLimitThenResumeEqualsAnUninterruptedRun() throws {
+        let csv = try writeSeries("s.csv")
+        let whole = directory.appendingPathComponent("whole").path, parts = directory.appendingPathComponent("parts").path
+        let options = ["--steps", "80", "--ensemble", "2"]
+        XCTAssertEqual(try train(csv, out: whole, options).status, 0)
+        let stopped = try train(csv, out: parts, options + ["--time-limit", "0.1s"])
+        XCTAssertEqual(stopped.status, 0, stopped.err)
+        let resumed = try train(csv, out: parts, options + ["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.err)
+        let a = try sequent(["forecast", "eval", whole, "--json", "--threads", "1"]).out
+        let b = try sequent(["forecast", "eval", parts, "--json", "--threads", "1"]).out
+        XCTAssertEqual(a.replacingOccurrences(of: whole, with: ""), b.replacingOccurrences(of: parts, with: ""))
+        XCTAssertTrue(a.contains("\"lstm\""), a)
+    }
+
     func testBadInputEndsWithOneClearMessage() throws {
         let csv = try writeSeries("s.csv")
         let out = directory.appendingPathComponent("m").path
