@@ -11,6 +11,10 @@ final class CSVTableTests: XCTestCase {
         XCTAssertEqual(table.rows.map(\.line), [2, 3, 6])
     }
 
+    func testByteOrderMarkIsSkipped() throws {
+        XCTAssertEqual(try CSVTable.parse("\u{FEFF}month,y\n1949-01,1\n", path: "t.csv").header, ["month", "y"])
+    }
+
     func testWrongFieldCountNamesTheLine() {
         XCTAssertThrowsError(try CSVTable.parse("a,b\n1,2\n3\n", path: "t.csv")) { error in
             XCTAssertTrue("\(error)".contains("t.csv: line 3: 1 fields, but the header has 2"), "\(error)")

@@ -41,8 +41,10 @@ public struct CSVTable: Sendable {
         return try parse(text, path: url.path)
     }
 
-    /// Parses `text` as the contents of the file at `path` (named in errors).
+    /// Parses `text` as the contents of the file at `path` (named in errors); a leading
+    /// byte-order mark (as spreadsheet programs write) is skipped.
     public static func parse(_ text: String, path: String) throws -> CSVTable {
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         var records = try records(of: text, path: path)
         guard !records.isEmpty else { throw SequentError.malformedFile(path, "the file is empty; expected a header row and data") }
         let header = records.removeFirst().fields
