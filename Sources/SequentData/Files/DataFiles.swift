@@ -29,34 +29,26 @@ public struct TextCorpus: Sendable {
 public struct TimeSeries: Sendable {
     public let name: String
     public let values: [Double]
+    /// What reading did to the column (missing values filled), one sentence each.
+    public let notes: [String]
 
-    /// Reads column `column` of the CSV file at `url` (comma-separated, first row the header).
+    /// Reads column `column` of the CSV file at `url` (RFC 4180, first row the header; rows
+    /// in file order) through `SeriesTable`: missing values (empty, NA, NaN) are
+    /// interpolated linearly between their neighbours and counted in `notes`.
     ///
     /// - Throws: `SequentError` naming the file and the problem: missing file, unknown column
-    ///   (with the columns it has), a value that is not a number (with its line), too few rows.
+    ///   (with the columns it has), a value that is not a number (with its line), a column
+    ///   with no value, too few rows.
     public static func load(_ url: URL, column: String) throws -> TimeSeries {
-        guard let text = String(data: try InputFile.read(url, flag: "--csv"), encoding: .utf8) else {
-            throw SequentError(.malformedFile, "--csv: \(url.path) is not UTF-8 text")
+        let csv = try CSVTable.read(url)
+        guard csv.header.contains(column) else {
+            throw SequentError.invalidArgument("--column", "\(url.path) has no column '\(column)'; its columns are \(csv.header.joined(separator: ", "))")
         }
-        var lines = text.split(whereSeparator: \.isNewline).map(String.init)
-        guard !lines.isEmpty else { throw SequentError(.malformedFile, "\(url.path): the file is empty") }
-        let header = lines.removeFirst().split(separator: ",", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
-        guard let columnIndex = header.firstIndex(of: column) else {
-            throw SequentError.invalidArgument("--column", "\(url.path) has no column '\(column)'; its columns are \(header.joined(separator: ", "))")
-        }
-        var values: [Double] = []
-        for (i, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            let field = columnIndex < fields.count ? fields[columnIndex].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) : ""
-            guard let value = Double(field), value.isFinite else {
-                throw SequentError(.malformedFile, "\(url.path):\(i + 2): '\(field)' in column '\(column)' is not a number")
-            }
-            values.append(value)
-        }
+        let table = try SeriesTable.make(from: csv, timeColumn: nil, columns: [column], missing: .interpolate)
+        let values = table.columns[0].values
         guard values.count >= 40 else {
             throw SequentError(.malformedFile, "\(url.path): column '\(column)' has \(values.count) values; the lab needs at least 40")
         }
-        return TimeSeries(name: column, values: values)
+        return TimeSeries(name: column, values: values, notes: table.notes)
     }
 }

@@ -36,6 +36,7 @@ final class CommandLineFuzzTests: XCTestCase {
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        try? errors.fileHandleForWriting.close()
         let deadline = Date().addingTimeInterval(timeout)
         var stopped = false
         while process.isRunning {
@@ -179,6 +180,7 @@ final class CommandLineFuzzTests: XCTestCase {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
+        try? errors.fileHandleForWriting.close()
         // Wait until the first experiment has finished (its progress line names the next).
         var seen = ""
         let deadline = Date().addingTimeInterval(240)

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import SequentData
+import SequentNN
+import SequentTensor
+import SequentTrain
+
+extension Sequent {
+    /// `sequent forecast`: time-series forecasting on a CSV file, measured against the
+    /// classical baselines.
+    struct Forecast: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Forecast a column of a CSV file with an LSTM, GRU, RNN or Transformer, against naive, seasonal-naive, drift and Holt-Winters baselines.",
+            discussion: """
+                Example (runs as written from the repository root):
+                  sequent forecast train --csv ../shared/data/timeseries/airpassengers.csv \\
+                    --column passengers --horizon 36 --threads 1 --out runs/air
+                  sequent forecast eval runs/air --json
+                  sequent forecast predict runs/air
+                  sequent forecast backtest --start 1959-01 --horizon 6 --threads 1 \\
+                    --csv ../shared/data/timeseries/airpassengers.csv \\
+                    --column passengers --out runs/air-backtest
+
+                The last rows of the file (--test-size, default the horizon) are held out; \
+                everything the models and the scaling learn comes from the rows before them, \
+                and the last --val-fraction of those rows serve early stopping and the \
+                prediction intervals (split-conformal, from the validation errors).
+                """,
+            subcommands: [Train.self, Eval.self, Predict.self, Backtest.self])
+
+        /// The task name in model folders.
+        static let task = "forecast"
+    }
+}
+
+/// What the commands share: reading a model folder back, saying what was done to the data.
+enum ForecastCommon {
+    /// Prints the facts about the data a user should know (frequency, filled values, sorting, gaps).
+    static func describe(_ table: SeriesTable, season: Int, quiet: Bool, to write: (String) -> Void) {
+        guard !quiet else { return }
+        let span = table.times.first.map { first in
+            "\(first.formatted(for: table.frequency)) to \(table.times.last!.formatted(for: table.frequency))"
+        } ?? ""
+        write("\(table.path): \(table.count) rows of '\(table.columns[0].name)', \(span), \(table.frequency) (season \(season))")
+        for note in table.notes { write("note: \(note)") }
+    }
+
+    /// Says how the differencing was chosen, with the statistics.
+    static func describeChoice(_ config: ForecastConfig, say: (String) -> Void) {
+        guard config.differencingChosen else { return }
+        say("differencing: \(config.transform.differencing.rawValue), chosen on the fitting part (seasonal strength \(ForecastEvaluation.fixed(config.seasonalStrength)): both above 0.64; else KPSS \(ForecastEvaluation.fixed(config.kpss)): first above 0.463); --difference overrides")
+    }
+
+    /// Opens a forecast model folder: the configuration and models of each column, in
+    /// evaluation mode.
+    static func load(_ path: String) throws -> (folder: ModelFolder, forecasters: [NeuralForecaster]) {
+        let folder = try ModelFolder.open(URL(fileURLWithPath: path), task: Sequent.Forecast.task)
+        let configs = try folder.readConfig(as: ForecastFolderConfig.self).columns
+        let weights = try SafeTensors.read(from: folder.weightsURL).tensors
+        let forecasters = try configs.map { config -> NeuralForecaster in
+            let members = try NeuralForecaster.makeMembers(config)
+            let prefix = configs.count == 1 ? "" : "\(config.column)."
+            let own = Dictionary(uniqueKeysWithValues: weights.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
+            try NeuralForecaster.weightsModule(members).loadStateDictionary(own)
+            members.forEach { $0.setTraining(false) }
+            return NeuralForecaster(config: config, members: members)
+        }
+        return (folder, forecasters)
+    }
+
+    /// Saves every column's models as `model.safetensors`: PyTorch's names for one column,
+    /// prefixed `COLUMN.` for several.
+    static func saveWeights(_ forecasters: [NeuralForecaster], in folder: ModelFolder) throws {
+        var tensors: [String: Tensor] = [:]
+        for forecaster in forecasters {
+            let prefix = forecasters.count == 1 ? "" : "\(forecaster.config.column)."
+            for (key, value) in NeuralForecaster.weightsModule(forecaster.members).stateDictionary() { tensors[prefix + key] = value }
+        }
+        try folder.write(try SafeTensors(tensors: tensors, metadata: ["format": "pt"]).encoded(), to: ModelFolder.weightsFileName)
+    }
+
+    /// `table` with only its column `index` as the series to forecast.
+    static func column(_ index: Int, of table: SeriesTable) -> SeriesTable {
+        var single = table
+        single.columns = [table.columns[index]]
+        return single
+    }
+
+    /// A column name as a folder or file name: letters, digits, `-`, `_` and `.` kept, `_` for the rest.
+    static func fileName(_ column: String) -> String {
+        String(column.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })
+    }
+
+    /// The file a model folder's command reads: `csv` if given, else the training file; `-`
+    /// reads standard input.
+    static func table(for configs: [ForecastConfig], csv: String?) throws -> SeriesTable {
+        let config = configs[0]
+        let path = csv ?? config.csv
+        let table: CSVTable
+        if path == "-" {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            guard let text = String(data: data, encoding: .utf8) else { throw SequentError.malformedFile("<stdin>", "is not UTF-8 text") }
+            table = try CSVTable.parse(text, path: "<stdin>")
+        } else {
+            table = try CSVTable.read(URL(fileURLWithPath: path))
+        }
+        for name in configs.map(\.column) + config.covariates + (config.timeColumn.map { [$0] } ?? []) where !table.header.contains(name) {
+            throw SequentError.invalidArgument(
+                "--csv", "\(table.path) has no column '\(name)', which the model reads; its columns are \(table.header.map { "'\($0)'" }.joined(separator: ", "))")
+        }
+        return try SeriesTable.make(from: table, timeColumn: config.timeColumn, columns: configs.map(\.column), covariates: config.covariates, missing: config.missing)
+    }
+
+    /// Writes a line to standard output unbuffered, so it keeps its place among the
+    /// progress lines (which the Trainer writes unbuffered too).
+    static func output(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// Writes to standard error.
+    static func warn(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}

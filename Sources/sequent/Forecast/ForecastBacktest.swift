@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import SequentData
+import SequentTensor
+import SequentTrain
+
+extension Sequent.Forecast {
+    /// `sequent forecast backtest`: rolling-origin evaluation of a model and the baselines.
+    struct Backtest: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rolling-origin evaluation: forecasts of H steps from every --stride-th origin after --start, the metrics averaged over origins.",
+            discussion: """
+                The model trains once on the rows before --start (its validation part carved \
+                from their end) and forecasts from every origin without refitting; --refit \
+                trains it anew on the rows before each origin. The baselines are always refitted \
+                at each origin. Only origins with a full horizon after them are used. Besides the \
+                mean over origins of each block's metrics, the MAPE of the last step alone \
+                (each origin's H-step-ahead point, as Darts' historical_forecasts with \
+                last_points_only) is reported.
+                """)
+
+        @OptionGroup var series: SeriesOptions
+        @OptionGroup var modelOptions: ModelOptions
+        @OptionGroup var training: TrainingOptions
+
+        @Option(help: "The first origin (the time of the first forecast step): a timestamp of the time column (1959-01), a row count of history (120), or a fraction of the rows (0.8).")
+        var start: String
+
+        @Option(parsing: .unconditional, help: "Rows between origins (default 1).")
+        var stride = 1
+
+        @Flag(help: "Retrain the model at every origin on the rows before it (slow).")
+        var refit = false
+
+        @Flag(help: "Print one JSON object (per forecaster: the mean metrics and last_step_mape; \"best\" by MASE) instead of text.")
+        var json = false
+
+        func validate() throws {
+            if stride < 1 { throw ValidationError("--stride must be at least 1; got \(stride)") }
+        }
+
+        /// The first origin's row index.
+        static func origin(_ text: String, table: SeriesTable) throws -> Int {
+            if let time = TimeStamp.parse(text), time.kind == .date, table.times.first?.kind == .date {
+                guard let index = table.times.firstIndex(where: { $0.value >= time.value - 1e-6 }) else {
+                    throw SequentError.invalidArgument("--start", "\(text) is after the last row of \(table.path) (\(table.times.last!.formatted(for: table.frequency)))")
+                }
+                return index
+            }
+            if let value = Double(text), value > 0, value < 1 { return Int((value * Double(table.count)).rounded()) }
+            if let value = Int(text), value >= 0 { return value }
+            throw SequentError.invalidArgument("--start", "'\(text)' is neither a timestamp like the time column's, a row count, nor a fraction in (0, 1)")
+        }
+
+        func run() throws {
+            let started = Date(), cpuClock = clock()
+            let say: (String) -> Void = { if !training.quiet && !json { ForecastCommon.output($0) } }
+            guard series.columnNames.count == 1 else {
+                throw SequentError.invalidArgument("--column", "backtest takes one column; got \(series.columnNames.count) (\(series.column))")
+            }
+            let table = try series.read()
+            let y = table.columns[0].values
+            let first = try Self.origin(start, table: table)
+            let H = series.horizon
+            let origins = Array(Swift.stride(from: first, through: y.count - H, by: stride))
+            guard !origins.isEmpty else {
+                throw SequentError.invalidArgument("--start", "no origin from row \(first + 1) leaves a full horizon of \(H) in the \(y.count) rows of \(table.path)")
+            }
+            let folder = try ModelFolder.create(at: training.outURL, task: Sequent.Forecast.task)
+            if !training.resume, FileManager.default.fileExists(atPath: folder.configURL.path) {
+                throw SequentError.invalidArgument("--out", "\(folder.url.path) already holds a forecast model; choose another folder, or --resume it")
+            }
+            var quietTraining = training
+            quietTraining.quiet = training.quiet || json
+            var config = try ForecastTraining.configure(table: table, series: series, model: modelOptions, training: training, trainingRows: first)
+            ForecastCommon.describe(table, season: config.season, quiet: quietTraining.quiet, to: say)
+            say("backtest: \(origins.count) origins from row \(first + 1) (\(table.times[first].formatted(for: table.frequency))), every \(stride), horizon \(H)\(refit ? ", refitting at each" : ", trained once on the \(first) rows before the first")")
+            ForecastCommon.describeChoice(config, say: say)
+            try folder.writeConfig(ForecastFolderConfig(columns: [config]), version: Sequent.version)
+            var forecaster = try ForecastTraining.train(config: &config, table: table, folder: folder, training: quietTraining, coverage: modelOptions.coverage, say: say)
+            try ForecastCommon.saveWeights([forecaster], in: folder)
+            try folder.writeConfig(ForecastFolderConfig(columns: [config]), version: Sequent.version)
+
+            let names = [config.model.rawValue] + Baseline.allCases.map(\.rawValue)
+            var perOrigin: [String: [ForecastMetrics]] = [:]
+            var lastStep: [String: [(actual: Double, forecast: Double)]] = [:]
+            var covered = 0, total = 0
+            for (k, origin) in origins.enumerated() {
+                if refit && k > 0 {
+                    var again = try ForecastTraining.configure(table: table, series: series, model: modelOptions, training: quietTraining, trainingRows: origin)
+                    forecaster = try ForecastTraining.train(config: &again, table: table, folder: nil, training: quietTraining, coverage: modelOptions.coverage, say: { _ in })
+                }
+                let history = Array(y[0..<origin])
+                let inputs = try forecaster.inputs(y: y, covariates: table.covariates.map(\.values), times: table.times)
+                let actual = Array(y[origin..<(origin + H)])
+                var forecasts = [try forecaster.forecast(inputs, y: y, origins: [origin], steps: H)[0]]
+                for baseline in Baseline.allCases { forecasts.append(try baseline.forecast(history, horizon: H, season: config.season)) }
+                for (name, forecast) in zip(names, forecasts) {
+                    perOrigin[name, default: []].append(try ForecastMetrics(actual: actual, forecast: forecast, inSample: history, season: config.season))
+                    lastStep[name, default: []].append((actual[H - 1], forecast[H - 1]))
+                }
+                if let intervals = forecaster.config.intervals {
+                    let (lower, upper) = intervals.bounds(forecasts[0], logarithm: forecaster.config.transform.logarithm)
+                    covered += zip(actual, zip(lower, upper)).filter { $0 >= $1.0 && $0 <= $1.1 }.count
+                    total += H
+                }
+            }
+            let means = perOrigin.mapValues { ForecastMetrics.mean($0)! }
+            let lastMAPE = lastStep.mapValues { pairs in 100 * pairs.map { abs($0.actual - $0.forecast) / abs($0.actual) }.reduce(0, +) / Double(pairs.count) }
+            let best = names.min { (means[$0]!.mase ?? means[$0]!.mae) < (means[$1]!.mase ?? means[$1]!.mae) }!
+            let coverage = total > 0 ? Double(covered) / Double(total) : 0
+            let seconds = Date().timeIntervalSince(started), cpuSeconds = Double(clock() - cpuClock) / Double(CLOCKS_PER_SEC)
+
+            var tableLines = ["| forecast | MAE | RMSE | MAPE % | sMAPE % | MASE | last-step MAPE % |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            for name in names {
+                let m = means[name]!
+                let title = Baseline(rawValue: name)?.title ?? name
+                tableLines.append("| \(name == best ? "**\(title)**" : title) | \(ForecastEvaluation.fixed(m.mae)) | \(ForecastEvaluation.fixed(m.rmse)) | \(ForecastEvaluation.fixed(m.mape)) | \(ForecastEvaluation.fixed(m.smape)) | \(ForecastEvaluation.fixed(m.mase)) | \(ForecastEvaluation.fixed(lastMAPE[name])) |")
+            }
+            let level = Int((modelOptions.coverage * 100).rounded())
+            let report = """
+                # Backtest of `\(series.column)`
+
+                `\(series.csv)`: \(origins.count) origins from row \(first + 1) (\(table.times[first].formatted(for: table.frequency))), every \(stride) row(s), \
+                horizon \(H); the model \(refit ? "retrained at every origin" : "trained once on the \(first) rows before the first origin"), the baselines refitted at each. \
+                Metrics are the mean over origins of each H-step block's; the last column is the MAPE of each origin's H-step-ahead point alone.
+
+                \(tableLines.joined(separator: "\n"))
+
+                Best by MASE: **\(best)**. The \(level)% conformal intervals of \(config.model.rawValue) cover \(String(format: "%.1f", coverage * 100))% of the \(total) forecast values. \
+                Time: \(String(format: "%.1f", seconds)) s wall, \(String(format: "%.1f", cpuSeconds)) s CPU.
+                """
+            try folder.write(text: report + "\n", to: ModelFolder.reportFileName)
+            if json {
+                var fields = ["\"data\": \(JSONText.quoted(series.csv))", "\"rows\": \(y.count)", "\"origins\": \(origins.count)", "\"horizon\": \(H)"]
+                for name in names {
+                    let m = means[name]!
+                    fields.append("\(JSONText.quoted(name)): {\"mae\": \(ForecastEvaluation.number(m.mae)), \"rmse\": \(ForecastEvaluation.number(m.rmse)), \"mape\": \(ForecastEvaluation.number(m.mape)), \"smape\": \(ForecastEvaluation.number(m.smape)), \"mase\": \(ForecastEvaluation.number(m.mase)), \"last_step_mape\": \(ForecastEvaluation.number(lastMAPE[name]))}")
+                }
+                fields.append("\"best\": \(JSONText.quoted(best))")
+                fields.append("\"interval\": {\"nominal_coverage\": \(ForecastEvaluation.number(modelOptions.coverage)), \"coverage\": \(ForecastEvaluation.number(coverage))}")
+                ForecastCommon.output("{" + fields.joined(separator: ", ") + "}")
+            } else {
+                ForecastCommon.output(tableLines.joined(separator: "\n"))
+                ForecastCommon.output("best by MASE: \(best); \(level)% intervals cover \(String(format: "%.1f", coverage * 100))%")
+                ForecastCommon.output(String(format: "backtest in %.1f s (%.1f s CPU); report: ", seconds, cpuSeconds) + folder.reportURL.path)
+            }
+        }
+    }
+}

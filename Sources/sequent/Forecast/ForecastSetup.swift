@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import SequentData
+import SequentNN
+import SequentTensor
+
+/// How a neural model produces H steps: all at once from one window, or one at a time with
+/// each prediction fed back as input.
+enum ForecastStrategy: String, Codable, CaseIterable, ExpressibleByArgument { case direct, recursive }
+
+/// `--transform`: none, log, or log when every training value is positive and the series
+/// has a season whose amplitude grows with the level (chosen as documented in `--help`).
+enum TransformChoice: String, Codable, CaseIterable, ExpressibleByArgument { case auto, none, log }
+
+extension ForecastingModel.Architecture: ExpressibleByArgument {}
+extension MissingValuePolicy: ExpressibleByArgument {}
+extension SeriesTransform.Differencing: ExpressibleByArgument {}
+extension CalendarFeature: ExpressibleByArgument {}
+
+/// The data flags `train`, `backtest` share: which file, which columns, how to read them.
+struct SeriesOptions: ParsableArguments {
+    @Option(help: "The CSV file (header row; RFC 4180 quoting).")
+    var csv: String
+
+    @Option(name: .customLong("time-column"), help: "The column of dates, date-times (ISO 8601, YYYY-MM, YYYYMMDD) or numbers (default: the first column when it parses as times; else rows are numbered).")
+    var timeColumn: String?
+
+    @Option(help: "The column to forecast, or several, comma-separated (each gets its own models, trained one after another).")
+    var column: String
+
+    @Option(help: "Further numeric columns the model reads over its input window (past covariates), comma-separated.")
+    var covariates: String?
+
+    @Option(help: "Calendar features of the time column the model reads, comma-separated: month, weekday, hour.")
+    var calendar: String?
+
+    @Option(help: "Missing values (empty, NA, NaN, null): interpolate, ffill, drop or error.")
+    var missing: MissingValuePolicy = .interpolate
+
+    @Option(parsing: .unconditional, help: "Steps to forecast, H >= 1.")
+    var horizon: Int
+
+    @Option(parsing: .unconditional, help: "The season in rows (default: from the frequency: 12 monthly, 4 quarterly, 7 daily, 24 hourly, 52 weekly, else 1).")
+    var season: Int?
+
+    func validate() throws {
+        if columnNames.isEmpty { throw ValidationError("--column must name a column") }
+        if Set(columnNames).count != columnNames.count { throw ValidationError("--column names a column twice: \(column)") }
+        if horizon < 1 || horizon > 100_000 { throw ValidationError("--horizon must be in 1...100000; got \(horizon)") }
+        if let season, season < 1 || season > 100_000 { throw ValidationError("--season must be in 1...100000; got \(season)") }
+    }
+
+    var covariateNames: [String] { Self.list(covariates) }
+    var columnNames: [String] { Self.list(column) }
+
+    func calendarFeatures() throws -> [CalendarFeature] {
+        try Self.list(calendar).map { name in
+            guard let feature = CalendarFeature(rawValue: name) else {
+                throw ValidationError("--calendar: '\(name)' is not one of month, weekday, hour")
+            }
+            return feature
+        }
+    }
+
+    static func list(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Reads the file; the time column defaults to the first column when all of it parses as times.
+    func read() throws -> SeriesTable {
+        let url = URL(fileURLWithPath: csv)
+        let table = try CSVTable.read(url)
+        var time = timeColumn
+        if time == nil, let first = table.header.first, !columnNames.contains(first),
+           !table.rows.isEmpty, table.rows.allSatisfy({ TimeStamp.parse($0.fields[0]) != nil }) {
+            time = first
+        }
+        return try SeriesTable.make(from: table, timeColumn: time, columns: columnNames, covariates: covariateNames, missing: missing)
+    }
+}
+
+/// The neural model's flags beyond `TrainingOptions`.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "The encoder: lstm, gru, rnn or transformer.")
+    var model: ForecastingModel.Architecture = .lstm
+
+    @Option(help: "direct: all H steps from one window (multi-output); recursive: one step at a time, fed back.")
+    var strategy: ForecastStrategy = .recursive
+
+    @Option(parsing: .unconditional, help: "Past steps the model reads (default: max(2 x season, 2 x horizon, 8), at most a third of the series).")
+    var window: Int?
+
+    @Option(parsing: .unconditional, help: "Models trained with seeds seed, seed+1, ... whose forecasts are averaged.")
+    var ensemble = 5
+
+    @Option(help: "auto, none or log (auto: log for a positive series whose seasonal swing grows with its level).")
+    var transform: TransformChoice = .auto
+
+    @Option(help: "What the model reads and predicts: none, first, seasonal or both (first of seasonal) differences of the (log) series (default, from the fitting part: both, as the airline model, when the seasonal strength exceeds 0.64; else first when a KPSS test rejects stationarity; else none).")
+    var difference: SeriesTransform.Differencing?
+
+    @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "The last fraction of the training part held out for early stopping and the intervals (chronologically).")
+    var valFraction = 0.2
+
+    @Option(name: .customLong("test-size"), help: "Rows held out at the end: a count, or a fraction such as 0.1 (default: the horizon).")
+    var testSize: String?
+
+    @Option(parsing: .unconditional, help: "The nominal coverage of the prediction intervals.")
+    var coverage = 0.9
+
+    func validate() throws {
+        if !(1...64).contains(ensemble) { throw ValidationError("--ensemble must be in 1...64; got \(ensemble)") }
+        if let window, window < 1 || window > 100_000 { throw ValidationError("--window must be in 1...100000; got \(window)") }
+        if !(valFraction > 0 && valFraction < 0.9) { throw ValidationError("--val-fraction must be in (0, 0.9); got \(valFraction)") }
+        if !(coverage > 0 && coverage < 1) { throw ValidationError("--coverage must be in (0, 1); got \(coverage)") }
+        if let testSize, Self.parseSize(testSize) == nil {
+            throw ValidationError("--test-size must be a count of rows (e.g. 36) or a fraction in (0, 1) (e.g. 0.1); got '\(testSize)'")
+        }
+    }
+
+    /// A count (>= 1) or a fraction in (0, 1).
+    static func parseSize(_ text: String) -> Double? {
+        guard let value = Double(text), value.isFinite, value > 0, value <= 1e9 else { return nil }
+        if value < 1 { return value }
+        return value == value.rounded() ? value : nil
+    }
+}

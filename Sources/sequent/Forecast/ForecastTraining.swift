@@ -1,0 +1,264 @@
+import Foundation
+import SequentData
+import SequentNN
+import SequentTensor
+import SequentTrain
+
+/// Building a forecast's configuration from the flags and training its models on `Trainer`.
+enum ForecastTraining {
+    /// The configuration for the first column of `table`, the training part being its first `trainingRows` rows
+    /// (default: all but the test part).
+    ///
+    /// - Throws: `SequentError` (or `ValidationError`) naming the flag: a test part that
+    ///   leaves too little, a series shorter than the season or the window plus the horizon,
+    ///   non-finite values after scaling.
+    static func configure(
+        table: SeriesTable, series: SeriesOptions, model: ModelOptions, training: TrainingOptions, trainingRows: Int? = nil
+    ) throws -> ForecastConfig {
+        let y = table.columns[0].values
+        let n = y.count
+        let horizon = series.horizon
+        let season = series.season ?? table.frequency.typicalSeason
+        let testSize: Int
+        if let text = model.testSize, let value = ModelOptions.parseSize(text) {
+            testSize = value < 1 ? max(1, Int((value * Double(n)).rounded())) : Int(value)
+        } else {
+            testSize = horizon
+        }
+        guard horizon < n else {
+            throw SequentError.invalidArgument("--horizon", "\(horizon) steps is not less than the \(n) rows of \(table.path)")
+        }
+        let trainingSize = trainingRows ?? (n - testSize)
+        guard trainingSize > 0, trainingSize <= n else {
+            throw SequentError.invalidArgument("--test-size", "\(testSize) test rows leave no training rows of the \(n) in \(table.path)")
+        }
+        guard season < trainingSize else {
+            throw SequentError.invalidArgument("--season", "the training part has \(trainingSize) rows, not more than the season (\(season)); give a smaller --season or a longer series")
+        }
+        let trainingPart = Array(y[0..<trainingSize])
+
+        // The transform: log and differencing, chosen on the training part only.
+        let logarithm: Bool
+        switch model.transform {
+        case .log: logarithm = true
+        case .none: logarithm = false
+        case .auto: logarithm = Self.seasonalSwingGrowsWithLevel(trainingPart, season: season)
+        }
+        let validationSize = max(1, Int((model.valFraction * Double(trainingSize)).rounded()))
+        let fittingSize = trainingSize - validationSize
+        let window = model.window ?? max(8, 2 * season, 2 * horizon).clamped(atMost: max(8, trainingSize / 3))
+        let levels = logarithm && trainingPart.allSatisfy({ $0 > 0 }) ? trainingPart.map { log($0) } : trainingPart
+        let choice = DifferencingChoice.choose(Array(levels[0..<fittingSize]), season: season)
+        let differencing = model.difference ?? choice.differencing
+        let lag = switch differencing {
+        case .none: 0
+        case .first: 1
+        case .seasonal: season
+        case .both: season + 1
+        }
+        let outputs = model.strategy == .direct ? horizon : 1
+        let examples = fittingSize - (lag + window) - outputs + 1
+        guard examples >= 1 else {
+            throw SequentError.invalidArgument(
+                "--horizon", "the series is too short: \(n) rows, \(testSize) held out for testing and \(validationSize) for validation leave \(fittingSize) to fit, fewer than the window (\(window)) + the differencing lag (\(lag)) + \(outputs) target\(outputs == 1 ? "" : "s") (horizon \(horizon), --strategy \(model.strategy.rawValue)); use a shorter --window, --horizon or --test-size, or --strategy recursive")
+        }
+        let transform = try SeriesTransform(
+            fittedOn: Array(y[0..<fittingSize]), logarithm: logarithm, differencing: differencing, season: season, column: table.columns[0].name)
+        let scaled = transform.forward(Array(y[0..<trainingSize]))
+        if let bad = scaled.firstIndex(where: { !$0.isFinite }) {
+            throw SequentError(.invalidValue, "\(table.path): column '\(table.columns[0].name)' is not finite after scaling at row \(bad + lag + 1) (value \(y[bad + lag])); check the data or use --transform none")
+        }
+        let covariateScales = try table.covariates.map { column -> [Double] in
+            let part = column.values[0..<fittingSize]
+            let mean = part.reduce(0, +) / Double(part.count)
+            let sd = (part.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(part.count)).squareRoot()
+            guard mean.isFinite, sd.isFinite else {
+                throw SequentError(.invalidValue, "\(table.path): covariate '\(column.name)' is not finite after scaling")
+            }
+            return [mean, sd > 0 ? sd : 1]
+        }
+        if model.strategy == .recursive, !table.covariates.isEmpty {
+            throw SequentError.invalidArgument("--covariates", "the recursive strategy would need the covariates' future values; use --strategy direct (the model then reads them over its input window only)")
+        }
+        let calendar = try series.calendarFeatures()
+        if !calendar.isEmpty, table.times.first?.kind != .date {
+            throw SequentError.invalidArgument("--calendar", "needs a time column of dates; \(table.timeColumn.map { "'\($0)' holds numbers" } ?? "no --time-column was found")")
+        }
+        return ForecastConfig(
+            csv: series.csv, rows: n, timeColumn: table.timeColumn, column: table.columns[0].name, covariates: series.covariateNames,
+            calendar: calendar, missing: series.missing, frequency: table.frequency, lastTime: table.times[trainingSize - 1],
+            trainingSize: trainingSize, validationSize: validationSize, testSize: n - trainingSize,
+            season: season, horizon: horizon, window: window, strategy: model.strategy, transform: transform,
+            covariateScales: covariateScales, model: model.model, hidden: training.hidden ?? 32, layers: training.layers ?? 1,
+            dropout: training.dropout ?? 0, batchSize: training.batchSize ?? 32, steps: training.steps ?? 600,
+            learningRate: training.learningRate ?? 3e-3, seed: training.seed, ensemble: model.ensemble,
+            differencingChosen: model.difference == nil, seasonalStrength: choice.seasonalStrength, kpss: choice.kpss)
+    }
+
+    /// Whether the seasonal swing of a positive series grows with its level: the correlation
+    /// between each full season's mean and its range is above 0.5 (a log then makes the
+    /// season additive).
+    static func seasonalSwingGrowsWithLevel(_ x: [Double], season: Int) -> Bool {
+        guard season > 1, x.allSatisfy({ $0 > 0 }), x.count >= 3 * season else { return false }
+        let seasons = (0..<(x.count / season)).map { Array(x[($0 * season)..<(($0 + 1) * season)]) }
+        let means = seasons.map { $0.reduce(0, +) / Double(season) }
+        let ranges = seasons.map { $0.max()! - $0.min()! }
+        return correlation(means, ranges) > 0.5
+    }
+
+    static func correlation(_ a: [Double], _ b: [Double]) -> Double {
+        let n = Double(a.count)
+        let (ma, mb) = (a.reduce(0, +) / n, b.reduce(0, +) / n)
+        let cov = zip(a, b).map { ($0 - ma) * ($1 - mb) }.reduce(0, +)
+        let va = a.map { ($0 - ma) * ($0 - ma) }.reduce(0, +), vb = b.map { ($0 - mb) * ($0 - mb) }.reduce(0, +)
+        return va > 0 && vb > 0 ? cov / (va * vb).squareRoot() : 0
+    }
+
+    /// Trains every member of the ensemble on the fitting part with early stopping on the
+    /// validation part, keeps each member's best weights, and calibrates the intervals.
+    ///
+    /// Each member runs on its own `Trainer` (checkpoints, logs, early stopping, clean stops
+    /// on Ctrl-C and `--time-limit`, whose time is shared equally by the members not yet
+    /// trained); an interrupted run keeps the members trained so far.
+    ///
+    /// - Parameters:
+    ///   - config: the configuration; on return it holds the intervals, the steps each member
+    ///     trained and the number of members kept.
+    ///   - folder: where checkpoints and logs go (nil: none, as in a refitting backtest).
+    ///   - training: the shared flags; with `resume`, each member continues from its latest
+    ///     checkpoint and a member that had finished is not trained again.
+    ///   - coverage: the nominal coverage of the conformal intervals.
+    ///   - curve: receives the first member's losses and validation MAE.
+    ///   - say: progress messages.
+    static func train(
+        config: inout ForecastConfig, table: SeriesTable, folder: ModelFolder?, training: TrainingOptions,
+        coverage: Double, curve: LearningCurve? = nil, say: @escaping (String) -> Void
+    ) throws -> NeuralForecaster {
+        let y = table.columns[0].values
+        let fixed = config  // what the closures read; `config` itself gets the results
+        var members = try NeuralForecaster.makeMembers(config)
+        var forecaster = NeuralForecaster(config: config, members: members)
+        let inputs = try forecaster.inputs(y: Array(y[0..<config.trainingSize]), covariates: table.covariates.map { Array($0.values[0..<config.trainingSize]) }, times: Array(table.times[0..<config.trainingSize]))
+        let lag = config.transform.lag
+        let origins = Array((lag + config.window)...(config.fittingSize - config.outputCount))
+        let validationRange = max(config.fittingSize, forecaster.firstOrigin)..<config.trainingSize
+        let scale = ForecastMetrics.seasonalNaiveScale(Array(y[0..<config.fittingSize]), season: config.season) ?? 1
+        let (W, F, O) = (config.window, config.featureCount, config.outputCount)
+        let deadline = training.timeLimit.map { Date().addingTimeInterval(Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) }
+        let evaluationInterval = max(10, config.steps / 40)
+        let patience = 10  // evaluations without a better validation MAE before a member stops
+        config.trainedSteps = []
+
+        for (k, model) in members.enumerated() {
+            // The first member's checkpoints and logs are the folder's own (APPS.md); member k's
+            // are in DIR/member-k.
+            let memberFolder = folder.map { folder in k == 0 ? folder.url : folder.url.appendingPathComponent("member-\(k)") }
+            var trainerConfiguration = TrainerConfiguration(totalSteps: config.steps)
+            trainerConfiguration.evaluationInterval = evaluationInterval
+            trainerConfiguration.earlyStopping = try EarlyStopping(metric: "mae", patience: patience)
+            trainerConfiguration.maxGradientNorm = 1
+            trainerConfiguration.threadCount = training.threadCount
+            trainerConfiguration.progress = training.quiet ? nil : .standardOutput(logInterval: max(1, config.steps / 10))
+            if let memberFolder {
+                trainerConfiguration.checkpointDirectory = memberFolder.appendingPathComponent(ModelFolder.checkpointsFolderName)
+                trainerConfiguration.checkpointInterval = evaluationInterval * 5
+                trainerConfiguration.keepLastCheckpoints = 2
+                trainerConfiguration.logDirectory = memberFolder
+            }
+            let batches = try ShuffledBatches(origins, batchSize: min(config.batchSize, origins.count), generator: RandomGenerator(seed: config.seed &+ 1000 &+ UInt64(k)))
+            let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: config.learningRate, weightDecay: 0)
+            let schedule = try CosineAnnealing(initialLearningRate: config.learningRate, totalSteps: config.steps, minimumLearningRate: config.learningRate / 10)
+            let trainer = try Trainer(
+                model: model, optimizer: optimizer, data: batches, configuration: trainerConfiguration, schedule: schedule,
+                validation: { model in
+                    let predicted = try forecaster.blockForecast(inputs, y: Array(y[0..<fixed.trainingSize]), range: validationRange, models: [model])
+                    let actual = Array(y[validationRange])
+                    let mae = zip(actual, predicted).map { abs($0 - $1) }.reduce(0, +) / Double(actual.count)
+                    return ["mae": mae, "mase": mae / scale]
+                },
+                modelConfig: fixed
+            ) { model, batch in
+                var x: [Float] = [], target: [Float] = []
+                x.reserveCapacity(batch.count * W * F)
+                for o in batch {
+                    for t in (o - W)..<o {
+                        x.append(Float(inputs.scaled[t]))
+                        for column in inputs.covariates { x.append(Float(column[t])) }
+                        for value in SeriesTable.calendarFeatures(fixed.calendar, at: inputs.times[t]) { x.append(Float(value)) }
+                    }
+                    for t in o..<(o + O) { target.append(Float(inputs.scaled[t])) }
+                }
+                let prediction = try model(Tensor(shape: [batch.count, W, F], scalars: x))
+                return (try Loss.meanSquaredError(prediction, Tensor(shape: [batch.count, O], scalars: target)), batch.count)
+            }
+            // --time-limit: the time left, shared equally by the members not yet trained.
+            let memberDeadline = deadline.map { Date().addingTimeInterval($0.timeIntervalSinceNow / Double(members.count - k)) }
+            // The best weights by validation, kept as they come.
+            // The best weights by validation, kept as they come (and in the member's folder,
+            // so that a resumed run still ends with them).
+            var best: [String: Tensor]?
+            let bestName = "best.safetensors"
+            let bestFolder = try memberFolder.map { try ModelFolder.create(at: $0, task: Sequent.Forecast.task) }
+            let bestURL = bestFolder?.file(bestName)
+            trainer.callbacks.append(ClosureCallback(
+                onStepEnd: { report, control in
+                    if k == 0 { curve?.losses.append((report.step, Double(report.loss))) }
+                    if let memberDeadline, Date() >= memberDeadline { control.requestStop() }
+                },
+                onEvaluation: { report, _ in
+                    if k == 0, let mae = report.metrics["mae"] { curve?.validation.append((report.step, mae)) }
+                    guard report.improved else { return }
+                    let weights = model.stateDictionary()
+                    best = weights
+                    try bestFolder?.write(try SafeTensors(tensors: weights).encoded(), to: bestName)
+                }))
+            if training.resume, let root = trainerConfiguration.checkpointDirectory, (try? Checkpoint.latest(in: root)) != nil {
+                try trainer.resume(from: root)
+                if let bestURL, FileManager.default.fileExists(atPath: bestURL.path) { best = try SafeTensors.read(from: bestURL).tensors }
+                if trainer.step >= config.steps || trainer.evaluationsWithoutImprovement >= patience {
+                    if let best { try model.loadStateDictionary(best) }
+                    config.trainedSteps.append(trainer.step)
+                    say("member \(k + 1): finished at step \(trainer.step) in the run resumed")
+                    continue
+                }
+                say("member \(k + 1): resumed at step \(trainer.step)")
+            }
+            if config.ensemble > 1 { say("training member \(k + 1) of \(config.ensemble) (seed \(config.seed &+ UInt64(k)))") }
+            let result = try trainer.fit()
+            if let best { try model.loadStateDictionary(best) }
+            config.trainedSteps.append(result.step)
+            let bestText = result.bestMetric.map { String(format: "%.4g", $0) } ?? "-"
+            say("member \(k + 1): \(result.step) steps (\(result.reason)), best validation MAE \(bestText) at step \(result.bestStep.map(String.init) ?? "-")")
+            if case .interrupted = result.reason, k + 1 < members.count {
+                say("interrupted: the ensemble keeps the \(k + 1) member\(k == 0 ? "" : "s") trained so far (--resume continues all \(members.count))")
+                break
+            }
+        }
+        members = Array(members.prefix(config.trainedSteps.count))
+        config.ensemble = members.count
+        members.forEach { $0.setTraining(false) }
+        forecaster = NeuralForecaster(config: config, members: members)
+
+        // Split-conformal intervals from the origins in the validation part (at most 128).
+        var errors = [[Double]](repeating: [], count: config.horizon)
+        let history = Array(y[0..<config.trainingSize])
+        let forecasts = try forecaster.rollingForecasts(inputs, y: history, range: validationRange)
+        for (o, predicted) in forecasts {
+            let actualLevel = config.transform.level(Array(y[o..<(o + predicted.count)]))
+            let predictedLevel = config.transform.level(predicted.map { config.transform.logarithm ? max($0, 1e-300) : $0 })
+            for h in predicted.indices { errors[h].append(actualLevel[h] - predictedLevel[h]) }
+        }
+        config.intervals = try ConformalIntervals(errors: errors, horizon: config.horizon, coverage: coverage)
+        return NeuralForecaster(config: config, members: members)
+    }
+}
+
+/// The first member's training loss and validation MAE by step, for the report.
+final class LearningCurve {
+    var losses: [(step: Int, value: Double)] = []
+    var validation: [(step: Int, value: Double)] = []
+}
+
+extension Int {
+    fileprivate func clamped(atMost limit: Int) -> Int { Swift.min(self, limit) }
+}

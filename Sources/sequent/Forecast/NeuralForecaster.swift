@@ -1,0 +1,212 @@
+import Foundation
+import SequentData
+import SequentNN
+import SequentTensor
+import SequentTrain
+
+/// `config.json`'s `config`: one forecast configuration per column forecast.
+struct ForecastFolderConfig: Codable {
+    var columns: [ForecastConfig]
+}
+
+/// Everything that rebuilds the forecasting models of one column and their data pipeline.
+struct ForecastConfig: Codable {
+    // The data.
+    var csv: String
+    var rows: Int
+    var timeColumn: String?
+    var column: String
+    var covariates: [String]
+    var calendar: [CalendarFeature]
+    var missing: MissingValuePolicy
+    var frequency: Frequency
+    var lastTime: TimeStamp
+    /// The rows of the training part (the test part follows it); its last `validationSize`
+    /// rows are the validation part, the rows before them the fitting part.
+    var trainingSize: Int
+    var validationSize: Int
+    var testSize: Int
+
+    // The forecast.
+    var season: Int
+    var horizon: Int
+    var window: Int
+    var strategy: ForecastStrategy
+    var transform: SeriesTransform
+    /// Mean and scale of each covariate over the fitting part.
+    var covariateScales: [[Double]]
+
+    // The model.
+    var model: ForecastingModel.Architecture
+    var hidden: Int
+    var layers: Int
+    var dropout: Float
+    var batchSize: Int
+    var steps: Int
+    var learningRate: Float
+    var seed: UInt64
+    var ensemble: Int
+    /// Whether the differencing was chosen by `DifferencingChoice` (no `--difference`), and
+    /// the statistics it decided on (on the fitting part).
+    var differencingChosen = false
+    var seasonalStrength: Double?
+    var kpss: Double?
+
+    /// Filled after training.
+    var intervals: ConformalIntervals?
+    var trainedSteps: [Int] = []
+
+    var fittingSize: Int { trainingSize - validationSize }
+    var featureCount: Int { 1 + covariates.count + 2 * calendar.count }
+    var outputCount: Int { strategy == .direct ? horizon : 1 }
+}
+
+/// The neural forecaster: one model or an ensemble whose forecasts (in the model's scaled
+/// space) are averaged, over the transform of `config`.
+struct NeuralForecaster {
+    let config: ForecastConfig
+    let members: [ForecastingModel]
+
+    /// Fresh models for `config` (member k drawn from seed + k).
+    static func makeMembers(_ config: ForecastConfig) throws -> [ForecastingModel] {
+        try (0..<config.ensemble).map { k in
+            var generator = RandomGenerator(seed: config.seed &+ UInt64(k))
+            return try ForecastingModel(
+                architecture: config.model, featureCount: config.featureCount, outputCount: config.outputCount,
+                hiddenSize: config.hidden, layerCount: config.layers, dropout: config.dropout, generator: &generator)
+        }
+    }
+
+    /// The ensemble as one module, for the weights file: the model itself when there is one,
+    /// `members.{k}.*` otherwise.
+    static func weightsModule(_ members: [ForecastingModel]) -> any Module {
+        members.count == 1 ? members[0] : Ensemble(members: members)
+    }
+
+    final class Ensemble: Module {
+        let members: [ForecastingModel]
+        var isTraining = false
+        init(members: [ForecastingModel]) { self.members = members }
+        var submodules: [(key: String, module: any Module)] { members.enumerated().map { ("members.\($0.offset)", $0.element) } }
+    }
+
+    /// The values the model reads at every time of `y` (and the calendar of later times).
+    struct Inputs {
+        /// u_t (NaN before the transform's lag).
+        var scaled: [Double]
+        /// Scaled covariates, [covariate][t].
+        var covariates: [[Double]]
+        var times: [TimeStamp]
+    }
+
+    /// The model's inputs over a series.
+    ///
+    /// - Throws: `SequentError` naming the row where a value is not finite after the
+    ///   transform and scaling (a zero or negative value under a log).
+    func inputs(y: [Double], covariates: [[Double]], times: [TimeStamp]) throws -> Inputs {
+        let lag = config.transform.lag
+        let u = Array(repeating: Double.nan, count: min(lag, y.count)) + config.transform.forward(y)
+        if let bad = u.indices.first(where: { $0 >= lag && !u[$0].isFinite }) {
+            throw SequentError(.invalidValue, "column '\(config.column)', row \(bad + 1): the value \(y[bad]) is not finite after the model's transform (\(config.transform.logarithm ? "log, " : "")\(config.transform.differencing.rawValue) differencing) and scaling")
+        }
+        let scaledCovariates = covariates.enumerated().map { k, column in
+            column.map { ($0 - config.covariateScales[k][0]) / config.covariateScales[k][1] }
+        }
+        return Inputs(scaled: u, covariates: scaledCovariates, times: times)
+    }
+
+    /// The first origin a window fits before: W values after the lag.
+    var firstOrigin: Int { config.transform.lag + config.window }
+
+    /// Forecasts `steps` values from each origin o (covering times o..<o+steps, from the
+    /// values before o), in the series' units.
+    ///
+    /// - Throws: `SequentError` when an origin has too little history for a window, or
+    ///   when covariates would be needed beyond the data's end with the direct strategy.
+    func forecast(_ inputs: Inputs, y: [Double], origins: [Int], steps: Int, models: [ForecastingModel]? = nil) throws -> [[Double]] {
+        let models = models ?? members
+        guard !origins.isEmpty else { return [] }
+        for o in origins where o < firstOrigin || o > y.count {
+            throw SequentError.invalidArgument(
+                "forecast", "an origin at row \(o + 1) needs \(firstOrigin) earlier values (window \(config.window) + lag \(config.transform.lag)); the series has \(min(o, y.count)) before it")
+        }
+        let (W, F) = (config.window, config.featureCount)
+        var extended = origins.map { Array(inputs.scaled[0..<$0]) }
+        let lastTime = inputs.times.last ?? config.lastTime
+        func time(_ t: Int) -> TimeStamp {
+            t < inputs.times.count ? inputs.times[t] : config.frequency.advance(lastTime, by: t - inputs.times.count + 1)
+        }
+        var produced = 0
+        while produced < steps {
+            var scalars: [Float] = []
+            scalars.reserveCapacity(origins.count * W * F)
+            for (b, o) in origins.enumerated() {
+                let end = o + produced
+                for t in (end - W)..<end {
+                    scalars.append(Float(extended[b][t]))
+                    for column in inputs.covariates {
+                        scalars.append(Float(column[min(t, column.count - 1)]))  // held at its last value beyond the data
+                    }
+                    for value in SeriesTable.calendarFeatures(config.calendar, at: time(t)) { scalars.append(Float(value)) }
+                }
+            }
+            let x = Tensor(shape: [origins.count, W, F], scalars: scalars)
+            var sum = [Double](repeating: 0, count: origins.count * config.outputCount)
+            for model in models {
+                let output = try withoutGradients { try model(x).scalars }
+                for i in sum.indices { sum[i] += Double(output[i]) }
+            }
+            let take = min(config.outputCount, steps - produced)
+            for b in origins.indices {
+                for k in 0..<take { extended[b].append(sum[b * config.outputCount + k] / Double(models.count)) }
+            }
+            produced += take
+        }
+        return origins.enumerated().map { b, o in
+            config.transform.inverse(Array(extended[b][o..<(o + steps)]), history: Array(y[0..<o]))
+        }
+    }
+
+    /// Forecasts of the rows in `range` in consecutive blocks of H, each from the actual
+    /// values before it (the model is not refitted).
+    func blockForecast(_ inputs: Inputs, y: [Double], range: Range<Int>, models: [ForecastingModel]? = nil) throws -> [Double] {
+        // The blocks are independent (each starts from actual values): the full ones run as one batch.
+        let H = config.horizon
+        let fullBlocks = range.count / H
+        let origins = (0..<fullBlocks).map { range.lowerBound + $0 * H }
+        var result = try forecast(inputs, y: y, origins: origins, steps: H, models: models).flatMap { $0 }
+        let rest = range.count - fullBlocks * H
+        if rest > 0 {
+            result += try forecast(inputs, y: y, origins: [range.lowerBound + fullBlocks * H], steps: rest, models: models)[0]
+        }
+        return result
+    }
+
+    /// Forecasts of up to H steps, stopping at the end of `range`, from at most `maxOrigins`
+    /// origins spread evenly over it (every one when it is shorter); the origins with a full
+    /// horizon run as one batch.
+    func rollingForecasts(_ inputs: Inputs, y: [Double], range: Range<Int>, maxOrigins: Int = 128) throws -> [(origin: Int, forecast: [Double])] {
+        let H = config.horizon
+        let stride = max(1, (range.count + maxOrigins - 1) / maxOrigins)
+        let origins = Array(Swift.stride(from: range.lowerBound, to: range.upperBound, by: stride))
+        let full = origins.filter { $0 + H <= range.upperBound }
+        var result = zip(full, try forecast(inputs, y: y, origins: full, steps: H)).map { (origin: $0, forecast: $1) }
+        for o in origins where o + H > range.upperBound {
+            result.append((o, try forecast(inputs, y: y, origins: [o], steps: range.upperBound - o)[0]))
+        }
+        return result
+    }
+}
+
+/// The classical forecasts of the rows in `range`, in blocks of H each refitted on the actual
+/// values before it (as `NeuralForecaster.blockForecast`).
+func baselineBlockForecast(_ baseline: Baseline, y: [Double], range: Range<Int>, horizon: Int, season: Int) throws -> [Double] {
+    var result: [Double] = []
+    var origin = range.lowerBound
+    while origin < range.upperBound {
+        let steps = min(horizon, range.upperBound - origin)
+        result += try baseline.forecast(Array(y[0..<origin]), horizon: steps, season: season)
+        origin += steps
+    }
+    return result
+}

@@ -1,0 +1,208 @@
+import Foundation
+import XCTest
+
+/// `sequent forecast` as a user runs it: the built binary on small files, tiny budgets.
+final class ForecastCommandTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("forecast-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The `sequent` binary beside the test bundle (SwiftPM builds it first: this target depends on it).
+    static var binary: URL? {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sequent"),
+            Bundle.main.bundleURL.appendingPathComponent("sequent"),
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/release/sequent").standardized,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    /// Runs `sequent arguments...`; returns the exit status, standard output and standard error.
+    func sequent(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        guard let binary = Self.binary else { throw XCTSkip("the sequent binary is not built") }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    /// A monthly series with trend and season, `count` rows from 2000-01.
+    func writeSeries(_ name: String, count: Int = 96, edit: (inout [String]) -> Void = { _ in }) throws -> String {
+        var lines = ["month,sales,price"]
+        for t in 0..<count {
+            let value = 100 + Double(t) + 10 * sin(2 * Double.pi * Double(t) / 12)
+            lines.append(String(format: "%04d-%02d,%.3f,%.2f", 2000 + t / 12, t % 12 + 1, value, 5 + 0.01 * Double(t)))
+        }
+        edit(&lines)
+        let url = directory.appendingPathComponent(name)
+        try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    func train(_ csv: String, out: String, _ extra: [String] = []) throws -> (status: Int32, out: String, err: String) {
+        try sequent(["forecast", "train", "--csv", csv, "--column", "sales", "--horizon", "6", "--steps", "20",
+                     "--hidden", "8", "--threads", "1", "--quiet", "--out", out] + (extra.isEmpty ? ["--ensemble", "1"] : extra))
+    }
+
+    func testTrainEvalPredictEndToEnd() throws {
+        let csv = try writeSeries("sales.csv")
+        let out = directory.appendingPathComponent("model").path
+        let trained = try train(csv, out: out, ["--ensemble", "2"])
+        XCTAssertEqual(trained.status, 0, trained.err)
+        for file in ["config.json", "model.safetensors", "report.md", "forecast.svg", "metrics.jsonl", "checkpoints",
+                     "member-1/metrics.jsonl", "member-1/checkpoints"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/\(file)"), file)
+        }
+        let eval = try sequent(["forecast", "eval", out, "--json", "--threads", "1"])
+        XCTAssertEqual(eval.status, 0, eval.err)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eval.out.utf8)) as? [String: Any])
+        for name in ["lstm", "naive", "seasonal_naive", "drift", "holt_winters"] {
+            let metrics = try XCTUnwrap(object[name] as? [String: Any], name)
+            XCTAssertEqual(Set(metrics.keys), ["mae", "rmse", "mape", "smape", "mase"])
+        }
+        XCTAssertNotNil(object["best"] as? String)
+        XCTAssertEqual(object["test_rows"] as? Int, 6)
+
+        let predicted = try sequent(["forecast", "predict", out, "--threads", "1"])
+        XCTAssertEqual(predicted.status, 0, predicted.err)
+        let lines = predicted.out.split(separator: "\n")
+        XCTAssertEqual(lines.first, "month,sales,lower_90,upper_90")
+        XCTAssertEqual(lines.count, 7)
+        XCTAssertTrue(lines[1].hasPrefix("2008-01,"), String(lines[1]))
+        let fields = lines[1].split(separator: ",").compactMap { Double($0) }
+        XCTAssertEqual(fields.count, 3)
+        XCTAssertLessThanOrEqual(fields[1], fields[0])
+        XCTAssertGreaterThanOrEqual(fields[2], fields[0])
+
+        // A file without the model's column is refused by name.
+        let other = directory.appendingPathComponent("other.csv")
+        try "month,visits\n2000-01,1\n".write(to: other, atomically: true, encoding: .utf8)
+        let wrong = try sequent(["forecast", "eval", out, "--csv", other.path])
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.err.contains("has no column 'sales', which the model reads; its columns are 'month', 'visits'"), wrong.err)
+
+        // A second train into the same folder is refused; the model is untouched.
+        let again = try train(csv, out: out)
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.err.contains("already holds a forecast model"), again.err)
+    }
+
+    /// The test rows change nothing the model learns: two files that differ only there give
+    /// the same scaling and the same validation losses.
+    func testNoTestValueLeaksIntoScalingOrTraining() throws {
+        let a = try writeSeries("a.csv")
+        let b = try writeSeries("b.csv") { lines in
+            for i in (lines.count - 6)..<lines.count { lines[i] = lines[i].replacingOccurrences(of: ",1", with: ",9") }
+        }
+        XCTAssertEqual(try train(a, out: directory.appendingPathComponent("a").path).status, 0)
+        XCTAssertEqual(try train(b, out: directory.appendingPathComponent("b").path).status, 0)
+        func config(_ name: String) throws -> [String: Any] {
+            let data = try Data(contentsOf: directory.appendingPathComponent("\(name)/config.json"))
+            let envelope = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let columns = try XCTUnwrap((envelope["config"] as? [String: Any])?["columns"] as? [[String: Any]])
+            return try XCTUnwrap(columns.first)
+        }
+        let (transformA, transformB) = (try XCTUnwrap(try config("a")["transform"] as? NSDictionary), try XCTUnwrap(try config("b")["transform"] as? NSDictionary))
+        XCTAssertEqual(transformA, transformB)
+        let (intervalsA, intervalsB) = (try XCTUnwrap(try config("a")["intervals"] as? NSDictionary), try XCTUnwrap(try config("b")["intervals"] as? NSDictionary))
+        XCTAssertEqual(intervalsA, intervalsB)
+        let logA = try String(contentsOf: directory.appendingPathComponent("a/metrics.jsonl"), encoding: .utf8)
+        let logB = try String(contentsOf: directory.appendingPathComponent("b/metrics.jsonl"), encoding: .utf8)
+        func losses(_ log: String) -> [String] {
+            log.split(separator: "\n").map { line in line.split(separator: ",").filter { $0.contains("\"loss\"") || $0.contains("eval/mae") }.joined() }
+        }
+        XCTAssertFalse(losses(logA).joined().isEmpty)
+        XCTAssertEqual(losses(logA), losses(logB))
+    }
+
+    /// Several columns: each its own models, one folder; eval and predict report each.
+    func testSeveralColumns() throws {
+        let csv = try writeSeries("two.csv")
+        let out = directory.appendingPathComponent("two").path
+        let trained = try sequent(["forecast", "train", "--csv", csv, "--column", "sales,price", "--horizon", "6", "--steps", "20",
+                                   "--hidden", "8", "--threads", "1", "--quiet", "--ensemble", "1", "--out", out])
+        XCTAssertEqual(trained.status, 0, trained.err)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/price/metrics.jsonl"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/forecast-price.svg"))
+        let eval = try sequent(["forecast", "eval", out, "--json", "--threads", "1"])
+        XCTAssertEqual(eval.status, 0, eval.err)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eval.out.utf8)) as? [String: Any])
+        let columns = try XCTUnwrap(object["columns"] as? [String: Any])
+        XCTAssertEqual(Set(columns.keys), ["sales", "price"])
+        XCTAssertNotNil((columns["price"] as? [String: Any])?["seasonal_naive"])
+        let predicted = try sequent(["forecast", "predict", out, "--threads", "1"])
+        XCTAssertEqual(predicted.status, 0, predicted.err)
+        XCTAssertEqual(predicted.out.split(separator: "\n").first, "month,sales,sales_lower_90,sales_upper_90,price,price_lower_90,price_upper_90")
+    }
+
+    /// A run stopped by --time-limit and continued with --resume ends with the same models as
+    /// a run never stopped (the same metrics to the last digit).
+    func testTimeLimitThenResumeEqualsAnUninterruptedRun() throws {
+        let csv = try writeSeries("s.csv")
+        let whole = directory.appendingPathComponent("whole").path, parts = directory.appendingPathComponent("parts").path
+        let options = ["--steps", "80", "--ensemble", "2"]
+        XCTAssertEqual(try train(csv, out: whole, options).status, 0)
+        let stopped = try train(csv, out: parts, options + ["--time-limit", "0.1s"])
+        XCTAssertEqual(stopped.status, 0, stopped.err)
+        let resumed = try train(csv, out: parts, options + ["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.err)
+        let a = try sequent(["forecast", "eval", whole, "--json", "--threads", "1"]).out
+        let b = try sequent(["forecast", "eval", parts, "--json", "--threads", "1"]).out
+        XCTAssertEqual(a.replacingOccurrences(of: whole, with: ""), b.replacingOccurrences(of: parts, with: ""))
+        XCTAssertTrue(a.contains("\"lstm\""), a)
+    }
+
+    func testBadInputEndsWithOneClearMessage() throws {
+        let csv = try writeSeries("s.csv")
+        let out = directory.appendingPathComponent("m").path
+        func fails(_ arguments: [String], _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
+            let result = try sequent(arguments)
+            XCTAssertNotEqual(result.status, 0, file: file, line: line)
+            XCTAssertTrue(result.err.contains(expected), "expected '\(expected)' in: \(result.err)", file: file, line: line)
+            XCTAssertFalse(result.err.contains("Fatal error"), result.err, file: file, line: line)
+        }
+        let base = ["forecast", "train", "--threads", "1", "--steps", "5", "--out", out]
+        try fails(base + ["--csv", csv, "--column", "sale", "--horizon", "6"], "has no column 'sale'; its columns are 'month', 'sales', 'price'")
+        try fails(base + ["--csv", csv, "--column", "sales", "--horizon", "0"], "--horizon must be in 1...100000; got 0")
+        try fails(base + ["--csv", directory.appendingPathComponent("none.csv").path, "--column", "sales", "--horizon", "6"], "no such file")
+        let text = try writeSeries("text.csv") { $0[5] = "2000-05,lots,5" }
+        try fails(base + ["--csv", text, "--column", "sales", "--horizon", "6"], "text.csv: line 6: 'lots' in column 'sales' is not a number")
+        let duplicate = try writeSeries("dup.csv") { $0[3] = $0[2] }
+        try fails(base + ["--csv", duplicate, "--column", "sales", "--horizon", "6"], "the same timestamp '2000-02' twice")
+        let empty = try writeSeries("empty.csv") { lines in for i in 1..<lines.count { lines[i] = lines[i].components(separatedBy: ",")[0] + ",,1" } }
+        try fails(base + ["--csv", empty, "--column", "sales", "--horizon", "6"], "column 'sales' has no values at all")
+        let short = try writeSeries("short.csv", count: 30)
+        try fails(base + ["--csv", short, "--column", "sales", "--horizon", "12", "--strategy", "direct"], "the series is too short")
+        let tiny = try writeSeries("tiny.csv", count: 10)
+        try fails(base + ["--csv", tiny, "--column", "sales", "--horizon", "2"], "not more than the season (12)")
+        try fails(["forecast", "eval", directory.path], "config.json: missing or unreadable")
+        try fails(base + ["--csv", csv, "--column", "sales", "--horizon", "500"], "500 steps is not less than the 96 rows")
+        try fails(base + ["--csv", csv, "--column", "sales", "--horizon", "6", "--test-size", "1e300"], "--test-size must be a count of rows")
+        try fails(base + ["--csv", csv, "--column", "sales", "--horizon", "6", "--covariates", "price"], "use --strategy direct")
+    }
+
+    func testBacktestAveragesOverOrigins() throws {
+        let csv = try writeSeries("s.csv")
+        let result = try sequent(["forecast", "backtest", "--csv", csv, "--column", "sales", "--horizon", "3", "--start", "2007-01",
+                                  "--stride", "3", "--steps", "10", "--hidden", "8", "--ensemble", "1", "--threads", "1", "--json",
+                                  "--out", directory.appendingPathComponent("bt").path])
+        XCTAssertEqual(result.status, 0, result.err)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any], result.out)
+        XCTAssertEqual(object["origins"] as? Int, 4)  // 2007-01, -04, -07, -10
+        XCTAssertNotNil((object["seasonal_naive"] as? [String: Any])?["last_step_mape"])
+    }
+}
