@@ -234,7 +234,8 @@ struct AdditionDemo {
         let sums = text.split(separator: ";", omittingEmptySubsequences: false).dropLast()
         let correct = sums.filter { sum in
             let parts = sum.split(whereSeparator: { $0 == "+" || $0 == "=" })
-            guard parts.count == 3, sum.firstIndex(of: "+")! < sum.firstIndex(of: "=")!,
+            // "a+b=c" in that order (sampled text may hold "a=b=c" or "a=b+c").
+            guard parts.count == 3, let plus = sum.firstIndex(of: "+"), let equals = sum.firstIndex(of: "="), plus < equals,
                   let a = Int(parts[0]), let b = Int(parts[1]), let c = Int(parts[2]) else { return false }
             return a + b == c
         }.count
