@@ -40,7 +40,9 @@ final class Interruption<Partial: Sendable>: Sendable {
                 }
             }
             FileHandle.standardError.write(Data("sequent: \(message)\n".utf8))
-            exit(128 + received)
+            // _exit, not exit: the other threads are still computing, and exit's handlers
+            // (oneDNN's and OpenMP's teardown) would run under them.
+            _exit(128 + received)
         }
         thread.start()
     }
