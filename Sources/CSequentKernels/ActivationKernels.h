@@ -290,3 +290,28 @@ static float L(sequent_dot)(const float *x, const float *y, long n) {
     for (int i = 0; i < LANES; i++) total += lanes[i];
     return total;
 }
+
+// ---- bfloat16 rounding (BFloat16.swift states the rule) ----
+
+// out[i] = the bfloat16 nearest to x[i] (ties to even), as its 16 bits; NaN stays NaN.
+static void L(sequent_bfloat16_round)(const float *x, uint16_t *out, long n) {
+    typedef uint32_t v16u __attribute__((vector_size(64)));
+    typedef uint16_t v16h __attribute__((vector_size(32)));
+    long i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        v16u bits;
+        v16f values;
+        memcpy(&bits, x + i, sizeof bits);
+        memcpy(&values, x + i, sizeof values);
+        v16u rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16;
+        const v16u nan = (v16u)(values != values);
+        rounded = (nan & ((bits >> 16) | 0x40)) | (~nan & rounded);
+        const v16h halves = __builtin_convertvector(rounded, v16h);
+        memcpy(out + i, &halves, sizeof halves);
+    }
+    for (; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, x + i, sizeof bits);
+        out[i] = x[i] != x[i] ? (uint16_t)((bits >> 16) | 0x40) : (uint16_t)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+    }
+}

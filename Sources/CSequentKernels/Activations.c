@@ -129,3 +129,11 @@ float sequent_dot(const float *x, const float *y, long n) {
     default: return sequent_dot_avx512(x, y, n);
     }
 }
+
+void sequent_bfloat16_round(const float *x, uint16_t *out, long n) {
+    switch (sequent_cpu_level()) {
+    case SEQUENT_CPU_BASELINE: sequent_bfloat16_round_baseline(x, out, n); break;
+    case SEQUENT_CPU_AVX2: sequent_bfloat16_round_avx2(x, out, n); break;
+    default: sequent_bfloat16_round_avx512(x, out, n); break;
+    }
+}

@@ -113,4 +113,7 @@ void sequent_multiply_add(long m, long n, long k, const float *a, long lda, int 
 /// x . y over n contiguous scalars.
 float sequent_dot(const float *x, const float *y, long n);
 
+/// out[i] = the bfloat16 nearest to x[i] (ties to even) as its 16 bits, NaN kept NaN.
+void sequent_bfloat16_round(const float *x, uint16_t *out, long n);
+
 #endif

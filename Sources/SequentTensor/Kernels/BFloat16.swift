@@ -2,6 +2,8 @@
 // nearest even. The one rounding rule of Sequent's bfloat16 paths: streaming weights and
 // matrix products at `MatmulPrecision.bfloat16`.
 
+import CSequentKernels
+
 /// Rounding Float to bfloat16.
 enum BFloat16 {
     /// The bfloat16 nearest to `value` (ties to even), as its 16 bits; NaN stays NaN.
@@ -21,23 +23,16 @@ enum BFloat16 {
         return SIMD16<UInt16>(truncatingIfNeeded: rounded)
     }
 
-    /// out (rows, cols) contiguous = bfloat16 of x (rows, cols; row stride ld), on all threads.
+    /// out (rows, cols) contiguous = bfloat16 of x (rows, cols; row stride ld), on all threads
+    /// (`bits` on every value, in C for the CPU's vector unit).
     static func round(_ x: UnsafePointer<Float>, rows: Int, cols: Int, ld: Int, into out: UnsafeMutablePointer<UInt16>) {
         let base = UncheckedSendable((x, out))
         Parallelism.forEachChunk(count: rows, costPerItem: cols) { range in
             let (x, out) = base.value
-            for r in range {
-                let source = x + r * ld, target = out + r * cols
-                var c = 0
-                while c + 16 <= cols {
-                    let values = UnsafeRawPointer(source + c).loadUnaligned(as: FloatVector.self)
-                    UnsafeMutableRawPointer(target + c).storeBytes(of: bits(values), as: SIMD16<UInt16>.self)
-                    c += 16
-                }
-                while c < cols {
-                    target[c] = bits(source[c])
-                    c += 1
-                }
+            if ld == cols {
+                sequent_bfloat16_round(x + range.lowerBound * cols, out + range.lowerBound * cols, range.count * cols)
+            } else {
+                for r in range { sequent_bfloat16_round(x + r * ld, out + r * cols, cols) }
             }
         }
     }
