@@ -182,6 +182,8 @@ public enum BAbITraining {
         let validationExamples = validation.all
         let trainer = try Trainer(
             model: module, optimizer: optimizer, data: data, configuration: configuration,
+            schedule: try CosineAnnealing(initialLearningRate: config.learningRate, totalSteps: config.steps,
+                                          minimumLearningRate: config.learningRate / 10),
             validation: { _ in
                 let scores = try evaluate(model, vocabulary: vocabulary, examples: validationExamples, memories: S, sentenceLength: J)
                 return ["accuracy": scores.accuracy, "loss": scores.loss]

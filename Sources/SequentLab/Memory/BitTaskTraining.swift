@@ -151,6 +151,8 @@ public enum BitTaskTraining {
         let optimizer = try Adam(namedParameters: module.namedParameters(), learningRate: config.learningRate)
         let trainer = try Trainer(
             model: module, optimizer: optimizer, data: data, configuration: configuration,
+            schedule: try CosineAnnealing(initialLearningRate: config.learningRate, totalSteps: config.steps,
+                                          minimumLearningRate: config.learningRate / 10),
             validation: { _ in
                 let logits = try withoutGradients { try model.logits(validation.inputs) }
                 return ["bit_errors": validation.bitErrorsPerSequence(logits: logits),
@@ -202,6 +204,22 @@ public enum BitTaskTraining {
             }
             return (length, total / Double(sequences))
         }
+    }
+
+    /// The median seconds of one training step's forward and backward pass on a batch of
+    /// `batchSize` sequences of `length` (5 timed after one warm-up).
+    public static func stepSeconds(_ model: BitTaskModel, task: BitSequenceTaskSettings, length: Int, batchSize: Int) throws -> Double {
+        var generator = RandomGenerator(seed: 11)
+        let batch = try task.batch(length: length, batchSize: batchSize, using: &generator)
+        var times: [Double] = []
+        for _ in 0..<6 {
+            let started = DispatchTime.now().uptimeNanoseconds
+            model.module.zeroGradients()
+            try loss(try model.logits(batch.inputs), batch).backward()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+        }
+        model.module.zeroGradients()
+        return times.dropFirst().sorted()[2]
     }
 
     /// The NTM's read and write weightings on one example of `length`, as two heatmaps

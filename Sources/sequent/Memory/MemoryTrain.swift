@@ -93,6 +93,8 @@ struct MemoryTrain: ParsableCommand {
 
     func run() throws {
         Memory.keepFreedMemoryForReuse()
+        // Every setting is checked before the folder is touched.
+        if let bitTask = task.bitTask { try bitConfig(bitTask).validate() } else { try babiConfig().validate() }
         let folder = try ModelFolder.create(at: training.outURL, task: "memory")
         var progress: ProgressPrinter? = training.quiet ? nil : .standardOutput(logInterval: 50)
         progress?.message("sequent memory: training \(task.rawValue) into \(folder.url.path)")
@@ -106,7 +108,8 @@ struct MemoryTrain: ParsableCommand {
         }
     }
 
-    private func trainBits(_ bitTask: BitSequenceTask, folder: ModelFolder, options: BitTaskTraining.RunOptions) throws {
+    /// The bit task's config: the defaults with the flags given.
+    private func bitConfig(_ bitTask: BitSequenceTask) throws -> BitTaskConfig {
         var config = BitTaskConfig.defaults(task: bitTask, model: model ?? "ntm")
         if let minLength { config.task.minLength = minLength }
         if let maxLength { config.task.maxLength = maxLength }
@@ -120,7 +123,11 @@ struct MemoryTrain: ParsableCommand {
         if let steps = training.steps { config.steps = steps }
         if let learningRate = training.learningRate { config.learningRate = learningRate }
         config.seed = training.seed
-        try config.validate()
+        return config
+    }
+
+    private func trainBits(_ bitTask: BitSequenceTask, folder: ModelFolder, options: BitTaskTraining.RunOptions) throws {
+        let config = try bitConfig(bitTask)
         if options.resume {
             let saved = try folder.readConfig(as: BitTaskConfig.self)
             guard saved == config else {
@@ -156,7 +163,8 @@ struct MemoryTrain: ParsableCommand {
         print("next:  sequent memory eval \(folder.url.path) --lengths 10,20,40,60,80,120")
     }
 
-    private func trainBAbI(folder: ModelFolder, options: BitTaskTraining.RunOptions) throws {
+    /// The bAbI config: the defaults with the flags given.
+    private func babiConfig() throws -> BAbIConfig {
         var config = BAbIConfig.defaults(model: model ?? "memn2n")
         if let hidden = training.hidden { config.network.embeddingSize = hidden; config.lstmHidden = hidden }
         if let hops { config.network.hops = hops }
@@ -168,7 +176,11 @@ struct MemoryTrain: ParsableCommand {
         config.seed = training.seed
         if let babiTasks { config.tasks = try Self.parseTasks(babiTasks) }
         config.trainFile = babi
-        try config.validate()
+        return config
+    }
+
+    private func trainBAbI(folder: ModelFolder, options: BitTaskTraining.RunOptions) throws {
+        let config = try babiConfig()
         var train: BAbIDataSet, validation: BAbIDataSet
         if let babi {
             train = try BAbIDataSet.file(babi)
