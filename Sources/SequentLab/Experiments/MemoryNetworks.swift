@@ -31,10 +31,10 @@ public struct MemoryExperiment {
                                         controllerSize: 100, memorySlots: 128, memoryWidth: 20, lstmHidden: 120,
                                         babiTasks: BAbIGenerator.tasks, babiQuestions: 1000, babiSteps: 4000)
         /// --quick: lengths 1-5 tested to 20 with a 32-unit controller on 32 x 8 memory (LSTM
-        /// 40 units), 600 steps; bAbI tasks 1 and 6 only, 500 questions each, 600 steps.
-        public static let quick = Budget(copyMaxLength: 5, copySteps: 600, testLengths: [5, 10, 20], testSequences: 32,
+        /// 40 units), 2000 steps; bAbI tasks 1 and 6 only, 500 questions each, 1500 steps.
+        public static let quick = Budget(copyMaxLength: 5, copySteps: 2000, testLengths: [5, 10, 20], testSequences: 32,
                                          controllerSize: 32, memorySlots: 32, memoryWidth: 8, lstmHidden: 40,
-                                         babiTasks: [1, 6], babiQuestions: 500, babiSteps: 600)
+                                         babiTasks: [1, 6], babiQuestions: 500, babiSteps: 1500)
     }
 
     public var budget: Budget { settings.isQuick ? .quick : .full }

@@ -27,10 +27,10 @@ struct MemoryTrain: ParsableCommand {
               sequent memory train --task copy --out ntm-copy --threads 1 --time-limit 15m
 
             Defaults, copy: NTM with a 100-unit LSTM controller, 128 x 20 memory, one read and one \
-            write head, shifts -1..1, memory initialised to 1e-6; Adam 1e-3, batch 16, gradient norm \
-            clipped to 10, 4000 steps, lengths 1-20. --model lstm: one LSTM layer of 120 units \
+            write head, shifts -1..1, memory initialised to 1e-6; Adam 1e-3 cosine-annealed to 1e-4, \
+            batch 16, gradient norm clipped to 10, 10000 steps, lengths 1-20. --model lstm: one LSTM layer of 120 units \
             (about the NTM's parameter count). bAbI: 3 hops, d = 20, position + temporal encoding, \
-            adjacent tying, Adam 0.01, batch 32, 3000 steps, tasks 1,2,3,6,7,8 generated (1000 \
+            adjacent tying, Adam 0.01 annealed to 0.001, batch 32, 10000 steps, tasks 1,2,3,6,7,8 generated (1000 \
             questions each) unless --babi FILE is given. --hidden sets the controller / LSTM / \
             embedding width, --layers the LSTM baseline's layers.
             The folder gets config.json, model.safetensors (best by validation), checkpoints/, \
