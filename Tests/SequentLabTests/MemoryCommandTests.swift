@@ -43,6 +43,14 @@ final class MemoryCommandTests: XCTestCase {
         XCTAssertEqual(eval.status, 0, eval.error)
         let object = try JSONSerialization.jsonObject(with: Data(eval.out.utf8)) as? [String: Any]
         XCTAssertNotNil((object?["bit_errors_per_sequence"] as? [String: Double])?["5"], eval.out)
+        try "10110010 01100111\n\n00011111\n".write(to: root.appendingPathComponent("bits.txt"), atomically: true, encoding: .utf8)
+        let predicted = try sequent(["memory", "predict", "ntm", "bits.txt"])
+        XCTAssertEqual(predicted.status, 0, predicted.error)
+        XCTAssertEqual(predicted.out.split(separator: "\n").map { $0.split(separator: " ").map(\.count) }, [[8, 8], [8]])
+        try "10110010 0120\n".write(to: root.appendingPathComponent("bad-bits.txt"), atomically: true, encoding: .utf8)
+        let bad = try sequent(["memory", "predict", "ntm", "bad-bits.txt"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.error.contains("bad-bits.txt:1"), bad.error)
         let again = try sequent(["memory", "train", "--task", "copy", "--out", "ntm", "--steps", "3", "--quiet"])
         XCTAssertNotEqual(again.status, 0)
         XCTAssertTrue(again.error.contains("--resume"), again.error)
@@ -63,6 +71,9 @@ final class MemoryCommandTests: XCTestCase {
         let eval = try sequent(["memory", "eval", "mn", "--babi", "qa1.txt", "--json"])
         XCTAssertEqual(eval.status, 0, eval.error)
         XCTAssertTrue(eval.out.contains("\"accuracy\""), eval.out)
+        let answers = try sequent(["memory", "predict", "mn", "qa1.txt"])
+        XCTAssertEqual(answers.status, 0, answers.error)
+        XCTAssertEqual(answers.out.split(separator: "\n").count, 30)
     }
 
     func testBadInputEndsWithOneClearMessage() throws {
