@@ -22,6 +22,6 @@ extension Sequent {
 
                 --model lstm trains the LSTM baseline on the same data.
                 """,
-            subcommands: [MemoryTrain.self, MemoryEval.self, MemoryPredict.self])
+            subcommands: [MemoryTrain.self, MemoryEval.self, MemoryPredict.self, MemoryGenerate.self])
     }
 }
