@@ -56,6 +56,14 @@ final class BAbITests: XCTestCase {
         XCTAssertEqual(batch.stories[0], vocabulary.id("daniel"))
         XCTAssertEqual(batch.supporting, [[0]])
         XCTAssertEqual(batch.answers, [vocabulary.id("hallway")!])
+        // Random noise: empty memories between statements, the supporting index following its statement.
+        var generator = RandomGenerator(seed: 5)
+        let noisy = BAbIBatch([examples[1]], vocabulary: vocabulary, memories: 8, sentenceLength: 6, emptyMemoryProbability: 0.6, generator: &generator)
+        XCTAssertEqual(noisy.memoryMask.reduce(0, +), 3)
+        XCTAssertNotEqual(Array(noisy.memoryMask.prefix(3)), [1, 1, 1])
+        let slot = noisy.supporting[0][0]
+        XCTAssertEqual(noisy.memoryMask[slot], 1)
+        XCTAssertEqual(noisy.stories[slot * 6], vocabulary.id("daniel"))
         let data = try! JSONEncoder().encode(vocabulary)
         XCTAssertEqual(try JSONDecoder().decode(BAbIVocabulary.self, from: data), vocabulary)
     }

@@ -191,6 +191,15 @@ public struct BAbIBatch: Sendable {
     /// their most recent statements, longer sentences their first words); unknown words map
     /// to padding.
     public init(_ examples: [BAbIExample], vocabulary: BAbIVocabulary, memories S: Int, sentenceLength J: Int) {
+        var unused = RandomGenerator(seed: 0)
+        self.init(examples, vocabulary: vocabulary, memories: S, sentenceLength: J, emptyMemoryProbability: 0, generator: &unused)
+    }
+
+    /// Packs `examples` as above, with Sukhbaatar et al.'s random noise: before each
+    /// statement an empty (masked) memory is inserted with probability
+    /// `emptyMemoryProbability`, so the temporal encoding cannot rely on exact distances.
+    public init(_ examples: [BAbIExample], vocabulary: BAbIVocabulary, memories S: Int, sentenceLength J: Int,
+                emptyMemoryProbability: Float, generator: inout RandomGenerator) {
         let B = examples.count
         (batchSize, memories, sentenceLength) = (B, S, J)
         stories = [Int](repeating: 0, count: B * S * J)
@@ -200,14 +209,20 @@ public struct BAbIBatch: Sendable {
         supporting = []
         for (b, example) in examples.enumerated() {
             let count = example.story.count
-            for slot in 0..<min(S, count) {
-                let words = example.story[count - 1 - slot]
+            var slotOf = [Int](repeating: S, count: count)   // S: not kept
+            var slot = 0
+            for age in 0..<count where slot < S {
+                if emptyMemoryProbability > 0, generator.nextUniform() < emptyMemoryProbability { slot += 1 }
+                guard slot < S else { break }
+                let words = example.story[count - 1 - age]
                 memoryMask[b * S + slot] = 1
                 for (j, word) in words.prefix(J).enumerated() { stories[(b * S + slot) * J + j] = vocabulary.id(word) ?? 0 }
+                slotOf[count - 1 - age] = slot
+                slot += 1
             }
             for (j, word) in example.question.prefix(J).enumerated() { questions[b * J + j] = vocabulary.id(word) ?? 0 }
             answers.append(vocabulary.id(example.answer) ?? 0)
-            supporting.append(example.supporting.map { count - 1 - $0 }.filter { $0 < S })
+            supporting.append(example.supporting.map { slotOf[$0] }.filter { $0 < S })
         }
     }
 }

@@ -21,6 +21,9 @@ public struct BAbIConfig: Codable, Equatable, Sendable {
     public var maxGradientNorm: Float
     /// The paper's linear start: the hops' softmaxes are left out for this many steps (0: never).
     public var linearStartSteps: Int
+    /// The paper's random noise: the probability of an empty memory before each statement
+    /// in training batches (0: none).
+    public var randomNoise: Float
     public var seed: UInt64
     public var evaluationInterval: Int
     /// The training file, or nil for the generated tasks in `tasks`.
@@ -31,11 +34,12 @@ public struct BAbIConfig: Codable, Equatable, Sendable {
 
     /// The defaults of `sequent memory train --task babi`: 3 hops, d = 20, position and
     /// temporal encoding, adjacent tying, 50 memories (the paper's bAbI settings), Adam at
-    /// 0.01 (cosine-annealed to 0.001 over 10000 steps) with batches of 32, no linear start; the LSTM reads 32-wide embeddings with 64
+    /// 0.01 (cosine-annealed to 0.001 over 10000 steps) with batches of 32, no linear start,
+    /// random noise 0.1 (an empty memory before 10% of the statements in training); the LSTM reads 32-wide embeddings with 64
     /// hidden units. 1000 training questions per generated task, as bAbI 1k.
     public static func defaults(model: String) -> BAbIConfig {
         BAbIConfig(model: model, network: EndToEndMemoryNetworkConfiguration(vocabularySize: 1), lstmEmbedding: 32, lstmHidden: 64,
-                   batchSize: 32, steps: 10000, learningRate: model == "lstm" ? 3e-3 : 1e-2, maxGradientNorm: 40, linearStartSteps: 0,
+                   batchSize: 32, steps: 10000, learningRate: model == "lstm" ? 3e-3 : 1e-2, maxGradientNorm: 40, linearStartSteps: 0, randomNoise: 0.1,
                    seed: 42, evaluationInterval: 100, trainFile: nil, tasks: BAbIGenerator.tasks, questionsPerTask: 1000)
     }
 
@@ -48,7 +52,7 @@ public struct BAbIConfig: Codable, Equatable, Sendable {
             throw SequentError.invalidArgument("--memories", "the memory network needs at least 1 memory slot, got \(network.memories)")
         }
         guard network.hops >= 1, network.embeddingSize >= 1, lstmHidden >= 1, lstmEmbedding >= 1, batchSize >= 1, steps >= 1,
-              evaluationInterval >= 1, questionsPerTask >= 1, linearStartSteps >= 0 else {
+              evaluationInterval >= 1, questionsPerTask >= 1, linearStartSteps >= 0, randomNoise >= 0, randomNoise < 1 else {
             throw SequentError.invalidArgument("memory train", "hops, sizes, batch size, steps and questions must be at least 1")
         }
         for task in tasks where !BAbIGenerator.tasks.contains(task) {
@@ -108,11 +112,18 @@ public enum BAbIModel {
     public func callAsFunction(_ examples: [BAbIExample], vocabulary: BAbIVocabulary, memories: Int, sentenceLength: Int) throws
         -> (logits: Tensor, attention: [Tensor], batch: BAbIBatch) {
         let batch = BAbIBatch(examples, vocabulary: vocabulary, memories: memories, sentenceLength: sentenceLength)
+        let (logits, attention) = try self(batch, examples, vocabulary: vocabulary)
+        return (logits, attention, batch)
+    }
+
+    /// Answer logits and attention for `examples` packed as `batch` (the memory network reads
+    /// the batch; the LSTM reads the examples' words, `batch.memories` statements at most).
+    public func callAsFunction(_ batch: BAbIBatch, _ examples: [BAbIExample], vocabulary: BAbIVocabulary) throws
+        -> (logits: Tensor, attention: [Tensor]) {
+        let memories = batch.memories
         switch self {
         case .memn2n(let network):
-            let (logits, attention) = try network(stories: batch.stories, questions: batch.questions, memoryMask: batch.memoryMask,
-                                                  batchSize: batch.batchSize)
-            return (logits, attention, batch)
+            return try network(stories: batch.stories, questions: batch.questions, memoryMask: batch.memoryMask, batchSize: batch.batchSize)
         case .lstm(let lstm):
             let sequences = examples.map { example in
                 (example.story.suffix(memories).joined() + example.question).map { vocabulary.id($0) ?? 0 }
@@ -121,9 +132,15 @@ public enum BAbIModel {
             var tokens = [Int](repeating: 0, count: examples.count * T)
             for (b, sequence) in sequences.enumerated() { for (t, id) in sequence.enumerated() { tokens[b * T + t] = id } }
             let logits = try lstm(tokens: tokens, batchSize: examples.count, time: T, lengths: sequences.map { max(1, $0.count) })
-            return (logits, [], batch)
+            return (logits, [])
         }
     }
+}
+
+/// The generator of the training batches' random noise, saved in checkpoints.
+private final class NoiseSource {
+    var generator: RandomGenerator
+    init(generator: RandomGenerator) { self.generator = generator }
 }
 
 /// Training and scoring on bAbI, shared by `sequent memory` and the lab.
@@ -180,6 +197,7 @@ public enum BAbITraining {
         network?.linearAttention = config.linearStartSteps > 0
         let optimizer = try Adam(namedParameters: module.namedParameters(), learningRate: config.learningRate)
         let validationExamples = validation.all
+        let noise = NoiseSource(generator: RandomGenerator(seed: config.seed &+ 2))
         let trainer = try Trainer(
             model: module, optimizer: optimizer, data: data, configuration: configuration,
             schedule: try CosineAnnealing(initialLearningRate: config.learningRate, totalSteps: config.steps,
@@ -190,9 +208,12 @@ public enum BAbITraining {
             },
             modelConfig: config
         ) { _, examples in
-            let (logits, _, batch) = try model(examples, vocabulary: vocabulary, memories: S, sentenceLength: J)
+            let batch = BAbIBatch(examples, vocabulary: vocabulary, memories: S, sentenceLength: J,
+                                  emptyMemoryProbability: config.randomNoise, generator: &noise.generator)
+            let (logits, _) = try model(batch, examples, vocabulary: vocabulary)
             return (try Loss.crossEntropy(logits: logits, targets: batch.answers), examples.count)
         }
+        trainer.randomGenerators["noise"] = RandomGeneratorAccess(get: { noise.generator }, set: { noise.generator = $0 })
         var best: Double?
         var bestWeights = module.stateDictionary()
         trainer.callbacks.append(ClosureCallback(
