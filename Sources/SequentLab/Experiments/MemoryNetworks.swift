@@ -8,7 +8,8 @@ import SequentTrain
 /// about its parameter count learn copy on short sequences and are scored on longer ones;
 /// an end-to-end memory network and an LSTM reading the story as one sequence answer
 /// generated bAbI-style questions. Both sides of each comparison get the same data, batch
-/// size and steps.
+/// size and steps. Every run uses the defaults of `sequent memory train` (seed 42 included),
+/// so the lab repeats what the command does; the lab's own seeds are not used.
 public struct MemoryExperiment {
     public var settings: LabSettings
     public var progress: LabProgress
@@ -25,9 +26,10 @@ public struct MemoryExperiment {
         public var babiTasks: [Int], babiQuestions: Int, babiSteps: Int
 
         /// The full run: the paper's copy machine (100-unit controller, 128 x 20 memory) and an
-        /// LSTM of 120 units (about the same parameter count), lengths 1-20, tested to 120;
+        /// LSTM of 120 units (about the same parameter count), lengths 1-20, 10000 steps (the
+        /// command's default), tested to 120;
         /// all six generated bAbI tasks, 1000 questions each (bAbI 1k).
-        public static let full = Budget(copyMaxLength: 20, copySteps: 4000, testLengths: [10, 20, 40, 60, 80, 120], testSequences: 32,
+        public static let full = Budget(copyMaxLength: 20, copySteps: 10000, testLengths: [10, 20, 40, 60, 80, 120], testSequences: 32,
                                         controllerSize: 100, memorySlots: 128, memoryWidth: 20, lstmHidden: 120,
                                         babiTasks: BAbIGenerator.tasks, babiQuestions: 1000, babiSteps: 4000)
         /// --quick: lengths 1-5 tested to 20 with a 32-unit controller on 32 x 8 memory (LSTM
@@ -78,7 +80,6 @@ public struct MemoryExperiment {
             config.ntm.memoryWidth = b.memoryWidth
             config.lstmHidden = b.lstmHidden
             config.steps = b.copySteps
-            config.seed = settings.seeds.first ?? 1
             return config
         }
         var copyRuns: [CopyRun] = []
@@ -96,7 +97,7 @@ public struct MemoryExperiment {
             }
         }
 
-        let seed = settings.seeds.first ?? 1
+        let seed = BAbIConfig.defaults(model: "memn2n").seed
         let train = try BAbIDataSet.generated(tasks: b.babiTasks, count: b.babiQuestions, seed: seed)
         let test = try BAbIDataSet.generated(tasks: b.babiTasks, count: 200, seed: seed &+ 1_000_003)
         var babiRuns: [BAbIRun] = []
@@ -106,7 +107,6 @@ public struct MemoryExperiment {
             var config = BAbIConfig.defaults(model: model)
             config.steps = b.babiSteps
             config.tasks = b.babiTasks
-            config.seed = seed
             let outcome = try BAbITraining.train(config, train: train, validation: test, options: .init())
             let (S, J) = (outcome.config.network.memories, outcome.config.network.sentenceLength)
             let tasks = try test.groups.map { group in
@@ -127,8 +127,8 @@ public struct MemoryExperiment {
         let b = result.budget
         var section = ReportSection(title: "6. External memory: the Neural Turing Machine and memory networks")
         section.paragraph("""
-            Copy (Graves et al. 2014): \(8)-bit vectors, lengths 1-\(b.copyMaxLength) in training, \(b.copySteps) Adam steps \
-            (1e-3 annealed to 1e-4, batch 16, gradient norm clipped to 10) for each model. NTM: \(b.controllerSize)-unit LSTM \
+            Copy (Graves et al. 2014): 8-bit vectors, lengths 1-\(b.copyMaxLength) in training, \(b.copySteps) Adam steps \
+            (1e-3 annealed to 1e-4, batch 16, gradient norm clipped to 10, seed 42 as `sequent memory train`) for each model. NTM: \(b.controllerSize)-unit LSTM \
             controller, \(b.memorySlots) x \(b.memoryWidth) memory initialised to 1e-6, one read and one write head, shifts -1..1 \
             (\(result.ntm.parameterCount) parameters). LSTM: one layer of \(b.lstmHidden) units (\(result.lstm.parameterCount) parameters). \
             Scored: bit errors per sequence (outputs thresholded at 1/2) on \(b.testSequences) fresh sequences per length.\
@@ -147,7 +147,8 @@ public struct MemoryExperiment {
                 ["\(length)", formatted(result.ntm.errors(at: length)), formatted(result.lstm.errors(at: length)), "\(8 * length)"]
             }))
         section.paragraph("""
-            Cost: one training step (forward and backward, batch 16, length \(b.copyMaxLength)) took \
+            Cost: one training step (forward and backward, batch 16, length \(b.copyMaxLength); process CPU time, so \
+            other processes on the machine do not count) took \
             \(formatted(1000 * result.ntm.stepSeconds)) ms for the NTM and \(formatted(1000 * result.lstm.stepSeconds)) ms for the LSTM \
             (ratio \(formatted(result.ntm.stepSeconds / result.lstm.stepSeconds))); training took \(formatted(result.ntm.seconds)) s and \
             \(formatted(result.lstm.seconds)) s.

@@ -209,20 +209,27 @@ public enum BitTaskTraining {
         }
     }
 
-    /// The median seconds of one training step's forward and backward pass on a batch of
-    /// `batchSize` sequences of `length` (5 timed after one warm-up).
+    /// The median CPU seconds of this process for one training step's forward and backward
+    /// pass on a batch of `batchSize` sequences of `length` (5 timed after one warm-up); CPU
+    /// time, so that other processes sharing the cores do not inflate it.
     public static func stepSeconds(_ model: BitTaskModel, task: BitSequenceTaskSettings, length: Int, batchSize: Int) throws -> Double {
         var generator = RandomGenerator(seed: 11)
         let batch = try task.batch(length: length, batchSize: batchSize, using: &generator)
         var times: [Double] = []
         for _ in 0..<6 {
-            let started = DispatchTime.now().uptimeNanoseconds
+            let started = processCPUSeconds()
             model.module.zeroGradients()
             try loss(try model.logits(batch.inputs), batch).backward()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            times.append(processCPUSeconds() - started)
         }
         model.module.zeroGradients()
         return times.dropFirst().sorted()[2]
+    }
+
+    private static func processCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     /// The NTM's read and write weightings on one example of `length`, as two heatmaps
