@@ -86,8 +86,11 @@ struct MemoryTrain: ParsableCommand {
         }
         try TrainingOptions.check(shiftRange, "--shift-range", in: 0...100_000)
         try TrainingOptions.check(linearStart, "--linear-start", in: 0...1_000_000_000)
-        if task != .babi, babi != nil || babiTasks != nil || hops != nil {
-            throw ValidationError("--babi, --babi-tasks and --hops are for --task babi")
+        if task != .babi, babi != nil || babiTasks != nil || hops != nil || val != nil || linearStart != nil {
+            throw ValidationError("--babi, --babi-tasks, --val, --hops and --linear-start are for --task babi (the bit tasks validate on generated sequences)")
+        }
+        if let dropout = training.dropout, dropout != 0 {
+            throw ValidationError("--dropout is not used by the NTM, the memory network or their LSTM baselines; leave it out")
         }
     }
 
