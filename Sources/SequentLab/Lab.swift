@@ -9,6 +9,7 @@ public enum LabExperiment: String, CaseIterable, Sendable {
     case table
     case attention
     case data
+    case memory
 
     public var title: String {
         switch self {
@@ -17,6 +18,7 @@ public enum LabExperiment: String, CaseIterable, Sendable {
         case .table: return "comparison table (speed, cost, and the results of 1 and 2)"
         case .attention: return "attention at work (seq2seq reversal)"
         case .data: return "real data (--text, --csv)"
+        case .memory: return "external memory (NTM copy, memory networks on bAbI)"
         }
     }
 
@@ -114,6 +116,9 @@ public struct Lab {
             }
             if chosen.contains(.data) {
                 sections.append(try RealDataExperiment(settings: settings, inputs: inputs, progress: stage(.data)).section())
+            }
+            if chosen.contains(.memory) {
+                sections.append(MemoryExperiment.section(try MemoryExperiment(settings: settings, progress: stage(.memory)).run(), settings: settings))
             }
             return sections
         } }

@@ -1,0 +1,57 @@
+import Foundation
+import SequentData
+@testable import SequentLab
+import SequentNN
+import SequentTensor
+import SequentTrain
+import XCTest
+
+/// Tests of `Memory/BitTaskTraining.swift`: a few steps of each model on the Trainer, the
+/// scores and the pictures.
+final class BitTaskTrainingTests: XCTestCase {
+    private func tinyConfig(_ model: String, task: BitSequenceTask = .copy) -> BitTaskConfig {
+        var config = BitTaskConfig.defaults(task: task, model: model)
+        config.task.maxLength = 3
+        config.task.minLength = config.task.shortestLength
+        config.ntm.controllerSize = 8
+        config.ntm.memorySlots = 24
+        config.ntm.memoryWidth = 4
+        config.lstmHidden = 8
+        config.steps = 4
+        config.evaluationInterval = 2
+        return config
+    }
+
+    func testEveryTaskTrainsBothModelsAndScores() throws {
+        for task in BitSequenceTask.allCases {
+            for model in ["ntm", "lstm"] {
+                var config = tinyConfig(model, task: task)
+                if task == .repeatCopy { config.task.maxRepeats = 2 }
+                let outcome = try BitTaskTraining.train(config, options: .init())
+                XCTAssertEqual(outcome.result.step, 4)
+                XCTAssertNotNil(outcome.bestBitErrors)
+                let scores = try BitTaskTraining.bitErrors(outcome.model, task: config.task, lengths: [2, 4], sequences: 3, seed: 1)
+                XCTAssertEqual(scores.map(\.length), [2, 4])
+                XCTAssertTrue(scores.allSatisfy { $0.bitErrors.isFinite && $0.bitErrors >= 0 })
+            }
+        }
+    }
+
+    func testWeightingPicturesShowTheSlotsInUse() throws {
+        let config = tinyConfig("ntm")
+        guard case .ntm(let ntm) = try BitTaskModel(config) else { return XCTFail("not an NTM") }
+        let pictures = try BitTaskTraining.weightingPictures(ntm, task: config.task, length: 3, seed: 2)
+        XCTAssertEqual(pictures.write.xLabels.count, 7)
+        XCTAssertFalse(pictures.read.yLabels.isEmpty)
+        XCTAssertTrue(pictures.write.svg.hasPrefix("<svg"))
+        XCTAssertGreaterThan(try BitTaskTraining.stepSeconds(.ntm(ntm), task: config.task, length: 3, batchSize: 2), 0)
+    }
+
+    func testBadSettingsAreRefused() {
+        var config = tinyConfig("ntm")
+        config.ntm.memorySlots = 0
+        XCTAssertThrowsError(try BitTaskTraining.train(config, options: .init()))
+        config = tinyConfig("gru")
+        XCTAssertThrowsError(try BitTaskTraining.train(config, options: .init())) { XCTAssertTrue("\($0)".contains("--model")) }
+    }
+}
