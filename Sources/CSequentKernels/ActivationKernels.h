@@ -139,8 +139,14 @@ INLINE void L(activate_gates)(const SequentRecurrentRow *row, long first, long c
 }
 
 static void L(sequent_rnn_forward)(const SequentRecurrentRow *row, long hidden, int relu) {
-    L(activate_gates)(row, 0, hidden, relu ? SEQUENT_ACTIVATION_RELU : SEQUENT_ACTIVATION_TANH);
-    memcpy(row->h_new, row->gates, (size_t)hidden * sizeof(float));
+    const int kind = relu ? SEQUENT_ACTIVATION_RELU : SEQUENT_ACTIVATION_TANH;
+    for (long i = 0; i < hidden; i += LANES) {
+        const v16f pre = L(ld)(row->gates, i, hidden) + L(ld_or_zero)(row->bias_ih, i, hidden)
+            + L(ld)(row->recurrent, i, hidden) + L(ld_or_zero)(row->bias_hh, i, hidden);
+        const v16f h = L(v_activation)(pre, kind);
+        L(st)(h, row->gates, i, hidden);
+        L(st)(h, row->h_new, i, hidden);
+    }
 }
 
 static void L(sequent_rnn_backward)(const SequentRecurrentGradientRow *row, long hidden, int relu) {
