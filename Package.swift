@@ -82,5 +82,6 @@ let package = Package(
         .testTarget(name: "SequentDataTests", dependencies: ["SequentData", "TestSupport"]),
         .testTarget(name: "SequentTrainTests", dependencies: ["SequentTrain", "SequentNN", "TestSupport"]),
         .testTarget(name: "SequentLabTests", dependencies: ["SequentLab", "SequentTensor"]),
+        .testTarget(name: "SequentCLITests", dependencies: []),
     ]
 )

@@ -12,7 +12,7 @@ struct Sequent: ParsableCommand {
         commandName: "sequent",
         abstract: "Sequence models (RNN, LSTM, GRU) in Swift, on oneDNN.",
         version: version,
-        subcommands: [Demo.self, Lab.self, Version.self],
+        subcommands: [Demo.self, Lab.self, LM.self, Version.self],
         defaultSubcommand: Demo.self)
 
     /// Checks that this CPU runs the kernels' instructions, then parses and runs.
