@@ -73,10 +73,13 @@ extension Tokenizer {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
         do {
             try data.write(to: temporary)
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
             throw SequentError.io(url.path, "cannot write the tokenizer: \(error.localizedDescription)")
+        }
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw SequentError.io(url.path, "cannot write the tokenizer: \(reason)")
         }
     }
 

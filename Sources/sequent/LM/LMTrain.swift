@@ -14,7 +14,7 @@ extension Sequent.LM {
             abstract: "Train a language model on a text file (or a folder of them).",
             discussion: """
                 Defaults (a char-rnn-class model for a CPU): a 2 x 512 LSTM over characters, \
-                token vectors of 64, dropout 0.25 between the layers and before the head, \
+                token vectors of 64, dropout 0.2 between the layers and before the head, \
                 windows of 128 characters in 32 parallel streams with the state carried from \
                 window to window (truncated BPTT), Adam at 2e-3 with a short warm-up and \
                 cosine decay to a tenth, gradients clipped to norm 1. With --time-limit and no \
@@ -64,6 +64,9 @@ extension Sequent.LM {
         @Option(parsing: .unconditional, help: "Tokens per training window: the truncated-BPTT length, or the Transformer's context (default 128).")
         var context: Int?
 
+        @Option(name: .customLong("eval-tokens"), parsing: .unconditional, help: "Evaluations during training score the first this many validation tokens (all of them when fewer); the model kept is then scored on all.")
+        var evalTokens = 32_768
+
         @Option(name: .customLong("eval-interval"), parsing: .unconditional, help: "Evaluate on the validation text every this many steps (default: about 10 evaluations a run).")
         var evalInterval: Int?
 
@@ -76,6 +79,7 @@ extension Sequent.LM {
             try TrainingOptions.check(embedding, "--embedding", in: 1...65_536)
             try TrainingOptions.check(context, "--context", in: 1...1_000_000)
             try TrainingOptions.check(evalInterval, "--eval-interval", in: 1...1_000_000_000)
+            try TrainingOptions.check(evalTokens, "--eval-tokens", in: 2...1_000_000_000)
             try TrainingOptions.check(minimumCount, "--min-count", in: 1...1_000_000_000)
             if let width, let hidden = training.hidden, width != hidden {
                 throw ValidationError("--width and --hidden name the same size; got \(width) and \(hidden)")
@@ -109,7 +113,10 @@ struct LMTraining {
 
     /// Prints unless --quiet.
     private func say(_ text: String) {
-        if !options.quiet { print(text) }
+        if !options.quiet {
+            print(text)
+            fflush(nil)
+        }
     }
 
     func run() throws {
@@ -211,9 +218,17 @@ struct LMTraining {
         // every checkpoint's config.json so that a resumed run continues bitwise.
         let carried = CarriedState()
         let (B, T) = (config.batchSize, config.context)
+        // Evaluations during training score a prefix of the validation tokens (the same one
+        // each time, so they compare); the model kept is scored on all of them at the end.
+        let evalTokens = Array(valTokens.prefix(command.evalTokens))
+        let evalCharacters = evalTokens.count == valTokens.count ? valCharacters : tokenizer.decode(evalTokens).unicodeScalars.count
         let validation: (LanguageModel) throws -> [String: Double] = { model in
-            try LMEvaluation.score(model, tokens: valTokens, characters: valCharacters, tokenizer: tokenizer,
+            try LMEvaluation.score(model, tokens: evalTokens, characters: evalCharacters, tokenizer: tokenizer,
                                    batchSize: B, context: T).metrics
+        }
+        let fullScore = { (model: LanguageModel) throws -> LMScore in
+            try LMEvaluation.score(model, tokens: valTokens, characters: valCharacters, tokenizer: tokenizer,
+                                   batchSize: B, context: T)
         }
         let trainer = try Trainer(
             model: model, optimizer: optimizer, data: batches, configuration: trainerConfiguration,
@@ -245,23 +260,20 @@ struct LMTraining {
         }))
         let result = try trainer.fit()
 
-        // A run stopped between evaluations is evaluated once more, as the time limit promises.
-        var finalMetrics = result.lastEvaluation
-        if result.reason != .completed, trainer.step % trainerConfiguration.evaluationInterval! != 0 {
-            model.setTraining(false)
-            let metrics = try validation(model)
-            model.setTraining(true)
-            finalMetrics = metrics
-            if metrics["loss"].map({ $0 < (trainer.bestMetric ?? .infinity) }) ?? false {
-                try folder.saveWeights(of: model, metadata: ["step": String(trainer.step)])
-            }
+        // The weights kept: the best evaluation's, or the last ones if they score better on
+        // the whole validation text (a run stopped between evaluations has not seen them).
+        model.setTraining(false)
+        let lastScore = try fullScore(model)
+        var bestScore = lastScore
+        if FileManager.default.fileExists(atPath: folder.weightsURL.path) {
+            let kept = try LMFolder.open(outURL.path)
+            bestScore = try fullScore(kept.model)
         }
-        if !FileManager.default.fileExists(atPath: folder.weightsURL.path) {
+        if lastScore.loss <= bestScore.loss || !FileManager.default.fileExists(atPath: folder.weightsURL.path) {
             try folder.saveWeights(of: model, metadata: ["step": String(trainer.step)])
+            bestScore = lastScore
         }
         let best = try LMFolder.open(outURL.path)
-        let bestScore = try LMEvaluation.score(best.model, tokens: valTokens, characters: valCharacters,
-                                               tokenizer: tokenizer, batchSize: B, context: T)
         let seconds = Date().timeIntervalSince(started)
         try LMReport.write(folder: folder, config: config, score: bestScore, seconds: seconds, threads: threads,
                            sample: try? sample(best, length: 400))
@@ -274,9 +286,8 @@ struct LMTraining {
         case .earlyStopped: ending = "stopped early at step \(trainer.step)"
         }
         print("\(ending) in \(String(format: "%.1f", seconds)) s on \(threads) thread\(threads == 1 ? "" : "s")")
-        if let finalMetrics, let loss = finalMetrics["loss"] {
-            print(String(format: "last validation: loss %.4f nats/token, perplexity %.3f, %.4f bits/char", loss, finalMetrics["perplexity"] ?? .nan, finalMetrics["bits_per_char"] ?? .nan))
-        }
+        print(String(format: "last weights (step %d): validation loss %.4f nats/token, perplexity %.3f, %.4f bits/char",
+                     trainer.step, lastScore.loss, lastScore.perplexity, lastScore.bitsPerCharacter))
         print(String(format: "best validation (model.safetensors): loss %.4f nats/token, perplexity %.3f, %.4f bits/char over %d tokens",
                      bestScore.loss, bestScore.perplexity, bestScore.bitsPerCharacter, bestScore.tokens))
         print("model: \(outURL.path)  (report: \(folder.reportURL.path))")
@@ -335,7 +346,7 @@ struct LMTraining {
         return LMConfig(
             model: command.model, layers: options.layers ?? (transformer ? 4 : 2), hidden: hidden,
             embedding: transformer ? hidden : (command.embedding ?? 64), heads: heads, context: context,
-            dropout: options.dropout ?? (transformer ? 0.1 : 0.25), tokenizer: tokenizer.kind,
+            dropout: options.dropout ?? (transformer ? 0.1 : 0.2), tokenizer: tokenizer.kind,
             vocabularySize: tokenizer.vocabularySize, batchSize: batchSize, steps: options.steps ?? Self.defaultSteps,
             learningRate: options.learningRate ?? (transformer ? 1e-3 : 2e-3), seed: options.seed, windowOrder: order,
             data: LMDataSummary(
@@ -362,8 +373,10 @@ struct LMTraining {
         let start = Date()
         for _ in 0..<timed { try step() }
         let stepSeconds = Date().timeIntervalSince(start) / Double(timed)
-        // Ten evaluations over the validation text, at about three times the training speed.
-        let evaluationSeconds = 10 * Double(valTokens) / (3 * Double(config.batchSize * config.context) / stepSeconds)
+        // Ten evaluations of --eval-tokens and two of the whole validation text at the end, at
+        // about three times the training speed.
+        let scored = 10 * Double(min(valTokens, command.evalTokens)) + 2 * Double(valTokens)
+        let evaluationSeconds = scored / (3 * Double(config.batchSize * config.context) / stepSeconds)
         let available = limit.lmSeconds * 0.97 - Date().timeIntervalSince(started) - evaluationSeconds - 10
         let steps = max(1, Int(available / stepSeconds))
         say(String(format: "--time-limit: %.3f s a step here, so %d steps (the learning-rate schedule's length)", stepSeconds, steps))
