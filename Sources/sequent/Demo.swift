@@ -40,14 +40,14 @@ extension Sequent {
             if let steps, steps < 1 { throw ValidationError("--steps must be at least 1; got \(steps)") }
             if hidden < 1 || hidden > 4096 { throw ValidationError("--hidden must be in 1...4096; got \(hidden)") }
             if !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be positive; got \(learningRate)") }
-            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1; got \(threads)") }
+            _ = try ThreadCount.checked(threads)
         }
 
         func run() throws {
             let settings = AdditionDemo.Settings(
                 steps: steps ?? (quick ? 600 : 2000), hiddenSize: hidden, cell: cell.type, seed: seed,
                 answerTestCount: quick ? 100 : 300, learningRate: learningRate)
-            try Parallelism.withThreads(threads ?? Parallelism.coreCount) {
+            try Parallelism.withThreads(try ThreadCount.checked(threads)) {
                 try AdditionDemo(settings: settings).run()
             }
         }
