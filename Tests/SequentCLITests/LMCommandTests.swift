@@ -126,6 +126,44 @@ final class LMCommandTests: XCTestCase {
         XCTAssertEqual(parts, whole)
     }
 
+    func testKilledRunResumesBitwise() throws {
+        let path = try text("corpus.txt", Self.corpus)
+        let options = ["--text", path, "--steps", "30", "--hidden", "96", "--layers", "2", "--embedding", "16", "--context", "32",
+                       "--batch-size", "8", "--dropout", "0.1", "--eval-interval", "10", "--threads", "1", "--quiet"]
+        XCTAssertEqual(try sequent(["lm", "train", "--out", "whole"] + options).status, 0)
+
+        // Kill (SIGKILL: no clean stop) once the first checkpoint is on disk.
+        let process = Process()
+        process.executableURL = Self.binary!
+        process.arguments = ["lm", "train", "--out", "killed"] + options
+        process.currentDirectoryURL = folder
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let latest = folder.appendingPathComponent("killed/checkpoints/latest")
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, !FileManager.default.fileExists(atPath: latest.path), Date() < deadline { usleep(2_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+
+        let resumed = try sequent(["lm", "train", "--out", "killed", "--resume", "--threads", "1", "--quiet"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        func losses(_ run: String) throws -> [String: String] {
+            let text = try String(contentsOf: folder.appendingPathComponent("\(run)/metrics.jsonl"), encoding: .utf8)
+            var byStep: [String: String] = [:]
+            for line in text.split(separator: "\n") {
+                let fields = line.split(separator: ",")
+                if let step = fields.first(where: { $0.contains("\"step\":") }), let loss = fields.first(where: { $0.hasPrefix("\"loss\":") }) {
+                    byStep[String(step)] = String(loss)
+                }
+            }
+            return byStep
+        }
+        let whole = try losses("whole")
+        XCTAssertEqual(whole.count, 30)
+        XCTAssertEqual(try losses("killed"), whole)
+    }
+
     func testTransformerAndOtherTokenizersTrain() throws {
         let path = try text("corpus.txt", Self.corpus)
         let recurrent = ["--hidden", "16", "--layers", "1", "--embedding", "8", "--context", "16", "--batch-size", "4"]
