@@ -73,8 +73,9 @@ struct AdditionDemo {
         let initial = try evaluate(model, validation)
         say(row(step: 0, train: nil, validation: initial, tokensPerSecond: nil))
 
-        // The loop of every `train`: random windows of the training text, B a step, on Trainer.
-        let windows = try TokenWindows(tokens: training.tokens, batchSize: B, time: T, order: .random, generator: batchGenerator)
+        // The loop of every `train`, on Trainer: B windows of the training text a step, at
+        // random starts drawn anew for every batch.
+        let windows = try TokenWindows(tokens: training.tokens, batchSize: B, time: T, order: .sampled, generator: batchGenerator)
         var configuration = TrainerConfiguration(totalSteps: s.steps)
         configuration.maxGradientNorm = s.maxGradientNorm
         configuration.evaluationInterval = reportEvery

@@ -52,7 +52,7 @@ final class TokenBatchesTests: XCTestCase {
     }
 
     func testSeekContinuesBitwiseInAnotherInstance() throws {
-        for order in [WindowOrder.random, .streams] {
+        for order in [WindowOrder.random, .streams, .sampled] {
             var data = try TokenWindows(tokens: tokens, batchSize: 5, time: 8, order: order, generator: RandomGenerator(seed: 3))
             for _ in 0..<(data.batchesPerEpoch + 3) { _ = data.nextBatch() }
             let position = data.position
@@ -62,6 +62,21 @@ final class TokenBatchesTests: XCTestCase {
             let resumed = (0..<(2 * fresh.batchesPerEpoch)).map { _ in fresh.nextBatch() }
             XCTAssertEqual(resumed, expected, "\(order)")
         }
+    }
+
+    func testSampledWindowsAreUniformStartsWithTargetsOneAhead() throws {
+        var data = try TokenWindows(tokens: tokens, batchSize: 16, time: 9, order: .sampled, generator: RandomGenerator(seed: 4))
+        var starts: [Int] = []
+        for _ in 0..<500 {
+            let batch = data.nextBatch()
+            XCTAssertTrue(batch.startsStreams)
+            XCTAssertEqual(batch.inputs.count, 16 * 9)
+            XCTAssertEqual(zip(batch.inputs, batch.targets).filter { $0 + 1 != $1 }.count, 0)
+            starts += (0..<16).map { batch.inputs[$0 * 9] }
+        }
+        XCTAssertEqual(starts.min(), 0)
+        XCTAssertEqual(starts.max(), 1000 - 9 - 1)
+        XCTAssertEqual(Double(starts.reduce(0, +)) / Double(starts.count), 495, accuracy: 10)
     }
 
     func testTooLittleTextIsAClearError() {

@@ -24,6 +24,9 @@ public enum WindowOrder: String, Codable, Sendable {
     /// Windows at random places in an order shuffled every epoch; each starts afresh
     /// (nanoGPT's `get_batch`, but without replacement). For Transformers.
     case random
+    /// B windows at uniformly random starts every step, with replacement (nanoGPT's
+    /// `get_batch`); an "epoch" is as many batches as `.random` has, for the logs only.
+    case sampled
     /// B parallel streams read front to back, each batch's row b continuing the previous
     /// batch's row b, so a recurrent model carries its state across batches (truncated
     /// backpropagation through time, as char-rnn trains).
@@ -40,6 +43,8 @@ public enum WindowOrder: String, Codable, Sendable {
 ///   (Fisher-Yates, as `ShuffledBatches`), B a batch, the last batch smaller.
 /// - `.streams`: the span after o is cut into B equal streams of W*T tokens; batch k holds
 ///   window k of every stream; W batches an epoch.
+/// - `.sampled`: every batch draws B starts uniformly from 0..<N-T, with replacement (no
+///   coverage guarantee; `sequent demo` trains this way).
 ///
 /// `position` carries the generator's state from before the epoch's draws, so `seek(to:)`
 /// rebuilds the epoch and skips the batches consumed.
@@ -68,7 +73,7 @@ public struct TokenWindows: TrainingData {
         guard batchSize >= 1, time >= 1 else {
             throw SequentError.invalidArgument("TokenWindows", "batch size and context must be at least 1, got \(batchSize) and \(time)")
         }
-        let needed = order == .streams ? batchSize * time + 1 : time + 1
+        let needed = order == .streams ? batchSize * time + 1 : time + 1  // .random, .sampled: one window
         guard tokens.count >= needed else {
             throw SequentError.invalidArgument(
                 "TokenWindows", "\(tokens.count) tokens are too few for \(order == .streams ? "\(batchSize) streams of " : "one window of ")\(time) + 1 tokens; give more text, or a smaller --context\(order == .streams ? " or --batch-size" : "")")
@@ -91,14 +96,14 @@ public struct TokenWindows: TrainingData {
     /// Batches in one epoch.
     public var batchesPerEpoch: Int {
         switch order {
-        case .random: return (windowCount + batchSize - 1) / batchSize
+        case .random, .sampled: return (windowCount + batchSize - 1) / batchSize
         case .streams: return windowsPerStream
         }
     }
 
     /// Tokens each epoch scores (targets): the span the batches cover.
     public var tokensPerEpoch: Int {
-        order == .random ? windowCount * time : windowsPerStream * batchSize * time
+        order == .streams ? windowsPerStream * batchSize * time : windowCount * time
     }
 
     public var position: DataPosition {
@@ -118,6 +123,8 @@ public struct TokenWindows: TrainingData {
         case .random:
             let first = batchIndex * batchSize
             rows = Array(starts[first..<min(first + batchSize, starts.count)])
+        case .sampled:
+            rows = (0..<batchSize).map { _ in draw(below: tokens.count - time) }
         case .streams:
             rows = starts.map { $0 + batchIndex * time }
         }
@@ -127,7 +134,7 @@ public struct TokenWindows: TrainingData {
             inputs.append(contentsOf: tokens[start..<(start + time)])
             targets.append(contentsOf: tokens[(start + 1)...(start + time)])
         }
-        let startsStreams = order == .random || batchIndex == 0
+        let startsStreams = order != .streams || batchIndex == 0
         batchIndex += 1
         return TokenBatch(inputs: inputs, targets: targets, batchSize: rows.count, time: time, startsStreams: startsStreams)
     }
@@ -142,8 +149,13 @@ public struct TokenWindows: TrainingData {
         }
         generator = try RandomGenerator(stateWords: state.words)
         epoch = position.epoch
-        batchIndex = position.index
+        batchIndex = 0
         startEpoch()
+        if order == .sampled {
+            // Replay the draws of the batches consumed.
+            for _ in 0..<position.index { _ = nextBatch() }
+        }
+        batchIndex = position.index
     }
 
     /// A uniform draw in 0..<bound from the high word of a 64x64-bit product.
@@ -162,6 +174,8 @@ public struct TokenWindows: TrainingData {
             for i in stride(from: starts.count - 1, to: 0, by: -1) {
                 starts.swapAt(i, draw(below: i + 1))
             }
+        case .sampled:
+            starts = []
         case .streams:
             let streamLength = windowsPerStream * time
             let slack = tokens.count - 1 - streamLength * batchSize

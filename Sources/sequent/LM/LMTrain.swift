@@ -329,7 +329,7 @@ struct LMTraining {
             throw SequentError.invalidArgument("--heads", "\(heads) heads do not divide the width \(hidden)")
         }
         var batchSize = options.batchSize ?? (transformer ? 32 : 32)
-        let order: WindowOrder = transformer ? .random : .streams
+        let order: WindowOrder = transformer ? .sampled : .streams
         let needed = { (b: Int) in order == .streams ? b * context + 1 : context + 1 }
         if trainTokens < needed(1) {
             throw SequentError.invalidArgument(
