@@ -184,6 +184,10 @@ struct LMTraining {
             throw SequentError.invalidArgument("--val", "the validation text has \(valTokens.count) token(s); at least 2 are needed to score one")
         }
 
+        // What the two evaluations on the whole validation text after training take (when
+        // timed), kept out of --time-limit so the run ends within it.
+        var finalEvaluationSeconds = 0.0
+
         // The model, optimizer, schedule and batches.
         var root = RandomGenerator(seed: config.seed)
         var modelGenerator = root.split(), dataGenerator = root.split()
@@ -193,7 +197,9 @@ struct LMTraining {
             generator: dataGenerator.split())
         if !options.resume {
             if options.steps == nil, let limit = options.timeLimit {
-                config.steps = try fitSteps(to: limit, since: started, config: config, batch: batches, valTokens: valTokens.count)
+                let fitted = try fitSteps(to: limit, since: started, config: config, batch: batches, valTokens: valTokens.count)
+                config.steps = fitted.steps
+                finalEvaluationSeconds = fitted.finalEvaluationSeconds
             }
             try folder.writeConfig(config, version: Sequent.version)
         }
@@ -257,7 +263,9 @@ struct LMTraining {
         // SEQUENT_LM_STOP_AT_STEP=k stops after step k as a kill would (tests of --resume).
         let stopStep = ProcessInfo.processInfo.environment["SEQUENT_LM_STOP_AT_STEP"].flatMap { Int($0) }
         trainer.callbacks.append(ClosureCallback(onStepEnd: { report, control in
-            if let limit = options.timeLimit, Date().timeIntervalSince(started) >= limit.lmSeconds { control.requestStop() }
+            if let limit = options.timeLimit, Date().timeIntervalSince(started) + finalEvaluationSeconds >= limit.lmSeconds {
+                control.requestStop()
+            }
             if let stopStep, report.step >= stopStep { control.requestStop() }
         }, onEvaluation: { report, _ in
             if report.improved { try folder.saveWeights(of: model, metadata: ["step": String(report.step)]) }
@@ -360,7 +368,8 @@ struct LMTraining {
 
     /// The steps that fit in `limit`: a few steps of a throwaway copy of the model are timed,
     /// and the evaluations' share is taken off.
-    private func fitSteps(to limit: Duration, since started: Date, config: LMConfig, batch: TokenWindows, valTokens: Int) throws -> Int {
+    private func fitSteps(to limit: Duration, since started: Date, config: LMConfig, batch: TokenWindows, valTokens: Int) throws
+        -> (steps: Int, finalEvaluationSeconds: Double) {
         var generator = RandomGenerator(seed: config.seed ^ 0x5EED)
         let probe = try config.makeModel(generator: &generator)
         let optimizer = try Adam(namedParameters: probe.namedParameters(), learningRate: config.learningRate)
@@ -379,12 +388,13 @@ struct LMTraining {
         let stepSeconds = Date().timeIntervalSince(start) / Double(timed)
         // Ten evaluations of --eval-tokens and two of the whole validation text at the end, at
         // about three times the training speed.
-        let scored = 10 * Double(min(valTokens, command.evalTokens)) + 2 * Double(valTokens)
-        let evaluationSeconds = scored / (3 * Double(config.batchSize * config.context) / stepSeconds)
-        let available = limit.lmSeconds * 0.97 - Date().timeIntervalSince(started) - evaluationSeconds - 10
+        let evaluationSpeed = 3 * Double(config.batchSize * config.context) / stepSeconds  // tokens/s
+        let finalEvaluationSeconds = 2 * Double(valTokens) / evaluationSpeed
+        let evaluationSeconds = 10 * Double(min(valTokens, command.evalTokens)) / evaluationSpeed + finalEvaluationSeconds
+        let available = limit.lmSeconds - Date().timeIntervalSince(started) - evaluationSeconds - min(10, 0.05 * limit.lmSeconds)
         let steps = max(1, Int(available / stepSeconds))
         say(String(format: "--time-limit: %.3f s a step here, so %d steps (the learning-rate schedule's length)", stepSeconds, steps))
-        return steps
+        return (steps, finalEvaluationSeconds)
     }
 
     /// A sample of the model's text for the report.
