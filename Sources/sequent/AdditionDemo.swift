@@ -1,10 +1,12 @@
 import Foundation
+import SequentData
 import SequentNN
 import SequentTensor
 import SequentTrain
 
-/// The run behind `sequent demo`: trains a `RecurrentLanguageModel` on an `AdditionCorpus`
-/// and reports what it learned, every number printed being measured in this run.
+/// The run behind `sequent demo`: trains the language model of `sequent lm` (`LanguageModel`,
+/// `TokenWindows`, `Trainer`) on an `AdditionCorpus` and reports what it learned, every
+/// number printed being measured in this run.
 struct AdditionDemo {
     struct Settings {
         var steps: Int
@@ -42,15 +44,16 @@ struct AdditionDemo {
         let V = AdditionCorpus.symbols.count
         var root = RandomGenerator(seed: s.seed)
         var dataGenerator = root.split(), modelGenerator = root.split()
-        var batchGenerator = root.split(), sampleGenerator = root.split()
+        let batchGenerator = root.split()
+        var sampleGenerator = root.split()
 
         let corpus = AdditionCorpus(generator: &dataGenerator)
         let training = AdditionCorpus.stream(from: corpus.trainingPairs, length: s.trainingLength, generator: &dataGenerator)
         let validation = makeValidationBatch(corpus, generator: &dataGenerator)
 
-        let model = try RecurrentLanguageModel(
-            cell: s.cell, vocabularySize: V, embeddingSize: s.embeddingSize, hiddenSize: s.hiddenSize,
-            generator: &modelGenerator)
+        let model = try LanguageModel(
+            cell: s.cell, vocabularySize: V, embeddingSize: s.embeddingSize, hiddenSize: s.hiddenSize, layerCount: 1,
+            dropout: 0, generator: &modelGenerator)
         let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: s.learningRate)
         let warmup = max(1, s.steps / 20)
         let schedule = try LinearWarmup(
@@ -70,49 +73,42 @@ struct AdditionDemo {
         let initial = try evaluate(model, validation)
         say(row(step: 0, train: nil, validation: initial, tokensPerSecond: nil))
 
-        let clock = ContinuousClock()
-        var trainingTime = Duration.zero, intervalTime = Duration.zero
+        // The loop of every `train`, on Trainer: B windows of the training text a step, at
+        // random starts drawn anew for every batch.
+        let windows = try TokenWindows(tokens: training.tokens, batchSize: B, time: T, order: .sampled, generator: batchGenerator)
+        var configuration = TrainerConfiguration(totalSteps: s.steps)
+        configuration.maxGradientNorm = s.maxGradientNorm
+        configuration.evaluationInterval = reportEvery
+        configuration.progress = nil  // the demo prints its own table
+        let trainer = try Trainer(
+            model: model, optimizer: optimizer, data: windows, configuration: configuration, schedule: schedule,
+            validation: { model in
+                let (all, answers) = try evaluate(model, validation)
+                return ["loss": all, "answer_loss": answers]
+            }
+        ) { model, batch in
+            let (logits, _) = try model(batch.inputs, batchSize: batch.batchSize, time: batch.time)  // (B, T, V)
+            return (try Loss.crossEntropy(logits: logits, targets: batch.targets), batch.inputs.count)
+        }
+        var trainingSeconds = 0.0, intervalSeconds = 0.0
         var intervalLoss = 0.0, intervalSteps = 0
         var final = initial
-        for step in 1...s.steps {
-            let start = clock.now
-            optimizer.learningRate = schedule.learningRate(atStep: step - 1)
-            var inputs: [Int] = [], targets: [Int] = []
-            inputs.reserveCapacity(B * T)
-            targets.reserveCapacity(B * T)
-            for _ in 0..<B {
-                let offset = Int.random(in: 0..<(training.tokens.count - T), using: &batchGenerator)
-                inputs += training.tokens[offset..<(offset + T)]
-                targets += training.tokens[(offset + 1)...(offset + T)]
-            }
-            optimizer.zeroGradients()
-            let (logits, _) = try model(inputs, batchSize: B, time: T)  // (B, T, V)
-            let loss = try Loss.crossEntropy(logits: logits, targets: targets)
-            guard loss.item.isFinite else {
-                throw SequentError(.invalidValue, "training stopped at step \(step): the loss is \(loss.item). Likely cause: --learning-rate \(s.learningRate) is too high for this model; try one 3 to 10 times smaller")
-            }
-            loss.backward()
-            do {
-                try clipGradientNorm(optimizer.parameters, maxNorm: s.maxGradientNorm)
-            } catch let error as SequentError where error.kind == .invalidValue {
-                throw SequentError(.invalidValue, "training stopped at step \(step): \(error.message). Likely cause: --learning-rate \(s.learningRate) is too high for this model; try one 3 to 10 times smaller")
-            }
-            optimizer.step()
-            let elapsed = clock.now - start
-            trainingTime += elapsed
-            intervalTime += elapsed
-            intervalLoss += Double(loss.item)
+        trainer.callbacks.append(ClosureCallback(onStepEnd: { report, _ in
+            let seconds = Double(report.tokenCount) / max(report.tokensPerSecond, 1e-9)
+            trainingSeconds += seconds
+            intervalSeconds += seconds
+            intervalLoss += Double(report.loss)
             intervalSteps += 1
-
-            if step % reportEvery == 0 || step == s.steps {
-                final = try evaluate(model, validation)
-                let rate = Double(intervalSteps * B * T) / intervalTime.seconds
-                say(row(step: step, train: intervalLoss / Double(intervalSteps), validation: final, tokensPerSecond: rate))
-                intervalLoss = 0
-                intervalSteps = 0
-                intervalTime = .zero
-            }
-        }
+        }, onEvaluation: { report, _ in
+            final = (report.metrics["loss"] ?? .nan, report.metrics["answer_loss"] ?? .nan)
+            let rate = Double(intervalSteps * B * T) / intervalSeconds
+            say(row(step: report.step, train: intervalLoss / Double(intervalSteps), validation: final, tokensPerSecond: rate))
+            intervalLoss = 0
+            intervalSteps = 0
+            intervalSeconds = 0
+        }))
+        let result = try trainer.fit()
+        if result.wasInterrupted { say("interrupted at step \(result.step)") }
 
         say("")
         let sample = try self.sample(model, length: 90, temperature: 0.8, generator: &sampleGenerator)
@@ -131,8 +127,8 @@ struct AdditionDemo {
         say("  \(correct) of \(test.count) correct (\(format(100 * accuracy, 1))%)")
 
         say("")
-        let seconds = trainingTime.seconds
-        say("trained \(s.steps) steps in \(format(seconds, 1)) s, \(format(Double(s.steps * B * T) / seconds / 1000, 1))k tokens/s on average")
+        let seconds = trainingSeconds
+        say("trained \(result.step) steps in \(format(seconds, 1)) s, \(format(Double(result.step * B * T) / seconds / 1000, 1))k tokens/s on average")
         let trend = final.all < initial.all ? "fell" : "did not fall: it went"
         say("verdict: validation loss \(trend) from \(format(initial.all, 2)) (uniform over \(V) symbols: ln \(V) = \(format(log(Double(V)), 2))) "
             + "to \(format(final.all, 2)) nats/char (floor \(format(corpus.entropyFloor, 2)): the operands are random); "
@@ -166,7 +162,7 @@ struct AdditionDemo {
 
     /// The mean loss per character on the validation batch: over all characters, and over
     /// the answer characters alone.
-    private func evaluate(_ model: RecurrentLanguageModel, _ batch: ValidationBatch) throws -> (all: Double, answers: Double) {
+    private func evaluate(_ model: LanguageModel, _ batch: ValidationBatch) throws -> (all: Double, answers: Double) {
         model.setTraining(false)
         defer { model.setTraining(true) }
         let losses = try withoutGradients {
@@ -186,7 +182,7 @@ struct AdditionDemo {
 
     /// The model's greedy answer to "a+b=" for each pair (nil if it does not write a number
     /// ended by ";"). Prompts of equal length run as one batch.
-    private func answer(_ model: RecurrentLanguageModel, _ pairs: [(a: Int, b: Int)]) throws -> [Int?] {
+    private func answer(_ model: LanguageModel, _ pairs: [(a: Int, b: Int)]) throws -> [Int?] {
         model.setTraining(false)
         defer { model.setTraining(true) }
         var answers = [Int?](repeating: nil, count: pairs.count)
@@ -195,7 +191,7 @@ struct AdditionDemo {
         try withoutGradients {
             for (length, members) in byLength {
                 let G = members.count, V = model.vocabularySize
-                var (logits, state) = try model(members.flatMap { prompts[$0] }, batchSize: G, time: length)
+                var (logits, state) = try model(members.flatMap { prompts[$0] }, batchSize: G, time: length)  // state: non-nil (recurrent)
                 var written = [[Int]](repeating: [], count: G)
                 var lastStep = length - 1
                 for _ in 0..<5 {  // at most 3 digits and ";"
@@ -216,7 +212,7 @@ struct AdditionDemo {
     /// `length` characters sampled one at a time after ";", and how many of the complete
     /// sums among them are correct.
     private func sample(
-        _ model: RecurrentLanguageModel, length: Int, temperature: Float, generator: inout RandomGenerator
+        _ model: LanguageModel, length: Int, temperature: Float, generator: inout RandomGenerator
     ) throws -> (text: String, complete: Int, correct: Int) {
         model.setTraining(false)
         defer { model.setTraining(true) }
@@ -284,10 +280,3 @@ struct AdditionDemo {
     }
 }
 
-extension Duration {
-    /// The duration in seconds.
-    fileprivate var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
-    }
-}

@@ -1,0 +1,201 @@
+import ArgumentParser
+import Foundation
+import SequentData
+import SequentNN
+import SequentTensor
+import SequentTrain
+
+extension Sequent {
+    /// `sequent lm`: language models on the user's own text.
+    struct LM: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "lm",
+            abstract: "Train a language model on your text, score text with it, and generate from it.",
+            discussion: """
+                Example (runs as written from the repository, on ../shared/data):
+
+                  sequent lm train --text ../shared/data/text/tinyshakespeare.txt --out shakespeare --time-limit 10m
+                  sequent lm eval shakespeare --text ../shared/data/text/tinyshakespeare.txt --json
+                  sequent lm generate shakespeare --prompt "ROMEO:" --length 500 --temperature 0.8
+                """,
+            subcommands: [LMTrain.self, LMEval.self, LMGenerate.self])
+    }
+}
+
+/// The model architectures `--model` accepts.
+enum LMArchitecture: String, Codable, CaseIterable, ExpressibleByArgument {
+    case lstm, gru, rnn, transformer
+
+    var cell: RecurrentCellType? {
+        switch self {
+        case .lstm: return .lstm
+        case .gru: return .gru
+        case .rnn: return .rnn(.tanh)
+        case .transformer: return nil
+        }
+    }
+}
+
+extension TokenizerKind: ExpressibleByArgument {}
+
+/// What `config.json`'s `config` holds for `sequent lm`: everything that rebuilds the model,
+/// its tokenizer settings, the data it was trained on and the training settings.
+struct LMConfig: Codable, Equatable {
+    /// The architecture.
+    var model: LMArchitecture
+    /// Stacked layers.
+    var layers: Int
+    /// The recurrent hidden size, or the Transformer's width.
+    var hidden: Int
+    /// The recurrent model's token-vector size (the Transformer's is its width).
+    var embedding: Int
+    /// The Transformer's attention heads (0 for recurrent models).
+    var heads: Int
+    /// T: tokens per training window (the Transformer's positions).
+    var context: Int
+    var dropout: Float
+    var tokenizer: TokenizerKind
+    /// V.
+    var vocabularySize: Int
+    var batchSize: Int
+    /// Planned optimizer steps (the learning-rate schedule's length).
+    var steps: Int
+    var learningRate: Float
+    var seed: UInt64
+    /// How training windows are laid out (`streams` with carried state for recurrent models).
+    var windowOrder: WindowOrder
+    /// The data.
+    var data: LMDataSummary
+
+    enum CodingKeys: String, CodingKey {
+        case model, layers, hidden, embedding, heads, context, dropout, tokenizer, steps, seed, data
+        case vocabularySize = "vocabulary_size"
+        case batchSize = "batch_size"
+        case learningRate = "learning_rate"
+        case windowOrder = "window_order"
+    }
+
+    /// Builds the model this config describes, its initial weights drawn from `generator`.
+    func makeModel(generator: inout RandomGenerator) throws -> LanguageModel {
+        if let cell = model.cell {
+            return try LanguageModel(
+                cell: cell, vocabularySize: vocabularySize, embeddingSize: embedding, hiddenSize: hidden,
+                layerCount: layers, dropout: dropout, generator: &generator)
+        }
+        return try LanguageModel(
+            vocabularySize: vocabularySize, width: hidden, layerCount: layers, headCount: heads, context: context,
+            dropout: dropout, generator: &generator)
+    }
+
+    /// One line for the terminal: "LSTM 2 x 512, 3.3M parameters, char tokens (65)".
+    func summary(parameterCount: Int) -> String {
+        let shape = model == .transformer ? "\(layers) layers x \(hidden) wide, \(heads) heads" : "\(layers) x \(hidden)"
+        return "\(model.rawValue.uppercased()) \(shape), \(formatCount(parameterCount)) parameters, \(tokenizer.rawValue) tokens (\(vocabularySize)), context \(context)"
+    }
+}
+
+/// The text a model was trained and validated on.
+struct LMDataSummary: Codable, Equatable {
+    var text: String
+    var val: String?
+    var valFraction: Double?
+    var trainTokens: Int
+    var valTokens: Int
+    var trainCharacters: Int
+    var valCharacters: Int
+
+    enum CodingKeys: String, CodingKey {
+        case text, val
+        case valFraction = "val_fraction"
+        case trainTokens = "train_tokens"
+        case valTokens = "val_tokens"
+        case trainCharacters = "train_characters"
+        case valCharacters = "val_characters"
+    }
+}
+
+/// A model folder of `sequent lm`, opened: config, tokenizer and the best weights.
+struct LMFolder {
+    static let task = "lm"
+
+    let folder: ModelFolder
+    let config: LMConfig
+    let tokenizer: any Tokenizer
+    let model: LanguageModel
+
+    /// Opens `path`, refusing a folder of another task, and loads the best weights.
+    static func open(_ path: String) throws -> LMFolder {
+        let folder = try ModelFolder.open(URL(fileURLWithPath: path), task: task)
+        let config = try folder.readConfig(as: LMConfig.self)
+        let tokenizer = try loadTokenizer(from: folder.tokenizerURL)
+        guard tokenizer.vocabularySize == config.vocabularySize else {
+            throw SequentError.malformedFile(folder.tokenizerURL.path, "has \(tokenizer.vocabularySize) tokens, config.json says \(config.vocabularySize)")
+        }
+        var generator = RandomGenerator(seed: config.seed)
+        let model = try config.makeModel(generator: &generator)
+        guard FileManager.default.fileExists(atPath: folder.weightsURL.path) else {
+            throw SequentError.io(folder.weightsURL.path, "missing: the training run has not saved a model yet (resume it with `sequent lm train --resume --out \(path)`)")
+        }
+        try folder.loadWeights(into: model)
+        model.setTraining(false)
+        return LMFolder(folder: folder, config: config, tokenizer: tokenizer, model: model)
+    }
+}
+
+/// What a language model scores on a token sequence.
+struct LMScore: Equatable {
+    /// Mean negative log-likelihood per scored token, in nats.
+    var loss: Double
+    /// Tokens scored (all but the first).
+    var tokens: Int
+    /// Characters (Unicode scalars) those tokens decode to.
+    var characters: Int
+
+    var perplexity: Double { exp(loss) }
+    /// Bits per character: the total negative log-likelihood in bits over the characters.
+    var bitsPerCharacter: Double { characters > 0 ? loss * Double(tokens) / (Double(characters) * M_LN2) : .nan }
+
+    var metrics: [String: Double] {
+        ["loss": loss, "perplexity": perplexity, "bits_per_char": bitsPerCharacter]
+    }
+}
+
+enum LMEvaluation {
+    /// Scores every token of `tokens` after the first, in order.
+    ///
+    /// A recurrent model reads B contiguous streams with its state carried from window to
+    /// window, so each token is predicted from all the text before it in its stream. A
+    /// Transformer reads windows of its context, each from scratch.
+    ///
+    /// - Parameter characters: the Unicode scalars of the text, for bits per character.
+    static func score(
+        _ model: LanguageModel, tokens: [Int], characters: Int, tokenizer: any Tokenizer, batchSize: Int, context: Int
+    ) throws -> LMScore {
+        let streams = try TokenStreams(tokens: tokens, batchSize: batchSize, time: context)
+        var total = 0.0
+        var scored = 0
+        var state: RecurrentState?
+        try withoutGradients {
+            for element in streams {
+                let batch = element.batch
+                let (logits, next) = try model(
+                    batch.inputs, batchSize: batch.batchSize, time: batch.time, state: model.isRecurrent ? state : nil)
+                state = next
+                let losses = try Loss.crossEntropy(logits: logits, targets: batch.targets, reduction: .none)  // (B, T)
+                let values = losses.scalars
+                for i in values.indices where element.mask[i] != 0 { total += Double(values[i]) }
+                scored += element.scored
+            }
+        }
+        let firstCharacters = tokenizer.decode([tokens[0]]).unicodeScalars.count
+        return LMScore(loss: total / Double(max(scored, 1)), tokens: scored, characters: max(0, characters - firstCharacters))
+    }
+}
+
+/// "3.3M", "65.5k", "812".
+func formatCount(_ value: Int) -> String {
+    if value >= 1_000_000 { return String(format: "%.1fM", Double(value) / 1e6) }
+    if value >= 10_000 { return String(format: "%.1fk", Double(value) / 1e3) }
+    return String(value)
+}
+
