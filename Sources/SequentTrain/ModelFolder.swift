@@ -1,4 +1,5 @@
 import Foundation
+import SequentData
 import SequentNN
 import SequentTensor
 
@@ -56,7 +57,7 @@ public struct ModelFolder: Sendable {
             do {
                 try fileManager.createDirectory(at: url, withIntermediateDirectories: true)
             } catch {
-                throw SequentError.io(url.path, "cannot create the model folder (\(Self.reason(error)))")
+                throw SequentError.io(url.path, "cannot create the model folder (\(InputFile.describe(error)))")
             }
         }
         let probe = url.appendingPathComponent(".write-test-\(UUID().uuidString)")
@@ -187,14 +188,5 @@ public struct ModelFolder: Sendable {
     public func loadWeights(into model: some Module) throws {
         let weights = try SafeTensors.read(from: weightsURL)
         try model.loadStateDictionary(weights.tensors)
-    }
-
-    private static func reason(_ error: Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,
-           underlying.domain == NSPOSIXErrorDomain, let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
-            return String(cString: strerror(code.rawValue))
-        }
-        return nsError.localizedDescription
     }
 }

@@ -66,12 +66,9 @@ public enum GEMM {
         }
         let (rowBlocks, columnBlocks) = tiles(m: m, n: n, k: k)
         let operands = UncheckedSendable((a, b, c))
-        // Tile (r, q): rows [m r / R, m (r+1) / R) and columns [n q / Q, n (q+1) / Q) of C.
         let tile = { (index: Int) in
             let (a, b, c) = operands.value
-            let (r, q) = index.quotientAndRemainder(dividingBy: columnBlocks)
-            let rows = (m * r / rowBlocks)..<(m * (r + 1) / rowBlocks)
-            let columns = (n * q / columnBlocks)..<(n * (q + 1) / columnBlocks)
+            let (rows, columns) = tileRanges(index, m: m, n: n, rowBlocks: rowBlocks, columnBlocks: columnBlocks)
             Parallelism.onCallingThread {
                 sgemm(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: columns.count, k: k, alpha: alpha,
                       a: a + rows.lowerBound * (transposeA ? 1 : lda), lda: lda,
@@ -127,6 +124,14 @@ public enum GEMM {
         return (1, max(1, columnBlocks))
     }
 
+    /// The rows and columns of C in tile `index` of `tiles`' grid, row-major:
+    /// rows [m r / R, m (r+1) / R) and columns [n q / Q, n (q+1) / Q) for index = r Q + q.
+    @inline(__always)
+    static func tileRanges(_ index: Int, m: Int, n: Int, rowBlocks: Int, columnBlocks: Int) -> (rows: Range<Int>, columns: Range<Int>) {
+        let (r, q) = index.quotientAndRemainder(dividingBy: columnBlocks)
+        return ((m * r / rowBlocks)..<(m * (r + 1) / rowBlocks), (n * q / columnBlocks)..<(n * (q + 1) / columnBlocks))
+    }
+
     /// Runs `body(rows)` over `0..<rows` in the row blocks `tiles` gives a product with
     /// `rows` rows and many columns, one block per thread: work on a block's rows after
     /// its product (bias, activation) then runs while they are in cache. Products inside
@@ -162,9 +167,7 @@ public enum GEMM {
             let operands = UncheckedSendable((a, b, c))
             let tile = { (index: Int) -> dnnl_status_t in
                 let (a, b, c) = operands.value
-                let (r, q) = index.quotientAndRemainder(dividingBy: columnBlocks)
-                let rows = (m * r / rowBlocks)..<(m * (r + 1) / rowBlocks)
-                let columns = (n * q / columnBlocks)..<(n * (q + 1) / columnBlocks)
+                let (rows, columns) = tileRanges(index, m: m, n: n, rowBlocks: rowBlocks, columnBlocks: columnBlocks)
                 return Parallelism.onCallingThread {
                     dnnl_gemm_bf16bf16f32(
                         transposeA ? 84 : 78, transposeB ? 84 : 78, Int64(rows.count), Int64(columns.count), Int64(k), alpha,
