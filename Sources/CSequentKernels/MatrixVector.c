@@ -8,17 +8,9 @@
 // instructions per 16 lanes); `sequent_cpu_level` (CPU.c) picks one at run time. The
 // AVX512-BF16 dot-product kernel runs where the CPU has it and the level allows it.
 //
-// Not AMX: TDPBF16PS on one-row tiles read this layout as it is and took 5.1 us for a
-// 512 x 512 matrix on one core (the dot product 6.8), but on the shared development host it
-// ran 2 to 3 times slower than the dot product whenever another tenant loaded the core,
-// which was often (stop 12: rnn-2x512 bfloat16 streaming 14.5 against 17-20 us per token on
-// a quiet host, 35-98 against 21-45 on a busy one). Stop 14 found the same two states from
-// one process to the next (one thread: 22-23 us per token, or 72-93 against the dot
-// product's 33-35), and in the slow ones perf puts the time on TDPBF16PS itself, not on the
-// tile loads: the host's tile unit runs slower, which no layout or alignment here changes
-// (768 KB took 7.0-7.3 us at every offset and page size tried). Choosing the kernel by
-// timing it at run time would make the sums, which round differently in the two kernels,
-// depend on the host's load.
+// Not AMX: its tile unit ran this product faster in a tight loop but 3-4x slower in some
+// processes on the shared development host, and picking the kernel by timing it would make
+// the sums (which round differently) depend on the host's load (docs/performance.md).
 #include "CSequentKernels.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
