@@ -72,4 +72,17 @@ final class TextClassifierTests: XCTestCase {
         try query.assign(Tensor(shape: query.shape, scalars: base))
         assertClose(analytic, numeric, relative: 1e-2, absolute: 2e-3, "d loss / d query")
     }
+
+    func testTokenTablePathMatchesTheEmbedThenProjectPath() throws {
+        // 4 x 6 = 24 tokens >= V = 20 takes the E W_ih^T table path; one text at a time (6 < 20) embeds first.
+        let classifier = try model(.attention)
+        let texts = [[1, 2, 3, 4, 5, 6], [7, 8, 9], [10, 11, 12, 13, 14], [15]]
+        var tokens: [Int] = []
+        for text in texts { tokens += text + Array(repeating: 0, count: 6 - text.count) }
+        let together = try classifier(tokens, batchSize: 4, time: 6, lengths: texts.map(\.count)).logits.scalars
+        for (i, text) in texts.enumerated() {
+            let alone = try classifier(text, batchSize: 1, time: text.count, lengths: [text.count]).logits.scalars
+            assertClose(Array(together[(3 * i)..<(3 * i + 3)]), alone, absolute: 1e-5, "text \(i)")
+        }
+    }
 }

@@ -96,9 +96,12 @@ public final class TextClassifier: Module {
             throw SequentError.invalidArgument("TextClassifier", "lengths must be \(batchSize) values in 1...\(time), got \(lengths)")
         }
         let output: Tensor, state: RecurrentState
-        if let embeddingDropout, embeddingDropout.isDropping {
-            let vectors = embeddingDropout(try embedding(tokens, shape: [batchSize, time]))
-            (output, state) = try recurrent(vectors, lengths: lengths)
+        // The token path builds the table E W_ih^T (V rows) once a call: worth it only when
+        // the batch has at least as many tokens as the vocabulary; else embed, then project.
+        let dropsTokens = embeddingDropout?.isDropping ?? false
+        if dropsTokens || batchSize * time < embedding.vocabularySize {
+            let vectors = try embedding(tokens, shape: [batchSize, time])
+            (output, state) = try recurrent(embeddingDropout.map { $0(vectors) } ?? vectors, lengths: lengths)
         } else {
             (output, state) = try recurrent(tokens: tokens, shape: [batchSize, time], embedding: embedding, lengths: lengths)
         }
