@@ -111,6 +111,14 @@ final class ClassifyCommandTests: XCTestCase {
         let second = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
         XCTAssertEqual(second["label"] as? String, "0")
 
+        let page = folder.appendingPathComponent("explain.html")
+        let html = try sequent(["classify", "predict", "model", "--input", input, "--explain-html", page.path, "--threads", "1"])
+        XCTAssertEqual(html.status, 0, html.stderr)
+        let written = try String(contentsOf: page, encoding: .utf8)
+        XCTAssertTrue(written.contains(">good</span>") && written.contains(">dull</span>"), written)
+        let weight = try XCTUnwrap(attention.first?["weight"] as? Double)
+        XCTAssertTrue(written.contains("title=\"\(String(format: "%.4f", weight))\""), "the page shows the weights --explain gives")
+
         let tsv = try sequent(["classify", "predict", "model", "--input", input, "--threads", "1"])
         XCTAssertEqual(tsv.status, 0, tsv.stderr)
         XCTAssertTrue(tsv.stdout.hasPrefix("label\tp(0)\tp(1)\ttext\n"), tsv.stdout)

@@ -30,6 +30,9 @@ extension Sequent.Classify {
         @Flag(help: "Show each token with its attention weight (models with attention pooling).")
         var explain = false
 
+        @Option(name: .customLong("explain-html"), help: "Also write the texts as HTML, each token highlighted by its attention weight (attention pooling).")
+        var explainHTML: String?
+
         @Option(parsing: .unconditional, help: "Threads (default: all cores).")
         var threads: Int?
 
@@ -38,8 +41,8 @@ extension Sequent.Classify {
         func run() throws {
             try Parallelism.withThreads(try ThreadCount.checked(threads)) {
                 let opened = try ClassifyFolder.open(model)
-                if explain, opened.config.pooling != .attention {
-                    throw SequentError.invalidArgument("--explain", "needs a model with attention pooling; \(model) pools with '\(opened.config.pooling.rawValue)'")
+                if explain || explainHTML != nil, opened.config.pooling != .attention {
+                    throw SequentError.invalidArgument(explain ? "--explain" : "--explain-html", "needs a model with attention pooling; \(model) pools with '\(opened.config.pooling.rawValue)'")
                 }
                 let content: String
                 if let input {
@@ -58,7 +61,20 @@ extension Sequent.Classify {
                 }
                 let config = opened.config
                 let sequences = try lines.map { try classifierTokens($0, tokenizer: opened.tokenizer, maxLength: config.maxLength) }
-                let output = try ClassifierInference.run(opened.model, sequences: sequences, keepsAttention: explain)
+                let output = try ClassifierInference.run(opened.model, sequences: sequences, keepsAttention: explain || explainHTML != nil)
+                if let explainHTML, let attention = output.attention {
+                    let rows = lines.indices.map { i in
+                        (text: lines[i], label: config.classes[ClassifierInference.argmax(output.probabilities[i]).0],
+                         probability: ClassifierInference.argmax(output.probabilities[i]).1,
+                         tokens: sequences[i].map { opened.tokenizer.displayName(of: $0) }, weights: attention[i])
+                    }
+                    let html = ClassifyExplanation.html(rows)
+                    do {
+                        try Data(html.utf8).write(to: URL(fileURLWithPath: explainHTML), options: .atomic)
+                    } catch {
+                        throw SequentError.io(explainHTML, "cannot write the explanation: \(error.localizedDescription)")
+                    }
+                }
                 if !json { print((["label"] + config.classes.map { "p(\($0))" } + ["text"]).joined(separator: "\t")) }
                 for (i, text) in lines.enumerated() {
                     let p = output.probabilities[i]
@@ -83,5 +99,26 @@ extension Sequent.Classify {
                 }
             }
         }
+    }
+}
+
+/// Texts as HTML with each token's background as strong as its attention weight.
+enum ClassifyExplanation {
+    static func html(_ rows: [(text: String, label: String, probability: Float, tokens: [String], weights: [Float])]) -> String {
+        func escape(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        var page = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>sequent classify: attention</title></head>\n<body style=\"font-family: sans-serif\">\n"
+        for row in rows {
+            let largest = max(row.weights.max() ?? 1, 1e-9)
+            page += "<p><b>\(escape(row.label))</b> (\(String(format: "%.3f", row.probability))): "
+            for (token, weight) in zip(row.tokens, row.weights) {
+                let alpha = String(format: "%.3f", weight / largest)
+                page += "<span title=\"\(String(format: "%.4f", weight))\" style=\"background: rgba(255, 120, 0, \(alpha))\">\(escape(token))</span> "
+            }
+            page += "</p>\n"
+        }
+        return page + "</body></html>\n"
     }
 }
