@@ -124,6 +124,27 @@ final class ClassifyCommandTests: XCTestCase {
         XCTAssertTrue(tsv.stdout.hasPrefix("label\tp(0)\tp(1)\ttext\n"), tsv.stdout)
     }
 
+    func testPretrainedVectorsFrozenAndFineTuned() throws {
+        let path = try text("train.tsv", Self.data)
+        let words = ["good", "fun", "film", "a", "great", ",", "warm", "story", "bad", "dull", "boring"]
+        let vectors = try text("vectors.txt", words.enumerated().map { i, w in
+            "\(w) " + (0..<4).map { String(Float(i + 1) * 0.1 + Float($0) * 0.01) }.joined(separator: " ") }.joined(separator: "\n") + "\n")
+        let common = ["classify", "train", "--train", path, "--steps", "4", "--embeddings", vectors, "--hidden", "8", "--threads", "1", "--quiet",
+                      "--text-column", "sentence", "--label-column", "label"]
+        let frozen = try sequent(common + ["--out", "frozen", "--freeze-embeddings", "--dropout", "0"])
+        XCTAssertEqual(frozen.status, 0, frozen.stderr)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("frozen/config.json"))) as? [String: Any]
+        let inner = try XCTUnwrap(config?["config"] as? [String: Any])
+        XCTAssertEqual(inner["embedding"] as? Int, 4)
+        XCTAssertEqual(inner["freeze_embeddings"] as? Bool, true)
+        let tuned = try sequent(common + ["--out", "tuned"])
+        XCTAssertEqual(tuned.status, 0, tuned.stderr)
+
+        let ragged = try text("ragged.txt", "good 0.1 0.2\nbad 0.1 0.2 0.3\n")
+        try assertFails(common + ["--out", "m", "--embeddings", ragged], mentions: ["ragged.txt", "line 2", "3 numbers"])
+        try assertFails(common + ["--out", "m2", "--embedding", "16"], mentions: ["--embedding", "16"])
+    }
+
     func testBadInputEndsWithOneClearMessage() throws {
         let good = try text("good.tsv", Self.data)
         try assertFails(["classify", "train", "--train", good, "--out", "m1", "--text-column", "text", "--threads", "1"],

@@ -58,18 +58,23 @@ struct ClassifyConfig: Codable, Equatable {
     var steps: Int
     var learningRate: Float
     var seed: UInt64
+    /// The pretrained word vectors the token vectors started from, if any.
+    var embeddings: String?
+    /// Whether those vectors were kept fixed.
+    var freezeEmbeddings: Bool
     var textColumn: String
     var labelColumn: String
     var data: ClassifyDataSummary
 
     enum CodingKeys: String, CodingKey {
-        case model, pooling, layers, hidden, embedding, dropout, classes, steps, seed, data
+        case model, pooling, layers, hidden, embedding, embeddings, dropout, classes, steps, seed, data
         case embeddingDropout = "embedding_dropout"
         case classWeights = "class_weights"
         case vocabularySize = "vocabulary_size"
         case maxLength = "max_length"
         case batchSize = "batch_size"
         case learningRate = "learning_rate"
+        case freezeEmbeddings = "freeze_embeddings"
         case textColumn = "text_column"
         case labelColumn = "label_column"
     }

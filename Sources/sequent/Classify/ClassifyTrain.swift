@@ -54,6 +54,12 @@ extension Sequent.Classify {
         @Option(name: .customLong("embedding-dropout"), parsing: .unconditional, help: "Dropout on the token vectors (default: --dropout).")
         var embeddingDropout: Float?
 
+        @Option(help: "Pretrained word vectors in the GloVe/word2vec text format; their size sets --embedding.")
+        var embeddings: String?
+
+        @Flag(name: .customLong("freeze-embeddings"), help: "With --embeddings: keep the token vectors fixed (default: fine-tune them).")
+        var freezeEmbeddings = false
+
         @Option(name: .customLong("class-weights"), help: "none, or balanced: each class's loss weighted by N / (C * n_c), as scikit-learn's class_weight='balanced'.")
         var classWeights: ClassWeighting = .none
 
@@ -76,6 +82,9 @@ extension Sequent.Classify {
             try TrainingOptions.check(evalInterval, "--eval-interval", in: 1...1_000_000_000)
             if let embeddingDropout, !(embeddingDropout >= 0 && embeddingDropout < 1) {
                 throw ValidationError("--embedding-dropout must be in [0, 1); got \(embeddingDropout)")
+            }
+            if freezeEmbeddings, embeddings == nil {
+                throw ValidationError("--freeze-embeddings needs --embeddings FILE")
             }
             if training.resume {
                 throw ValidationError("--resume is not supported by `sequent classify train` yet; train again into a new --out")
@@ -148,12 +157,17 @@ struct ClassifyTraining {
             weights = classes.map { Float(Double(trainSet.count) / (Double(classes.count) * Double(counts[$0] ?? 1))) }
         }
         let dropout = options.dropout ?? 0.25
+        let vectors = try command.embeddings.map { try WordVectors.read(URL(fileURLWithPath: $0), flag: "--embeddings") }
+        if let vectors, let size = command.embedding, size != vectors.dimension {
+            throw SequentError.invalidArgument("--embedding", "\(size) differs from the \(vectors.dimension) numbers of each vector in \(command.embeddings ?? "")")
+        }
         let config = ClassifyConfig(
             model: command.model, pooling: command.pooling, layers: options.layers ?? 1, hidden: options.hidden ?? 128,
-            embedding: command.embedding ?? 128, dropout: dropout, embeddingDropout: command.embeddingDropout ?? dropout,
+            embedding: vectors?.dimension ?? command.embedding ?? 128, dropout: dropout, embeddingDropout: command.embeddingDropout ?? dropout,
             classes: classes, classWeights: weights, vocabularySize: tokenizer.vocabularySize, maxLength: maxLength,
             batchSize: batchSize, steps: options.steps ?? 3 * stepsPerEpoch, learningRate: options.learningRate ?? 2e-3,
-            seed: options.seed, textColumn: command.textColumn, labelColumn: command.labelColumn,
+            seed: options.seed, embeddings: command.embeddings, freezeEmbeddings: command.freezeEmbeddings,
+            textColumn: command.textColumn, labelColumn: command.labelColumn,
             data: ClassifyDataSummary(train: command.train, val: command.val, valFraction: command.val == nil ? command.valFraction : nil,
                                       trainRecords: trainSet.count, valRecords: valSet.count))
 
@@ -166,11 +180,24 @@ struct ClassifyTraining {
         try folder.writeConfig(config, version: Sequent.version)
 
         let model = try config.makeModel(generator: &modelGenerator)
+        if let vectors {
+            var table = model.embedding.weight.value.scalars
+            let E = config.embedding
+            var found = 0
+            for (id, word) in tokenizer.words.enumerated() {
+                guard let vector = vectors.vectors[word] ?? vectors.vectors[word.lowercased()] else { continue }
+                table.replaceSubrange((id * E)..<((id + 1) * E), with: vector)
+                found += 1
+            }
+            try model.embedding.weight.assign(Tensor(shape: [tokenizer.vocabularySize, E], scalars: table))
+            say("--embeddings: \(found) of \(tokenizer.vocabularySize) tokens have a vector (the rest keep random ones)\(command.freezeEmbeddings ? "; frozen" : "")")
+        }
         say(config.summary(parameterCount: model.parameterCount))
         say("data: \(trainSet.count) training texts, \(valSet.count) validation texts; \(stepsPerEpoch) steps an epoch, \(config.steps) steps")
 
         let batches = try ShuffledBatches(Array(trainSequences.indices), batchSize: batchSize, generator: dataGenerator.split())
-        let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: config.learningRate)
+        let trained = model.namedParameters().filter { !(config.freezeEmbeddings && $0.key == "emb.weight") }
+        let optimizer = try Adam(namedParameters: trained, learningRate: config.learningRate)
         let warmup = min(100, max(1, config.steps / 20))
         let schedule = try LinearWarmup(
             warmupSteps: warmup, startFactor: 0.1,
