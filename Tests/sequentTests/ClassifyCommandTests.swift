@@ -137,12 +137,32 @@ final class ClassifyCommandTests: XCTestCase {
         let inner = try XCTUnwrap(config?["config"] as? [String: Any])
         XCTAssertEqual(inner["embedding"] as? Int, 4)
         XCTAssertEqual(inner["freeze_embeddings"] as? Bool, true)
+        // The frozen vectors come back unchanged from model.safetensors.
+        let tokenizer = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("frozen/tokenizer.json"))) as? [String: Any]
+        let vocabulary = try XCTUnwrap(tokenizer?["vocabulary"] as? [String])
+        let id = try XCTUnwrap(vocabulary.firstIndex(of: "good"))
+        let table = try embeddingTable(folder.appendingPathComponent("frozen/model.safetensors"))
+        XCTAssertEqual(Array(table[(id * 4)..<(id * 4 + 4)]), (0..<4).map { Float(1) * 0.1 + Float($0) * 0.01 }, "'good' is the first word of the file")
         let tuned = try sequent(common + ["--out", "tuned"])
         XCTAssertEqual(tuned.status, 0, tuned.stderr)
 
         let ragged = try text("ragged.txt", "good 0.1 0.2\nbad 0.1 0.2 0.3\n")
         try assertFails(common + ["--out", "m", "--embeddings", ragged], mentions: ["ragged.txt", "line 2", "3 numbers"])
         try assertFails(common + ["--out", "m2", "--embedding", "16"], mentions: ["--embedding", "16"])
+    }
+
+    /// `emb.weight` of a safetensors file (8-byte little-endian header length, JSON header, float32 data).
+    private func embeddingTable(_ url: URL) throws -> [Float] {
+        let bytes = [UInt8](try Data(contentsOf: url))
+        let length = (0..<8).reduce(0) { $0 | Int(bytes[$1]) << (8 * $1) }
+        let header = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as? [String: Any])
+        let entry = try XCTUnwrap(header["emb.weight"] as? [String: Any])
+        XCTAssertEqual(entry["dtype"] as? String, "F32")
+        let offsets = try XCTUnwrap(entry["data_offsets"] as? [Int])
+        let start = 8 + length + offsets[0]
+        return stride(from: start, to: 8 + length + offsets[1], by: 4).map { i in
+            Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
+        }
     }
 
     func testBadInputEndsWithOneClearMessage() throws {
