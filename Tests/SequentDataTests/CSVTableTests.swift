@@ -38,3 +38,11 @@ final class CSVTableTests: XCTestCase {
         }
     }
 }
+
+final class CSVTableDelimiterTests: XCTestCase {
+    func testTabSeparatedKeepsCommasAndInnerSpaces() throws {
+        let table = try CSVTable.parse("label\tsentence\n0\tno wit , only gags \n1\t\"two\nlines\"\n", path: "t.tsv", delimiter: "\t")
+        XCTAssertEqual(table.header, ["label", "sentence"])
+        XCTAssertEqual(table.rows.map(\.fields), [["0", "no wit , only gags"], ["1", "two\nlines"]])
+    }
+}

@@ -28,19 +28,23 @@ public struct CSVTable: Sendable {
     /// - Throws: `SequentError.io` when the file cannot be read; `.malformedFile` naming the
     ///   line when it is not UTF-8, has no header, an unterminated quote, duplicate column
     ///   names, or a record with more or fewer fields than the header.
-    public static func read(_ url: URL) throws -> CSVTable {
-        let data = try InputFile.read(url, flag: "--csv")
+    ///
+    /// - Parameters:
+    ///   - delimiter: the field separator: `","` (CSV, the default) or `"\t"` (TSV).
+    ///   - flag: the command-line flag that named the file, for messages.
+    public static func read(_ url: URL, delimiter: Unicode.Scalar = ",", flag: String = "--csv") throws -> CSVTable {
+        let data = try InputFile.read(url, flag: flag)
         guard let text = String(data: data, encoding: .utf8) else {
             throw SequentError.malformedFile(url.path, "is not UTF-8 text")
         }
-        return try parse(text, path: url.path)
+        return try parse(text, path: url.path, delimiter: delimiter)
     }
 
     /// Parses `text` as the contents of the file at `path` (named in errors); a leading
     /// byte-order mark (as spreadsheet programs write) is skipped.
-    public static func parse(_ text: String, path: String) throws -> CSVTable {
+    public static func parse(_ text: String, path: String, delimiter: Unicode.Scalar = ",") throws -> CSVTable {
         let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
-        var records = try records(of: text, path: path)
+        var records = try records(of: text, path: path, delimiter: delimiter)
         guard !records.isEmpty else { throw SequentError.malformedFile(path, "the file is empty; expected a header row and data") }
         let header = records.removeFirst().fields
         var seen = Set<String>()
@@ -51,7 +55,7 @@ public struct CSVTable: Sendable {
         }
         for record in records where record.fields.count != header.count {
             throw SequentError.malformedFile(
-                path, "line \(record.line): \(record.fields.count) fields, but the header has \(header.count) (\(header.joined(separator: ",")))")
+                path, "line \(record.line): \(record.fields.count) fields, but the header has \(header.count) (\(header.joined(separator: delimiter == "," ? "," : " ")))")
         }
         return CSVTable(path: path, header: header, rows: records)
     }
@@ -68,7 +72,7 @@ public struct CSVTable: Sendable {
     }
 
     /// Splits `text` into records, as a state machine over its characters.
-    private static func records(of text: String, path: String) throws -> [Row] {
+    private static func records(of text: String, path: String, delimiter: Unicode.Scalar) throws -> [Row] {
         var records: [Row] = []
         var fields: [String] = []
         var field = ""
@@ -81,7 +85,7 @@ public struct CSVTable: Sendable {
         var pending: Unicode.Scalar? = nil
 
         func endField() {
-            fields.append(wasQuoted ? field : field.trimmingCharacters(in: .whitespaces))
+            fields.append(wasQuoted ? field : field.trimmingCharacters(in: delimiter == "\t" ? .init(charactersIn: " ") : .whitespaces))
             field = ""
             wasQuoted = false
         }
@@ -103,7 +107,7 @@ public struct CSVTable: Sendable {
                 continue
             }
             switch scalar {
-            case ",":
+            case delimiter:
                 endField()
             case "\r":
                 let next = iterator.next()

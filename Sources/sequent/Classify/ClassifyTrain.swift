@@ -1,0 +1,275 @@
+import ArgumentParser
+import Foundation
+import SequentData
+import SequentNN
+import SequentTensor
+import SequentTrain
+
+extension Sequent.Classify {
+    /// `sequent classify train`: a text classifier on a labelled CSV/TSV file, into a model folder.
+    struct ClassifyTrain: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "train",
+            abstract: "Train a text classifier on a labelled CSV or TSV file with a header.",
+            discussion: """
+                Defaults: word tokens (the training split's words), token vectors of 128 with \
+                dropout 0.25, a 1 x 128 bidirectional LSTM over each text's own length (no \
+                padding computed), attention pooling (one learned query, Yang et al. 2016), \
+                dropout 0.25 before the linear head; batches of 64, Adam at 2e-3 with a short \
+                warm-up and cosine decay to a tenth over --steps (default: 3 epochs), gradients \
+                clipped to norm 1. Validation: --val FILE or a stratified --val-fraction (0.1) \
+                of --train, every class keeping its share. model.safetensors keeps the weights \
+                of the best validation accuracy. A .tsv/.tab file is read tab-separated, \
+                anything else comma-separated. Example:
+
+                  sequent classify train --train ../shared/data/classification/sst2/train.tsv --text-column sentence --label-column label --out sst2 --time-limit 10m
+                """)
+
+        @OptionGroup var training: TrainingOptions
+
+        @Option(help: "The labelled texts: CSV, or TSV (.tsv), with a header row.")
+        var train: String
+
+        @Option(help: "A validation file like --train; default: a stratified --val-fraction of --train.")
+        var val: String?
+
+        @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "The share of --train held out, per class, when no --val is given.")
+        var valFraction: Double = 0.1
+
+        @Option(name: .customLong("text-column"), help: "The text column: a header name or a 0-based index.")
+        var textColumn = "text"
+
+        @Option(name: .customLong("label-column"), help: "The label column: a header name or a 0-based index.")
+        var labelColumn = "label"
+
+        @Option(help: "bilstm, bigru, lstm or gru.")
+        var model: ClassifierArchitecture = .bilstm
+
+        @Option(help: "last, mean, max or attention.")
+        var pooling: TextPooling = .attention
+
+        @Option(parsing: .unconditional, help: "The token-vector size (default 128).")
+        var embedding: Int?
+
+        @Option(name: .customLong("embedding-dropout"), parsing: .unconditional, help: "Dropout on the token vectors (default: --dropout).")
+        var embeddingDropout: Float?
+
+        @Option(help: "Pretrained word vectors in the GloVe/word2vec text format; their size sets --embedding.")
+        var embeddings: String?
+
+        @Flag(name: .customLong("freeze-embeddings"), help: "With --embeddings: keep the token vectors fixed (default: fine-tune them).")
+        var freezeEmbeddings = false
+
+        @Option(name: .customLong("class-weights"), help: "none, or balanced: each class's loss weighted by N / (C * n_c), as scikit-learn's class_weight='balanced'.")
+        var classWeights: ClassWeighting = .none
+
+        @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Texts are cut to this many tokens.")
+        var maxLength = 256
+
+        @Option(name: .customLong("min-count"), parsing: .unconditional, help: "Words seen fewer times in the training split become <unk>.")
+        var minimumCount = 1
+
+        @Option(name: .customLong("eval-interval"), parsing: .unconditional, help: "Evaluate every this many steps (default: about 10 evaluations a run).")
+        var evalInterval: Int?
+
+        func validate() throws {
+            guard valFraction > 0, valFraction < 1 else {
+                throw ValidationError("--val-fraction must be in (0, 1); got \(valFraction)")
+            }
+            try TrainingOptions.check(embedding, "--embedding", in: 1...65_536)
+            try TrainingOptions.check(maxLength, "--max-length", in: 1...1_000_000)
+            try TrainingOptions.check(minimumCount, "--min-count", in: 1...1_000_000_000)
+            try TrainingOptions.check(evalInterval, "--eval-interval", in: 1...1_000_000_000)
+            if let embeddingDropout, !(embeddingDropout >= 0 && embeddingDropout < 1) {
+                throw ValidationError("--embedding-dropout must be in [0, 1); got \(embeddingDropout)")
+            }
+            if freezeEmbeddings, embeddings == nil {
+                throw ValidationError("--freeze-embeddings needs --embeddings FILE")
+            }
+            if training.resume {
+                throw ValidationError("--resume is not supported by `sequent classify train` yet; train again into a new --out")
+            }
+        }
+
+        func run() throws {
+            let threads = training.threadCount
+            try Parallelism.withThreads(threads) { try ClassifyTraining(command: self).run(threads: threads) }
+        }
+    }
+}
+
+enum ClassWeighting: String, ExpressibleByArgument, CaseIterable {
+    case none, balanced
+}
+
+/// The run behind `sequent classify train`.
+struct ClassifyTraining {
+    let command: Sequent.Classify.ClassifyTrain
+    private var options: TrainingOptions { command.training }
+
+    private func say(_ text: String) {
+        if !options.quiet {
+            print(text)
+            fflush(nil)
+        }
+    }
+
+    func run(threads: Int) throws {
+        let started = Date()
+        let outURL = options.outURL
+        let all = try LabelledTexts.read(URL(fileURLWithPath: command.train), textColumn: command.textColumn,
+                                         labelColumn: command.labelColumn, flag: "--train")
+        var root = RandomGenerator(seed: options.seed)
+        var splitGenerator = root.split(), modelGenerator = root.split(), dataGenerator = root.split()
+        let trainSet: LabelledTexts, valSet: LabelledTexts
+        if let val = command.val {
+            trainSet = all
+            valSet = try LabelledTexts.read(URL(fileURLWithPath: val), textColumn: command.textColumn,
+                                            labelColumn: command.labelColumn, flag: "--val")
+        } else {
+            (trainSet, valSet) = try all.stratifiedSplit(valFraction: command.valFraction, generator: &splitGenerator)
+        }
+        let classes = trainSet.classes
+        guard classes.count >= 2 else {
+            throw SequentError.invalidArgument(
+                "--label-column", "\(command.train): the label column '\(command.labelColumn)' has one class ('\(classes.first ?? "")') in the training data; a classifier needs at least 2")
+        }
+        let classID = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        let counts = trainSet.classCounts
+        say("classes (training split): " + classes.map { c in
+            String(format: "%@ %d (%.1f%%)", c, counts[c] ?? 0, 100 * Double(counts[c] ?? 0) / Double(trainSet.count))
+        }.joined(separator: ", "))
+        if let unseen = valSet.labels.enumerated().first(where: { classID[$0.element] == nil }) {
+            throw SequentError.malformedFile(
+                valSet.path, "line \(valSet.lines[unseen.offset]): label '\(unseen.element)' is not among the training classes \(classes)")
+        }
+        let tokenizer = try WordTokenizer.train(on: trainSet.texts.joined(separator: "\n"), minimumCount: command.minimumCount)
+        let maxLength = command.maxLength
+        let trainSequences = try trainSet.texts.map { try classifierTokens($0, tokenizer: tokenizer, maxLength: maxLength) }
+        let valSequences = try valSet.texts.map { try classifierTokens($0, tokenizer: tokenizer, maxLength: maxLength) }
+        let trainLabels = trainSet.labels.map { classID[$0]! }
+        let valLabels = valSet.labels.map { classID[$0]! }
+
+        let batchSize = min(options.batchSize ?? 64, trainSet.count)
+        let stepsPerEpoch = (trainSet.count + batchSize - 1) / batchSize
+        var weights: [Float]?
+        if command.classWeights == .balanced {
+            weights = classes.map { Float(Double(trainSet.count) / (Double(classes.count) * Double(counts[$0] ?? 1))) }
+        }
+        let dropout = options.dropout ?? 0.25
+        let vectors = try command.embeddings.map { try WordVectors.read(URL(fileURLWithPath: $0), flag: "--embeddings") }
+        if let vectors, let size = command.embedding, size != vectors.dimension {
+            throw SequentError.invalidArgument("--embedding", "\(size) differs from the \(vectors.dimension) numbers of each vector in \(command.embeddings ?? "")")
+        }
+        let config = ClassifyConfig(
+            model: command.model, pooling: command.pooling, layers: options.layers ?? 1, hidden: options.hidden ?? 128,
+            embedding: vectors?.dimension ?? command.embedding ?? 128, dropout: dropout, embeddingDropout: command.embeddingDropout ?? dropout,
+            classes: classes, classWeights: weights, vocabularySize: tokenizer.vocabularySize, maxLength: maxLength,
+            batchSize: batchSize, steps: options.steps ?? 3 * stepsPerEpoch, learningRate: options.learningRate ?? 2e-3,
+            seed: options.seed, embeddings: command.embeddings, freezeEmbeddings: command.freezeEmbeddings,
+            textColumn: command.textColumn, labelColumn: command.labelColumn,
+            data: ClassifyDataSummary(train: command.train, val: command.val, valFraction: command.val == nil ? command.valFraction : nil,
+                                      trainRecords: trainSet.count, valRecords: valSet.count))
+
+        let folder = try ModelFolder.create(at: outURL, task: ClassifyFolder.task)
+        if FileManager.default.fileExists(atPath: folder.checkpointsURL.path)
+            || FileManager.default.fileExists(atPath: folder.file("metrics.jsonl").path) {
+            throw SequentError.invalidArgument("--out", "\(outURL.path) holds a previous run; choose another folder")
+        }
+        try tokenizer.save(to: folder.tokenizerURL)
+        try folder.writeConfig(config, version: Sequent.version)
+
+        let model = try config.makeModel(generator: &modelGenerator)
+        if let vectors {
+            var table = model.embedding.weight.value.scalars
+            let E = config.embedding
+            var found = 0
+            for (id, word) in tokenizer.words.enumerated() {
+                guard let vector = vectors.vectors[word] ?? vectors.vectors[word.lowercased()] else { continue }
+                table.replaceSubrange((id * E)..<((id + 1) * E), with: vector)
+                found += 1
+            }
+            try model.embedding.weight.assign(Tensor(shape: [tokenizer.vocabularySize, E], scalars: table))
+            say("--embeddings: \(found) of \(tokenizer.vocabularySize) tokens have a vector (the rest keep random ones)\(command.freezeEmbeddings ? "; frozen" : "")")
+        }
+        say(config.summary(parameterCount: model.parameterCount))
+        say("data: \(trainSet.count) training texts, \(valSet.count) validation texts; \(stepsPerEpoch) steps an epoch, \(config.steps) steps")
+
+        let batches = try ShuffledBatches(Array(trainSequences.indices), batchSize: batchSize, generator: dataGenerator.split())
+        let trained = model.namedParameters().filter { !(config.freezeEmbeddings && $0.key == "emb.weight") }
+        let optimizer = try Adam(namedParameters: trained, learningRate: config.learningRate)
+        let warmup = min(100, max(1, config.steps / 20))
+        let schedule = try LinearWarmup(
+            warmupSteps: warmup, startFactor: 0.1,
+            then: CosineAnnealing(initialLearningRate: config.learningRate, totalSteps: max(1, config.steps - warmup),
+                                  minimumLearningRate: config.learningRate / 10))
+        var trainerConfiguration = TrainerConfiguration(totalSteps: config.steps)
+        trainerConfiguration.maxGradientNorm = 1
+        trainerConfiguration.evaluationInterval = command.evalInterval ?? max(1, config.steps / 10)
+        trainerConfiguration.earlyStopping = try EarlyStopping(metric: "accuracy", mode: .maximize, patience: Int.max)
+        trainerConfiguration.checkpointDirectory = folder.checkpointsURL
+        trainerConfiguration.checkpointInterval = max(1, min(config.steps / 10, 500))
+        trainerConfiguration.keepLastCheckpoints = 2
+        trainerConfiguration.logDirectory = folder.url
+        trainerConfiguration.progress = options.quiet ? nil : .standardOutput()
+        trainerConfiguration.threadCount = threads
+
+        let classCount = classes.count
+        let validation: (TextClassifier) throws -> [String: Double] = { model in
+            let output = try ClassifierInference.run(model, sequences: valSequences, labels: valLabels)
+            let m = ClassifierInference.metrics(output, labels: valLabels, classCount: classCount)
+            return ["loss": output.loss, "accuracy": m.accuracy, "macro_f1": m.macroF1]
+        }
+        let trainer = try Trainer(
+            model: model, optimizer: optimizer, data: batches, configuration: trainerConfiguration,
+            schedule: schedule, validation: validation, modelConfig: config
+        ) { model, indices in
+            let batch = TextBatch(trainSequences, indices: indices)
+            let (logits, _) = try model(batch.tokens, batchSize: batch.batchSize, time: batch.time, lengths: batch.lengths)
+            let targets = indices.map { trainLabels[$0] }
+            let mask = weights.map { w in Tensor(shape: [targets.count], scalars: targets.map { w[$0] }) }
+            return (try Loss.crossEntropy(logits: logits, targets: targets, mask: mask), batch.lengths.reduce(0, +))
+        }
+        let limitSeconds = options.timeLimit.map { limit -> Double in
+            let (s, atto) = limit.components
+            return Double(s) + Double(atto) * 1e-18
+        }
+        trainer.callbacks.append(ClosureCallback(onStepEnd: { _, control in
+            // Keep about 3 % of the limit for the final evaluation and the report.
+            if let limitSeconds, Date().timeIntervalSince(started) >= 0.97 * limitSeconds - 2 { control.requestStop() }
+        }, onEvaluation: { report, _ in
+            if report.improved { try folder.saveWeights(of: model, metadata: ["step": String(report.step)]) }
+        }))
+        let result = try trainer.fit()
+
+        model.setTraining(false)
+        let last = try validation(model)
+        var best = last
+        if FileManager.default.fileExists(atPath: folder.weightsURL.path) {
+            best = try validation(try ClassifyFolder.open(outURL.path).model)
+        }
+        if (last["accuracy"] ?? 0) > (best["accuracy"] ?? 0) || !FileManager.default.fileExists(atPath: folder.weightsURL.path) {
+            try folder.saveWeights(of: model, metadata: ["step": String(trainer.step)])
+            best = last
+        }
+        let kept = try ClassifyFolder.open(outURL.path)
+        let output = try ClassifierInference.run(kept.model, sequences: valSequences, labels: valLabels)
+        let metrics = ClassifierInference.metrics(output, labels: valLabels, classCount: classCount)
+        let seconds = Date().timeIntervalSince(started)
+        try ClassifyReport.write(folder: folder, config: config, metrics: metrics, seconds: seconds, threads: threads,
+                                 data: valSet.path + (command.val == nil ? " (stratified held-out \(command.valFraction))" : ""))
+
+        let ending: String
+        switch result.reason {
+        case .completed: ending = "trained \(trainer.step) steps"
+        case .interrupted: ending = "interrupted at step \(trainer.step) of \(config.steps)"
+        case .stopRequested: ending = "stopped at the time limit after step \(trainer.step) of \(config.steps)"
+        case .earlyStopped: ending = "stopped early at step \(trainer.step)"
+        }
+        print("\(ending) in \(String(format: "%.1f", seconds)) s on \(threads) thread\(threads == 1 ? "" : "s")")
+        print(String(format: "best validation (model.safetensors): accuracy %.4f, macro-F1 %.4f, loss %.4f over %d texts",
+                     metrics.accuracy, metrics.macroF1, output.loss, valSet.count))
+        print("model: \(outURL.path)  (report: \(folder.reportURL.path))")
+        print("next:  echo \"a text\" | sequent classify predict \(options.out) --explain")
+    }
+}
