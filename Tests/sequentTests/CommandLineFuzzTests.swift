@@ -107,6 +107,27 @@ final class CommandLineFuzzTests: XCTestCase {
         for flag in ["--workload", "--mode", "--stream-weights", "--matmul-precision"] {
             cases.append((bench, ["--quick"], flag, ["", ",", "lstm-1x256,", "nope", "train", "bfloat16", "-1", "a,b"]))
         }
+        // The task commands: each numeric flag of `train` (and `lm generate`) on a small input.
+        let text = folder.appendingPathComponent("text.txt")
+        try String(repeating: "To be, or not to be, that is the question. ", count: 200).write(to: text, atomically: true, encoding: .utf8)
+        let labelled = folder.appendingPathComponent("labelled.tsv")
+        try ("sentence\tlabel\n" + (0..<200).map { "\($0 % 2 == 0 ? "good fine film" : "bad dull film") \($0)\t\($0 % 2)" }.joined(separator: "\n") + "\n")
+            .write(to: labelled, atomically: true, encoding: .utf8)
+        let model = folder.appendingPathComponent("model").path
+        let shared = ["--layers", "--hidden", "--dropout", "--batch-size", "--steps", "--time-limit", "--learning-rate", "--threads"]
+        let tasks: [([String], [String])] = [
+            (["lm", "train", "--text", text.path, "--out", model], shared + ["--context", "--vocab-size", "--val-fraction", "--width", "--heads"]),
+            (["forecast", "train", "--csv", paths[9], "--column", "value", "--out", model], shared + ["--horizon", "--season", "--window", "--ensemble", "--test-size", "--coverage", "--val-fraction"]),
+            (["classify", "train", "--train", labelled.path, "--text-column", "sentence", "--label-column", "label", "--out", model],
+             shared + ["--val-fraction", "--embedding", "--embedding-dropout", "--max-length", "--min-count"]),
+            (["memory", "train", "--task", "copy", "--out", model], shared + ["--min-length", "--max-length", "--memory-slots", "--memory-width", "--shift-range", "--read-heads", "--hops"]),
+            (["lm", "generate", model], ["--length", "--temperature", "--top-k", "--top-p"]),
+        ]
+        // The extremes (most are refused at once; a value that starts training is stopped).
+        let extremes = ["-1", "0", "3000000000", "9223372036854775807", "99999999999999999999", "", "abc", "nan", "inf", "1e30"]
+        for (fixed, flags) in tasks {
+            for flag in flags { cases.append((sequent, fixed, flag, extremes)) }
+        }
         cases.append((sequent, [], "", ["", "help", "help foo", "help demo", "forcast", "version --verbose", "info", "--version", "-h"]))
         var runs = 0
         for (tool, fixed, flag, values) in cases {
