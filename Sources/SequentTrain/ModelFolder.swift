@@ -181,6 +181,31 @@ public struct ModelFolder: Sendable {
         try write(try SafeTensors(tensors: model.stateDictionary(), metadata: metadata).encoded(), to: Self.weightsFileName)
     }
 
+    /// The tokenizer in `tokenizer.json`, checked against the vocabulary size the model was
+    /// built for (`config.json`).
+    ///
+    /// - Throws: `SequentError` naming `tokenizer.json` when it is unreadable or its size differs.
+    public func loadTokenizer(vocabularySize: Int) throws -> any Tokenizer {
+        let tokenizer = try SequentData.loadTokenizer(from: tokenizerURL)
+        guard tokenizer.vocabularySize == vocabularySize else {
+            throw SequentError.malformedFile(tokenizerURL.path, "has \(tokenizer.vocabularySize) tokens, config.json says \(vocabularySize)")
+        }
+        return tokenizer
+    }
+
+    /// Loads the trained weights (`model.safetensors`) into `model` and sets it to evaluation
+    /// mode, for `eval` and `predict`.
+    ///
+    /// - Parameter hint: appended to the error when the file is missing (how to get it).
+    /// - Throws: `SequentError` when the file is missing, or as `loadWeights`.
+    public func loadTrainedWeights(into model: some Module, hint: String = "") throws {
+        guard FileManager.default.fileExists(atPath: weightsURL.path) else {
+            throw SequentError.io(weightsURL.path, "missing: the training run has not saved a model yet" + hint)
+        }
+        try loadWeights(into: model)
+        model.setTraining(false)
+    }
+
     /// Loads `model.safetensors` into `model`.
     ///
     /// - Throws: `SequentError` naming the file, or the parameter that is missing or has

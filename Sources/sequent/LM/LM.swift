@@ -127,17 +127,10 @@ struct LMFolder {
     static func open(_ path: String) throws -> LMFolder {
         let folder = try ModelFolder.open(URL(fileURLWithPath: path), task: task)
         let config = try folder.readConfig(as: LMConfig.self)
-        let tokenizer = try loadTokenizer(from: folder.tokenizerURL)
-        guard tokenizer.vocabularySize == config.vocabularySize else {
-            throw SequentError.malformedFile(folder.tokenizerURL.path, "has \(tokenizer.vocabularySize) tokens, config.json says \(config.vocabularySize)")
-        }
+        let tokenizer = try folder.loadTokenizer(vocabularySize: config.vocabularySize)
         var generator = RandomGenerator(seed: config.seed)
         let model = try config.makeModel(generator: &generator)
-        guard FileManager.default.fileExists(atPath: folder.weightsURL.path) else {
-            throw SequentError.io(folder.weightsURL.path, "missing: the training run has not saved a model yet (resume it with `sequent lm train --resume --out \(path)`)")
-        }
-        try folder.loadWeights(into: model)
-        model.setTraining(false)
+        try folder.loadTrainedWeights(into: model, hint: " (resume it with `sequent lm train --resume --out \(path)`)")
         return LMFolder(folder: folder, config: config, tokenizer: tokenizer, model: model)
     }
 }
