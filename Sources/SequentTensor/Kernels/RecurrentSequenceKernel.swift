@@ -78,12 +78,42 @@ final class RecurrentTrace {
     /// (B, H): the cell state after the last step (LSTM).
     var finalCell: [Float]
 
+    /// Whether `cellBefore` and `finalCell` (LSTM), and `extra` (GRU), are in use.
+    let hasCellState: Bool
+    let hasExtra: Bool
+
     init(rows: Int, batch: Int, hiddenSize: Int, gateCount: Int, hasCellState: Bool, hasExtra: Bool) {
+        self.hasCellState = hasCellState
+        self.hasExtra = hasExtra
         gates = uninitializedArray(rows * gateCount * hiddenSize)
         hiddenBefore = uninitializedArray(rows * hiddenSize)
         cellBefore = hasCellState ? uninitializedArray(rows * hiddenSize) : []
         extra = hasExtra ? uninitializedArray(rows * hiddenSize) : []
         finalCell = hasCellState ? uninitializedArray(batch * hiddenSize) : []
+    }
+
+    /// The buffers' base addresses; nil for the buffers the cell does not use.
+    struct Pointers {
+        let gates: UnsafeMutablePointer<Float>
+        let hiddenBefore: UnsafeMutablePointer<Float>
+        let cellBefore: UnsafeMutablePointer<Float>?
+        let extra: UnsafeMutablePointer<Float>?
+        let finalCell: UnsafeMutablePointer<Float>?
+    }
+
+    /// Calls `body` with the buffers' addresses, valid only inside it.
+    func withPointers<R>(_ body: (Pointers) -> R) -> R {
+        gates.withUnsafeMutableBufferPointer { gatesBuffer in
+        hiddenBefore.withUnsafeMutableBufferPointer { hBuffer in
+        cellBefore.withUnsafeMutableBufferPointer { cBuffer in
+        extra.withUnsafeMutableBufferPointer { extraBuffer in
+        finalCell.withUnsafeMutableBufferPointer { finalCellBuffer in
+            // Empty buffers may still have an address: decide by the cell, not the pointer.
+            body(Pointers(gates: gatesBuffer.baseAddress!, hiddenBefore: hBuffer.baseAddress!,
+                          cellBefore: hasCellState ? cBuffer.baseAddress : nil,
+                          extra: hasExtra ? extraBuffer.baseAddress : nil,
+                          finalCell: hasCellState ? finalCellBuffer.baseAddress : nil))
+        }}}}}
     }
 }
 
@@ -144,14 +174,8 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
     ) {
         let (B, T, H, G) = (layout.batch, layout.time, hiddenSize, gateWidth)
         guard B > 0 else { return }
-        trace.gates.withUnsafeMutableBufferPointer { gatesBuffer in
-        trace.hiddenBefore.withUnsafeMutableBufferPointer { hBuffer in
-        trace.cellBefore.withUnsafeMutableBufferPointer { cBuffer in
-        trace.extra.withUnsafeMutableBufferPointer { extraBuffer in
-            let gates = gatesBuffer.baseAddress!, hBefore = hBuffer.baseAddress!
-            // Empty buffers may still have an address: decide by the cell, not the pointer.
-            let cBefore = Cell.hasCellState ? cBuffer.baseAddress : nil
-            let extra = Cell.hasSeparateRecurrentGate ? extraBuffer.baseAddress : nil
+        trace.withPointers { buffers in
+            let (gates, hBefore, cBefore, extra) = (buffers.gates, buffers.hiddenBefore, buffers.cellBefore, buffers.extra)
             switch source {
             case .vectors(let input, let stride):
                 // gates (rows, G) = X (rows, In) W_ih^T: the input projection of every step at once.
@@ -264,10 +288,9 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
             }
 
             forEachBatchBlock { batchRange, _, parallelCells in steps(batchRange: batchRange, parallelCells: parallelCells) }
-            if let finalCell, !trace.finalCell.isEmpty {
-                trace.finalCell.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: finalCell, count: B * H) }
-            }
-        }}}}
+            // Kept for backward, which starts from the state after the last step.
+            if let finalCell, let kept = buffers.finalCell { kept.update(from: finalCell, count: B * H) }
+        }
     }
 
     /// The gradients of one direction, accumulated into the caller's buffers.
@@ -308,15 +331,9 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
         if let dcCarry {
             if let dFinalCell { dcCarry.update(from: dFinalCell, count: B * H) } else { dcCarry.update(repeating: 0, count: B * H) }
         }
-        trace.gates.withUnsafeMutableBufferPointer { gatesBuffer in
-        trace.hiddenBefore.withUnsafeMutableBufferPointer { hBuffer in
-        trace.cellBefore.withUnsafeMutableBufferPointer { cBuffer in
-        trace.extra.withUnsafeMutableBufferPointer { extraBuffer in
-        trace.finalCell.withUnsafeMutableBufferPointer { finalCellBuffer in
-            let gates = gatesBuffer.baseAddress!, hBefore = hBuffer.baseAddress!
-            let cBefore = Cell.hasCellState ? cBuffer.baseAddress : nil
-            let finalCell = Cell.hasCellState ? finalCellBuffer.baseAddress : nil
-            let extra = Cell.hasSeparateRecurrentGate ? extraBuffer.baseAddress : nil
+        trace.withPointers { buffers in
+            let (gates, hBefore, cBefore, extra) = (buffers.gates, buffers.hiddenBefore, buffers.cellBefore, buffers.extra)
+            let finalCell = buffers.finalCell
             // Each batch block's sums of the gate gradients (G) and of GRU's `extra` gradients (H)
             // over its rows, taken at each step while the rows are in cache: the bias gradients.
             let sumWidth = G + H
@@ -439,6 +456,6 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
                               a: gates, lda: G, b: weights.inputWeight, ldb: inputSize,
                               beta: gradients.accumulateInput ? 1 : 0, c: dX, ldc: stride)
             }
-        }}}}}
+        }
     }
 }
