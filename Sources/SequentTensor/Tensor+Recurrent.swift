@@ -8,9 +8,9 @@ public struct RecurrentLayerResult {
     /// (B, T, D*H) or (T, B, D*H): every step's hidden state, directions concatenated.
     public var output: Tensor
     /// (D, B, H): the hidden state after each sequence's last step, per direction.
-    public var finalHidden: Tensor
+    public var finalHiddenState: Tensor
     /// (D, B, H): the LSTM cell state after the last step; nil for RNN and GRU.
-    public var finalCell: Tensor?
+    public var finalCellState: Tensor?
 }
 
 extension Tensor {
@@ -21,7 +21,7 @@ extension Tensor {
     ///   - cell: the cell type.
     ///   - hiddenSize: H, the number of units of each direction.
     ///   - weights: one entry per direction (forward, then reverse).
-    ///   - initialHidden, initialCell: (D, B, H); `initialCell` for LSTM only.
+    ///   - initialHiddenState, initialCellState: (D, B, H); `initialCellState` for LSTM only.
     ///   - lengths: each sequence's length in 1...T (nil: all T). Past its end a sequence's
     ///     outputs are zero and its final state is the state at its last step; the reverse
     ///     direction starts at each sequence's own last step.
@@ -29,7 +29,7 @@ extension Tensor {
     ///     the batch for t = 0..<T (the gradient probe).
     public static func recurrentLayer(
         _ input: Tensor, cell: RecurrentCellType, hiddenSize: Int, weights: [RecurrentWeights<Tensor>],
-        initialHidden: Tensor, initialCell: Tensor?, batchFirst: Bool, lengths: [Int]? = nil,
+        initialHiddenState: Tensor, initialCellState: Tensor?, batchFirst: Bool, lengths: [Int]? = nil,
         stepGradientNorms: ((_ direction: Int, _ norms: [Float]) -> Void)? = nil
     ) throws(SequentError) -> RecurrentLayerResult {
         guard input.rank == 3 else {
@@ -38,9 +38,9 @@ extension Tensor {
         let (batch, time) = batchFirst ? (input.shape[0], input.shape[1]) : (input.shape[1], input.shape[0])
         let layout = SequenceLayout(batch: batch, time: time, batchFirst: batchFirst)
         try validateRecurrentLayer(layout, inputSize: input.shape[2], cell: cell, hiddenSize: hiddenSize, weights: weights,
-                                   initialHidden: initialHidden, initialCell: initialCell, lengths: lengths)
+                                   initialHiddenState: initialHiddenState, initialCellState: initialCellState, lengths: lengths)
         return runRecurrentLayer(.vectors(input), layout, inputSize: input.shape[2], cell: cell, hiddenSize: hiddenSize,
-                                 weights: weights, initialHidden: initialHidden, initialCell: initialCell,
+                                 weights: weights, initialHiddenState: initialHiddenState, initialCellState: initialCellState,
                                  lengths: lengths, stepGradientNorms: stepGradientNorms)
     }
 
@@ -59,7 +59,7 @@ extension Tensor {
     ///   - the others: as `recurrentLayer(_:cell:hiddenSize:weights:...)`.
     public static func recurrentLayer(
         tokens: [Int], embedding: Tensor, batch: Int, time: Int, cell: RecurrentCellType, hiddenSize: Int,
-        weights: [RecurrentWeights<Tensor>], initialHidden: Tensor, initialCell: Tensor?, batchFirst: Bool,
+        weights: [RecurrentWeights<Tensor>], initialHiddenState: Tensor, initialCellState: Tensor?, batchFirst: Bool,
         lengths: [Int]? = nil, stepGradientNorms: ((_ direction: Int, _ norms: [Float]) -> Void)? = nil
     ) throws(SequentError) -> RecurrentLayerResult {
         guard embedding.rank == 2 else {
@@ -71,17 +71,17 @@ extension Tensor {
         try validatedIndices(tokens, size: embedding.shape[0], op: cell.name)
         let layout = SequenceLayout(batch: batch, time: time, batchFirst: batchFirst)
         try validateRecurrentLayer(layout, inputSize: embedding.shape[1], cell: cell, hiddenSize: hiddenSize, weights: weights,
-                                   initialHidden: initialHidden, initialCell: initialCell, lengths: lengths)
+                                   initialHiddenState: initialHiddenState, initialCellState: initialCellState, lengths: lengths)
         let tables = weights.map { Tensor.linear(embedding, weight: $0.inputWeight, bias: nil) }  // (V, G) each
         return runRecurrentLayer(.tokens(tokens, tables: tables), layout, inputSize: embedding.shape[1], cell: cell,
-                                 hiddenSize: hiddenSize, weights: weights, initialHidden: initialHidden,
-                                 initialCell: initialCell, lengths: lengths, stepGradientNorms: stepGradientNorms)
+                                 hiddenSize: hiddenSize, weights: weights, initialHiddenState: initialHiddenState,
+                                 initialCellState: initialCellState, lengths: lengths, stepGradientNorms: stepGradientNorms)
     }
 
     /// The checks of the weights, the initial state and the lengths against the layout.
     private static func validateRecurrentLayer(
         _ layout: SequenceLayout, inputSize: Int, cell: RecurrentCellType, hiddenSize: Int,
-        weights: [RecurrentWeights<Tensor>], initialHidden: Tensor, initialCell: Tensor?, lengths: [Int]?
+        weights: [RecurrentWeights<Tensor>], initialHiddenState: Tensor, initialCellState: Tensor?, lengths: [Int]?
     ) throws(SequentError) {
         let op = cell.name
         guard hiddenSize > 0 else { throw SequentError.invalidArgument(op, "hidden size must be positive, got \(hiddenSize)") }
@@ -89,7 +89,7 @@ extension Tensor {
             throw SequentError.invalidArgument(op, "expected weights for 1 or 2 directions, got \(weights.count)")
         }
         for w in weights { try w.validate(cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, op: op) }
-        try validateRecurrentState(initialHidden, initialCell, cell: cell,
+        try validateRecurrentState(initialHiddenState, initialCellState, cell: cell,
                                    shape: [weights.count, layout.batch, hiddenSize], op: op)
         try validateSequenceLengths(lengths, layout: layout, op: op)
     }
@@ -124,13 +124,13 @@ extension Tensor {
     /// Runs the checked layer and records it on the tape.
     private static func runRecurrentLayer(
         _ input: RecurrentLayerInput, _ layout: SequenceLayout, inputSize: Int, cell: RecurrentCellType, hiddenSize: Int,
-        weights: [RecurrentWeights<Tensor>], initialHidden: Tensor, initialCell: Tensor?, lengths: [Int]?,
+        weights: [RecurrentWeights<Tensor>], initialHiddenState: Tensor, initialCellState: Tensor?, lengths: [Int]?,
         stepGradientNorms: ((Int, [Float]) -> Void)?
     ) -> RecurrentLayerResult {
         let (B, T, H, D) = (layout.batch, layout.time, hiddenSize, weights.count)
         let kernel = RecurrentLayerKernel(cell: cell, layout: layout, inputSize: inputSize, hiddenSize: H,
                                           directionCount: D, lengths: lengths)
-        let forward = kernel.forward(input, weights: weights, initialHidden: initialHidden, initialCell: initialCell)
+        let forward = kernel.forward(input, weights: weights, initialHiddenState: initialHiddenState, initialCellState: initialCellState)
         let stateShape = [D, B, H]
         let output = Tensor(shape: layout.batchFirst ? [B, T, D * H] : [T, B, D * H], scalars: forward.output)
         let finalHidden = Tensor(shape: stateShape, scalars: forward.finalHidden)
@@ -149,7 +149,7 @@ extension Tensor {
         var inputs: [Tensor] = []
         if case .vectors(let x) = input { inputs.append(x) }
         inputs += tapeWeights.flatMap { $0 }
-        inputs += [initialHidden] + (cell.hasCellState ? [initialCell!] : [])
+        inputs += [initialHiddenState] + (cell.hasCellState ? [initialCellState!] : [])
         let results = [output, finalHidden] + (finalCell.map { [$0] } ?? [])
         let recorded = recorded(results, operation: cell.name, inputs: inputs) { outputGradients, needs in
             let vectorInput: Tensor?
@@ -167,10 +167,10 @@ extension Tensor {
             for d in 0..<D {
                 result += zip(tapeWeights[d], gradients.weights[d]).map { Tensor(shape: $0.shape, scalars: $1) }
             }
-            result.append(Tensor(shape: stateShape, scalars: gradients.initialHidden))
-            if cell.hasCellState { result.append(Tensor(shape: stateShape, scalars: gradients.initialCell)) }
+            result.append(Tensor(shape: stateShape, scalars: gradients.initialHiddenState))
+            if cell.hasCellState { result.append(Tensor(shape: stateShape, scalars: gradients.initialCellState)) }
             return result
         }
-        return RecurrentLayerResult(output: recorded[0], finalHidden: recorded[1], finalCell: cell.hasCellState ? recorded[2] : nil)
+        return RecurrentLayerResult(output: recorded[0], finalHiddenState: recorded[1], finalCellState: cell.hasCellState ? recorded[2] : nil)
     }
 }

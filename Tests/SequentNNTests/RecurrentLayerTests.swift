@@ -39,11 +39,11 @@ final class RecurrentLayerTests: XCTestCase {
         let h0 = f["h0"]!.requiringGrad()
         let c0 = f["c0"]?.requiringGrad()
         let lengths = variable ? f["lengths"]!.scalars.map { Int($0) } : nil
-        let (output, final) = try layer(input, state: RecurrentState(hidden: h0, cell: c0), lengths: lengths)
+        let (output, final) = try layer(input, state: RecurrentState(hiddenState: h0, cellState: c0), lengths: lengths)
         assertClose(output, f["output"]!, relative: 1e-4, absolute: 1e-5, "\(name) output", file: file, line: line)
-        assertClose(final.hidden, f["h_n"]!, relative: 1e-4, absolute: 1e-5, "\(name) h_n", file: file, line: line)
-        var loss = (output * f["w_out"]!).sum() + (final.hidden * f["w_h"]!).sum()
-        if let cell = final.cell {
+        assertClose(final.hiddenState, f["h_n"]!, relative: 1e-4, absolute: 1e-5, "\(name) h_n", file: file, line: line)
+        var loss = (output * f["w_out"]!).sum() + (final.hiddenState * f["w_h"]!).sum()
+        if let cell = final.cellState {
             assertClose(cell, f["c_n"]!, relative: 1e-4, absolute: 1e-5, "\(name) c_n", file: file, line: line)
             loss = loss + (cell * f["w_c"]!).sum()
         }
@@ -75,7 +75,7 @@ extension RecurrentLayerTests {
     /// lengths, two directions and a hidden size that is not a multiple of the vector width.
     func testFusedLayerGradientsMatchFiniteDifferences() throws {
         checkLayerGradients(first: randomTensor([2, 3, 3], seed: 1), inputSize: 3) { x, cell, weights, h0, c0 in
-            try! Tensor.recurrentLayer(x, cell: cell, hiddenSize: 5, weights: weights, initialHidden: h0, initialCell: c0, batchFirst: true, lengths: [3, 2])
+            try! Tensor.recurrentLayer(x, cell: cell, hiddenSize: 5, weights: weights, initialHiddenState: h0, initialCellState: c0, batchFirst: true, lengths: [3, 2])
         }
     }
 
@@ -104,8 +104,8 @@ extension RecurrentLayerTests {
                                      inputBias: t[3 + 4 * d], recurrentBias: t[4 + 4 * d])
                 }
                 let result = run(t[0], cell, weights, t[9], cell.hasCellState ? t[10] : nil)
-                var parts = [result.output.reshaped(to: [-1]), result.finalHidden.reshaped(to: [-1])]
-                if let c = result.finalCell { parts.append(c.reshaped(to: [-1])) }
+                var parts = [result.output.reshaped(to: [-1]), result.finalHiddenState.reshaped(to: [-1])]
+                if let c = result.finalCellState { parts.append(c.reshaped(to: [-1])) }
                 return Tensor.concatenate(parts, alongAxis: 0)
             }
         }
@@ -123,8 +123,8 @@ extension RecurrentLayerTests {
         let short = x.slice(alongAxis: 0, 0..<3).slice(alongAxis: 1, 1..<2)
         let (alone, aloneState) = try lstm(short)
         assertClose(output.slice(alongAxis: 0, 0..<3).slice(alongAxis: 1, 1..<2), alone, relative: 1e-5, absolute: 1e-6)
-        assertClose(state.hidden.slice(alongAxis: 1, 1..<2), aloneState.hidden, relative: 1e-5, absolute: 1e-6)
-        assertClose(state.cell!.slice(alongAxis: 1, 1..<2), aloneState.cell!, relative: 1e-5, absolute: 1e-6)
+        assertClose(state.hiddenState.slice(alongAxis: 1, 1..<2), aloneState.hiddenState, relative: 1e-5, absolute: 1e-6)
+        assertClose(state.cellState!.slice(alongAxis: 1, 1..<2), aloneState.cellState!, relative: 1e-5, absolute: 1e-6)
     }
 
     /// With 16 or more batch entries per thread each thread runs its own entries through all
@@ -146,8 +146,8 @@ extension RecurrentLayerTests {
                 let (shared, sharedState) = try GEMM.withPrecision(precision) { try Parallelism.withThreads(1) { try layer(x, lengths: lengths) } }
                 let context = "\(type(of: layer)) batchFirst \(batchFirst) \(precision)"
                 assertClose(split, shared, relative: 1e-5, absolute: 1e-6, context)
-                assertClose(splitState.hidden, sharedState.hidden, relative: 1e-5, absolute: 1e-6, context)
-                if let cell = splitState.cell { assertClose(cell, sharedState.cell!, relative: 1e-5, absolute: 1e-6, context) }
+                assertClose(splitState.hiddenState, sharedState.hiddenState, relative: 1e-5, absolute: 1e-6, context)
+                if let cell = splitState.cellState { assertClose(cell, sharedState.cellState!, relative: 1e-5, absolute: 1e-6, context) }
             }
         }
     }
@@ -162,7 +162,7 @@ extension RecurrentLayerTests {
         let (first, carried) = try gru(x.slice(alongAxis: 1, 0..<4))
         let (second, _) = try gru(x.slice(alongAxis: 1, 4..<8), state: carried.detached())
         assertClose(Tensor.concatenate([first, second], alongAxis: 1), whole, relative: 1e-5, absolute: 1e-6)
-        XCTAssertFalse(carried.detached().hidden.requiresGrad)
+        XCTAssertFalse(carried.detached().hiddenState.requiresGrad)
         second.sum().backward()
         // Only the second half's gradient reached the weights; the first half's graph is untouched.
         XCTAssertNotNil(gru.parameters()[0].grad)
@@ -221,7 +221,7 @@ extension RecurrentLayerTests {
                        "LSTM: expected input width 3 in (B, T, 3), got shape [2, 5, 7]")
         XCTAssertEqual(message { _ = try lstm(Tensor.zeros([2, 5])) },
                        "LSTM: expected input of shape (B, T, 3), got a 2-D tensor of shape [2, 5]")
-        XCTAssertEqual(message { _ = try lstm(Tensor.zeros([2, 5, 3]), state: RecurrentState(hidden: Tensor.zeros([2, 2, 4]), cell: Tensor.zeros([1, 2, 4]))) },
+        XCTAssertEqual(message { _ = try lstm(Tensor.zeros([2, 5, 3]), state: RecurrentState(hiddenState: Tensor.zeros([2, 2, 4]), cellState: Tensor.zeros([1, 2, 4]))) },
                        "LSTM: expected cell state of shape [2, 2, 4], got [1, 2, 4]")
         XCTAssertEqual(message { _ = try lstm(Tensor.zeros([2, 5, 3]), lengths: [5, 0]) },
                        "LSTM: sequence length 0 must be in 1...5 (the input has 5 steps)")
@@ -257,10 +257,10 @@ extension RecurrentLayerTests {
                         embedding.zeroGradients()
                         layer.zeroGradients()
                         let (output, state) = try Parallelism.withThreads(2, body)
-                        var loss = (output * weights).sum() + state.hidden.sum()
-                        if let c = state.cell { loss = loss + (c * c).sum() }
+                        var loss = (output * weights).sum() + state.hiddenState.sum()
+                        if let c = state.cellState { loss = loss + (c * c).sum() }
                         loss.backward()
-                        return [output, state.hidden] + (state.cell.map { [$0] } ?? [])
+                        return [output, state.hiddenState] + (state.cellState.map { [$0] } ?? [])
                             + [embedding.weight.grad!] + layer.parameters().map { $0.grad! }
                     }
                     let looked = try run { try layer(tokens: tokens, shape: shape, embedding: embedding, lengths: lengths) }
@@ -281,7 +281,7 @@ extension RecurrentLayerTests {
         let tokens = [2, 0, 2, 1, 2, 0]  // (B, T) = (2, 3); token 3 is never used
         checkLayerGradients(first: randomTensor([4, 3], seed: 1), inputSize: 3) { embedding, cell, weights, h0, c0 in
             try! Tensor.recurrentLayer(tokens: tokens, embedding: embedding, batch: 2, time: 3, cell: cell, hiddenSize: 5, weights: weights,
-                                  initialHidden: h0, initialCell: c0, batchFirst: true, lengths: [3, 2])
+                                  initialHiddenState: h0, initialCellState: c0, batchFirst: true, lengths: [3, 2])
         }
     }
 

@@ -18,8 +18,8 @@ final class RecurrentStepperTests: XCTestCase {
                 let h = try stepper.step(x.select(alongAxis: 0, index: 0).select(alongAxis: 0, index: t))
                 assertClose(h, expected.select(alongAxis: 0, index: 0).select(alongAxis: 0, index: t), relative: 1e-5, absolute: 1e-6, "\(cell) step \(t)")
             }
-            assertClose(stepper.state.hidden, finalState.hidden, relative: 1e-5, absolute: 1e-6)
-            if let c = finalState.cell { assertClose(stepper.state.cell!, c, relative: 1e-5, absolute: 1e-6) }
+            assertClose(stepper.state.hiddenState, finalState.hiddenState, relative: 1e-5, absolute: 1e-6)
+            if let c = finalState.cellState { assertClose(stepper.state.cellState!, c, relative: 1e-5, absolute: 1e-6) }
         }
     }
 
@@ -86,7 +86,7 @@ extension RecurrentStepperTests {
             }
             let (original, copy) = (try stepper(), try stepper())
             for token in [1, 7, 3] { try original.step(token: token) }
-            try copy.reset(hidden: original.state.hidden, cell: original.state.cell)
+            try copy.reset(hiddenState: original.state.hiddenState, cellState: original.state.cellState)
             var (expected, got) = ([Float](), [Float]())
             original.logits(into: &expected)
             copy.logits(into: &got)

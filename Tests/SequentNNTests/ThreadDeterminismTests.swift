@@ -41,7 +41,7 @@ final class ThreadDeterminismTests: XCTestCase {
                 let (logits, state) = try model(tokens, batchSize: batch, time: time)
                 let loss = try Loss.crossEntropy(logits: logits, targets: targets)
                 loss.backward()
-                return [logits, state.hidden, loss]
+                return [logits, state.hiddenState, loss]
             }
             try assertSameBits("\(cell.name) language model at bfloat16", model: model) {
                 try GEMM.withPrecision(.bfloat16) { [try model(tokens, batchSize: batch, time: time).logits] }
@@ -58,7 +58,7 @@ final class ThreadDeterminismTests: XCTestCase {
             x.grad = nil
             let (output, state) = try layer(x, lengths: lengths)
             (output * output).sum().backward()
-            return [output, state.hidden, state.cell!, x.grad!]
+            return [output, state.hiddenState, state.cellState!, x.grad!]
         }
     }
 

@@ -31,8 +31,8 @@ final class SafeTensorsPyTorchTests: XCTestCase {
         let (lstmOutput, lstmState) = try lstm(input)
         let (gruOutput, gruState) = try gru(input)
         var worst: Float = 0
-        for (name, actual) in [("lstm.output", lstmOutput), ("lstm.h_n", lstmState.hidden), ("lstm.c_n", lstmState.cell!),
-                               ("gru.output", gruOutput), ("gru.h_n", gruState.hidden)] {
+        for (name, actual) in [("lstm.output", lstmOutput), ("lstm.h_n", lstmState.hiddenState), ("lstm.c_n", lstmState.cellState!),
+                               ("gru.output", gruOutput), ("gru.h_n", gruState.hiddenState)] {
             let reference = try XCTUnwrap(expected[name])
             assertClose(actual, reference, relative: 0, absolute: 1e-5, name)
             worst = max(worst, zip(actual.scalars, reference.scalars).map { abs($0 - $1) }.max() ?? 0)
@@ -71,7 +71,7 @@ final class SafeTensorsPyTorchTests: XCTestCase {
         func entry(_ t: Tensor) -> [String: Any] { ["shape": t.shape, "data": t.scalars.map(Double.init)] }
         let object: [String: Any] = [
             "config": ["input_size": 4, "hidden_size": 6, "num_layers": 2, "bidirectional": true],
-            "input": entry(input), "output": entry(output), "h_n": entry(state.hidden), "c_n": entry(state.cell!),
+            "input": entry(input), "output": entry(output), "h_n": entry(state.hiddenState), "c_n": entry(state.cellState!),
         ]
         return (bytes, try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
     }

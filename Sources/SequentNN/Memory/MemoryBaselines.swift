@@ -46,7 +46,7 @@ public final class StoryLSTM: Module {
     /// Answer logits (B, V) for word ids (B, T), each row's words ending at `lengths[b]`.
     public func callAsFunction(tokens: [Int], batchSize B: Int, time T: Int, lengths: [Int]) throws -> Tensor {
         let (_, state) = try lstm(tokens: tokens, shape: [B, T], embedding: embedding, lengths: lengths)
-        return output(state.hidden.select(alongAxis: 0, index: 0))
+        return output(state.hiddenState.select(alongAxis: 0, index: 0))
     }
 }
 

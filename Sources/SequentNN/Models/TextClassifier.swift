@@ -126,13 +126,13 @@ public final class TextClassifier: Module {
         case .max:
             pooled = (output + mask.unsqueezed(at: 2)).max(alongAxis: 1)
         case .last:
-            let rows = state.hidden.shape[0]
+            let rows = state.hiddenState.shape[0]
             if recurrent.bidirectional {
                 pooled = Tensor.concatenate(
-                    [state.hidden.select(alongAxis: 0, index: rows - 2), state.hidden.select(alongAxis: 0, index: rows - 1)],
+                    [state.hiddenState.select(alongAxis: 0, index: rows - 2), state.hiddenState.select(alongAxis: 0, index: rows - 1)],
                     alongAxis: 1)
             } else {
-                pooled = state.hidden.select(alongAxis: 0, index: rows - 1)
+                pooled = state.hiddenState.select(alongAxis: 0, index: rows - 1)
             }
         }
         let dropped = dropout.map { $0(pooled) } ?? pooled

@@ -2,21 +2,21 @@ import SequentTensor
 
 /// The state a recurrent layer carries between steps and batches.
 ///
-/// `hidden` is (L*D, B, H) (layers times directions, batch, hidden size), as PyTorch's `h_n`;
-/// `cell` is the LSTM cell state of the same shape, nil for RNN and GRU.
+/// `hiddenState` is (L*D, B, H) (layers times directions, batch, hidden size), as PyTorch's
+/// `h_n`; `cellState` is the LSTM cell state of the same shape (`c_n`), nil for RNN and GRU.
 public struct RecurrentState {
-    public var hidden: Tensor
-    public var cell: Tensor?
+    public var hiddenState: Tensor
+    public var cellState: Tensor?
 
-    public init(hidden: Tensor, cell: Tensor? = nil) {
-        self.hidden = hidden
-        self.cell = cell
+    public init(hiddenState: Tensor, cellState: Tensor? = nil) {
+        self.hiddenState = hiddenState
+        self.cellState = cellState
     }
 
     /// The same state cut off from the tape: truncated backpropagation through time carries
     /// the values into the next batch but stops gradients at the boundary.
     public func detached() -> RecurrentState {
-        RecurrentState(hidden: hidden.detached(), cell: cell?.detached())
+        RecurrentState(hiddenState: hiddenState.detached(), cellState: cellState?.detached())
     }
 }
 
@@ -136,7 +136,7 @@ public class RecurrentLayer: StochasticModule {
     /// Zeros of the state shape for a batch of `batchSize`.
     public func zeroState(batchSize: Int) -> RecurrentState {
         let shape = [layerCount * directionCount, batchSize, hiddenSize]
-        return RecurrentState(hidden: Tensor.zeros(shape), cell: cellType.hasCellState ? Tensor.zeros(shape) : nil)
+        return RecurrentState(hiddenState: Tensor.zeros(shape), cellState: cellType.hasCellState ? Tensor.zeros(shape) : nil)
     }
 
     /// Checks the input, state and lengths, naming what was expected and what came.
@@ -188,7 +188,7 @@ public class RecurrentLayer: StochasticModule {
     /// in the wording of `Tensor.recurrentLayer`'s checks.
     private func validate(batch: Int, time: Int, state: RecurrentState?, lengths: [Int]?) throws {
         if let state {
-            try Tensor.validateRecurrentState(state.hidden, state.cell, cell: cellType,
+            try Tensor.validateRecurrentState(state.hiddenState, state.cellState, cell: cellType,
                                               shape: [layerCount * directionCount, batch, hiddenSize], op: cellType.name)
         }
         try Tensor.validateSequenceLengths(lengths, layout: SequenceLayout(batch: batch, time: time, batchFirst: batchFirst),
@@ -265,7 +265,7 @@ public class RecurrentLayer: StochasticModule {
         var finalCell: [Tensor] = []
         for (layer, directions) in layers.enumerated() {
             let stateRange = (layer * D)..<((layer + 1) * D)
-            let (hidden, cell) = (initial.hidden.slice(alongAxis: 0, stateRange), initial.cell?.slice(alongAxis: 0, stateRange))
+            let (hiddenState, cellState) = (initial.hiddenState.slice(alongAxis: 0, stateRange), initial.cellState?.slice(alongAxis: 0, stateRange))
             let norms = gradientProbe.map { probe in
                 { (direction: Int, values: [Float]) in probe.record(layer: layer, direction: direction, values: values) }
             }
@@ -273,11 +273,11 @@ public class RecurrentLayer: StochasticModule {
             let result: RecurrentLayerResult
             switch next {
             case .vectors(let x):
-                result = try Tensor.recurrentLayer(x, cell: cellType, hiddenSize: hiddenSize, weights: weights, initialHidden: hidden, initialCell: cell,
+                result = try Tensor.recurrentLayer(x, cell: cellType, hiddenSize: hiddenSize, weights: weights, initialHiddenState: hiddenState, initialCellState: cellState,
                                                batchFirst: batchFirst, lengths: lengths, stepGradientNorms: norms)
             case .tokens(let tokens, let embedding, let time):
                 result = try Tensor.recurrentLayer(tokens: tokens, embedding: embedding, batch: batch, time: time, cell: cellType,
-                                               hiddenSize: hiddenSize, weights: weights, initialHidden: hidden, initialCell: cell,
+                                               hiddenSize: hiddenSize, weights: weights, initialHiddenState: hiddenState, initialCellState: cellState,
                                                batchFirst: batchFirst, lengths: lengths, stepGradientNorms: norms)
             }
             var output = result.output
@@ -285,13 +285,13 @@ public class RecurrentLayer: StochasticModule {
                 output = output.dropout(probability: dropout, using: &self.generator)
             }
             next = .vectors(output)
-            finalHidden.append(result.finalHidden)
-            if let cell = result.finalCell { finalCell.append(cell) }
+            finalHidden.append(result.finalHiddenState)
+            if let cellState = result.finalCellState { finalCell.append(cellState) }
         }
         guard case .vectors(let output) = next else { preconditionFailure("a recurrent layer has at least one layer") }
-        let hidden = finalHidden.count == 1 ? finalHidden[0] : Tensor.concatenate(finalHidden, alongAxis: 0)
-        let cell = finalCell.isEmpty ? nil : (finalCell.count == 1 ? finalCell[0] : Tensor.concatenate(finalCell, alongAxis: 0))
-        return (output, RecurrentState(hidden: hidden, cell: cell))
+        let hiddenState = finalHidden.count == 1 ? finalHidden[0] : Tensor.concatenate(finalHidden, alongAxis: 0)
+        let cellState = finalCell.isEmpty ? nil : (finalCell.count == 1 ? finalCell[0] : Tensor.concatenate(finalCell, alongAxis: 0))
+        return (output, RecurrentState(hiddenState: hiddenState, cellState: cellState))
     }
 }
 

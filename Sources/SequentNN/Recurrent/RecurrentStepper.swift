@@ -60,11 +60,11 @@ public final class RecurrentStepper {
     /// The number of layers.
     public var layerCount: Int { kernel.layerCount }
 
-    /// The carried state: hidden (L, 1, H) and, for LSTM, cell (L, 1, H).
-    public var state: (hidden: Tensor, cell: Tensor?) { kernel.state }
+    /// The carried state: the hidden state (L, 1, H) and, for LSTM, the cell state (L, 1, H).
+    public var state: (hiddenState: Tensor, cellState: Tensor?) { kernel.state }
 
     /// Sets the carried state (zeros when nil).
-    public func reset(hidden newHidden: Tensor? = nil, cell newCell: Tensor? = nil) throws {
+    public func reset(hiddenState newHidden: Tensor? = nil, cellState newCell: Tensor? = nil) throws {
         let shape = [layerCount, 1, hiddenSize]
         for (name, tensor) in [("hidden", newHidden), ("cell", newCell)] {
             if let tensor, tensor.shape != shape {

@@ -197,7 +197,7 @@ public final class Seq2Seq: Module {
         func topLayer(_ state: Tensor) -> Tensor {
             state.slice(alongAxis: 0, ((L - 1) * D)..<(L * D)).permuted([1, 0, 2]).reshaped(to: [B, D * encoder.hiddenSize])
         }
-        var initial = DecoderState(hidden: topLayer(final.hidden), cell: final.cell.map(topLayer))
+        var initial = DecoderState(hidden: topLayer(final.hiddenState), cell: final.cellState.map(topLayer))
         if let hiddenBridge {
             initial.hidden = hiddenBridge(initial.hidden).tanh()
             if let cellBridge, let cell = initial.cell { initial.cell = cellBridge(cell) }

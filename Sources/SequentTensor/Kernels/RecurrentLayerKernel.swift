@@ -32,8 +32,8 @@ struct RecurrentLayerGradients {
     /// (W_ih, or the token table), W_hh, and b_ih, b_hh when present.
     var weights: [[[Float]]]
     /// (D, B, H): dLoss/dh0, and dLoss/dc0 for LSTM (empty otherwise).
-    var initialHidden: [Float]
-    var initialCell: [Float]
+    var initialHiddenState: [Float]
+    var initialCellState: [Float]
     /// Per direction, ||dLoss/dh_t|| over the batch for t = 0..<T (empty when not asked for).
     var stepNorms: [[Float]]
 }
@@ -49,14 +49,14 @@ struct RecurrentLayerKernel {
     let lengths: [Int]?
 
     func forward(_ input: RecurrentLayerInput, weights: [RecurrentWeights<Tensor>],
-                 initialHidden: Tensor, initialCell: Tensor?) -> RecurrentLayerForward {
+                 initialHiddenState: Tensor, initialCellState: Tensor?) -> RecurrentLayerForward {
         switch cell {
         case .rnn(let nonlinearity):
-            return forward(RNNCellKernel.self, nonlinearity, input, weights, initialHidden, initialCell)
+            return forward(RNNCellKernel.self, nonlinearity, input, weights, initialHiddenState, initialCellState)
         case .lstm:
-            return forward(LSTMCellKernel.self, .tanh, input, weights, initialHidden, initialCell)
+            return forward(LSTMCellKernel.self, .tanh, input, weights, initialHiddenState, initialCellState)
         case .gru:
-            return forward(GRUCellKernel.self, .tanh, input, weights, initialHidden, initialCell)
+            return forward(GRUCellKernel.self, .tanh, input, weights, initialHiddenState, initialCellState)
         }
     }
 
@@ -84,7 +84,7 @@ struct RecurrentLayerKernel {
 
     private func forward<Cell: RecurrentCellKernel>(
         _ kernel: Cell.Type, _ nonlinearity: RecurrentNonlinearity, _ input: RecurrentLayerInput,
-        _ weights: [RecurrentWeights<Tensor>], _ initialHidden: Tensor, _ initialCell: Tensor?
+        _ weights: [RecurrentWeights<Tensor>], _ initialHiddenState: Tensor, _ initialCellState: Tensor?
     ) -> RecurrentLayerForward {
         let (B, H, D) = (layout.batch, hiddenSize, directionCount)
         let outputWidth = D * H
@@ -99,8 +99,8 @@ struct RecurrentLayerKernel {
         output.withUnsafeMutableBufferPointer { outputBuffer in
         finalHidden.withUnsafeMutableBufferPointer { finalHiddenBuffer in
         finalCell.withUnsafeMutableBufferPointer { finalCellBuffer in
-        initialHidden.withUnsafeBufferPointer { h0 in
-        (initialCell ?? Tensor.zeros([0])).withUnsafeBufferPointer { c0 in
+        initialHiddenState.withUnsafeBufferPointer { h0 in
+        (initialCellState ?? Tensor.zeros([0])).withUnsafeBufferPointer { c0 in
             for d in 0..<D {
                 withSource(input, direction: d) { source in
                     withPointers(weights[d]) { w in
@@ -180,7 +180,7 @@ struct RecurrentLayerKernel {
             dWeights.append([dFirst, dRecurrentWeight] + (hasBias ? [dInputBias, dRecurrentBias] : []))
             norms.append(directionNorms)
         }
-        return RecurrentLayerGradients(input: dInput, weights: dWeights, initialHidden: dHidden, initialCell: dCell, stepNorms: norms)
+        return RecurrentLayerGradients(input: dInput, weights: dWeights, initialHiddenState: dHidden, initialCellState: dCell, stepNorms: norms)
     }
 
     /// Calls `body` with direction d's input source.

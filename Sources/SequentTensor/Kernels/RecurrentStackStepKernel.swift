@@ -101,7 +101,7 @@ package final class RecurrentStackStepKernel {
     package var layerCount: Int { layers.count }
 
     /// The carried state: hidden (L, 1, H) and, for LSTM, cell (L, 1, H).
-    package var state: (hidden: Tensor, cell: Tensor?) {
+    package var state: (hiddenState: Tensor, cellState: Tensor?) {
         let shape = [layers.count, 1, hiddenSize]
         return (Tensor(shape: shape, scalars: hiddenState), cell.hasCellState ? Tensor(shape: shape, scalars: cellState) : nil)
     }

@@ -426,8 +426,8 @@ struct LMCheckpointConfig: Encodable {
         var cell: [UInt32]?
 
         func state() -> RecurrentState {
-            RecurrentState(hidden: Tensor(shape: shape, scalars: hidden.map(Float.init(bitPattern:))),
-                           cell: cell.map { Tensor(shape: shape, scalars: $0.map(Float.init(bitPattern:))) })
+            RecurrentState(hiddenState: Tensor(shape: shape, scalars: hidden.map(Float.init(bitPattern:))),
+                           cellState: cell.map { Tensor(shape: shape, scalars: $0.map(Float.init(bitPattern:))) })
         }
     }
 
@@ -450,8 +450,8 @@ struct LMCheckpointConfig: Encodable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(config, forKey: .config)
         if let state = carried.state {
-            let saved = SavedState(shape: state.hidden.shape, hidden: state.hidden.scalars.map(\.bitPattern),
-                                   cell: state.cell?.scalars.map(\.bitPattern))
+            let saved = SavedState(shape: state.hiddenState.shape, hidden: state.hiddenState.scalars.map(\.bitPattern),
+                                   cell: state.cellState?.scalars.map(\.bitPattern))
             try container.encode(saved, forKey: .carriedState)
         }
     }
