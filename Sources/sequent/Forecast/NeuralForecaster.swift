@@ -51,6 +51,11 @@ struct ForecastConfig: Codable {
     var differencingChosen = false
     var seasonalStrength: Double?
     var kpss: Double?
+    /// When chosen: the validation MAE of one model trained with each differencing that fits
+    /// the series (`ForecastTraining.chooseDifferencing`).
+    var differencingValidationMAE: [String: Double]?
+    /// Filled after training: each member's best validation MAE.
+    var validationMAE: [Double?]?
 
     /// Filled after training.
     var intervals: ConformalIntervals?
