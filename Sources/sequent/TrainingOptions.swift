@@ -88,6 +88,33 @@ struct TrainingOptions: ParsableArguments {
         })
     }
 
+    /// The learning rate every task command schedules: a linear warm-up from a tenth of
+    /// `peak` over min(100, steps / 20) steps, then cosine decay to a tenth of `peak` at `steps`.
+    static func warmupCosine(peak: Float, steps: Int) throws -> LinearWarmup {
+        let warmup = min(100, max(1, steps / 20))
+        return try LinearWarmup(
+            warmupSteps: warmup, startFactor: 0.1,
+            then: CosineAnnealing(initialLearningRate: peak, totalSteps: max(1, steps - warmup), minimumLearningRate: peak / 10))
+    }
+
+    /// The Trainer's settings for a task command's run in `folder`: checkpoints every
+    /// `checkpointInterval` steps (the newest 2 kept), metrics.jsonl and TensorBoard events
+    /// in the folder, evaluation every `evaluationInterval` steps, gradients clipped to norm
+    /// 1, progress on standard output unless --quiet, --threads, and `timeLimit`.
+    func trainerConfiguration(steps: Int, folder: ModelFolder, evaluationInterval: Int, timeLimit: TimeLimit?) -> TrainerConfiguration {
+        var configuration = TrainerConfiguration(totalSteps: steps)
+        configuration.maxGradientNorm = 1
+        configuration.evaluationInterval = evaluationInterval
+        configuration.checkpointDirectory = folder.checkpointsURL
+        configuration.checkpointInterval = max(1, min(steps / 10, 500))
+        configuration.keepLastCheckpoints = 2
+        configuration.logDirectory = folder.url
+        configuration.progress = quiet ? nil : .standardOutput()
+        configuration.threadCount = threadCount
+        configuration.timeLimit = timeLimit
+        return configuration
+    }
+
     /// `--out` as a file URL.
     var outURL: URL { URL(fileURLWithPath: out) }
 
@@ -105,6 +132,33 @@ enum ThreadCount {
     /// `ValidationError` that says so; nil gives all cores.
     static func checked(_ threads: Int?) throws -> Int {
         do { return try Parallelism.checkedThreadCount(threads) } catch { throw ValidationError(error.message) }
+    }
+}
+
+extension Trainer {
+    /// What every task command adds to its trainer: the weights saved as `model.safetensors`
+    /// at each evaluation that improves on the best, and the tests' stop
+    /// (`TrainingOptions.stopAtStepForTests`).
+    func addTaskCallbacks(savingBestTo folder: ModelFolder) {
+        let model = self.model
+        callbacks.append(ClosureCallback(onEvaluation: { report, _ in
+            if report.improved { try folder.saveWeights(of: model, metadata: ["step": String(report.step)]) }
+        }))
+        if let stop = TrainingOptions.stopAtStepForTests { callbacks.append(stop) }
+    }
+}
+
+extension TrainingResult {
+    /// How the run ended, in the words every task command prints ("trained 1500 steps",
+    /// "stopped at the time limit after step 627 of 1226 (continue with --resume)").
+    func ending(of totalSteps: Int) -> String {
+        switch reason {
+        case .completed: return "trained \(step) steps"
+        case .interrupted: return "interrupted at step \(step) of \(totalSteps) (continue with --resume)"
+        case .timeLimit: return "stopped at the time limit after step \(step) of \(totalSteps) (continue with --resume)"
+        case .stopRequested: return "stopped after step \(step) of \(totalSteps) (continue with --resume)"
+        case .earlyStopped: return "stopped early at step \(step)"
+        }
     }
 }
 

@@ -226,22 +226,10 @@ struct ClassifyTraining {
 
         let trained = model.namedParameters().filter { !(config.freezeEmbeddings && $0.key == "emb.weight") }
         let optimizer = try Adam(namedParameters: trained, learningRate: config.learningRate)
-        let warmup = min(100, max(1, config.steps / 20))
-        let schedule = try LinearWarmup(
-            warmupSteps: warmup, startFactor: 0.1,
-            then: CosineAnnealing(initialLearningRate: config.learningRate, totalSteps: max(1, config.steps - warmup),
-                                  minimumLearningRate: config.learningRate / 10))
-        var trainerConfiguration = TrainerConfiguration(totalSteps: config.steps)
-        trainerConfiguration.maxGradientNorm = 1
-        trainerConfiguration.evaluationInterval = command.evalInterval ?? max(1, config.steps / 10)
+        let schedule = try TrainingOptions.warmupCosine(peak: config.learningRate, steps: config.steps)
+        var trainerConfiguration = options.trainerConfiguration(
+            steps: config.steps, folder: folder, evaluationInterval: command.evalInterval ?? max(1, config.steps / 10), timeLimit: timeLimit)
         trainerConfiguration.earlyStopping = try EarlyStopping(metric: "accuracy", mode: .maximize, patience: Int.max)
-        trainerConfiguration.checkpointDirectory = folder.checkpointsURL
-        trainerConfiguration.checkpointInterval = max(1, min(config.steps / 10, 500))
-        trainerConfiguration.keepLastCheckpoints = 2
-        trainerConfiguration.logDirectory = folder.url
-        trainerConfiguration.progress = options.quiet ? nil : .standardOutput()
-        trainerConfiguration.threadCount = threads
-        trainerConfiguration.timeLimit = timeLimit
 
         let classCount = classes.count
         let validation: (TextClassifier) throws -> [String: Double] = { model in
@@ -255,10 +243,7 @@ struct ClassifyTraining {
         if saved != nil, try trainer.resumeFromLatest(in: folder.checkpointsURL) != nil {
             say("resumed at step \(trainer.step) of \(config.steps)")
         }
-        trainer.callbacks.append(ClosureCallback(onEvaluation: { report, _ in
-            if report.improved { try folder.saveWeights(of: model, metadata: ["step": String(report.step)]) }
-        }))
-        if let stop = TrainingOptions.stopAtStepForTests { trainer.callbacks.append(stop) }
+        trainer.addTaskCallbacks(savingBestTo: folder)
         let result = try trainer.fit()
 
         model.setTraining(false)
@@ -278,15 +263,7 @@ struct ClassifyTraining {
         try ClassifyReport.write(folder: folder, config: config, metrics: metrics, seconds: seconds, threads: threads,
                                  data: valSet.path + (valPath == nil ? " (stratified held-out \(valFraction))" : ""))
 
-        let ending: String
-        switch result.reason {
-        case .completed: ending = "trained \(trainer.step) steps"
-        case .interrupted: ending = "interrupted at step \(trainer.step) of \(config.steps) (continue with --resume)"
-        case .timeLimit: ending = "stopped at the time limit after step \(trainer.step) of \(config.steps) (continue with --resume)"
-        case .stopRequested: ending = "stopped after step \(trainer.step) of \(config.steps) (continue with --resume)"
-        case .earlyStopped: ending = "stopped early at step \(trainer.step)"
-        }
-        print("\(ending) in \(String(format: "%.1f", seconds)) s on \(threads) thread\(threads == 1 ? "" : "s")")
+        print("\(result.ending(of: config.steps)) in \(String(format: "%.1f", seconds)) s on \(threads) thread\(threads == 1 ? "" : "s")")
         print(String(format: "best validation (model.safetensors): accuracy %.4f, macro-F1 %.4f, loss %.4f over %d texts",
                      metrics.accuracy, metrics.macroF1, output.loss, valSet.count))
         print("model: \(outURL.path)  (report: \(folder.reportURL.path))")

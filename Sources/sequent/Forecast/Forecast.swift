@@ -50,7 +50,7 @@ enum ForecastCommon {
         guard config.differencingChosen else { return }
         let scores = (config.differencingValidationMAE ?? [:]).sorted { $0.value < $1.value }
             .map { "\($0.key) \(ForecastEvaluation.fixed($0.value))" }.joined(separator: ", ")
-        say("differencing: \(config.transform.differencing.rawValue), the lowest validation MAE of one \(config.model.rawValue) trained with each (\(scores)); the test part is not looked at; --difference overrides")
+        say("differencing: \(config.transform.differencing.rawValue), the lowest validation MAE of one \(config.model.rawValue) trained with each, on the last \(config.differencingValidationRows ?? config.validationSize) rows of the training part (\(scores)); the test part is not looked at; --difference overrides")
     }
 
     /// Opens a forecast model folder: the configuration and models of each column, in

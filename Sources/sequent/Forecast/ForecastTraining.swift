@@ -14,7 +14,7 @@ enum ForecastTraining {
     ///   non-finite values after scaling.
     static func configure(
         table: SeriesTable, series: SeriesOptions, model: ModelOptions, training: TrainingOptions, trainingRows: Int? = nil,
-        differencing forced: SeriesTransform.Differencing? = nil
+        differencing forced: SeriesTransform.Differencing? = nil, validationRows: Int? = nil
     ) throws -> ForecastConfig {
         if let val = training.val {
             throw SequentError.invalidArgument("--val", "\(val): a forecast validates on the last --val-fraction of its own training part (the rows just before the test part), not on another file")
@@ -48,7 +48,7 @@ enum ForecastTraining {
         case .none: logarithm = false
         case .auto: logarithm = Self.seasonalSwingGrowsWithLevel(trainingPart, season: season)
         }
-        let validationSize = max(1, Int(((training.valFraction ?? ModelOptions.defaultValFraction) * Double(trainingSize)).rounded()))
+        let validationSize = validationRows ?? max(1, Int(((training.valFraction ?? ModelOptions.defaultValFraction) * Double(trainingSize)).rounded()))
         let fittingSize = trainingSize - validationSize
         let window = model.window ?? max(8, 2 * season, 2 * horizon).clamped(atMost: max(8, trainingSize / 3))
         let levels = logarithm && trainingPart.allSatisfy({ $0 > 0 }) ? trainingPart.map { log($0) } : trainingPart
@@ -99,11 +99,14 @@ enum ForecastTraining {
             differencingChosen: model.difference == nil, seasonalStrength: choice.seasonalStrength, kpss: choice.kpss)
     }
 
-    /// The configuration with the differencing chosen on the validation part alone, unless
+    /// The configuration with the differencing chosen on the training part alone, unless
     /// `--difference` gave it: one model (the ensemble's first member, same steps) is trained
     /// with each differencing the series is long enough for, none, first, seasonal and both,
     /// and the one with the lowest validation MAE (in the series' units) is kept; ties go to
-    /// the statistical choice (`DifferencingChoice`). The test part is never read.
+    /// the statistical choice (`DifferencingChoice`). The choice is validated at the horizon
+    /// it will forecast: its validation part is the last max(--val-fraction, horizon) rows of
+    /// the training part (when that leaves at least half of it to fit), one block of H steps
+    /// as the test part is. The test part is never read.
     ///
     /// - Parameters:
     ///   - timeLimit, runsAfter: as `train`'s; the candidates share the time with the runs after.
@@ -117,8 +120,11 @@ enum ForecastTraining {
         var quiet = training
         quiet.quiet = true
         var scores: [SeriesTransform.Differencing: Double] = [:]
+        let atHorizon = max(statistical.validationSize, statistical.horizon)
+        let validationRows = atHorizon <= statistical.trainingSize / 2 ? atHorizon : statistical.validationSize
         let candidates = SeriesTransform.Differencing.allCases.compactMap {
-            try? configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows, differencing: $0)
+            try? configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows,
+                           differencing: $0, validationRows: validationRows)
         }
         for (k, var candidate) in candidates.enumerated() {
             candidate.ensemble = 1
@@ -132,6 +138,7 @@ enum ForecastTraining {
         } ?? statistical
         chosen.differencingChosen = true
         chosen.differencingValidationMAE = Dictionary(uniqueKeysWithValues: scores.map { ($0.key.rawValue, $0.value) })
+        chosen.differencingValidationRows = validationRows
         return chosen
     }
 

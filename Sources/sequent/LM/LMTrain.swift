@@ -201,23 +201,11 @@ struct LMTraining {
         say("data: \(formatCount(config.data.trainTokens)) training tokens, \(formatCount(config.data.valTokens)) validation tokens; \(batches.batchesPerEpoch) steps an epoch")
 
         let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: config.learningRate)
-        let warmup = min(100, max(1, config.steps / 20))
-        let schedule = try LinearWarmup(
-            warmupSteps: warmup, startFactor: 0.1,
-            then: CosineAnnealing(initialLearningRate: config.learningRate, totalSteps: max(1, config.steps - warmup),
-                                  minimumLearningRate: config.learningRate / 10))
+        let schedule = try TrainingOptions.warmupCosine(peak: config.learningRate, steps: config.steps)
 
-        var trainerConfiguration = TrainerConfiguration(totalSteps: config.steps)
-        trainerConfiguration.maxGradientNorm = 1
-        trainerConfiguration.evaluationInterval = command.evalInterval ?? max(1, config.steps / 10)
+        var trainerConfiguration = options.trainerConfiguration(
+            steps: config.steps, folder: folder, evaluationInterval: command.evalInterval ?? max(1, config.steps / 10), timeLimit: timeLimit)
         trainerConfiguration.earlyStopping = try EarlyStopping(metric: "loss", patience: Int.max)
-        trainerConfiguration.checkpointDirectory = folder.checkpointsURL
-        trainerConfiguration.checkpointInterval = max(1, min(config.steps / 10, 500))
-        trainerConfiguration.keepLastCheckpoints = 2
-        trainerConfiguration.logDirectory = folder.url
-        trainerConfiguration.progress = options.quiet ? nil : .standardOutput()
-        trainerConfiguration.threadCount = threads
-        trainerConfiguration.timeLimit = timeLimit
 
         // Recurrent models carry their state across the windows of a stream; it is saved in
         // every checkpoint's config.json so that a resumed run continues bitwise.
@@ -250,11 +238,7 @@ struct LMTraining {
             say("resumed at step \(trainer.step) of \(config.steps) from \(checkpoint.directory.path)")
         }
 
-        // Best weights on every improvement.
-        trainer.callbacks.append(ClosureCallback(onEvaluation: { report, _ in
-            if report.improved { try folder.saveWeights(of: model, metadata: ["step": String(report.step)]) }
-        }))
-        if let stop = TrainingOptions.stopAtStepForTests { trainer.callbacks.append(stop) }
+        trainer.addTaskCallbacks(savingBestTo: folder)
         let result = try trainer.fit()
 
         // The weights kept: the best evaluation's, or the last ones if they score better on
@@ -275,15 +259,7 @@ struct LMTraining {
         try LMReport.write(folder: folder, config: config, score: bestScore, seconds: seconds, threads: threads,
                            sample: try? sample(best, length: 400))
 
-        let ending: String
-        switch result.reason {
-        case .completed: ending = "trained \(trainer.step) steps"
-        case .interrupted: ending = "interrupted at step \(trainer.step) of \(config.steps) (continue with --resume)"
-        case .timeLimit: ending = "stopped at the time limit after step \(trainer.step) of \(config.steps) (continue with --resume)"
-        case .stopRequested: ending = "stopped after step \(trainer.step) of \(config.steps) (continue with --resume)"
-        case .earlyStopped: ending = "stopped early at step \(trainer.step)"
-        }
-        print("\(ending) in \(String(format: "%.1f", seconds)) s on \(threads) thread\(threads == 1 ? "" : "s")")
+        print("\(result.ending(of: config.steps)) in \(String(format: "%.1f", seconds)) s on \(threads) thread\(threads == 1 ? "" : "s")")
         print(String(format: "last weights (step %d): validation loss %.4f nats/token, perplexity %.3f, %.4f bits/char",
                      trainer.step, lastScore.loss, lastScore.perplexity, lastScore.bitsPerCharacter))
         print(String(format: "best validation (model.safetensors): loss %.4f nats/token, perplexity %.3f, %.4f bits/char over %d tokens",
