@@ -96,7 +96,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "auto, none or log (auto: log for a positive series whose seasonal swing grows with its level).")
     var transform: TransformChoice = .auto
 
-    @Option(help: "What the model reads and predicts: none, first, seasonal or both (first of seasonal) differences of the (log) series (default, from the fitting part: both, as the airline model, when the seasonal strength exceeds 0.64; else first when a KPSS test rejects stationarity; else none).")
+    @Option(help: "What the model reads and predicts: none, first, seasonal or both (first of seasonal) differences of the (log) series (default: the one whose model has the lowest validation MAE, one model trained with each and validated on the last max(--val-fraction, horizon) rows of the training part; the test part is never read).")
     var difference: SeriesTransform.Differencing?
 
     /// --val-fraction's default: the last 20 % of the training part (chronologically) for
