@@ -101,6 +101,24 @@ public struct ModelFolder: Sendable {
         return task
     }
 
+    // MARK: - Runs
+
+    /// Whether the folder holds a training run (checkpoints or a metrics log), which a fresh
+    /// run must not mix its own with.
+    public var holdsARun: Bool {
+        FileManager.default.fileExists(atPath: checkpointsURL.path) || FileManager.default.fileExists(atPath: file("metrics.jsonl").path)
+    }
+
+    /// Refuses to start a fresh run in a folder that holds one (`--out` without `--resume`).
+    ///
+    /// - Throws: `SequentError.invalidArgument` naming `--out` and `--resume`.
+    public func refuseExistingRun() throws {
+        if holdsARun {
+            throw SequentError.invalidArgument(
+                "--out", "\(url.path) holds a previous run; continue it with --resume, or choose another folder")
+        }
+    }
+
     // MARK: - config.json
 
     /// What `config.json` holds: the task's own configuration under `config`, with the facts

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SequentTensor
+import SequentTrain
 
 /// The flags every `sequent TASK train` has (`shared/design/APPS.md`), parsed and
 /// range-checked in one place. A task includes them with `@OptionGroup var training:
@@ -26,6 +27,12 @@ struct TrainingOptions: ParsableArguments {
 
     @Option(name: .customLong("time-limit"), help: "Stop cleanly after this long (e.g. 90s, 10m, 1h), with a checkpoint and a final evaluation.")
     var timeLimit: Duration?
+
+    @Option(help: "A validation file in the training data's format (default: --val-fraction of the training data).")
+    var val: String?
+
+    @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "The share of the training data held out for validation when no --val is given, taken as the task makes fair: the end of a text, the last rows of a series, each class's share of labelled texts (default: the task's).")
+    var valFraction: Double?
 
     @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Peak learning rate (default: the task's).")
     var learningRate: Float?
@@ -53,12 +60,60 @@ struct TrainingOptions: ParsableArguments {
         if let learningRate, !(learningRate > 0 && learningRate.isFinite && learningRate <= 10) {
             throw ValidationError("--learning-rate must be positive and at most 10; got \(learningRate)")
         }
+        if let valFraction, !(valFraction > 0 && valFraction < 0.9) {
+            throw ValidationError("--val-fraction must be in (0, 0.9); got \(valFraction)")
+        }
+        if val != nil, valFraction != nil {
+            throw ValidationError("--val and --val-fraction are two ways to choose the validation data; give one")
+        }
         _ = try ThreadCount.checked(threads)
         if out.isEmpty { throw ValidationError("--out must name a folder; got an empty path") }
     }
 
     /// The thread count to run with: `--threads` checked against this machine, or all cores.
     var threadCount: Int { (try? ThreadCount.checked(threads)) ?? Parallelism.coreCount }
+
+    /// `--time-limit` as the budget the `Trainer` stops at, counted from `start` (the
+    /// command's own start, so that reading the data counts); nil without the flag.
+    func timeLimit(startedAt start: Double, reservedSeconds: Double = 0) -> TimeLimit? {
+        timeLimit.flatMap { try? TimeLimit(seconds: $0.inSeconds, start: start, reservedSeconds: reservedSeconds) }
+    }
+
+    /// A stop after step k when the environment sets `SEQUENT_STOP_AT_STEP=k`: how the tests
+    /// of `--resume` cut a run where a kill would (nil otherwise).
+    static var stopAtStepForTests: ClosureCallback? {
+        guard let text = ProcessInfo.processInfo.environment["SEQUENT_STOP_AT_STEP"], let stopStep = Int(text) else { return nil }
+        return ClosureCallback(onStepEnd: { report, control in
+            if report.step >= stopStep { control.requestStop() }
+        })
+    }
+
+    /// The learning rate every task command schedules: a linear warm-up from a tenth of
+    /// `peak` over min(100, steps / 20) steps, then cosine decay to a tenth of `peak` at `steps`.
+    static func warmupCosine(peak: Float, steps: Int) throws -> LinearWarmup {
+        let warmup = min(100, max(1, steps / 20))
+        return try LinearWarmup(
+            warmupSteps: warmup, startFactor: 0.1,
+            then: CosineAnnealing(initialLearningRate: peak, totalSteps: max(1, steps - warmup), minimumLearningRate: peak / 10))
+    }
+
+    /// The Trainer's settings for a task command's run in `folder`: checkpoints every
+    /// `checkpointInterval` steps (the newest 2 kept), metrics.jsonl and TensorBoard events
+    /// in the folder, evaluation every `evaluationInterval` steps, gradients clipped to norm
+    /// 1, progress on standard output unless --quiet, --threads, and `timeLimit`.
+    func trainerConfiguration(steps: Int, folder: ModelFolder, evaluationInterval: Int, timeLimit: TimeLimit?) -> TrainerConfiguration {
+        var configuration = TrainerConfiguration(totalSteps: steps)
+        configuration.maxGradientNorm = 1
+        configuration.evaluationInterval = evaluationInterval
+        configuration.checkpointDirectory = folder.checkpointsURL
+        configuration.checkpointInterval = max(1, min(steps / 10, 500))
+        configuration.keepLastCheckpoints = 2
+        configuration.logDirectory = folder.url
+        configuration.progress = quiet ? nil : .standardOutput()
+        configuration.threadCount = threadCount
+        configuration.timeLimit = timeLimit
+        return configuration
+    }
 
     /// `--out` as a file URL.
     var outURL: URL { URL(fileURLWithPath: out) }
@@ -77,6 +132,41 @@ enum ThreadCount {
     /// `ValidationError` that says so; nil gives all cores.
     static func checked(_ threads: Int?) throws -> Int {
         do { return try Parallelism.checkedThreadCount(threads) } catch { throw ValidationError(error.message) }
+    }
+}
+
+extension Trainer {
+    /// What every task command adds to its trainer: the weights saved as `model.safetensors`
+    /// at each evaluation that improves on the best, and the tests' stop
+    /// (`TrainingOptions.stopAtStepForTests`).
+    func addTaskCallbacks(savingBestTo folder: ModelFolder) {
+        let model = self.model
+        callbacks.append(ClosureCallback(onEvaluation: { report, _ in
+            if report.improved { try folder.saveWeights(of: model, metadata: ["step": String(report.step)]) }
+        }))
+        if let stop = TrainingOptions.stopAtStepForTests { callbacks.append(stop) }
+    }
+}
+
+extension TrainingResult {
+    /// How the run ended, in the words every task command prints ("trained 1500 steps",
+    /// "stopped at the time limit after step 627 of 1226 (continue with --resume)").
+    func ending(of totalSteps: Int) -> String {
+        switch reason {
+        case .completed: return "trained \(step) steps"
+        case .interrupted: return "interrupted at step \(step) of \(totalSteps) (continue with --resume)"
+        case .timeLimit: return "stopped at the time limit after step \(step) of \(totalSteps) (continue with --resume)"
+        case .stopRequested: return "stopped after step \(step) of \(totalSteps) (continue with --resume)"
+        case .earlyStopped: return "stopped early at step \(step)"
+        }
+    }
+}
+
+extension Duration {
+    /// In seconds, as a Double.
+    var inSeconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) * 1e-18
     }
 }
 

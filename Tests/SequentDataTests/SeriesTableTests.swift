@@ -51,9 +51,21 @@ final class SeriesTableTests: XCTestCase {
         XCTAssertThrowsError(try make("t,y\nMonday,1\n")) { error in
             XCTAssertTrue("\(error)".contains("line 2: 'Monday' in the time column 't' is not a date"), "\(error)")
         }
+        // A missing month becomes a row, filled like any missing value.
         let gappy = try make("t,y\n2020-01,1\n2020-02,2\n2020-04,4\n2020-05,5\n")
-        XCTAssertEqual(gappy.irregularSteps, 1)
-        XCTAssertTrue(gappy.notes.contains { $0.contains("1 of 3 steps are not monthly") }, "\(gappy.notes)")
+        XCTAssertEqual(gappy.irregularSteps, 0)
+        XCTAssertEqual(gappy.times.map { $0.formatted(for: gappy.frequency) }, ["2020-01", "2020-02", "2020-03", "2020-04", "2020-05"])
+        XCTAssertEqual(gappy.columns[0].values[2], 2 + 2 * 29 / 60, accuracy: 1e-12, "interpolated by time: 29 of the 60 days from February to April 2020")
+        XCTAssertTrue(gappy.notes.contains { $0.contains("inserted 1 row for timestamps missing") }, "\(gappy.notes)")
+        XCTAssertTrue(gappy.notes.contains { $0.contains("filled 1 missing value") }, "\(gappy.notes)")
+        XCTAssertThrowsError(try make("t,y\n2020-01,1\n2020-02,2\n2020-04,4\n", missing: .error)) { error in
+            XCTAssertTrue("\(error)".contains("before line 4: no row for 2020-03 (a gap)"), "\(error)")
+        }
+        XCTAssertEqual(try make("t,y\n2020-01,1\n2020-02,2\n2020-04,4\n", missing: .drop).count, 3)
+        // Timestamps off the grid are reported, not filled.
+        let irregular = try make("t,y\n2020-01-01,1\n2020-01-02,2\n2020-01-03,3\n2020-01-04T12:00,4\n2020-01-05,5\n")
+        XCTAssertEqual(irregular.irregularSteps, 2)
+        XCTAssertTrue(irregular.notes.contains { $0.contains("2 of 4 steps are not daily") }, "\(irregular.notes)")
     }
 
     func testCalendarFeaturesAreSinesAndCosinesOfTheCycle() {

@@ -274,4 +274,54 @@ final class TrainerTests: XCTestCase {
         _ = try trainer.fit()
         XCTAssertEqual(trainer.trainingState().randomGenerators["module:rnn"]?.words, model.recurrent.generator.stateWords)
     }
+
+    // MARK: - Time limit and --resume
+
+    /// A time limit already spent stops the run after its first step, with the reason
+    /// `.timeLimit` and a checkpoint that `resumeFromLatest` continues bitwise.
+    func testTimeLimitStopsCleanlyAndResumeFromLatestContinues() throws {
+        let directory = try makeTemporaryDirectory()
+        let reference = try Task.makeTrainer(Task.configuration(totalSteps: 6)).fit()
+        var configuration = Task.configuration(totalSteps: 6)
+        configuration.checkpointDirectory = directory.appendingPathComponent("checkpoints")
+        configuration.timeLimit = try TimeLimit(seconds: 1, start: MetricsClock.system.monotonicSeconds() - 10)
+        let limited = try Task.makeTrainer(configuration)
+        let stopped = try limited.fit()
+        XCTAssertEqual(stopped.reason, .timeLimit)
+        XCTAssertEqual(stopped.step, 1)
+        XCTAssertEqual(stopped.lastCheckpoint?.lastPathComponent, "checkpoint-1")
+
+        configuration.timeLimit = nil
+        let resumed = try Task.makeTrainer(configuration, seed: 7)
+        let checkpoint = try resumed.resumeFromLatest(in: configuration.checkpointDirectory!)
+        XCTAssertEqual(checkpoint?.trainingState.step, 1)
+        let rest = try resumed.fit()
+        XCTAssertEqual(rest.reason, .completed)
+        XCTAssertEqual(bitPatterns(stopped.losses + rest.losses), bitPatterns(reference.losses))
+    }
+
+    /// --resume with no checkpoint is an error naming the folder; a run that may start
+    /// afresh (an ensemble member never reached) gets nil.
+    func testResumeFromLatestWithoutACheckpoint() throws {
+        let empty = try makeTemporaryDirectory().appendingPathComponent("checkpoints")
+        let trainer = try Task.makeTrainer(Task.configuration(totalSteps: 2))
+        XCTAssertThrowsError(try trainer.resumeFromLatest(in: empty)) { error in
+            XCTAssertTrue("\(error)".contains(empty.path) && "\(error)".contains("--resume"), "\(error)")
+        }
+        XCTAssertNil(try trainer.resumeFromLatest(in: empty, required: false))
+        XCTAssertEqual(trainer.step, 0)
+    }
+
+    /// `secondsPerStep` times a throwaway model without touching the trainer's.
+    func testSecondsPerStepLeavesTheTrainerAlone() throws {
+        let trainer = try Task.makeTrainer(Task.configuration(totalSteps: 2))
+        let before = bitPatterns(trainer.model.stateDictionary())
+        var generator = RandomGenerator(seed: 5)
+        let seconds = try Trainer<TinyCharacterModel, ShuffledBatches<Int>>.secondsPerStep(
+            probe: try TinyCharacterModel(Task.config, generator: &generator), data: trainer.data, learningRate: 0.01, timedSteps: 2,
+            loss: Task.loss)
+        XCTAssertGreaterThan(seconds, 0)
+        XCTAssertTrue(bitPatterns(trainer.model.stateDictionary()) == before)
+        XCTAssertEqual(trainer.data.position.index, 0)
+    }
 }

@@ -7,20 +7,8 @@ import XCTest
 final class ClassifyCommandTests: XCTestCase {
     private var folder: URL!
 
-    /// The `sequent` binary next to this test bundle's build products.
-    private static let binary: URL? = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let candidates = ["release", "debug"].map { root.appendingPathComponent(".build/\($0)/sequent") }
-        return candidates.filter { FileManager.default.isExecutableFile(atPath: $0.path) }
-            .max { (modified($0) ?? .distantPast) < (modified($1) ?? .distantPast) }
-    }()
-
-    private static func modified(_ url: URL) -> Date? {
-        (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
-    }
-
     override func setUpWithError() throws {
-        guard Self.binary != nil else { throw XCTSkip("the sequent binary is not built") }
+        _ = try BuiltTool.url()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("ClassifyCommandTests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
@@ -29,27 +17,8 @@ final class ClassifyCommandTests: XCTestCase {
         if let folder { try? FileManager.default.removeItem(at: folder) }
     }
 
-    private struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    private func sequent(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
-        let process = Process()
-        process.executableURL = Self.binary!
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+    private func sequent(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> BuiltTool.Run {
+        try BuiltTool.run(arguments, in: folder, environment: environment, input: input)
     }
 
     private func file(_ name: String, _ bytes: [UInt8]) throws -> String {
@@ -73,10 +42,7 @@ final class ClassifyCommandTests: XCTestCase {
                          "--text-column", "sentence", "--label-column", "label"]
 
     private func assertFails(_ arguments: [String], mentions words: [String], file: StaticString = #filePath, line: UInt = #line) throws {
-        let run = try sequent(arguments)
-        XCTAssertTrue([1, 64].contains(run.status), "status \(run.status) stdout: \(run.stdout) stderr: \(run.stderr)", file: file, line: line)
-        for word in words { XCTAssertTrue(run.stderr.contains(word), "'\(word)' not in: \(run.stderr)", file: file, line: line) }
-        XCTAssertFalse(run.stderr.contains("Fatal error") || run.stderr.contains("backtrace"), run.stderr, file: file, line: line)
+        assertClearError(try sequent(arguments), mentions: words, file: file, line: line)
     }
 
     func testTrainEvalPredictEndToEnd() throws {
@@ -122,6 +88,51 @@ final class ClassifyCommandTests: XCTestCase {
         let tsv = try sequent(["classify", "predict", "model", "--input", input, "--threads", "1"])
         XCTAssertEqual(tsv.status, 0, tsv.stderr)
         XCTAssertTrue(tsv.stdout.hasPrefix("label\tp(0)\tp(1)\ttext\n"), tsv.stdout)
+    }
+
+    /// --model transformer trains, predicts and explains like the recurrent models; a run
+    /// stopped after step 5 and resumed logs bitwise the losses of an uninterrupted one.
+    func testTransformerTrainsAndResumesBitwise() throws {
+        let path = try text("train.tsv", Self.data)
+        let options = ["classify", "train", "--train", path, "--model", "transformer", "--hidden", "8", "--heads", "2", "--layers", "1",
+                       "--batch-size", "8", "--steps", "12", "--eval-interval", "4", "--dropout", "0.2", "--learning-rate", "0.01",
+                       "--threads", "1", "--quiet", "--text-column", "sentence", "--label-column", "label"]
+        let whole = try sequent(options + ["--out", "whole"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let stopped = try sequent(options + ["--out", "parts"], environment: ["SEQUENT_STOP_AT_STEP": "5"])
+        XCTAssertEqual(stopped.status, 0, stopped.stderr)
+        XCTAssertTrue(stopped.stdout.contains("stopped after step 5 of 12"), stopped.stdout)
+        let resumed = try sequent(["classify", "train", "--out", "parts", "--resume", "--threads", "1", "--quiet"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        func losses(_ run: String) throws -> [String] {
+            let text = try String(contentsOf: folder.appendingPathComponent("\(run)/metrics.jsonl"), encoding: .utf8)
+            return text.split(separator: "\n").compactMap { line in line.split(separator: ",").first { $0.hasPrefix("\"loss\":") }.map(String.init) }
+        }
+        XCTAssertEqual(try losses("whole").count, 12)
+        XCTAssertEqual(try losses("parts"), try losses("whole"))
+
+        let predict = try sequent(["classify", "predict", "whole", "--json", "--explain", "--threads", "1"], input: "good fun film\n")
+        XCTAssertEqual(predict.status, 0, predict.stderr)
+        let line = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(predict.stdout.utf8)) as? [String: Any])
+        let attention = try XCTUnwrap(line["attention"] as? [[String: Any]])
+        XCTAssertEqual(attention.compactMap { $0["weight"] as? Double }.reduce(0, +), 1, accuracy: 1e-5)
+        try assertFails(["classify", "train", "--train", path, "--out", "h", "--model", "transformer", "--hidden", "10", "--heads", "4",
+                         "--text-column", "sentence", "--label-column", "label"],
+                        mentions: ["--heads", "divide"])
+        try assertFails(["classify", "train", "--out", "never", "--resume"], mentions: ["never"])
+    }
+
+    /// --time-limit without --steps fits the schedule's length to the limit and ends within it.
+    func testTimeLimitFitsTheSteps() throws {
+        let path = try text("train.tsv", Self.data)
+        let started = Date()
+        let run = try sequent(["classify", "train", "--train", path, "--out", "timed", "--time-limit", "3s"] + small.filter { $0 != "--quiet" })
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 3.5)
+        XCTAssertTrue(run.stdout.contains("--time-limit:"), run.stdout)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("timed/config.json"))) as? [String: Any]
+        let steps = try XCTUnwrap((config?["config"] as? [String: Any])?["steps"] as? Int)
+        XCTAssertTrue(run.stdout.contains("so \(steps) steps"), run.stdout)
     }
 
     func testPretrainedVectorsFrozenAndFineTuned() throws {

@@ -8,58 +8,19 @@ import Glibc
 /// subcommand: no input may end in a trap (SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS). A run
 /// that starts real work is stopped after a short while; that is not a failure.
 final class CommandLineFuzzTests: XCTestCase {
-    /// The built `sequent` and `sequent-bench`, beside this test bundle.
-    static func tool(_ name: String) throws -> URL {
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [bundle, bundle.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        throw XCTSkip("\(name) is not built beside the tests (swift build --build-tests builds it)")
-    }
-
-    struct Outcome {
-        var status: Int32
-        var signal: Int32?
-        var stoppedByTest: Bool
-        var standardError: String
-    }
-
-    /// Runs `tool` with `arguments`, stopping it (SIGKILL) after `timeout` seconds.
-    static func run(_ tool: URL, _ arguments: [String], in folder: URL, timeout: Double = 1.5) throws -> Outcome {
-        let process = Process()
-        process.executableURL = tool
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try? errors.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(timeout)
-        var stopped = false
-        while process.isRunning {
-            if Date() > deadline {
-                kill(process.processIdentifier, SIGKILL)
-                stopped = true
-                break
-            }
-            usleep(10_000)
-        }
-        process.waitUntilExit()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let signal = process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil
-        return Outcome(status: process.terminationStatus, signal: stopped ? nil : signal, stoppedByTest: stopped, standardError: text)
+    /// Runs `tool` (`sequent` or `sequent-bench`) with `arguments`, stopping it (SIGKILL)
+    /// after `timeout` seconds.
+    static func run(_ tool: String, _ arguments: [String], in folder: URL, timeout: Double = 1.5) throws -> BuiltTool.Run {
+        try BuiltTool.run(arguments, tool: tool, in: folder, timeout: timeout)
     }
 
     static let trapSignals: Set<Int32> = [SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE]
 
-    func assertNoTrap(_ outcome: Outcome, _ arguments: [String], file: StaticString = #filePath, line: UInt = #line) {
+    func assertNoTrap(_ outcome: BuiltTool.Run, _ arguments: [String], file: StaticString = #filePath, line: UInt = #line) {
         if let signal = outcome.signal, Self.trapSignals.contains(signal) {
-            XCTFail("\(arguments.joined(separator: " ")) ended with signal \(signal): \(outcome.standardError.suffix(600))", file: file, line: line)
+            XCTFail("\(arguments.joined(separator: " ")) ended with signal \(signal): \(outcome.stderr.suffix(600))", file: file, line: line)
         }
-        XCTAssertFalse(outcome.standardError.contains("Fatal error"), "\(arguments): \(outcome.standardError.suffix(600))", file: file, line: line)
+        XCTAssertFalse(outcome.stderr.contains("Fatal error"), "\(arguments): \(outcome.stderr.suffix(600))", file: file, line: line)
     }
 
     /// A scratch folder with the unusual paths the fuzzer hands out.
@@ -84,11 +45,11 @@ final class CommandLineFuzzTests: XCTestCase {
 
     /// Every flag of every subcommand, each with every extreme value, one flag at a time.
     func testNoFlagValueTraps() throws {
-        let sequent = try Self.tool("sequent"), bench = try Self.tool("sequent-bench")
+        let (sequent, bench) = (try BuiltTool.url("sequent").lastPathComponent, try BuiltTool.url("sequent-bench").lastPathComponent)
         let (folder, paths) = try scratch()
         let report = folder.appendingPathComponent("report").path
         // (tool, fixed arguments that keep the run short, flag, values)
-        var cases: [(URL, [String], String, [String])] = []
+        var cases: [(String, [String], String, [String])] = []
         for flag in ["--steps", "--hidden", "--learning-rate", "--seed", "--threads"] {
             cases.append((sequent, ["demo", "--quick"], flag, Self.numbers))
         }
@@ -143,7 +104,7 @@ final class CommandLineFuzzTests: XCTestCase {
 
     /// Random combinations of several flags at once, from a fixed seed.
     func testRandomFlagCombinationsDoNotTrap() throws {
-        let sequent = try Self.tool("sequent")
+        let sequent = try BuiltTool.url("sequent").lastPathComponent
         let (folder, paths) = try scratch()
         var generator = SplitMix64(seed: 7)
         let flags = ["--steps", "--hidden", "--learning-rate", "--seed", "--threads"]
@@ -164,9 +125,9 @@ final class CommandLineFuzzTests: XCTestCase {
 
     /// The inputs of the issue that used to trap or mislead, each answered by a message.
     func testFormerCrashesGiveClearErrors() throws {
-        let sequent = try Self.tool("sequent"), bench = try Self.tool("sequent-bench")
+        let (sequent, bench) = (try BuiltTool.url("sequent").lastPathComponent, try BuiltTool.url("sequent-bench").lastPathComponent)
         let (folder, paths) = try scratch()
-        let expectations: [(URL, [String], String)] = [
+        let expectations: [(String, [String], String)] = [
             (sequent, ["lab", "data", "--quick", "--csv", paths[9], "--column", "value", "--season", "40", "--out", folder.appendingPathComponent("r").path], "season"),
             (sequent, ["lab", "data", "--quick", "--csv", paths[9], "--column", "value", "--season", "9223372036854775807"], "--season"),
             (sequent, ["demo", "--threads", "3000000000"], "--threads"),
@@ -185,13 +146,13 @@ final class CommandLineFuzzTests: XCTestCase {
             assertNoTrap(outcome, arguments)
             XCTAssertFalse(outcome.stoppedByTest, "\(arguments) did not finish")
             XCTAssertNotEqual(outcome.status, 0, "\(arguments) exited 0")
-            XCTAssertTrue(outcome.standardError.contains(expected), "\(arguments): expected '\(expected)' in: \(outcome.standardError.suffix(400))")
+            XCTAssertTrue(outcome.stderr.contains(expected), "\(arguments): expected '\(expected)' in: \(outcome.stderr.suffix(400))")
         }
     }
 
     /// SIGTERM during `sequent lab` writes the report of the experiments finished so far.
     func testInterruptedLabWritesWhatItFinished() throws {
-        let sequent = try Self.tool("sequent")
+        let sequent = try BuiltTool.url("sequent")
         let (folder, _) = try scratch()
         let out = folder.appendingPathComponent("lab")
         let process = Process()

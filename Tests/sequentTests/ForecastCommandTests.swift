@@ -14,30 +14,9 @@ final class ForecastCommandTests: XCTestCase {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// The `sequent` binary beside the test bundle (SwiftPM builds it first: this target depends on it).
-    static var binary: URL? {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sequent"),
-            Bundle.main.bundleURL.appendingPathComponent("sequent"),
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/release/sequent").standardized,
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
-
-    /// Runs `sequent arguments...`; returns the exit status, standard output and standard error.
-    func sequent(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        guard let binary = Self.binary else { throw XCTSkip("the sequent binary is not built") }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    /// Runs `sequent arguments...`.
+    func sequent(_ arguments: [String]) throws -> BuiltTool.Run {
+        try BuiltTool.run(arguments, in: directory)
     }
 
     /// A monthly series with trend and season, `count` rows from 2000-01.
@@ -53,7 +32,7 @@ final class ForecastCommandTests: XCTestCase {
         return url.path
     }
 
-    func train(_ csv: String, out: String, _ extra: [String] = []) throws -> (status: Int32, out: String, err: String) {
+    func train(_ csv: String, out: String, _ extra: [String] = []) throws -> BuiltTool.Run {
         try sequent(["forecast", "train", "--csv", csv, "--column", "sales", "--horizon", "6", "--steps", "20",
                      "--hidden", "8", "--threads", "1", "--quiet", "--out", out] + (extra.isEmpty ? ["--ensemble", "1"] : extra))
     }
@@ -62,14 +41,14 @@ final class ForecastCommandTests: XCTestCase {
         let csv = try writeSeries("sales.csv")
         let out = directory.appendingPathComponent("model").path
         let trained = try train(csv, out: out, ["--ensemble", "2"])
-        XCTAssertEqual(trained.status, 0, trained.err)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
         for file in ["config.json", "model.safetensors", "report.md", "forecast.svg", "metrics.jsonl", "checkpoints",
                      "member-1/metrics.jsonl", "member-1/checkpoints"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/\(file)"), file)
         }
         let eval = try sequent(["forecast", "eval", out, "--json", "--threads", "1"])
-        XCTAssertEqual(eval.status, 0, eval.err)
-        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eval.out.utf8)) as? [String: Any])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
         for name in ["lstm", "naive", "seasonal_naive", "drift", "holt_winters"] {
             let metrics = try XCTUnwrap(object[name] as? [String: Any], name)
             XCTAssertEqual(Set(metrics.keys), ["mae", "rmse", "mape", "smape", "mase"])
@@ -78,8 +57,8 @@ final class ForecastCommandTests: XCTestCase {
         XCTAssertEqual(object["test_rows"] as? Int, 6)
 
         let predicted = try sequent(["forecast", "predict", out, "--threads", "1"])
-        XCTAssertEqual(predicted.status, 0, predicted.err)
-        let lines = predicted.out.split(separator: "\n")
+        XCTAssertEqual(predicted.status, 0, predicted.stderr)
+        let lines = predicted.stdout.split(separator: "\n")
         XCTAssertEqual(lines.first, "month,sales,lower_90,upper_90")
         XCTAssertEqual(lines.count, 7)
         XCTAssertTrue(lines[1].hasPrefix("2008-01,"), String(lines[1]))
@@ -93,12 +72,12 @@ final class ForecastCommandTests: XCTestCase {
         try "month,visits\n2000-01,1\n".write(to: other, atomically: true, encoding: .utf8)
         let wrong = try sequent(["forecast", "eval", out, "--csv", other.path])
         XCTAssertNotEqual(wrong.status, 0)
-        XCTAssertTrue(wrong.err.contains("has no column 'sales', which the model reads; its columns are 'month', 'visits'"), wrong.err)
+        XCTAssertTrue(wrong.stderr.contains("has no column 'sales', which the model reads; its columns are 'month', 'visits'"), wrong.stderr)
 
         // A second train into the same folder is refused; the model is untouched.
         let again = try train(csv, out: out)
         XCTAssertNotEqual(again.status, 0)
-        XCTAssertTrue(again.err.contains("already holds a forecast model"), again.err)
+        XCTAssertTrue(again.stderr.contains("already holds a forecast model"), again.stderr)
     }
 
     /// The test rows change nothing the model learns: two files that differ only there give
@@ -135,18 +114,18 @@ final class ForecastCommandTests: XCTestCase {
         let out = directory.appendingPathComponent("two").path
         let trained = try sequent(["forecast", "train", "--csv", csv, "--column", "sales,price", "--horizon", "6", "--steps", "20",
                                    "--hidden", "8", "--threads", "1", "--quiet", "--ensemble", "1", "--out", out])
-        XCTAssertEqual(trained.status, 0, trained.err)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/price/metrics.jsonl"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/forecast-price.svg"))
         let eval = try sequent(["forecast", "eval", out, "--json", "--threads", "1"])
-        XCTAssertEqual(eval.status, 0, eval.err)
-        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eval.out.utf8)) as? [String: Any])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
         let columns = try XCTUnwrap(object["columns"] as? [String: Any])
         XCTAssertEqual(Set(columns.keys), ["sales", "price"])
         XCTAssertNotNil((columns["price"] as? [String: Any])?["seasonal_naive"])
         let predicted = try sequent(["forecast", "predict", out, "--threads", "1"])
-        XCTAssertEqual(predicted.status, 0, predicted.err)
-        XCTAssertEqual(predicted.out.split(separator: "\n").first, "month,sales,sales_lower_90,sales_upper_90,price,price_lower_90,price_upper_90")
+        XCTAssertEqual(predicted.status, 0, predicted.stderr)
+        XCTAssertEqual(predicted.stdout.split(separator: "\n").first, "month,sales,sales_lower_90,sales_upper_90,price,price_lower_90,price_upper_90")
     }
 
     /// A run stopped by --time-limit and continued with --resume ends with the same models as
@@ -157,11 +136,11 @@ final class ForecastCommandTests: XCTestCase {
         let options = ["--steps", "80", "--ensemble", "2"]
         XCTAssertEqual(try train(csv, out: whole, options).status, 0)
         let stopped = try train(csv, out: parts, options + ["--time-limit", "0.1s"])
-        XCTAssertEqual(stopped.status, 0, stopped.err)
+        XCTAssertEqual(stopped.status, 0, stopped.stderr)
         let resumed = try train(csv, out: parts, options + ["--resume"])
-        XCTAssertEqual(resumed.status, 0, resumed.err)
-        let a = try sequent(["forecast", "eval", whole, "--json", "--threads", "1"]).out
-        let b = try sequent(["forecast", "eval", parts, "--json", "--threads", "1"]).out
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let a = try sequent(["forecast", "eval", whole, "--json", "--threads", "1"]).stdout
+        let b = try sequent(["forecast", "eval", parts, "--json", "--threads", "1"]).stdout
         XCTAssertEqual(a.replacingOccurrences(of: whole, with: ""), b.replacingOccurrences(of: parts, with: ""))
         XCTAssertTrue(a.contains("\"lstm\""), a)
     }
@@ -172,8 +151,8 @@ final class ForecastCommandTests: XCTestCase {
         func fails(_ arguments: [String], _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
             let result = try sequent(arguments)
             XCTAssertNotEqual(result.status, 0, file: file, line: line)
-            XCTAssertTrue(result.err.contains(expected), "expected '\(expected)' in: \(result.err)", file: file, line: line)
-            XCTAssertFalse(result.err.contains("Fatal error"), result.err, file: file, line: line)
+            XCTAssertTrue(result.stderr.contains(expected), "expected '\(expected)' in: \(result.stderr)", file: file, line: line)
+            XCTAssertFalse(result.stderr.contains("Fatal error"), result.stderr, file: file, line: line)
         }
         let base = ["forecast", "train", "--threads", "1", "--steps", "5", "--out", out]
         try fails(base + ["--csv", csv, "--column", "sale", "--horizon", "6"], "has no column 'sale'; its columns are 'month', 'sales', 'price'")
@@ -200,8 +179,8 @@ final class ForecastCommandTests: XCTestCase {
         let result = try sequent(["forecast", "backtest", "--csv", csv, "--column", "sales", "--horizon", "3", "--start", "2007-01",
                                   "--stride", "3", "--steps", "10", "--hidden", "8", "--ensemble", "1", "--threads", "1", "--json",
                                   "--out", directory.appendingPathComponent("bt").path])
-        XCTAssertEqual(result.status, 0, result.err)
-        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any], result.out)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
         XCTAssertEqual(object["origins"] as? Int, 4)  // 2007-01, -04, -07, -10
         XCTAssertNotNil((object["seasonal_naive"] as? [String: Any])?["last_step_mape"])
     }

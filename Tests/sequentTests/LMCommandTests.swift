@@ -7,20 +7,8 @@ import XCTest
 final class LMCommandTests: XCTestCase {
     private var folder: URL!
 
-    /// The `sequent` binary next to this test bundle's build products.
-    private static let binary: URL? = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let candidates = ["release", "debug"].map { root.appendingPathComponent(".build/\($0)/sequent") }
-        return candidates.filter { FileManager.default.isExecutableFile(atPath: $0.path) }
-            .max { (modified($0) ?? .distantPast) < (modified($1) ?? .distantPast) }
-    }()
-
-    private static func modified(_ url: URL) -> Date? {
-        (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
-    }
-
     override func setUpWithError() throws {
-        guard Self.binary != nil else { throw XCTSkip("the sequent binary is not built") }
+        _ = try BuiltTool.url()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("LMCommandTests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
@@ -29,27 +17,8 @@ final class LMCommandTests: XCTestCase {
         if let folder { try? FileManager.default.removeItem(at: folder) }
     }
 
-    private struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    private func sequent(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
-        let process = Process()
-        process.executableURL = Self.binary!
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+    private func sequent(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> BuiltTool.Run {
+        try BuiltTool.run(arguments, in: folder, environment: environment, input: input)
     }
 
     private func file(_ name: String, _ bytes: [UInt8]) throws -> String {
@@ -73,10 +42,7 @@ final class LMCommandTests: XCTestCase {
     /// A failed run: exit code 1 (64 for a flag out of range, as ArgumentParser exits), the
     /// message on standard error, no backtrace.
     private func assertFails(_ arguments: [String], mentions words: [String], file: StaticString = #filePath, line: UInt = #line) throws {
-        let run = try sequent(arguments)
-        XCTAssertTrue([1, 64].contains(run.status), "status \(run.status) stdout: \(run.stdout) stderr: \(run.stderr)", file: file, line: line)
-        for word in words { XCTAssertTrue(run.stderr.contains(word), "'\(word)' not in: \(run.stderr)", file: file, line: line) }
-        XCTAssertFalse(run.stderr.contains("Fatal error") || run.stderr.contains("backtrace"), run.stderr, file: file, line: line)
+        assertClearError(try sequent(arguments), mentions: words, file: file, line: line)
     }
 
     func testTrainEvalGenerateEndToEnd() throws {
@@ -105,13 +71,19 @@ final class LMCommandTests: XCTestCase {
         XCTAssertEqual(first.stdout.unicodeScalars.count, 4 + 40 + 1)
         let second = try sequent(["lm", "generate", "model", "--prompt", "All:", "--length", "40", "--seed", "3", "--threads", "1"])
         XCTAssertEqual(first.stdout, second.stdout, "the same seed gives the same text")
+        // The prompt from a pipe (its final line break dropped, as echo adds one), or --prompt-file -.
+        let piped = try sequent(["lm", "generate", "model", "--length", "40", "--seed", "3", "--threads", "1"], input: "All:\n")
+        XCTAssertEqual(piped.status, 0, piped.stderr)
+        XCTAssertEqual(piped.stdout, first.stdout)
+        let dash = try sequent(["lm", "generate", "model", "--prompt-file", "-", "--length", "40", "--seed", "3", "--threads", "1"], input: "All:")
+        XCTAssertEqual(dash.stdout, first.stdout)
     }
 
     func testResumeContinuesBitwise() throws {
         let path = try text("corpus.txt", Self.corpus)
         let options = ["--text", path, "--steps", "12", "--dropout", "0.2", "--eval-interval", "4"] + small
         XCTAssertEqual(try sequent(["lm", "train", "--out", "whole"] + options).status, 0)
-        let stopped = try sequent(["lm", "train", "--out", "parts"] + options, environment: ["SEQUENT_LM_STOP_AT_STEP": "5"])
+        let stopped = try sequent(["lm", "train", "--out", "parts"] + options, environment: ["SEQUENT_STOP_AT_STEP": "5"])
         XCTAssertEqual(stopped.status, 0, stopped.stderr)
         let resumed = try sequent(["lm", "train", "--out", "parts", "--resume", "--threads", "1", "--quiet"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
@@ -133,13 +105,7 @@ final class LMCommandTests: XCTestCase {
         XCTAssertEqual(try sequent(["lm", "train", "--out", "whole"] + options).status, 0)
 
         // Kill (SIGKILL: no clean stop) once the first checkpoint is on disk.
-        let process = Process()
-        process.executableURL = Self.binary!
-        process.arguments = ["lm", "train", "--out", "killed"] + options
-        process.currentDirectoryURL = folder
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try BuiltTool.start(["lm", "train", "--out", "killed"] + options, in: folder)
         let latest = folder.appendingPathComponent("killed/checkpoints/latest")
         let deadline = Date().addingTimeInterval(60)
         while process.isRunning, !FileManager.default.fileExists(atPath: latest.path), Date() < deadline { usleep(2_000) }

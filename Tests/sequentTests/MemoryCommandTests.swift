@@ -14,46 +14,33 @@ final class MemoryCommandTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: root) }
 
-    /// Runs `sequent ARGS` in `root`; returns the exit status, stdout and stderr.
-    private func sequent(_ arguments: [String]) throws -> (status: Int32, out: String, error: String) {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sequent")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no sequent binary beside the tests at \(binary.path)") }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = root
-        let (out, error) = (Pipe(), Pipe())
-        process.standardOutput = out
-        process.standardError = error
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    /// Runs `sequent ARGS` in `root`.
+    private func sequent(_ arguments: [String]) throws -> BuiltTool.Run {
+        try BuiltTool.run(arguments, in: root)
     }
 
     func testCopyTrainsIntoAFolderThatEvalScores() throws {
         let train = try sequent(["memory", "train", "--task", "copy", "--out", "ntm", "--steps", "3", "--threads", "1", "--quiet",
                                  "--max-length", "3", "--memory-slots", "8", "--memory-width", "4", "--hidden", "8"])
-        XCTAssertEqual(train.status, 0, train.error)
+        XCTAssertEqual(train.status, 0, train.stderr)
         for file in ["config.json", "model.safetensors", "report.md", "write-weightings.svg", "read-weightings.svg", "metrics.jsonl"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("ntm/\(file)").path), file)
         }
         let eval = try sequent(["memory", "eval", "ntm", "--lengths", "2,5", "--sequences", "4", "--json"])
-        XCTAssertEqual(eval.status, 0, eval.error)
-        let object = try JSONSerialization.jsonObject(with: Data(eval.out.utf8)) as? [String: Any]
-        XCTAssertNotNil((object?["bit_errors_per_sequence"] as? [String: Double])?["5"], eval.out)
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any]
+        XCTAssertNotNil((object?["bit_errors_per_sequence"] as? [String: Double])?["5"], eval.stdout)
         try "10110010 01100111\n\n00011111\n".write(to: root.appendingPathComponent("bits.txt"), atomically: true, encoding: .utf8)
         let predicted = try sequent(["memory", "predict", "ntm", "bits.txt"])
-        XCTAssertEqual(predicted.status, 0, predicted.error)
-        XCTAssertEqual(predicted.out.split(separator: "\n").map { $0.split(separator: " ").map(\.count) }, [[8, 8], [8]])
+        XCTAssertEqual(predicted.status, 0, predicted.stderr)
+        XCTAssertEqual(predicted.stdout.split(separator: "\n").map { $0.split(separator: " ").map(\.count) }, [[8, 8], [8]])
         try "10110010 0120\n".write(to: root.appendingPathComponent("bad-bits.txt"), atomically: true, encoding: .utf8)
         let bad = try sequent(["memory", "predict", "ntm", "bad-bits.txt"])
         XCTAssertNotEqual(bad.status, 0)
-        XCTAssertTrue(bad.error.contains("bad-bits.txt:1"), bad.error)
+        XCTAssertTrue(bad.stderr.contains("bad-bits.txt:1"), bad.stderr)
         let again = try sequent(["memory", "train", "--task", "copy", "--out", "ntm", "--steps", "3", "--quiet"])
         XCTAssertNotEqual(again.status, 0)
-        XCTAssertTrue(again.error.contains("--resume"), again.error)
+        XCTAssertTrue(again.stderr.contains("--resume"), again.stderr)
     }
 
     func testBAbIFileTrainsAndEvaluates() throws {
@@ -65,15 +52,15 @@ final class MemoryCommandTests: XCTestCase {
         try text.write(to: root.appendingPathComponent("qa1.txt"), atomically: true, encoding: .utf8)
         let train = try sequent(["memory", "train", "--task", "babi", "--babi", "qa1.txt", "--out", "mn", "--steps", "4", "--batch-size", "8",
                                  "--threads", "1", "--quiet"])
-        XCTAssertEqual(train.status, 0, train.error)
+        XCTAssertEqual(train.status, 0, train.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("mn/hop-attention.svg").path))
         XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("mn/tokenizer.json").path))
         let eval = try sequent(["memory", "eval", "mn", "--babi", "qa1.txt", "--json"])
-        XCTAssertEqual(eval.status, 0, eval.error)
-        XCTAssertTrue(eval.out.contains("\"accuracy\""), eval.out)
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        XCTAssertTrue(eval.stdout.contains("\"accuracy\""), eval.stdout)
         let answers = try sequent(["memory", "predict", "mn", "qa1.txt"])
-        XCTAssertEqual(answers.status, 0, answers.error)
-        XCTAssertEqual(answers.out.split(separator: "\n").count, 30)
+        XCTAssertEqual(answers.status, 0, answers.stderr)
+        XCTAssertEqual(answers.stdout.split(separator: "\n").count, 30)
     }
 
     func testBadInputEndsWithOneClearMessage() throws {
@@ -91,8 +78,8 @@ final class MemoryCommandTests: XCTestCase {
         for (arguments, phrase) in cases {
             let result = try sequent(arguments)
             XCTAssertNotEqual(result.status, 0, arguments.joined(separator: " "))
-            XCTAssertTrue(result.error.contains(phrase), "\(arguments.joined(separator: " ")): \(result.error)")
-            XCTAssertFalse(result.error.contains("Fatal error"), result.error)
+            XCTAssertTrue(result.stderr.contains(phrase), "\(arguments.joined(separator: " ")): \(result.stderr)")
+            XCTAssertFalse(result.stderr.contains("Fatal error"), result.stderr)
         }
     }
 }

@@ -41,6 +41,28 @@ public struct SeriesTable: Sendable {
     public var columns: [Column]
     /// The covariates, in the order asked.
     public var covariates: [Column]
+    /// The timestamps a regular series lacks: for each step between consecutive `times` that
+    /// is a whole number k >= 2 of `frequency`'s steps, the k - 1 timestamps between, each
+    /// with the index of the row it comes before. Steps that are not whole multiples
+    /// (irregular timestamps) insert nothing; at most 10 times the rows (plus 1,000) are
+    /// inserted, so a stray far-off timestamp cannot blow the table up.
+    static func gapRows(_ times: [TimeStamp], frequency: Frequency) -> [(before: Int, time: TimeStamp)] {
+        var rows: [(before: Int, time: TimeStamp)] = []
+        let budget = 10 * times.count + 1000
+        for i in 1..<max(times.count, 1) where !frequency.isOneStep(from: times[i - 1], to: times[i]) {
+            var between: [TimeStamp] = []
+            var next = frequency.advance(times[i - 1])
+            while next.value < times[i].value, rows.count + between.count < budget {
+                between.append(next)
+                next = frequency.advance(next)
+            }
+            // A whole number of steps lands exactly on the next timestamp; anything else is irregular.
+            guard abs(next.value - times[i].value) < 1e-6 * max(1, abs(times[i].value - times[i - 1].value)) else { continue }
+            rows += between.map { (i, $0) }
+        }
+        return rows
+    }
+
     /// What was done to the data (sorting, filling, dropping, irregular steps), one sentence each.
     public var notes: [String]
     /// Values filled, per column name.
@@ -137,6 +159,26 @@ public struct SeriesTable: Sendable {
                 throw SequentError.malformedFile(
                     path, "lines \(lines[i - 1]) and \(lines[i]): the same timestamp '\(table.rows.first { $0.line == lines[i] }?.fields[timeIndex!] ?? "")' twice in '\(timeColumn!)'; aggregate or remove the duplicate")
             }
+            // A timestamp missing from a regular series (a gap) becomes a row of missing values,
+            // which --missing then fills (or drops, or refuses) like any other.
+            let gaps = Self.gapRows(times, frequency: Frequency.infer(from: times))
+            if !gaps.isEmpty {
+                var (newTimes, newLines, newRaw) = ([TimeStamp](), [Int](), [[Double?]](repeating: [], count: raw.count))
+                var gapIndex = 0
+                for i in times.indices {
+                    while gapIndex < gaps.count, gaps[gapIndex].before == i {
+                        newTimes.append(gaps[gapIndex].time)
+                        newLines.append(-lines[i])  // no line of its own: the gap before this line
+                        for k in raw.indices { newRaw[k].append(nil) }
+                        gapIndex += 1
+                    }
+                    newTimes.append(times[i])
+                    newLines.append(lines[i])
+                    for k in raw.indices { newRaw[k].append(raw[k][i]) }
+                }
+                (times, lines, raw) = (newTimes, newLines, newRaw)
+                notes.append("inserted \(gaps.count) row\(gaps.count == 1 ? "" : "s") for timestamps missing from the \(Frequency.infer(from: times)) series (gaps), their values missing")
+            }
         }
 
         // Missing values.
@@ -146,7 +188,8 @@ public struct SeriesTable: Sendable {
         case .error:
             for (k, column) in raw.enumerated() {
                 if let i = column.firstIndex(where: { $0 == nil }) {
-                    throw SequentError.malformedFile(path, "line \(lines[i]): no value in column '\(names[k])' (--missing error); use --missing interpolate|ffill|drop")
+                    let place = lines[i] > 0 ? "line \(lines[i]):" : "before line \(-lines[i]): no row for \(times[i].formatted(for: Frequency.infer(from: times))) (a gap), so"
+                    throw SequentError.malformedFile(path, "\(place) no value in column '\(names[k])' (--missing error); use --missing interpolate|ffill|drop")
                 }
             }
         case .drop:

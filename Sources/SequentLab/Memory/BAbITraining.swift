@@ -182,17 +182,8 @@ public enum BAbITraining {
                                        _ train: BAbIDataSet, _ validation: BAbIDataSet, _ options: BitTaskTraining.RunOptions) throws -> Outcome {
         let (S, J) = (config.network.memories, config.network.sentenceLength)
         let data = try ShuffledBatches(train.all, batchSize: config.batchSize, generator: RandomGenerator(seed: config.seed &+ 1))
-        var configuration = TrainerConfiguration(totalSteps: config.steps)
-        configuration.maxGradientNorm = config.maxGradientNorm
-        configuration.evaluationInterval = config.evaluationInterval
-        configuration.threadCount = options.threads
-        configuration.progress = options.progress
-        if let folder = options.folder {
-            configuration.checkpointDirectory = folder.checkpointsURL
-            configuration.checkpointInterval = max(config.evaluationInterval, 500)
-            configuration.keepLastCheckpoints = 2
-            configuration.logDirectory = folder.url
-        }
+        let configuration = options.trainerConfiguration(
+            steps: config.steps, evaluationInterval: config.evaluationInterval, maxGradientNorm: config.maxGradientNorm)
         let network: EndToEndMemoryNetwork? = { if case .memn2n(let n) = model { return n }; return nil }()
         network?.linearAttention = config.linearStartSteps > 0
         let optimizer = try Adam(namedParameters: module.namedParameters(), learningRate: config.learningRate)
@@ -217,9 +208,8 @@ public enum BAbITraining {
         var best: Double?
         var bestWeights = module.stateDictionary()
         trainer.callbacks.append(ClosureCallback(
-            onStepEnd: { report, control in
+            onStepEnd: { report, _ in
                 if report.step >= config.linearStartSteps { network?.linearAttention = false }
-                if let limit = options.timeLimitSeconds, report.elapsedSeconds >= limit { control.requestStop() }
             },
             onEvaluation: { report, _ in
                 guard let accuracy = report.metrics["accuracy"], best.map({ accuracy > $0 }) ?? true else { return }
@@ -227,12 +217,7 @@ public enum BAbITraining {
                 bestWeights = module.stateDictionary()
                 try options.folder?.saveWeights(of: module, metadata: ["step": String(report.step), "accuracy": String(accuracy)])
             }))
-        if options.resume, let folder = options.folder {
-            guard let latest = try Checkpoint.latest(in: folder.checkpointsURL) else {
-                throw SequentError.io(folder.checkpointsURL.path, "no checkpoint to resume from")
-            }
-            try trainer.resume(from: latest)
-        }
+        try options.resumeIfAsked(trainer)
         let started = Date()
         let result = try trainer.fit()
         let seconds = Date().timeIntervalSince(started)

@@ -93,14 +93,40 @@ public enum BitTaskTraining {
     public struct RunOptions {
         /// The model folder (weights, checkpoints, logs); nil keeps everything in memory.
         public var folder: ModelFolder?
-        public var timeLimitSeconds: Double?
+        /// Stop cleanly at this budget (`TrainerConfiguration.timeLimit`).
+        public var timeLimit: TimeLimit?
         public var threads: Int?
         public var progress: ProgressPrinter?
         /// Continue the folder's latest checkpoint.
         public var resume: Bool
-        public init(folder: ModelFolder? = nil, timeLimitSeconds: Double? = nil, threads: Int? = nil,
+        public init(folder: ModelFolder? = nil, timeLimit: TimeLimit? = nil, threads: Int? = nil,
                     progress: ProgressPrinter? = nil, resume: Bool = false) {
-            (self.folder, self.timeLimitSeconds, self.threads, self.progress, self.resume) = (folder, timeLimitSeconds, threads, progress, resume)
+            (self.folder, self.timeLimit, self.threads, self.progress, self.resume) = (folder, timeLimit, threads, progress, resume)
+        }
+
+        /// The Trainer's settings for a run of `steps` steps evaluated every
+        /// `evaluationInterval`: checkpoints and logs in the folder, the time limit, threads
+        /// and progress.
+        func trainerConfiguration(steps: Int, evaluationInterval: Int, maxGradientNorm: Float) -> TrainerConfiguration {
+            var configuration = TrainerConfiguration(totalSteps: steps)
+            configuration.maxGradientNorm = maxGradientNorm
+            configuration.evaluationInterval = evaluationInterval
+            configuration.threadCount = threads
+            configuration.progress = progress
+            configuration.timeLimit = timeLimit
+            if let folder {
+                configuration.checkpointDirectory = folder.checkpointsURL
+                configuration.checkpointInterval = max(evaluationInterval, 500)
+                configuration.keepLastCheckpoints = 2
+                configuration.logDirectory = folder.url
+            }
+            return configuration
+        }
+
+        /// With `resume`, restores the folder's latest checkpoint into `trainer` (an error if
+        /// there is none).
+        func resumeIfAsked<M: Module, D: TrainingData>(_ trainer: Trainer<M, D>) throws {
+            if resume, let folder { try trainer.resumeFromLatest(in: folder.checkpointsURL) }
         }
     }
 
@@ -138,17 +164,8 @@ public enum BitTaskTraining {
         var validationGenerator = RandomGenerator(seed: config.seed &+ 2)
         let validation = try config.task.batch(length: config.task.maxLength, batchSize: 32, using: &validationGenerator)
 
-        var configuration = TrainerConfiguration(totalSteps: config.steps)
-        configuration.maxGradientNorm = config.maxGradientNorm
-        configuration.evaluationInterval = config.evaluationInterval
-        configuration.threadCount = options.threads
-        configuration.progress = options.progress
-        if let folder = options.folder {
-            configuration.checkpointDirectory = folder.checkpointsURL
-            configuration.checkpointInterval = max(config.evaluationInterval, 500)
-            configuration.keepLastCheckpoints = 2
-            configuration.logDirectory = folder.url
-        }
+        let configuration = options.trainerConfiguration(
+            steps: config.steps, evaluationInterval: config.evaluationInterval, maxGradientNorm: config.maxGradientNorm)
         let optimizer = try Adam(namedParameters: module.namedParameters(), learningRate: config.learningRate)
         let trainer = try Trainer(
             model: module, optimizer: optimizer, data: data, configuration: configuration,
@@ -166,9 +183,6 @@ public enum BitTaskTraining {
         var best: (Double, Double)?
         var bestWeights = module.stateDictionary()
         trainer.callbacks.append(ClosureCallback(
-            onStepEnd: { report, control in
-                if let limit = options.timeLimitSeconds, report.elapsedSeconds >= limit { control.requestStop() }
-            },
             onEvaluation: { report, _ in
                 // The fewest bit errors; among equals, the lowest loss.
                 guard let errors = report.metrics["bit_errors"], let loss = report.metrics["loss"],
@@ -177,12 +191,7 @@ public enum BitTaskTraining {
                 bestWeights = module.stateDictionary()
                 try options.folder?.saveWeights(of: module, metadata: ["step": String(report.step), "bit_errors": String(errors)])
             }))
-        if options.resume, let folder = options.folder {
-            guard let latest = try Checkpoint.latest(in: folder.checkpointsURL) else {
-                throw SequentError.io(folder.checkpointsURL.path, "no checkpoint to resume from")
-            }
-            try trainer.resume(from: latest)
-        }
+        try options.resumeIfAsked(trainer)
         let started = Date()
         let result = try trainer.fit()
         let seconds = Date().timeIntervalSince(started)

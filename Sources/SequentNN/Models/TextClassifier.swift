@@ -3,7 +3,8 @@ import SequentTensor
 /// How a text classifier turns the recurrent layer's outputs (B, T, D*H) into one vector a text.
 public enum TextPooling: String, Codable, CaseIterable, Sendable {
     /// The final state: the forward direction's at the text's last token and, when
-    /// bidirectional, the backward direction's at its first.
+    /// bidirectional, the backward direction's at its first; a Transformer's output at the
+    /// text's last token.
     case last
     /// The mean of the outputs over the text's real tokens.
     case mean
@@ -15,20 +16,26 @@ public enum TextPooling: String, Codable, CaseIterable, Sendable {
     case attention
 }
 
-/// A recurrent text classifier: token vectors, dropout on them, a stacked (optionally
-/// bidirectional) RNN/LSTM/GRU over each text's own length on the fused path, pooling,
-/// dropout and a linear head to class logits.
+/// A text classifier: token vectors, dropout on them, an encoder over each text's own
+/// length, pooling, dropout and a linear head to class logits. The encoder is a stacked
+/// (optionally bidirectional) RNN/LSTM/GRU on the fused path, or a Transformer encoder
+/// (`TransformerTextEncoder`).
 ///
 ///     x = drop(emb(tokens))                    (B, T, E)
-///     h, state = LSTM|GRU(x, lengths)          (B, T, D*H), zero past each length
-///     v = pool(h)                              (B, D*H)
+///     h = LSTM|GRU(x, lengths)                 (B, T, D*H), zero past each length
+///       | Transformer(x, lengths)              (B, T, E),   zero past each length
+///     v = pool(h)                              (B, W)
 ///     logits = head(drop(v))                   (B, C)
 ///
-/// Keys: `emb.weight`, `rnn.weight_ih_l0[_reverse]`, ..., `attn.proj.weight`, `attn.proj.bias`,
-/// `attn.query` (attention pooling only), `head.weight`, `head.bias`.
+/// Keys: `emb.weight`, `rnn.weight_ih_l0[_reverse]`, ... (recurrent) or `enc.pos.weight`,
+/// `enc.layers.0.self_attn.in_proj_weight`, ... (Transformer), `attn.proj.weight`,
+/// `attn.proj.bias`, `attn.query` (attention pooling only), `head.weight`, `head.bias`.
 public final class TextClassifier: Module {
     public let embedding: Embedding
-    public let recurrent: RecurrentLayer
+    /// The recurrent encoder; nil for a Transformer classifier.
+    public let recurrent: RecurrentLayer?
+    /// The Transformer encoder; nil for a recurrent classifier.
+    public let transformer: TransformerTextEncoder?
     public let pooling: TextPooling
     /// attention pooling: W, b of u_t = tanh(W h_t + b), and the query q (A).
     public let attentionProjection: Linear?
@@ -41,19 +48,55 @@ public final class TextClassifier: Module {
     /// C.
     public var classCount: Int { head.outputSize }
 
-    public init(
+    /// A recurrent classifier: a `layerCount` x `hiddenSize` RNN/LSTM/GRU over token vectors
+    /// of `embeddingSize`.
+    public convenience init(
         cell: RecurrentCellType, bidirectional: Bool, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int,
         layerCount: Int, classCount: Int, pooling: TextPooling, dropout: Float, embeddingDropout: Float,
         attentionSize: Int? = nil, generator: inout RandomGenerator
     ) throws {
+        try Self.check(vocabularySize: vocabularySize, classCount: classCount)
+        let embedding = Embedding(vocabularySize: vocabularySize, embeddingSize: embeddingSize, generator: &generator)
+        let recurrent = try RecurrentLayer(
+            cell: cell, inputSize: embeddingSize, hiddenSize: hiddenSize, layerCount: layerCount, batchFirst: true,
+            dropout: layerCount > 1 ? dropout : 0, bidirectional: bidirectional, generator: &generator)
+        try self.init(embedding: embedding, recurrent: recurrent, transformer: nil, width: hiddenSize * (bidirectional ? 2 : 1),
+                      classCount: classCount, pooling: pooling, dropout: dropout, embeddingDropout: embeddingDropout,
+                      attentionSize: attentionSize, generator: &generator)
+    }
+
+    /// A Transformer classifier: `layerCount` pre-norm encoder layers of `width` with
+    /// `headCount` heads over token vectors of `width` and learned positions (texts of at
+    /// most `maxLength` tokens); see `TransformerTextEncoder`.
+    public convenience init(
+        transformerWidth width: Int, headCount: Int, feedForwardSize: Int, layerCount: Int, maxLength: Int,
+        vocabularySize: Int, classCount: Int, pooling: TextPooling, dropout: Float, embeddingDropout: Float,
+        generator: inout RandomGenerator
+    ) throws {
+        try Self.check(vocabularySize: vocabularySize, classCount: classCount)
+        let embedding = Embedding(vocabularySize: vocabularySize, embeddingSize: width, generator: &generator)
+        let transformer = try TransformerTextEncoder(
+            width: width, headCount: headCount, feedForwardSize: feedForwardSize, layerCount: layerCount,
+            maxLength: maxLength, generator: &generator)
+        try self.init(embedding: embedding, recurrent: nil, transformer: transformer, width: width, classCount: classCount,
+                      pooling: pooling, dropout: dropout, embeddingDropout: embeddingDropout, attentionSize: nil,
+                      generator: &generator)
+    }
+
+    private static func check(vocabularySize: Int, classCount: Int) throws {
         guard vocabularySize >= 1, classCount >= 2 else {
             throw SequentError.invalidArgument("TextClassifier", "needs a vocabulary and at least 2 classes; got \(vocabularySize) tokens and \(classCount) classes")
         }
-        embedding = Embedding(vocabularySize: vocabularySize, embeddingSize: embeddingSize, generator: &generator)
-        recurrent = try RecurrentLayer(
-            cell: cell, inputSize: embeddingSize, hiddenSize: hiddenSize, layerCount: layerCount, batchFirst: true,
-            dropout: layerCount > 1 ? dropout : 0, bidirectional: bidirectional, generator: &generator)
-        let width = hiddenSize * (bidirectional ? 2 : 1)
+    }
+
+    /// The pooling, head and dropouts over an encoder whose outputs are `width` wide.
+    private init(
+        embedding: Embedding, recurrent: RecurrentLayer?, transformer: TransformerTextEncoder?, width: Int, classCount: Int,
+        pooling: TextPooling, dropout: Float, embeddingDropout: Float, attentionSize: Int?, generator: inout RandomGenerator
+    ) throws {
+        self.embedding = embedding
+        self.recurrent = recurrent
+        self.transformer = transformer
         self.pooling = pooling
         if pooling == .attention {
             let size = attentionSize ?? width
@@ -74,7 +117,9 @@ public final class TextClassifier: Module {
     }
 
     public var submodules: [(key: String, module: any Module)] {
-        var list: [(key: String, module: any Module)] = [("emb", embedding), ("rnn", recurrent)]
+        var list: [(key: String, module: any Module)] = [("emb", embedding)]
+        if let recurrent { list.append(("rnn", recurrent)) }
+        if let transformer { list.append(("enc", transformer)) }
         if let attentionProjection { list.append(("attn.proj", attentionProjection)) }
         list.append(("head", head))
         if let dropout { list.append(("drop", dropout)) }
@@ -95,15 +140,20 @@ public final class TextClassifier: Module {
         guard lengths.count == batchSize, lengths.allSatisfy({ (1...time).contains($0) }) else {
             throw SequentError.invalidArgument("TextClassifier", "lengths must be \(batchSize) values in 1...\(time), got \(lengths)")
         }
-        let output: Tensor, state: RecurrentState
+        let output: Tensor, state: RecurrentState?
         // The token path builds the table E W_ih^T (V rows) once a call: worth it only when
         // the batch has at least as many tokens as the vocabulary; else embed, then project.
         let dropsTokens = embeddingDropout?.isDropping ?? false
-        if dropsTokens || batchSize * time < embedding.vocabularySize {
+        if let transformer {
+            let vectors = try embedding(tokens, shape: [batchSize, time])
+            (output, state) = (try transformer(embeddingDropout.map { $0(vectors) } ?? vectors, lengths: lengths), nil)
+        } else if let recurrent, dropsTokens || batchSize * time < embedding.vocabularySize {
             let vectors = try embedding(tokens, shape: [batchSize, time])
             (output, state) = try recurrent(embeddingDropout.map { $0(vectors) } ?? vectors, lengths: lengths)
-        } else {
+        } else if let recurrent {
             (output, state) = try recurrent(tokens: tokens, shape: [batchSize, time], embedding: embedding, lengths: lengths)
+        } else {
+            throw SequentError.invalidArgument("TextClassifier", "has no encoder")
         }
         // 0 on real tokens, a large negative number on padding.
         var maskValues = [Float](repeating: 0, count: batchSize * time)
@@ -126,6 +176,13 @@ public final class TextClassifier: Module {
         case .max:
             pooled = (output + mask.unsqueezed(at: 2)).max(alongAxis: 1)
         case .last:
+            guard let state, let recurrent else {
+                // A Transformer's output at each text's last real token.
+                var pick = [Float](repeating: 0, count: batchSize * time)
+                for b in 0..<batchSize { pick[b * time + lengths[b] - 1] = 1 }
+                pooled = (output * Tensor(shape: [batchSize, time, 1], scalars: pick)).sum(alongAxis: 1)
+                break
+            }
             let rows = state.hiddenState.shape[0]
             if recurrent.bidirectional {
                 pooled = Tensor.concatenate(

@@ -16,9 +16,7 @@ import SequentTensor
 ///         let (logits, _) = try model(batch.inputs, batchSize: B, time: T)
 ///         return (try Loss.crossEntropy(logits: logits, targets: batch.targets), B * T)
 ///     }
-///     if let latest = try Checkpoint.latest(in: configuration.checkpointDirectory!) {
-///         try trainer.resume(from: latest)
-///     }
+///     if resuming { try trainer.resumeFromLatest(in: configuration.checkpointDirectory!) }
 ///     let result = try trainer.fit()
 ///
 /// **One step** (numbered k from 0; `step` is k + 1 after it):
@@ -33,9 +31,9 @@ import SequentTensor
 /// mode (`eval/<name>` in the logs), early stopping, `onEvaluation`; every
 /// `checkpointInterval` steps (and whenever the run ends) a checkpoint, `onCheckpoint`.
 ///
-/// **Stopping.** SIGINT and SIGTERM, early stopping and `TrainingControl.requestStop()` all
-/// end the run after the current step, with its evaluation and a checkpoint; `fit` then
-/// returns the reason. The signal handlers are installed only while `fit` runs and the
+/// **Stopping.** SIGINT and SIGTERM, early stopping, `TrainingControl.requestStop()` and
+/// the configuration's `timeLimit` (`--time-limit`) all end the run after the current step,
+/// with its evaluation and a checkpoint; `fit` then returns the reason. The signal handlers are installed only while `fit` runs and the
 /// previous ones restored after (a second Ctrl-C quits at once).
 ///
 /// **Resuming.** A checkpoint holds the weights, the optimizer state, the step, the data
@@ -239,10 +237,14 @@ public final class Trainer<Model: Module, Data: TrainingData> {
                 reason = .earlyStopped
             } else if control.isStopRequested {
                 reason = .stopRequested
+            } else if let limit = configuration.timeLimit, step < configuration.totalSteps, limit.isReached(at: clock.monotonicSeconds()) {
+                reason = .timeLimit
             }
             let stopping = reason != .completed
             if stopping, case .interrupted(let number) = reason {
                 progress?.message("\(number == SIGINT ? "SIGINT" : number == SIGTERM ? "SIGTERM" : "signal \(number)") received: stopping after step \(step)")
+            } else if reason == .timeLimit, let limit = configuration.timeLimit {
+                progress?.message("time limit (\(Self.duration(limit.seconds))) reached: stopping after step \(step) of \(configuration.totalSteps)")
             } else if reason == .earlyStopped, let rule = configuration.earlyStopping {
                 progress?.message("early stopping: '\(rule.metric)' has not improved for \(rule.patience) evaluations (best \(bestMetric.map { "\($0)" } ?? "none") at step \(bestStep.map(String.init) ?? "-"))")
             }
@@ -362,6 +364,62 @@ public final class Trainer<Model: Module, Data: TrainingData> {
         return checkpoint
     }
 
+    /// Restores the latest checkpoint in `root` (`--resume`): the one way every task
+    /// continues a run.
+    ///
+    /// - Parameters:
+    ///   - root: the checkpoint root (`ModelFolder.checkpointsURL`, or an ensemble member's).
+    ///   - required: whether a missing checkpoint is an error (a resumed run) or means
+    ///     "start from step 0" (a member an interrupted run never reached).
+    /// - Returns: the checkpoint restored, nil when there was none and none was required.
+    /// - Throws: `SequentError.io` naming `root` when a required checkpoint is missing; as
+    ///   `resume(from:)` otherwise.
+    @discardableResult
+    public func resumeFromLatest(in root: URL, required: Bool = true) throws -> Checkpoint? {
+        guard let latest = try Checkpoint.latest(in: root) else {
+            guard required else { return nil }
+            throw SequentError.io(root.path, "--resume: no checkpoint to continue from (the run stopped before its first checkpoint); train again without --resume")
+        }
+        return try resume(from: latest)
+    }
+
+    /// Seconds one training step takes here, timed on a throwaway model (so the model being
+    /// trained, its optimizer and its data are untouched): one step to allocate, then
+    /// `timedSteps` timed. Tasks that fit their schedule to a `TimeLimit` call this first.
+    ///
+    /// - Parameters:
+    ///   - model: a model built like the real one (its weights do not matter).
+    ///   - data: a copy of the batches (advanced here, not the trainer's).
+    ///   - learningRate: the optimizer's rate (Adam, as every task uses).
+    ///   - loss: the loss of a batch.
+    /// - Throws: errors of the loss function and the optimizer.
+    public static func secondsPerStep(
+        probe model: Model, data: Data, learningRate: Float, timedSteps: Int = 4, clock: MetricsClock = .system,
+        loss: LossFunction
+    ) throws -> Double {
+        var batches = data
+        let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: learningRate)
+        model.setTraining(true)
+        func step() throws {
+            let batch = try batches.nextBatch()
+            model.zeroGradients()
+            optimizer.zeroGradients()
+            try loss(model, batch).loss.backward()
+            optimizer.step()
+        }
+        try step()
+        let started = clock.monotonicSeconds()
+        for _ in 0..<max(1, timedSteps) { try step() }
+        return (clock.monotonicSeconds() - started) / Double(max(1, timedSteps))
+    }
+
+    /// "90 s", "10 min", "1 h 30 min".
+    static func duration(_ seconds: Double) -> String {
+        if seconds < 120 { return String(format: "%.0f s", seconds) }
+        if seconds < 7200 { return String(format: "%.0f min", seconds / 60) }
+        return String(format: "%.0f h %.0f min", (seconds / 3600).rounded(.down), seconds.truncatingRemainder(dividingBy: 3600) / 60)
+    }
+
     // MARK: - Random generators in the model
 
     /// The key of the data source's generator in `TrainingState.randomGenerators`.
@@ -421,6 +479,11 @@ public struct TrainerConfiguration {
     /// Run the kernels on this many threads (`Parallelism.withThreads`); nil for all cores.
     /// Bitwise resumption needs the same count before and after.
     public var threadCount: Int?
+    /// Stop cleanly (checkpoint, logs) at the first step that ends past this budget's
+    /// deadline, with the reason `.timeLimit`; nil for no limit. Counted on the system's
+    /// monotonic clock from `TimeLimit.start`, so a limit that started with the command
+    /// covers its data loading too.
+    public var timeLimit: TimeLimit?
     /// Whether SIGINT and SIGTERM stop the run cleanly during `fit` (default true).
     public var stopsOnSignals: Bool
     /// The clocks of the logs and the throughput; tests pass their own.

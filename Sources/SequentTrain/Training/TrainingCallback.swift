@@ -110,6 +110,8 @@ public struct TrainingResult: Sendable {
         case earlyStopped
         /// A callback called `TrainingControl.requestStop()`.
         case stopRequested
+        /// `TrainerConfiguration.timeLimit` was reached.
+        case timeLimit
     }
 
     /// Why `fit` returned.

@@ -24,12 +24,14 @@ extension Sequent {
 
 /// The architectures `sequent classify train --model` accepts.
 enum ClassifierArchitecture: String, Codable, CaseIterable, ExpressibleByArgument {
-    case bilstm, bigru, lstm, gru
+    case bilstm, bigru, lstm, gru, transformer
 
-    var cell: RecurrentCellType {
+    /// The recurrent cell; nil for the Transformer.
+    var cell: RecurrentCellType? {
         switch self {
         case .bilstm, .lstm: return .lstm
         case .bigru, .gru: return .gru
+        case .transformer: return nil
         }
     }
 
@@ -47,6 +49,9 @@ struct ClassifyConfig: Codable, Equatable {
     var embedding: Int
     var dropout: Float
     var embeddingDropout: Float
+    /// The Transformer's heads and feed-forward size (nil for the recurrent models).
+    var heads: Int?
+    var feedForward: Int?
     /// The class labels, in id order.
     var classes: [String]
     /// Per-class loss weights (nil: all 1).
@@ -67,7 +72,8 @@ struct ClassifyConfig: Codable, Equatable {
     var data: ClassifyDataSummary
 
     enum CodingKeys: String, CodingKey {
-        case model, pooling, layers, hidden, embedding, embeddings, dropout, classes, steps, seed, data
+        case model, pooling, layers, hidden, embedding, embeddings, dropout, classes, steps, seed, data, heads
+        case feedForward = "feed_forward"
         case embeddingDropout = "embedding_dropout"
         case classWeights = "class_weights"
         case vocabularySize = "vocabulary_size"
@@ -80,14 +86,21 @@ struct ClassifyConfig: Codable, Equatable {
     }
 
     func makeModel(generator: inout RandomGenerator) throws -> TextClassifier {
-        try TextClassifier(
-            cell: model.cell, bidirectional: model.bidirectional, vocabularySize: vocabularySize, embeddingSize: embedding,
+        guard let cell = model.cell else {
+            return try TextClassifier(
+                transformerWidth: hidden, headCount: heads ?? 4, feedForwardSize: feedForward ?? 4 * hidden, layerCount: layers,
+                maxLength: maxLength, vocabularySize: vocabularySize, classCount: classes.count, pooling: pooling,
+                dropout: dropout, embeddingDropout: embeddingDropout, generator: &generator)
+        }
+        return try TextClassifier(
+            cell: cell, bidirectional: model.bidirectional, vocabularySize: vocabularySize, embeddingSize: embedding,
             hiddenSize: hidden, layerCount: layers, classCount: classes.count, pooling: pooling, dropout: dropout,
             embeddingDropout: embeddingDropout, generator: &generator)
     }
 
     func summary(parameterCount: Int) -> String {
-        "\(model.rawValue.uppercased()) \(layers) x \(hidden), \(pooling.rawValue) pooling, \(formatCount(parameterCount)) parameters, \(vocabularySize) word tokens, \(classes.count) classes"
+        let shape = heads.map { "\(layers) x \(hidden), \($0) heads" } ?? "\(layers) x \(hidden)"
+        return "\(model.rawValue.uppercased()) \(shape), \(pooling.rawValue) pooling, \(formatCount(parameterCount)) parameters, \(vocabularySize) word tokens, \(classes.count) classes"
     }
 }
 

@@ -16,25 +16,26 @@ extension Sequent.Classify {
                 dropout 0.25, a 1 x 128 bidirectional LSTM over each text's own length (no \
                 padding computed), attention pooling (one learned query, Yang et al. 2016), \
                 dropout 0.25 before the linear head; batches of 64, Adam at 2e-3 with a short \
-                warm-up and cosine decay to a tenth over --steps (default: 3 epochs), gradients \
-                clipped to norm 1. Validation: --val FILE or a stratified --val-fraction (0.1) \
-                of --train, every class keeping its share. model.safetensors keeps the weights \
-                of the best validation accuracy. A .tsv/.tab file is read tab-separated, \
-                anything else comma-separated. Example:
+                warm-up and cosine decay to a tenth over --steps (default: 3 epochs; with \
+                --time-limit and no --steps, the steps that fit in the limit, timed on this \
+                machine first), gradients clipped to norm 1. --model transformer: 2 pre-norm \
+                encoder layers 128 wide (--hidden), 4 heads (--heads), feed-forward 512, GELU, \
+                learned positions, no dropout inside the layers, Adam at 1e-3. Validation: \
+                --val FILE or a stratified --val-fraction (0.1) of --train, every class keeping \
+                its share. model.safetensors keeps the weights of the best validation \
+                accuracy; --resume continues a stopped run bitwise. A .tsv/.tab file is read \
+                tab-separated, anything else comma-separated. Example:
 
                   sequent classify train --train ../shared/data/classification/sst2/train.tsv --text-column sentence --label-column label --out sst2 --time-limit 10m
                 """)
 
         @OptionGroup var training: TrainingOptions
 
-        @Option(help: "The labelled texts: CSV, or TSV (.tsv), with a header row.")
-        var train: String
+        @Option(help: "The labelled texts: CSV, or TSV (.tsv), with a header row (on --resume, default: the run's own).")
+        var train: String?
 
-        @Option(help: "A validation file like --train; default: a stratified --val-fraction of --train.")
-        var val: String?
-
-        @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "The share of --train held out, per class, when no --val is given.")
-        var valFraction: Double = 0.1
+        /// --val-fraction's default: 10 % of each class.
+        static let defaultValFraction = 0.1
 
         @Option(name: .customLong("text-column"), help: "The text column: a header name or a 0-based index.")
         var textColumn = "text"
@@ -42,8 +43,11 @@ extension Sequent.Classify {
         @Option(name: .customLong("label-column"), help: "The label column: a header name or a 0-based index.")
         var labelColumn = "label"
 
-        @Option(help: "bilstm, bigru, lstm or gru.")
+        @Option(help: "bilstm, bigru, lstm, gru or transformer.")
         var model: ClassifierArchitecture = .bilstm
+
+        @Option(parsing: .unconditional, help: "--model transformer: attention heads (default 4; they must divide --hidden).")
+        var heads: Int?
 
         @Option(help: "last, mean, max or attention.")
         var pooling: TextPooling = .attention
@@ -73,10 +77,8 @@ extension Sequent.Classify {
         var evalInterval: Int?
 
         func validate() throws {
-            guard valFraction > 0, valFraction < 1 else {
-                throw ValidationError("--val-fraction must be in (0, 1); got \(valFraction)")
-            }
             try TrainingOptions.check(embedding, "--embedding", in: 1...65_536)
+            try TrainingOptions.check(heads, "--heads", in: 1...1024)
             try TrainingOptions.check(maxLength, "--max-length", in: 1...1_000_000)
             try TrainingOptions.check(minimumCount, "--min-count", in: 1...1_000_000_000)
             try TrainingOptions.check(evalInterval, "--eval-interval", in: 1...1_000_000_000)
@@ -86,8 +88,14 @@ extension Sequent.Classify {
             if freezeEmbeddings, embeddings == nil {
                 throw ValidationError("--freeze-embeddings needs --embeddings FILE")
             }
-            if training.resume {
-                throw ValidationError("--resume is not supported by `sequent classify train` yet; train again into a new --out")
+            if model != .transformer, heads != nil {
+                throw ValidationError("--heads is for --model transformer")
+            }
+            if model == .transformer, embedding != nil {
+                throw ValidationError("--embedding is for recurrent models; a Transformer's token vectors are --hidden wide")
+            }
+            if !training.resume, train == nil {
+                throw ValidationError("--train is required: the labelled CSV or TSV file to train on")
             }
         }
 
@@ -116,23 +124,29 @@ struct ClassifyTraining {
 
     func run(threads: Int) throws {
         let started = Date()
+        let startedMonotonic = MetricsClock.system.monotonicSeconds()
         let outURL = options.outURL
-        let all = try LabelledTexts.read(URL(fileURLWithPath: command.train), textColumn: command.textColumn,
-                                         labelColumn: command.labelColumn, flag: "--train")
-        var root = RandomGenerator(seed: options.seed)
+        // On --resume, the run's own settings (its file, columns, split, seed) come from config.json.
+        let saved: ClassifyConfig? = options.resume
+            ? try ModelFolder.open(outURL, task: ClassifyFolder.task).readConfig(as: ClassifyConfig.self) : nil
+        let trainPath = command.train ?? saved?.data.train ?? ""
+        let textColumn = saved?.textColumn ?? command.textColumn, labelColumn = saved?.labelColumn ?? command.labelColumn
+        let valPath = saved.map { $0.data.val } ?? options.val
+        let valFraction = saved?.data.valFraction ?? options.valFraction ?? Sequent.Classify.ClassifyTrain.defaultValFraction
+        let all = try LabelledTexts.read(URL(fileURLWithPath: trainPath), textColumn: textColumn, labelColumn: labelColumn, flag: "--train")
+        var root = RandomGenerator(seed: saved?.seed ?? options.seed)
         var splitGenerator = root.split(), modelGenerator = root.split(), dataGenerator = root.split()
         let trainSet: LabelledTexts, valSet: LabelledTexts
-        if let val = command.val {
+        if let valPath {
             trainSet = all
-            valSet = try LabelledTexts.read(URL(fileURLWithPath: val), textColumn: command.textColumn,
-                                            labelColumn: command.labelColumn, flag: "--val")
+            valSet = try LabelledTexts.read(URL(fileURLWithPath: valPath), textColumn: textColumn, labelColumn: labelColumn, flag: "--val")
         } else {
-            (trainSet, valSet) = try all.stratifiedSplit(valFraction: command.valFraction, generator: &splitGenerator)
+            (trainSet, valSet) = try all.stratifiedSplit(valFraction: valFraction, generator: &splitGenerator)
         }
         let classes = trainSet.classes
         guard classes.count >= 2 else {
             throw SequentError.invalidArgument(
-                "--label-column", "\(command.train): the label column '\(command.labelColumn)' has one class ('\(classes.first ?? "")') in the training data; a classifier needs at least 2")
+                "--label-column", "\(trainPath): the label column '\(labelColumn)' has one class ('\(classes.first ?? "")') in the training data; a classifier needs at least 2")
         }
         let classID = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         let counts = trainSet.classCounts
@@ -143,41 +157,38 @@ struct ClassifyTraining {
             throw SequentError.malformedFile(
                 valSet.path, "line \(valSet.lines[unseen.offset]): label '\(unseen.element)' is not among the training classes \(classes)")
         }
-        let tokenizer = try WordTokenizer.train(on: trainSet.texts.joined(separator: "\n"), minimumCount: command.minimumCount)
-        let maxLength = command.maxLength
+
+        let folder: ModelFolder
+        var config: ClassifyConfig
+        let tokenizer: WordTokenizer
+        var vectors: WordVectors?
+        if let saved {
+            folder = try ModelFolder.open(outURL, task: ClassifyFolder.task)
+            guard let loaded = try folder.loadTokenizer(vocabularySize: saved.vocabularySize) as? WordTokenizer else {
+                throw SequentError.malformedFile(folder.tokenizerURL.path, "is not a word tokenizer")
+            }
+            guard saved.classes == classes, saved.data.trainRecords == trainSet.count, saved.data.valRecords == valSet.count else {
+                throw SequentError.invalidArgument(
+                    "--resume", "\(trainPath) gives \(trainSet.count) training and \(valSet.count) validation texts in classes \(classes), but the run in \(outURL.path) was trained on \(saved.data.trainRecords) and \(saved.data.valRecords) in \(saved.classes); resume with the same file")
+            }
+            (config, tokenizer) = (saved, loaded)
+        } else {
+            tokenizer = try WordTokenizer.train(on: trainSet.texts.joined(separator: "\n"), minimumCount: command.minimumCount)
+            vectors = try command.embeddings.map { try WordVectors.read(URL(fileURLWithPath: $0), flag: "--embeddings") }
+            config = try makeConfig(trainSet: trainSet, valSet: valSet, valFraction: valFraction, classes: classes,
+                                    counts: counts, tokenizer: tokenizer, vectors: vectors)
+            // The folder is created (and checked writable) only once the data is known good.
+            folder = try ModelFolder.create(at: outURL, task: ClassifyFolder.task)
+            try folder.refuseExistingRun()
+            try tokenizer.save(to: folder.tokenizerURL)
+        }
+        let maxLength = config.maxLength
         let trainSequences = try trainSet.texts.map { try classifierTokens($0, tokenizer: tokenizer, maxLength: maxLength) }
         let valSequences = try valSet.texts.map { try classifierTokens($0, tokenizer: tokenizer, maxLength: maxLength) }
         let trainLabels = trainSet.labels.map { classID[$0]! }
         let valLabels = valSet.labels.map { classID[$0]! }
-
-        let batchSize = min(options.batchSize ?? 64, trainSet.count)
-        let stepsPerEpoch = (trainSet.count + batchSize - 1) / batchSize
-        var weights: [Float]?
-        if command.classWeights == .balanced {
-            weights = classes.map { Float(Double(trainSet.count) / (Double(classes.count) * Double(counts[$0] ?? 1))) }
-        }
-        let dropout = options.dropout ?? 0.25
-        let vectors = try command.embeddings.map { try WordVectors.read(URL(fileURLWithPath: $0), flag: "--embeddings") }
-        if let vectors, let size = command.embedding, size != vectors.dimension {
-            throw SequentError.invalidArgument("--embedding", "\(size) differs from the \(vectors.dimension) numbers of each vector in \(command.embeddings ?? "")")
-        }
-        let config = ClassifyConfig(
-            model: command.model, pooling: command.pooling, layers: options.layers ?? 1, hidden: options.hidden ?? 128,
-            embedding: vectors?.dimension ?? command.embedding ?? 128, dropout: dropout, embeddingDropout: command.embeddingDropout ?? dropout,
-            classes: classes, classWeights: weights, vocabularySize: tokenizer.vocabularySize, maxLength: maxLength,
-            batchSize: batchSize, steps: options.steps ?? 3 * stepsPerEpoch, learningRate: options.learningRate ?? 2e-3,
-            seed: options.seed, embeddings: command.embeddings, freezeEmbeddings: command.freezeEmbeddings,
-            textColumn: command.textColumn, labelColumn: command.labelColumn,
-            data: ClassifyDataSummary(train: command.train, val: command.val, valFraction: command.val == nil ? command.valFraction : nil,
-                                      trainRecords: trainSet.count, valRecords: valSet.count))
-
-        let folder = try ModelFolder.create(at: outURL, task: ClassifyFolder.task)
-        if FileManager.default.fileExists(atPath: folder.checkpointsURL.path)
-            || FileManager.default.fileExists(atPath: folder.file("metrics.jsonl").path) {
-            throw SequentError.invalidArgument("--out", "\(outURL.path) holds a previous run; choose another folder")
-        }
-        try tokenizer.save(to: folder.tokenizerURL)
-        try folder.writeConfig(config, version: Sequent.version)
+        let weights = config.classWeights
+        let stepsPerEpoch = (trainSet.count + config.batchSize - 1) / config.batchSize
 
         let model = try config.makeModel(generator: &modelGenerator)
         if let vectors {
@@ -190,29 +201,35 @@ struct ClassifyTraining {
                 found += 1
             }
             try model.embedding.weight.assign(Tensor(shape: [tokenizer.vocabularySize, E], scalars: table))
-            say("--embeddings: \(found) of \(tokenizer.vocabularySize) tokens have a vector (the rest keep random ones)\(command.freezeEmbeddings ? "; frozen" : "")")
+            say("--embeddings: \(found) of \(tokenizer.vocabularySize) tokens have a vector (the rest keep random ones)\(config.freezeEmbeddings ? "; frozen" : "")")
+        }
+        let batches = try ShuffledBatches(Array(trainSequences.indices), batchSize: config.batchSize, generator: dataGenerator.split())
+        let loss: Trainer<TextClassifier, ShuffledBatches<Int>>.LossFunction = { model, indices in
+            let batch = TextBatch(trainSequences, indices: indices)
+            let (logits, _) = try model(batch.tokens, batchSize: batch.batchSize, time: batch.time, lengths: batch.lengths)
+            let targets = indices.map { trainLabels[$0] }
+            let mask = weights.map { w in Tensor(shape: [targets.count], scalars: targets.map { w[$0] }) }
+            return (try Loss.crossEntropy(logits: logits, targets: targets, mask: mask), batch.lengths.reduce(0, +))
+        }
+        // --time-limit counts from the command's start; without --steps the schedule is fitted to it.
+        var timeLimit = options.timeLimit(startedAt: startedMonotonic)
+        if saved == nil {
+            if options.steps == nil, let limit = timeLimit {
+                timeLimit = try fitSteps(to: limit, config: &config, batches: batches, loss: loss,
+                                         valTokens: valSequences.reduce(0) { $0 + $1.count },
+                                         trainTokens: trainSequences.reduce(0) { $0 + $1.count })
+            }
+            try folder.writeConfig(config, version: Sequent.version)
         }
         say(config.summary(parameterCount: model.parameterCount))
         say("data: \(trainSet.count) training texts, \(valSet.count) validation texts; \(stepsPerEpoch) steps an epoch, \(config.steps) steps")
 
-        let batches = try ShuffledBatches(Array(trainSequences.indices), batchSize: batchSize, generator: dataGenerator.split())
         let trained = model.namedParameters().filter { !(config.freezeEmbeddings && $0.key == "emb.weight") }
         let optimizer = try Adam(namedParameters: trained, learningRate: config.learningRate)
-        let warmup = min(100, max(1, config.steps / 20))
-        let schedule = try LinearWarmup(
-            warmupSteps: warmup, startFactor: 0.1,
-            then: CosineAnnealing(initialLearningRate: config.learningRate, totalSteps: max(1, config.steps - warmup),
-                                  minimumLearningRate: config.learningRate / 10))
-        var trainerConfiguration = TrainerConfiguration(totalSteps: config.steps)
-        trainerConfiguration.maxGradientNorm = 1
-        trainerConfiguration.evaluationInterval = command.evalInterval ?? max(1, config.steps / 10)
+        let schedule = try TrainingOptions.warmupCosine(peak: config.learningRate, steps: config.steps)
+        var trainerConfiguration = options.trainerConfiguration(
+            steps: config.steps, folder: folder, evaluationInterval: command.evalInterval ?? max(1, config.steps / 10), timeLimit: timeLimit)
         trainerConfiguration.earlyStopping = try EarlyStopping(metric: "accuracy", mode: .maximize, patience: Int.max)
-        trainerConfiguration.checkpointDirectory = folder.checkpointsURL
-        trainerConfiguration.checkpointInterval = max(1, min(config.steps / 10, 500))
-        trainerConfiguration.keepLastCheckpoints = 2
-        trainerConfiguration.logDirectory = folder.url
-        trainerConfiguration.progress = options.quiet ? nil : .standardOutput()
-        trainerConfiguration.threadCount = threads
 
         let classCount = classes.count
         let validation: (TextClassifier) throws -> [String: Double] = { model in
@@ -222,24 +239,11 @@ struct ClassifyTraining {
         }
         let trainer = try Trainer(
             model: model, optimizer: optimizer, data: batches, configuration: trainerConfiguration,
-            schedule: schedule, validation: validation, modelConfig: config
-        ) { model, indices in
-            let batch = TextBatch(trainSequences, indices: indices)
-            let (logits, _) = try model(batch.tokens, batchSize: batch.batchSize, time: batch.time, lengths: batch.lengths)
-            let targets = indices.map { trainLabels[$0] }
-            let mask = weights.map { w in Tensor(shape: [targets.count], scalars: targets.map { w[$0] }) }
-            return (try Loss.crossEntropy(logits: logits, targets: targets, mask: mask), batch.lengths.reduce(0, +))
+            schedule: schedule, validation: validation, modelConfig: config, loss: loss)
+        if saved != nil, try trainer.resumeFromLatest(in: folder.checkpointsURL) != nil {
+            say("resumed at step \(trainer.step) of \(config.steps)")
         }
-        let limitSeconds = options.timeLimit.map { limit -> Double in
-            let (s, atto) = limit.components
-            return Double(s) + Double(atto) * 1e-18
-        }
-        trainer.callbacks.append(ClosureCallback(onStepEnd: { _, control in
-            // Keep about 3 % of the limit for the final evaluation and the report.
-            if let limitSeconds, Date().timeIntervalSince(started) >= 0.97 * limitSeconds - 2 { control.requestStop() }
-        }, onEvaluation: { report, _ in
-            if report.improved { try folder.saveWeights(of: model, metadata: ["step": String(report.step)]) }
-        }))
+        trainer.addTaskCallbacks(savingBestTo: folder)
         let result = try trainer.fit()
 
         model.setTraining(false)
@@ -257,19 +261,74 @@ struct ClassifyTraining {
         let metrics = ClassifierInference.metrics(output, labels: valLabels, classCount: classCount)
         let seconds = Date().timeIntervalSince(started)
         try ClassifyReport.write(folder: folder, config: config, metrics: metrics, seconds: seconds, threads: threads,
-                                 data: valSet.path + (command.val == nil ? " (stratified held-out \(command.valFraction))" : ""))
+                                 data: valSet.path + (valPath == nil ? " (stratified held-out \(valFraction))" : ""))
 
-        let ending: String
-        switch result.reason {
-        case .completed: ending = "trained \(trainer.step) steps"
-        case .interrupted: ending = "interrupted at step \(trainer.step) of \(config.steps)"
-        case .stopRequested: ending = "stopped at the time limit after step \(trainer.step) of \(config.steps)"
-        case .earlyStopped: ending = "stopped early at step \(trainer.step)"
-        }
-        print("\(ending) in \(String(format: "%.1f", seconds)) s on \(threads) thread\(threads == 1 ? "" : "s")")
+        print("\(result.ending(of: config.steps)) in \(String(format: "%.1f", seconds)) s on \(threads) thread\(threads == 1 ? "" : "s")")
         print(String(format: "best validation (model.safetensors): accuracy %.4f, macro-F1 %.4f, loss %.4f over %d texts",
                      metrics.accuracy, metrics.macroF1, output.loss, valSet.count))
         print("model: \(outURL.path)  (report: \(folder.reportURL.path))")
         print("next:  echo \"a text\" | sequent classify predict \(options.out) --explain")
+    }
+
+    /// The config of a new run: flags, else the defaults.
+    private func makeConfig(
+        trainSet: LabelledTexts, valSet: LabelledTexts, valFraction: Double, classes: [String], counts: [String: Int],
+        tokenizer: WordTokenizer, vectors: WordVectors?
+    ) throws -> ClassifyConfig {
+        let transformer = command.model == .transformer
+        let batchSize = min(options.batchSize ?? 64, trainSet.count)
+        let stepsPerEpoch = (trainSet.count + batchSize - 1) / batchSize
+        var weights: [Float]?
+        if command.classWeights == .balanced {
+            weights = classes.map { Float(Double(trainSet.count) / (Double(classes.count) * Double(counts[$0] ?? 1))) }
+        }
+        if let vectors, let size = command.embedding, size != vectors.dimension {
+            throw SequentError.invalidArgument("--embedding", "\(size) differs from the \(vectors.dimension) numbers of each vector in \(command.embeddings ?? "")")
+        }
+        // A Transformer's token vectors are its width: --hidden, or the pretrained vectors' size.
+        if transformer, let vectors, let hidden = options.hidden, hidden != vectors.dimension {
+            throw SequentError.invalidArgument("--hidden", "a Transformer's width is its token vectors' size: \(hidden) differs from the \(vectors.dimension) numbers of each vector in \(command.embeddings ?? "")")
+        }
+        let hidden = options.hidden ?? (transformer ? vectors?.dimension ?? 128 : 128)
+        let heads = transformer ? command.heads ?? 4 : nil
+        if let heads, hidden % heads != 0 {
+            throw SequentError.invalidArgument("--heads", "\(heads) heads do not divide the width \(hidden) (--hidden)")
+        }
+        let dropout = options.dropout ?? 0.25
+        return ClassifyConfig(
+            model: command.model, pooling: command.pooling, layers: options.layers ?? (transformer ? 2 : 1), hidden: hidden,
+            embedding: transformer ? hidden : vectors?.dimension ?? command.embedding ?? 128, dropout: dropout,
+            embeddingDropout: command.embeddingDropout ?? dropout, heads: heads, feedForward: transformer ? 4 * hidden : nil,
+            classes: classes, classWeights: weights, vocabularySize: tokenizer.vocabularySize, maxLength: command.maxLength,
+            batchSize: batchSize, steps: options.steps ?? 3 * stepsPerEpoch,
+            learningRate: options.learningRate ?? (transformer ? 1e-3 : 2e-3),
+            seed: options.seed, embeddings: command.embeddings, freezeEmbeddings: command.freezeEmbeddings,
+            textColumn: command.textColumn, labelColumn: command.labelColumn,
+            data: ClassifyDataSummary(train: command.train ?? "", val: options.val, valFraction: options.val == nil ? valFraction : nil,
+                                      trainRecords: trainSet.count, valRecords: valSet.count))
+    }
+
+    /// Fits `config.steps` to `limit` (the schedule's length): a few steps of a throwaway
+    /// model are timed (`Trainer.secondsPerStep`); the ten evaluations during training and
+    /// the three after it (last weights, best weights, the report) are taken off.
+    ///
+    /// - Returns: `limit` with the evaluations after training reserved.
+    private func fitSteps(
+        to limit: TimeLimit, config: inout ClassifyConfig, batches: ShuffledBatches<Int>,
+        loss: @escaping Trainer<TextClassifier, ShuffledBatches<Int>>.LossFunction, valTokens: Int, trainTokens: Int
+    ) throws -> TimeLimit {
+        var generator = RandomGenerator(seed: config.seed ^ 0x5EED)
+        let stepSeconds = try Trainer<TextClassifier, ShuffledBatches<Int>>.secondsPerStep(
+            probe: try config.makeModel(generator: &generator), data: batches, learningRate: config.learningRate, loss: loss)
+        // An evaluation reads each validation token once, forward only: about a third of a
+        // training step's time per token.
+        let tokensPerStep = Double(trainTokens) / Double(max(1, (config.data.trainRecords + config.batchSize - 1) / config.batchSize))
+        let evaluationSeconds = Double(valTokens) / max(1, tokensPerStep) * stepSeconds / 3
+        var fitted = limit
+        fitted.reservedSeconds = 3 * evaluationSeconds
+        config.steps = fitted.fittedSteps(secondsPerStep: stepSeconds, evaluationSeconds: 10 * evaluationSeconds,
+                                          at: MetricsClock.system.monotonicSeconds())
+        say(String(format: "--time-limit: %.3f s a step here, so %d steps (the learning-rate schedule's length)", stepSeconds, config.steps))
+        return fitted
     }
 }

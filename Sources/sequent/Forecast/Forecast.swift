@@ -48,7 +48,9 @@ enum ForecastCommon {
     /// Says how the differencing was chosen, with the statistics.
     static func describeChoice(_ config: ForecastConfig, say: (String) -> Void) {
         guard config.differencingChosen else { return }
-        say("differencing: \(config.transform.differencing.rawValue), chosen on the fitting part (seasonal strength \(ForecastEvaluation.fixed(config.seasonalStrength)): both above 0.64; else KPSS \(ForecastEvaluation.fixed(config.kpss)): first above 0.463); --difference overrides")
+        let scores = (config.differencingValidationMAE ?? [:]).sorted { $0.value < $1.value }
+            .map { "\($0.key) \(ForecastEvaluation.fixed($0.value))" }.joined(separator: ", ")
+        say("differencing: \(config.transform.differencing.rawValue), the lowest validation MAE of one \(config.model.rawValue) trained with each, on the last \(config.differencingValidationRows ?? config.validationSize) rows of the training part (\(scores)); the test part is not looked at; --difference overrides")
     }
 
     /// Opens a forecast model folder: the configuration and models of each column, in

@@ -54,6 +54,7 @@ extension Sequent.Forecast {
 
         func run() throws {
             let started = Date(), cpuClock = clock()
+            let timeLimit = training.timeLimit(startedAt: MetricsClock.system.monotonicSeconds())
             let say: (String) -> Void = { if !training.quiet && !json { ForecastCommon.output($0) } }
             guard series.columnNames.count == 1 else {
                 throw SequentError.invalidArgument("--column", "backtest takes one column; got \(series.columnNames.count) (\(series.column))")
@@ -72,12 +73,16 @@ extension Sequent.Forecast {
             }
             var quietTraining = training
             quietTraining.quiet = training.quiet || json
-            var config = try ForecastTraining.configure(table: table, series: series, model: modelOptions, training: training, trainingRows: first)
+            var config = try ForecastTraining.chooseDifferencing(
+                table: table, series: series, model: modelOptions, training: training, trainingRows: first, timeLimit: timeLimit,
+                runsAfter: (refit ? origins.count : 1) * modelOptions.ensemble)
             ForecastCommon.describe(table, season: config.season, quiet: quietTraining.quiet, to: say)
             say("backtest: \(origins.count) origins from row \(first + 1) (\(table.times[first].formatted(for: table.frequency))), every \(stride), horizon \(H)\(refit ? ", refitting at each" : ", trained once on the \(first) rows before the first")")
             ForecastCommon.describeChoice(config, say: say)
             try folder.writeConfig(ForecastFolderConfig(columns: [config]), version: Sequent.version)
-            var forecaster = try ForecastTraining.train(config: &config, table: table, folder: folder, training: quietTraining, coverage: modelOptions.coverage, say: say)
+            var forecaster = try ForecastTraining.train(
+                config: &config, table: table, folder: folder, training: quietTraining, timeLimit: timeLimit,
+                runsAfter: refit ? (origins.count - 1) * config.ensemble : 0, coverage: modelOptions.coverage, say: say)
             try ForecastCommon.saveWeights([forecaster], in: folder)
             try folder.writeConfig(ForecastFolderConfig(columns: [config]), version: Sequent.version)
 
@@ -87,8 +92,11 @@ extension Sequent.Forecast {
             var covered = 0, total = 0
             for (k, origin) in origins.enumerated() {
                 if refit && k > 0 {
-                    var again = try ForecastTraining.configure(table: table, series: series, model: modelOptions, training: quietTraining, trainingRows: origin)
-                    forecaster = try ForecastTraining.train(config: &again, table: table, folder: nil, training: quietTraining, coverage: modelOptions.coverage, say: { _ in })
+                    var again = try ForecastTraining.configure(table: table, series: series, model: modelOptions, training: quietTraining, trainingRows: origin,
+                                                               differencing: config.transform.differencing)
+                    forecaster = try ForecastTraining.train(
+                        config: &again, table: table, folder: nil, training: quietTraining, timeLimit: timeLimit,
+                        runsAfter: (origins.count - 1 - k) * again.ensemble, coverage: modelOptions.coverage, say: { _ in })
                 }
                 let history = Array(y[0..<origin])
                 let inputs = try forecaster.inputs(y: y, covariates: table.covariates.map(\.values), times: table.times)

@@ -96,11 +96,12 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "auto, none or log (auto: log for a positive series whose seasonal swing grows with its level).")
     var transform: TransformChoice = .auto
 
-    @Option(help: "What the model reads and predicts: none, first, seasonal or both (first of seasonal) differences of the (log) series (default, from the fitting part: both, as the airline model, when the seasonal strength exceeds 0.64; else first when a KPSS test rejects stationarity; else none).")
+    @Option(help: "What the model reads and predicts: none, first, seasonal or both (first of seasonal) differences of the (log) series (default: the one whose model has the lowest validation MAE, one model trained with each and validated on the last max(--val-fraction, horizon) rows of the training part; the test part is never read).")
     var difference: SeriesTransform.Differencing?
 
-    @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "The last fraction of the training part held out for early stopping and the intervals (chronologically).")
-    var valFraction = 0.2
+    /// --val-fraction's default: the last 20 % of the training part (chronologically) for
+    /// early stopping and the intervals.
+    static let defaultValFraction = 0.2
 
     @Option(name: .customLong("test-size"), help: "Rows held out at the end: a count, or a fraction such as 0.1 (default: the horizon).")
     var testSize: String?
@@ -111,7 +112,6 @@ struct ModelOptions: ParsableArguments {
     func validate() throws {
         if !(1...64).contains(ensemble) { throw ValidationError("--ensemble must be in 1...64; got \(ensemble)") }
         if let window, window < 1 || window > 100_000 { throw ValidationError("--window must be in 1...100000; got \(window)") }
-        if !(valFraction > 0 && valFraction < 0.9) { throw ValidationError("--val-fraction must be in (0, 0.9); got \(valFraction)") }
         if !(coverage > 0 && coverage < 1) { throw ValidationError("--coverage must be in (0, 1); got \(coverage)") }
         if let testSize, Self.parseSize(testSize) == nil {
             throw ValidationError("--test-size must be a count of rows (e.g. 36) or a fraction in (0, 1) (e.g. 0.1); got '\(testSize)'")

@@ -29,6 +29,7 @@ extension Sequent.Forecast {
 
         func run() throws {
             let started = Date()
+            let timeLimit = training.timeLimit(startedAt: MetricsClock.system.monotonicSeconds())
             let cpuClock = clock()
             let say: (String) -> Void = { if !training.quiet { ForecastCommon.output($0) } }
             let table = try series.read()
@@ -38,7 +39,13 @@ extension Sequent.Forecast {
             }
             // Every column is configured (and its data checked) before any training starts.
             let tables = table.columns.indices.map { ForecastCommon.column($0, of: table) }
-            var configs = try tables.map { try ForecastTraining.configure(table: $0, series: series, model: modelOptions, training: training) }
+            // Every column is checked first; then the differencing of each is chosen on its validation part.
+            _ = try tables.map { try ForecastTraining.configure(table: $0, series: series, model: modelOptions, training: training) }
+            var configs = try tables.enumerated().map { i, single in
+                try ForecastTraining.chooseDifferencing(
+                    table: single, series: series, model: modelOptions, training: training, timeLimit: timeLimit,
+                    runsAfter: tables.count * modelOptions.ensemble - i)
+            }
             let several = configs.count > 1
             try folder.writeConfig(ForecastFolderConfig(columns: configs), version: Sequent.version)
             let curve = LearningCurve()
@@ -55,7 +62,8 @@ extension Sequent.Forecast {
                 // One column's checkpoints and logs are the folder's own; several columns' go to DIR/COLUMN.
                 let root = several ? try ModelFolder.create(at: folder.file(ForecastCommon.fileName(config.column)), task: Sequent.Forecast.task) : folder
                 forecasters.append(try ForecastTraining.train(
-                    config: &configs[i], table: single, folder: root, training: training, coverage: modelOptions.coverage,
+                    config: &configs[i], table: single, folder: root, training: training, timeLimit: timeLimit,
+                    runsAfter: configs[(i + 1)...].reduce(0) { $0 + $1.ensemble }, coverage: modelOptions.coverage,
                     curve: i == 0 ? curve : nil, say: say))
             }
             try ForecastCommon.saveWeights(forecasters, in: folder)

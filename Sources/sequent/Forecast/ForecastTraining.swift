@@ -13,8 +13,12 @@ enum ForecastTraining {
     ///   leaves too little, a series shorter than the season or the window plus the horizon,
     ///   non-finite values after scaling.
     static func configure(
-        table: SeriesTable, series: SeriesOptions, model: ModelOptions, training: TrainingOptions, trainingRows: Int? = nil
+        table: SeriesTable, series: SeriesOptions, model: ModelOptions, training: TrainingOptions, trainingRows: Int? = nil,
+        differencing forced: SeriesTransform.Differencing? = nil, validationRows: Int? = nil
     ) throws -> ForecastConfig {
+        if let val = training.val {
+            throw SequentError.invalidArgument("--val", "\(val): a forecast validates on the last --val-fraction of its own training part (the rows just before the test part), not on another file")
+        }
         let y = table.columns[0].values
         let n = y.count
         let horizon = series.horizon
@@ -44,12 +48,12 @@ enum ForecastTraining {
         case .none: logarithm = false
         case .auto: logarithm = Self.seasonalSwingGrowsWithLevel(trainingPart, season: season)
         }
-        let validationSize = max(1, Int((model.valFraction * Double(trainingSize)).rounded()))
+        let validationSize = validationRows ?? max(1, Int(((training.valFraction ?? ModelOptions.defaultValFraction) * Double(trainingSize)).rounded()))
         let fittingSize = trainingSize - validationSize
         let window = model.window ?? max(8, 2 * season, 2 * horizon).clamped(atMost: max(8, trainingSize / 3))
         let levels = logarithm && trainingPart.allSatisfy({ $0 > 0 }) ? trainingPart.map { log($0) } : trainingPart
         let choice = DifferencingChoice.choose(Array(levels[0..<fittingSize]), season: season)
-        let differencing = model.difference ?? choice.differencing
+        let differencing = forced ?? model.difference ?? choice.differencing
         let lag = switch differencing {
         case .none: 0
         case .first: 1
@@ -95,6 +99,49 @@ enum ForecastTraining {
             differencingChosen: model.difference == nil, seasonalStrength: choice.seasonalStrength, kpss: choice.kpss)
     }
 
+    /// The configuration with the differencing chosen on the training part alone, unless
+    /// `--difference` gave it: one model (the ensemble's first member, same steps) is trained
+    /// with each differencing the series is long enough for, none, first, seasonal and both,
+    /// and the one with the lowest validation MAE (in the series' units) is kept; ties go to
+    /// the statistical choice (`DifferencingChoice`). The choice is validated at the horizon
+    /// it will forecast: its validation part is the last max(--val-fraction, horizon) rows of
+    /// the training part (when that leaves at least half of it to fit), one block of H steps
+    /// as the test part is. The test part is never read.
+    ///
+    /// - Parameters:
+    ///   - timeLimit, runsAfter: as `train`'s; the candidates share the time with the runs after.
+    /// - Throws: as `configure` and `train`.
+    static func chooseDifferencing(
+        table: SeriesTable, series: SeriesOptions, model: ModelOptions, training: TrainingOptions, trainingRows: Int? = nil,
+        timeLimit: TimeLimit?, runsAfter: Int
+    ) throws -> ForecastConfig {
+        let statistical = try configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows)
+        guard model.difference == nil else { return statistical }
+        var quiet = training
+        quiet.quiet = true
+        var scores: [SeriesTransform.Differencing: Double] = [:]
+        let atHorizon = max(statistical.validationSize, statistical.horizon)
+        let validationRows = atHorizon <= statistical.trainingSize / 2 ? atHorizon : statistical.validationSize
+        let candidates = SeriesTransform.Differencing.allCases.compactMap {
+            try? configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows,
+                           differencing: $0, validationRows: validationRows)
+        }
+        for (k, var candidate) in candidates.enumerated() {
+            candidate.ensemble = 1
+            _ = try train(config: &candidate, table: table, folder: nil, training: quiet, timeLimit: timeLimit,
+                          runsAfter: candidates.count - 1 - k + runsAfter, coverage: 0.9, say: { _ in })
+            if let mae = candidate.validationMAE?.first ?? nil, mae.isFinite { scores[candidate.transform.differencing] = mae }
+        }
+        let best = scores.min { ($0.value, $0.key == statistical.transform.differencing ? 0 : 1) < ($1.value, $1.key == statistical.transform.differencing ? 0 : 1) }
+        var chosen = try best.map {
+            try configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows, differencing: $0.key)
+        } ?? statistical
+        chosen.differencingChosen = true
+        chosen.differencingValidationMAE = Dictionary(uniqueKeysWithValues: scores.map { ($0.key.rawValue, $0.value) })
+        chosen.differencingValidationRows = validationRows
+        return chosen
+    }
+
     /// Whether the seasonal swing of a positive series grows with its level: the correlation
     /// between each full season's mean and its range is above 0.5 (a log then makes the
     /// season additive).
@@ -118,8 +165,9 @@ enum ForecastTraining {
     /// validation part, keeps each member's best weights, and calibrates the intervals.
     ///
     /// Each member runs on its own `Trainer` (checkpoints, logs, early stopping, clean stops
-    /// on Ctrl-C and `--time-limit`, whose time is shared equally by the members not yet
-    /// trained); an interrupted run keeps the members trained so far.
+    /// on Ctrl-C and at `timeLimit`, whose time left is shared equally by the runs not yet
+    /// trained: this column's members and `runsAfter` more); an interrupted run keeps the
+    /// members trained so far.
     ///
     /// - Parameters:
     ///   - config: the configuration; on return it holds the intervals, the steps each member
@@ -127,12 +175,15 @@ enum ForecastTraining {
     ///   - folder: where checkpoints and logs go (nil: none, as in a refitting backtest).
     ///   - training: the shared flags; with `resume`, each member continues from its latest
     ///     checkpoint and a member that had finished is not trained again.
+    ///   - timeLimit: the command's `--time-limit`, counted from its start.
+    ///   - runsAfter: the trainings that will share what is left of `timeLimit` after this
+    ///     one's (the members of the columns still to train, a backtest's refits).
     ///   - coverage: the nominal coverage of the conformal intervals.
     ///   - curve: receives the first member's losses and validation MAE.
     ///   - say: progress messages.
     static func train(
         config: inout ForecastConfig, table: SeriesTable, folder: ModelFolder?, training: TrainingOptions,
-        coverage: Double, curve: LearningCurve? = nil, say: @escaping (String) -> Void
+        timeLimit: TimeLimit?, runsAfter: Int = 0, coverage: Double, curve: LearningCurve? = nil, say: @escaping (String) -> Void
     ) throws -> NeuralForecaster {
         let y = table.columns[0].values
         let fixed = config  // what the closures read; `config` itself gets the results
@@ -144,10 +195,10 @@ enum ForecastTraining {
         let validationRange = max(config.fittingSize, forecaster.firstOrigin)..<config.trainingSize
         let scale = ForecastMetrics.seasonalNaiveScale(Array(y[0..<config.fittingSize]), season: config.season) ?? 1
         let (W, F, O) = (config.window, config.featureCount, config.outputCount)
-        let deadline = training.timeLimit.map { Date().addingTimeInterval(Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) }
         let evaluationInterval = max(10, config.steps / 40)
         let patience = 10  // evaluations without a better validation MAE before a member stops
         config.trainedSteps = []
+        config.validationMAE = []
 
         for (k, model) in members.enumerated() {
             // The first member's checkpoints and logs are the folder's own (APPS.md); member k's
@@ -158,6 +209,7 @@ enum ForecastTraining {
             trainerConfiguration.earlyStopping = try EarlyStopping(metric: "mae", patience: patience)
             trainerConfiguration.maxGradientNorm = 1
             trainerConfiguration.threadCount = training.threadCount
+            trainerConfiguration.timeLimit = timeLimit?.share(of: members.count - k + runsAfter, at: MetricsClock.system.monotonicSeconds())
             trainerConfiguration.progress = training.quiet ? nil : .standardOutput(logInterval: max(1, config.steps / 10))
             if let memberFolder {
                 trainerConfiguration.checkpointDirectory = memberFolder.appendingPathComponent(ModelFolder.checkpointsFolderName)
@@ -191,9 +243,6 @@ enum ForecastTraining {
                 let prediction = try model(Tensor(shape: [batch.count, W, F], scalars: x))
                 return (try Loss.meanSquaredError(prediction, Tensor(shape: [batch.count, O], scalars: target)), batch.count)
             }
-            // --time-limit: the time left, shared equally by the members not yet trained.
-            let memberDeadline = deadline.map { Date().addingTimeInterval($0.timeIntervalSinceNow / Double(members.count - k)) }
-            // The best weights by validation, kept as they come.
             // The best weights by validation, kept as they come (and in the member's folder,
             // so that a resumed run still ends with them).
             var best: [String: Tensor]?
@@ -201,9 +250,8 @@ enum ForecastTraining {
             let bestFolder = try memberFolder.map { try ModelFolder.create(at: $0, task: Sequent.Forecast.task) }
             let bestURL = bestFolder?.file(bestName)
             trainer.callbacks.append(ClosureCallback(
-                onStepEnd: { report, control in
+                onStepEnd: { report, _ in
                     if k == 0 { curve?.losses.append((report.step, Double(report.loss))) }
-                    if let memberDeadline, Date() >= memberDeadline { control.requestStop() }
                 },
                 onEvaluation: { report, _ in
                     if k == 0, let mae = report.metrics["mae"] { curve?.validation.append((report.step, mae)) }
@@ -212,12 +260,13 @@ enum ForecastTraining {
                     best = weights
                     try bestFolder?.write(try SafeTensors(tensors: weights).encoded(), to: bestName)
                 }))
-            if training.resume, let root = trainerConfiguration.checkpointDirectory, (try? Checkpoint.latest(in: root)) != nil {
-                try trainer.resume(from: root)
+            // A member the interrupted run never reached has no checkpoint and starts afresh.
+            if training.resume, let root = trainerConfiguration.checkpointDirectory, try trainer.resumeFromLatest(in: root, required: false) != nil {
                 if let bestURL, FileManager.default.fileExists(atPath: bestURL.path) { best = try SafeTensors.read(from: bestURL).tensors }
                 if trainer.step >= config.steps || trainer.evaluationsWithoutImprovement >= patience {
                     if let best { try model.loadStateDictionary(best) }
                     config.trainedSteps.append(trainer.step)
+                    config.validationMAE?.append(trainer.bestMetric)
                     say("member \(k + 1): finished at step \(trainer.step) in the run resumed")
                     continue
                 }
@@ -227,6 +276,7 @@ enum ForecastTraining {
             let result = try trainer.fit()
             if let best { try model.loadStateDictionary(best) }
             config.trainedSteps.append(result.step)
+            config.validationMAE?.append(result.bestMetric)
             let bestText = result.bestMetric.map { String(format: "%.4g", $0) } ?? "-"
             say("member \(k + 1): \(result.step) steps (\(result.reason)), best validation MAE \(bestText) at step \(result.bestStep.map(String.init) ?? "-")")
             if case .interrupted = result.reason, k + 1 < members.count {

@@ -51,6 +51,13 @@ struct ForecastConfig: Codable {
     var differencingChosen = false
     var seasonalStrength: Double?
     var kpss: Double?
+    /// When chosen: the validation MAE of one model trained with each differencing that fits
+    /// the series (`ForecastTraining.chooseDifferencing`).
+    var differencingValidationMAE: [String: Double]?
+    /// The rows at the end of the training part that choice was validated on.
+    var differencingValidationRows: Int?
+    /// Filled after training: each member's best validation MAE.
+    var validationMAE: [Double?]?
 
     /// Filled after training.
     var intervals: ConformalIntervals?

@@ -13,10 +13,12 @@ extension Sequent.LM {
                 Recurrent models step token by token with their state carried (no recomputation); \
                 a Transformer keeps each layer's keys and values. Sampling: softmax at \
                 --temperature (0 is greedy), restricted to the --top-k most probable tokens and \
-                to the smallest set holding --top-p of the probability. Without --prompt or \
-                --prompt-file the text starts after a line break. Example:
+                to the smallest set holding --top-p of the probability. The prompt: --prompt, \
+                --prompt-file (- for standard input), or standard input when it is a pipe or a \
+                file; with none, the text starts after a line break. Examples:
 
                   sequent lm generate shakespeare --prompt "ROMEO:" --length 500 --temperature 0.8 --top-k 40
+                  echo "JULIET:" | sequent lm generate shakespeare --length 200
                 """)
 
         @Argument(help: "The model folder written by `sequent lm train`.")
@@ -25,7 +27,7 @@ extension Sequent.LM {
         @Option(help: "The text to continue.")
         var prompt: String?
 
-        @Option(name: .customLong("prompt-file"), help: "A UTF-8 file whose text to continue.")
+        @Option(name: .customLong("prompt-file"), help: "A UTF-8 file whose text to continue; - reads standard input.")
         var promptFile: String?
 
         @Option(parsing: .unconditional, help: "Tokens to generate.")
@@ -63,12 +65,21 @@ extension Sequent.LM {
             try Parallelism.withThreads(try ThreadCount.checked(threads)) {
                 let opened = try LMFolder.open(model)
                 let promptText: String
-                if let promptFile {
+                var promptSource = "--prompt"
+                if let promptFile, promptFile != "-" {
                     promptText = try TextFiles.read(URL(fileURLWithPath: promptFile), option: "--prompt-file")
+                    promptSource = promptFile
+                } else if promptFile == "-" || (prompt == nil && isatty(STDIN_FILENO) == 0) {
+                    // A pipe's text, without the line break `echo` ends it with.
+                    let bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
+                    var text = bytes.isEmpty ? "" : try TextFiles.decode(bytes, path: "<stdin>")
+                    if text.hasSuffix("\n") && promptFile == nil { text.removeLast() }
+                    promptText = text
+                    promptSource = "<stdin>"
                 } else {
                     promptText = prompt ?? ""
                 }
-                var promptTokens = try opened.tokenizer.encode(promptText, path: promptFile ?? "--prompt")
+                var promptTokens = try opened.tokenizer.encode(promptText, path: promptSource)
                 if promptTokens.isEmpty {
                     promptTokens = (try? opened.tokenizer.encode("\n")).flatMap { $0.isEmpty ? nil : $0 } ?? [0]
                 }

@@ -38,12 +38,6 @@ extension Sequent.LM {
         @Option(help: "The training text: a UTF-8 file or a folder of them (on --resume, default: the run's own).")
         var text: String?
 
-        @Option(help: "A validation text; default: the last --val-fraction of --text.")
-        var val: String?
-
-        @Option(name: .customLong("val-fraction"), parsing: .unconditional, help: "The share of --text held out (its end, contiguous) when no --val is given.")
-        var valFraction: Double = 0.1
-
         @Option(help: "Tokens: char (Unicode characters), word (words and punctuation, <unk>), bpe (byte-level byte-pair encoding).")
         var tokenizer: TokenizerKind = .char
 
@@ -74,10 +68,15 @@ extension Sequent.LM {
         @Option(name: .customLong("eval-interval"), parsing: .unconditional, help: "Evaluate on the validation text every this many steps (default: about 10 evaluations a run).")
         var evalInterval: Int?
 
+        /// --val-fraction's default: the last 10 % of the text, as nanoGPT splits Tiny Shakespeare.
+        static let defaultValFraction = 0.1
+
+        /// The validation text given, if any.
+        var val: String? { training.val }
+        /// The share of --text held out (its end, contiguous) when no --val is given.
+        var valFraction: Double { training.valFraction ?? Self.defaultValFraction }
+
         func validate() throws {
-            guard valFraction > 0, valFraction < 1 else {
-                throw ValidationError("--val-fraction must be in (0, 1); got \(valFraction)")
-            }
             try TrainingOptions.check(width, "--width", in: 1...65_536)
             try TrainingOptions.check(heads, "--heads", in: 1...1024)
             try TrainingOptions.check(embedding, "--embedding", in: 1...65_536)
@@ -130,6 +129,7 @@ struct LMTraining {
 
     private func train(threads: Int) throws {
         let started = Date()
+        let startedMonotonic = MetricsClock.system.monotonicSeconds()
         let outURL = options.outURL
         let folder: ModelFolder
         var config: LMConfig
@@ -173,20 +173,16 @@ struct LMTraining {
                                     textPath: textPath)
             // The folder is created (and checked writable) only once the data is known good.
             folder = try ModelFolder.create(at: outURL, task: LMFolder.task)
-            if FileManager.default.fileExists(atPath: folder.checkpointsURL.path)
-                || FileManager.default.fileExists(atPath: folder.file("metrics.jsonl").path) {
-                throw SequentError.invalidArgument(
-                    "--out", "\(outURL.path) holds a previous run; continue it with --resume, or choose another folder")
-            }
+            try folder.refuseExistingRun()
             try tokenizer.save(to: folder.tokenizerURL)
         }
         guard valTokens.count >= 2 else {
             throw SequentError.invalidArgument("--val", "the validation text has \(valTokens.count) token(s); at least 2 are needed to score one")
         }
 
-        // What the two evaluations on the whole validation text after training take (when
-        // timed), kept out of --time-limit so the run ends within it.
-        var finalEvaluationSeconds = 0.0
+        // --time-limit counts from the command's start; what the two evaluations on the whole
+        // validation text after training take (when timed) is kept out of it.
+        var timeLimit = options.timeLimit(startedAt: startedMonotonic)
 
         // The model, optimizer, schedule and batches.
         var root = RandomGenerator(seed: config.seed)
@@ -196,10 +192,8 @@ struct LMTraining {
             tokens: trainTokens, batchSize: config.batchSize, time: config.context, order: config.windowOrder,
             generator: dataGenerator.split())
         if !options.resume {
-            if options.steps == nil, let limit = options.timeLimit {
-                let fitted = try fitSteps(to: limit, since: started, config: config, batch: batches, valTokens: valTokens.count)
-                config.steps = fitted.steps
-                finalEvaluationSeconds = fitted.finalEvaluationSeconds
+            if options.steps == nil, let limit = timeLimit {
+                timeLimit = try fitSteps(to: limit, config: &config, batches: batches, valTokens: valTokens.count)
             }
             try folder.writeConfig(config, version: Sequent.version)
         }
@@ -207,22 +201,11 @@ struct LMTraining {
         say("data: \(formatCount(config.data.trainTokens)) training tokens, \(formatCount(config.data.valTokens)) validation tokens; \(batches.batchesPerEpoch) steps an epoch")
 
         let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: config.learningRate)
-        let warmup = min(100, max(1, config.steps / 20))
-        let schedule = try LinearWarmup(
-            warmupSteps: warmup, startFactor: 0.1,
-            then: CosineAnnealing(initialLearningRate: config.learningRate, totalSteps: max(1, config.steps - warmup),
-                                  minimumLearningRate: config.learningRate / 10))
+        let schedule = try TrainingOptions.warmupCosine(peak: config.learningRate, steps: config.steps)
 
-        var trainerConfiguration = TrainerConfiguration(totalSteps: config.steps)
-        trainerConfiguration.maxGradientNorm = 1
-        trainerConfiguration.evaluationInterval = command.evalInterval ?? max(1, config.steps / 10)
+        var trainerConfiguration = options.trainerConfiguration(
+            steps: config.steps, folder: folder, evaluationInterval: command.evalInterval ?? max(1, config.steps / 10), timeLimit: timeLimit)
         trainerConfiguration.earlyStopping = try EarlyStopping(metric: "loss", patience: Int.max)
-        trainerConfiguration.checkpointDirectory = folder.checkpointsURL
-        trainerConfiguration.checkpointInterval = max(1, min(config.steps / 10, 500))
-        trainerConfiguration.keepLastCheckpoints = 2
-        trainerConfiguration.logDirectory = folder.url
-        trainerConfiguration.progress = options.quiet ? nil : .standardOutput()
-        trainerConfiguration.threadCount = threads
 
         // Recurrent models carry their state across the windows of a stream; it is saved in
         // every checkpoint's config.json so that a resumed run continues bitwise.
@@ -250,26 +233,12 @@ struct LMTraining {
             carried.state = state?.detached()
             return (try Loss.crossEntropy(logits: logits, targets: batch.targets), batch.inputs.count)
         }
-        if options.resume {
-            guard let latest = try Checkpoint.latest(in: folder.checkpointsURL) else {
-                throw SequentError.io(folder.checkpointsURL.path, "--resume: no checkpoint to continue from")
-            }
-            let checkpoint = try trainer.resume(from: latest)
+        if options.resume, let checkpoint = try trainer.resumeFromLatest(in: folder.checkpointsURL) {
             carried.state = try checkpoint.config(as: LMCheckpointConfig.Saved.self).carriedState?.state()
-            say("resumed at step \(trainer.step) of \(config.steps) from \(latest.path)")
+            say("resumed at step \(trainer.step) of \(config.steps) from \(checkpoint.directory.path)")
         }
 
-        // Best weights on every improvement; a time limit as a clean stop.
-        // SEQUENT_LM_STOP_AT_STEP=k stops after step k as a kill would (tests of --resume).
-        let stopStep = ProcessInfo.processInfo.environment["SEQUENT_LM_STOP_AT_STEP"].flatMap { Int($0) }
-        trainer.callbacks.append(ClosureCallback(onStepEnd: { report, control in
-            if let limit = options.timeLimit, Date().timeIntervalSince(started) + finalEvaluationSeconds >= limit.lmSeconds {
-                control.requestStop()
-            }
-            if let stopStep, report.step >= stopStep { control.requestStop() }
-        }, onEvaluation: { report, _ in
-            if report.improved { try folder.saveWeights(of: model, metadata: ["step": String(report.step)]) }
-        }))
+        trainer.addTaskCallbacks(savingBestTo: folder)
         let result = try trainer.fit()
 
         // The weights kept: the best evaluation's, or the last ones if they score better on
@@ -290,14 +259,7 @@ struct LMTraining {
         try LMReport.write(folder: folder, config: config, score: bestScore, seconds: seconds, threads: threads,
                            sample: try? sample(best, length: 400))
 
-        let ending: String
-        switch result.reason {
-        case .completed: ending = "trained \(trainer.step) steps"
-        case .interrupted: ending = "interrupted at step \(trainer.step) of \(config.steps) (continue with --resume)"
-        case .stopRequested: ending = "stopped at the time limit after step \(trainer.step) of \(config.steps)"
-        case .earlyStopped: ending = "stopped early at step \(trainer.step)"
-        }
-        print("\(ending) in \(String(format: "%.1f", seconds)) s on \(threads) thread\(threads == 1 ? "" : "s")")
+        print("\(result.ending(of: config.steps)) in \(String(format: "%.1f", seconds)) s on \(threads) thread\(threads == 1 ? "" : "s")")
         print(String(format: "last weights (step %d): validation loss %.4f nats/token, perplexity %.3f, %.4f bits/char",
                      trainer.step, lastScore.loss, lastScore.perplexity, lastScore.bitsPerCharacter))
         print(String(format: "best validation (model.safetensors): loss %.4f nats/token, perplexity %.3f, %.4f bits/char over %d tokens",
@@ -366,35 +328,29 @@ struct LMTraining {
                 trainTokens: trainTokens, valTokens: valTokens, trainCharacters: trainCharacters, valCharacters: valCharacters))
     }
 
-    /// The steps that fit in `limit`: a few steps of a throwaway copy of the model are timed,
-    /// and the evaluations' share is taken off.
-    private func fitSteps(to limit: Duration, since started: Date, config: LMConfig, batch: TokenWindows, valTokens: Int) throws
-        -> (steps: Int, finalEvaluationSeconds: Double) {
+    /// Fits `config.steps` to `limit` (the learning-rate schedule's length): a few steps of a
+    /// throwaway copy of the model are timed (`Trainer.secondsPerStep`), and the
+    /// evaluations' share is taken off.
+    ///
+    /// - Returns: `limit` with the final evaluations' estimated time reserved.
+    private func fitSteps(to limit: TimeLimit, config: inout LMConfig, batches: TokenWindows, valTokens: Int) throws -> TimeLimit {
         var generator = RandomGenerator(seed: config.seed ^ 0x5EED)
-        let probe = try config.makeModel(generator: &generator)
-        let optimizer = try Adam(namedParameters: probe.namedParameters(), learningRate: config.learningRate)
-        var batches = batch
-        func step() throws {
-            let b = batches.nextBatch()
-            optimizer.zeroGradients()
-            let (logits, _) = try probe(b.inputs, batchSize: b.batchSize, time: b.time)
-            try Loss.crossEntropy(logits: logits, targets: b.targets).backward()
-            optimizer.step()
+        let stepSeconds = try Trainer<LanguageModel, TokenWindows>.secondsPerStep(
+            probe: try config.makeModel(generator: &generator), data: batches, learningRate: config.learningRate
+        ) { probe, batch in
+            let (logits, _) = try probe(batch.inputs, batchSize: batch.batchSize, time: batch.time)
+            return (try Loss.crossEntropy(logits: logits, targets: batch.targets), batch.inputs.count)
         }
-        try step()  // the first step allocates
-        let timed = 4
-        let start = Date()
-        for _ in 0..<timed { try step() }
-        let stepSeconds = Date().timeIntervalSince(start) / Double(timed)
         // Ten evaluations of --eval-tokens and two of the whole validation text at the end, at
         // about three times the training speed.
         let evaluationSpeed = 3 * Double(config.batchSize * config.context) / stepSeconds  // tokens/s
-        let finalEvaluationSeconds = 2 * Double(valTokens) / evaluationSpeed
-        let evaluationSeconds = 10 * Double(min(valTokens, command.evalTokens)) / evaluationSpeed + finalEvaluationSeconds
-        let available = limit.lmSeconds - Date().timeIntervalSince(started) - evaluationSeconds - min(10, 0.05 * limit.lmSeconds)
-        let steps = max(1, Int(available / stepSeconds))
-        say(String(format: "--time-limit: %.3f s a step here, so %d steps (the learning-rate schedule's length)", stepSeconds, steps))
-        return (steps, finalEvaluationSeconds)
+        var fitted = limit
+        fitted.reservedSeconds = 2 * Double(valTokens) / evaluationSpeed
+        config.steps = fitted.fittedSteps(
+            secondsPerStep: stepSeconds, evaluationSeconds: 10 * Double(min(valTokens, command.evalTokens)) / evaluationSpeed,
+            at: MetricsClock.system.monotonicSeconds())
+        say(String(format: "--time-limit: %.3f s a step here, so %d steps (the learning-rate schedule's length)", stepSeconds, config.steps))
+        return fitted
     }
 
     /// A sample of the model's text for the report.
@@ -454,13 +410,5 @@ struct LMCheckpointConfig: Encodable {
                                    cell: state.cellState?.scalars.map(\.bitPattern))
             try container.encode(saved, forKey: .carriedState)
         }
-    }
-}
-
-extension Duration {
-    /// In seconds, as a Double.
-    fileprivate var lmSeconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
     }
 }

@@ -73,9 +73,6 @@ struct MemoryTrain: ParsableCommand {
     @Option(help: "A bAbI training file (the text format); default: the generated tasks.")
     var babi: String?
 
-    @Option(help: "A bAbI file to validate on; default: generated (with --babi: the last 10% of --babi's questions).")
-    var val: String?
-
     @Option(name: .customLong("babi-tasks"), help: "Generated bAbI tasks to train on, comma-separated (default 1,2,3,6,7,8).")
     var babiTasks: String?
 
@@ -86,8 +83,11 @@ struct MemoryTrain: ParsableCommand {
         }
         try TrainingOptions.check(shiftRange, "--shift-range", in: 0...100_000)
         try TrainingOptions.check(linearStart, "--linear-start", in: 0...1_000_000_000)
-        if task != .babi, babi != nil || babiTasks != nil || hops != nil || val != nil || linearStart != nil {
-            throw ValidationError("--babi, --babi-tasks, --val, --hops and --linear-start are for --task babi (the bit tasks validate on generated sequences)")
+        if task != .babi, babi != nil || babiTasks != nil || hops != nil || training.val != nil || training.valFraction != nil || linearStart != nil {
+            throw ValidationError("--babi, --babi-tasks, --val, --val-fraction, --hops and --linear-start are for --task babi (the bit tasks validate on generated sequences)")
+        }
+        if training.valFraction != nil, babi == nil {
+            throw ValidationError("--val-fraction holds back part of a --babi file; the generated tasks validate on fresh questions")
         }
         if let dropout = training.dropout, dropout != 0 {
             throw ValidationError("--dropout is not used by the NTM, the memory network or their LSTM baselines; leave it out")
@@ -95,6 +95,7 @@ struct MemoryTrain: ParsableCommand {
     }
 
     func run() throws {
+        let started = MetricsClock.system.monotonicSeconds()
         Memory.keepFreedMemoryForReuse()
         // Every setting is checked before the folder is touched.
         if let bitTask = task.bitTask { try bitConfig(bitTask).validate() } else { try babiConfig().validate() }
@@ -102,7 +103,7 @@ struct MemoryTrain: ParsableCommand {
         var progress: ProgressPrinter? = training.quiet ? nil : .standardOutput(logInterval: 50)
         progress?.message("sequent memory: training \(task.rawValue) into \(folder.url.path)")
         let options = BitTaskTraining.RunOptions(
-            folder: folder, timeLimitSeconds: training.timeLimit.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 },
+            folder: folder, timeLimit: training.timeLimit(startedAt: started),
             threads: training.threadCount, progress: progress, resume: training.resume)
         if let bitTask = task.bitTask {
             try trainBits(bitTask, folder: folder, options: options)
@@ -137,7 +138,7 @@ struct MemoryTrain: ParsableCommand {
                 throw SequentError.invalidArgument("--resume", "\(folder.configURL.path) was trained with other settings; resume with the same flags")
             }
         } else {
-            try refuseOverwritingARun(folder)
+            try folder.refuseExistingRun()
             try folder.writeConfig(config, version: Sequent.version)
         }
         let outcome = try BitTaskTraining.train(config, options: options)
@@ -187,21 +188,24 @@ struct MemoryTrain: ParsableCommand {
         var train: BAbIDataSet, validation: BAbIDataSet
         if let babi {
             train = try BAbIDataSet.file(babi)
-            if let val {
+            if let val = training.val {
                 validation = try BAbIDataSet.file(val)
             } else {
                 let all = train.all
-                let cut = max(1, all.count * 9 / 10)
-                guard cut < all.count else { throw SequentError.malformedFile(babi, "has too few questions (\(all.count)) to hold 10% back; give --val") }
+                let fraction = training.valFraction ?? 0.1
+                let cut = max(1, training.valFraction.map { Int(Double(all.count) * (1 - $0)) } ?? all.count * 9 / 10)
+                guard cut < all.count else {
+                    throw SequentError.malformedFile(babi, "has too few questions (\(all.count)) to hold \(String(format: "%g", 100 * fraction))% back; give --val")
+                }
                 train = BAbIDataSet(groups: [(train.groups[0].name, Array(all[..<cut]))])
                 validation = BAbIDataSet(groups: [("held back", Array(all[cut...]))])
             }
         } else {
             train = try BAbIDataSet.generated(tasks: config.tasks, count: config.questionsPerTask, seed: config.seed)
-            validation = try val.map { try BAbIDataSet.file($0) }
+            validation = try training.val.map { try BAbIDataSet.file($0) }
                 ?? BAbIDataSet.generated(tasks: config.tasks, count: 200, seed: config.seed &+ 1_000_003)
         }
-        if !options.resume { try refuseOverwritingARun(folder) }
+        if !options.resume { try folder.refuseExistingRun() }
         try folder.writeConfig(config, version: Sequent.version)
         let outcome = try BAbITraining.train(config, train: train, validation: validation, options: options)
         try folder.writeConfig(outcome.config, version: Sequent.version)
@@ -232,13 +236,6 @@ struct MemoryTrain: ParsableCommand {
         try folder.write(text: report, to: ModelFolder.reportFileName)
         print("model: \(folder.url.path)")
         print("next:  sequent memory eval \(folder.url.path)\(babi.map { " --babi \($0)" } ?? "")")
-    }
-
-    /// A fresh run must not mix its logs and checkpoints with an earlier one's.
-    private func refuseOverwritingARun(_ folder: ModelFolder) throws {
-        if FileManager.default.fileExists(atPath: folder.checkpointsURL.path) || FileManager.default.fileExists(atPath: folder.file("metrics.jsonl").path) {
-            throw SequentError.invalidArgument("--out", "\(folder.url.path) already holds a training run; continue it with --resume or choose another folder")
-        }
     }
 
     /// "1,2,3" as task numbers.
