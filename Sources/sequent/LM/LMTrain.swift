@@ -35,6 +35,8 @@ extension Sequent.LM {
 
         @OptionGroup var training: TrainingOptions
 
+        @OptionGroup var distribution: DistributedOptions
+
         @Option(help: "The training text: a UTF-8 file or a folder of them (on --resume, default: the run's own).")
         var text: String?
 
@@ -100,7 +102,7 @@ extension Sequent.LM {
         }
 
         func run() throws {
-            try LMTraining(command: self).run()
+            try LMTraining(command: self, distributed: distribution.start()).run()
         }
     }
 }
@@ -108,6 +110,13 @@ extension Sequent.LM {
 /// The run behind `sequent lm train`.
 struct LMTraining {
     let command: Sequent.LM.LMTrain
+    /// The MPI job of a data-parallel run (rank 0 writes and prints); nil for one process.
+    let distributed: Distributed?
+
+    /// The number of data-parallel ranks (1 without MPI).
+    private var ranks: Int { distributed?.size ?? 1 }
+    /// Whether this process writes the folder and prints (rank 0, or the only process).
+    private var isRoot: Bool { distributed?.isRoot ?? true }
 
     /// Steps of the default run when neither --steps nor --time-limit is given: about ten
     /// minutes on 2 cores for the default model.
@@ -117,7 +126,7 @@ struct LMTraining {
 
     /// Prints unless --quiet.
     private func say(_ text: String) {
-        if !options.quiet {
+        if !options.quiet && isRoot {
             print(text)
             fflush(nil)
         }
@@ -125,7 +134,13 @@ struct LMTraining {
 
     func run() throws {
         let threads = options.threadCount
-        try Parallelism.withThreads(threads) { try train(threads: threads) }
+        do {
+            try Parallelism.withThreads(threads) { try train(threads: threads) }
+        } catch let error as SequentError where ranks > 1 {
+            // This rank exits non-zero and mpirun ends the others.
+            throw SequentError(error.kind, "rank \(distributed!.rank) of \(ranks): \(error.message)")
+        }
+        try distributed?.finish()
     }
 
     private func train(threads: Int) throws {
@@ -150,6 +165,11 @@ struct LMTraining {
                 throw SequentError.invalidArgument(
                     "--resume", "\(textPath) gives \(trainTokens.count) training and \(valTokens.count) validation tokens, but the run in \(outURL.path) was trained on \(config.data.trainTokens) and \(config.data.valTokens); resume with the same text")
             }
+            // The global batch is the run's; a different number of ranks splits it anew.
+            guard config.batchSize % ranks == 0 else {
+                throw SequentError.invalidArgument(
+                    "--resume", "the run in \(outURL.path) has a global batch of \(config.batchSize), which does not divide among \(ranks) ranks; resume with a number of ranks that divides it")
+            }
         } else {
             let textPath = command.text ?? ""
             let fullText = try TextFiles.read(URL(fileURLWithPath: textPath), option: "--text")
@@ -171,14 +191,19 @@ struct LMTraining {
             config = try makeConfig(tokenizer: tokenizer, trainTokens: trainTokens.count, valTokens: valTokens.count,
                                     trainCharacters: trainText.unicodeScalars.count, valCharacters: valCharacters,
                                     textPath: textPath)
-            // The folder is created (and checked writable) only once the data is known good.
-            folder = try ModelFolder.create(at: outURL, task: LMFolder.task)
-            if FileManager.default.fileExists(atPath: folder.checkpointsURL.path)
-                || FileManager.default.fileExists(atPath: folder.file("metrics.jsonl").path) {
-                throw SequentError.invalidArgument(
-                    "--out", "\(outURL.path) holds a previous run; continue it with --resume, or choose another folder")
+            // The folder is created (and checked writable) only once the data is known good,
+            // by rank 0 alone in a data-parallel run.
+            if isRoot {
+                folder = try ModelFolder.create(at: outURL, task: LMFolder.task)
+                if FileManager.default.fileExists(atPath: folder.checkpointsURL.path)
+                    || FileManager.default.fileExists(atPath: folder.file("metrics.jsonl").path) {
+                    throw SequentError.invalidArgument(
+                        "--out", "\(outURL.path) holds a previous run; continue it with --resume, or choose another folder")
+                }
+                try tokenizer.save(to: folder.tokenizerURL)
+            } else {
+                folder = ModelFolder.unchecked(outURL, task: LMFolder.task)
             }
-            try tokenizer.save(to: folder.tokenizerURL)
         }
         guard valTokens.count >= 2 else {
             throw SequentError.invalidArgument("--val", "the validation text has \(valTokens.count) token(s); at least 2 are needed to score one")
@@ -192,19 +217,31 @@ struct LMTraining {
         var root = RandomGenerator(seed: config.seed)
         var modelGenerator = root.split(), dataGenerator = root.split()
         let model = try config.makeModel(generator: &modelGenerator)
-        let batches = try TokenWindows(
+        // config.batchSize is the global batch; each rank reads its share of every batch.
+        let windows = try TokenWindows(
             tokens: trainTokens, batchSize: config.batchSize, time: config.context, order: config.windowOrder,
             generator: dataGenerator.split())
+        let batches = try ShardedBatches(windows, rank: distributed?.rank ?? 0, shardCount: ranks)
         if !options.resume {
             if options.steps == nil, let limit = options.timeLimit {
-                let fitted = try fitSteps(to: limit, since: started, config: config, batch: batches, valTokens: valTokens.count)
-                config.steps = fitted.steps
+                let probe = try TokenWindows(tokens: trainTokens, batchSize: config.batchSize / ranks, time: config.context,
+                                             order: config.windowOrder, generator: RandomGenerator(seed: config.seed))
+                let fitted = try fitSteps(to: limit, since: started, config: config, batch: probe, valTokens: valTokens.count)
+                // Every rank runs rank 0's schedule.
+                config.steps = try distributed?.broadcast(fitted.steps) ?? fitted.steps
                 finalEvaluationSeconds = fitted.finalEvaluationSeconds
             }
-            try folder.writeConfig(config, version: Sequent.version)
+            if isRoot { try folder.writeConfig(config, version: Sequent.version) }
+        }
+        if let distributed {
+            try distributed.checkAgreement(try LMTraining.describe(config, threads: threads, resume: options.resume),
+                                           on: "the configuration")
         }
         say(config.summary(parameterCount: model.parameterCount))
-        say("data: \(formatCount(config.data.trainTokens)) training tokens, \(formatCount(config.data.valTokens)) validation tokens; \(batches.batchesPerEpoch) steps an epoch")
+        say("data: \(formatCount(config.data.trainTokens)) training tokens, \(formatCount(config.data.valTokens)) validation tokens; \(windows.batchesPerEpoch) steps an epoch")
+        if ranks > 1 {
+            say("data-parallel: \(ranks) ranks (Open MPI) x \(config.batchSize / ranks) per rank = global batch \(config.batchSize); \(threads) thread\(threads == 1 ? "" : "s") per rank")
+        }
 
         let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: config.learningRate)
         let warmup = min(100, max(1, config.steps / 20))
@@ -223,6 +260,7 @@ struct LMTraining {
         trainerConfiguration.logDirectory = folder.url
         trainerConfiguration.progress = options.quiet ? nil : .standardOutput()
         trainerConfiguration.threadCount = threads
+        trainerConfiguration.distributed = distributed
 
         // Recurrent models carry their state across the windows of a stream; it is saved in
         // every checkpoint's config.json so that a resumed run continues bitwise.
@@ -250,12 +288,25 @@ struct LMTraining {
             carried.state = state?.detached()
             return (try Loss.crossEntropy(logits: logits, targets: batch.targets), batch.inputs.count)
         }
+        if let distributed {
+            // Checkpoints hold the state of all the streams: gathered from the ranks.
+            trainer.beforeCheckpoint = {
+                carried.checkpointState = try carried.state.map { state in
+                    RecurrentState(hidden: try distributed.gatherRows(state.hidden, axis: 1),
+                                   cell: try state.cell.map { try distributed.gatherRows($0, axis: 1) })
+                }
+            }
+        }
         if options.resume {
             guard let latest = try Checkpoint.latest(in: folder.checkpointsURL) else {
                 throw SequentError.io(folder.checkpointsURL.path, "--resume: no checkpoint to continue from")
             }
             let checkpoint = try trainer.resume(from: latest)
             carried.state = try checkpoint.config(as: LMCheckpointConfig.Saved.self).carriedState?.state()
+            if let distributed, let state = carried.state {
+                carried.state = RecurrentState(hidden: try distributed.localRows(of: state.hidden, axis: 1),
+                                               cell: try state.cell.map { try distributed.localRows(of: $0, axis: 1) })
+            }
             say("resumed at step \(trainer.step) of \(config.steps) from \(latest.path)")
         }
 
@@ -268,9 +319,11 @@ struct LMTraining {
             }
             if let stopStep, report.step >= stopStep { control.requestStop() }
         }, onEvaluation: { report, _ in
-            if report.improved { try folder.saveWeights(of: model, metadata: ["step": String(report.step)]) }
+            if report.improved, isRoot { try folder.saveWeights(of: model, metadata: ["step": String(report.step)]) }
         }))
         let result = try trainer.fit()
+        // The other ranks are done: rank 0 scores, keeps the best weights and reports.
+        guard isRoot else { return }
 
         // The weights kept: the best evaluation's, or the last ones if they score better on
         // the whole validation text (a run stopped between evaluations has not seen them).
@@ -304,6 +357,15 @@ struct LMTraining {
                      bestScore.loss, bestScore.perplexity, bestScore.bitsPerCharacter, bestScore.tokens))
         print("model: \(outURL.path)  (report: \(folder.reportURL.path))")
         print("next:  sequent lm generate \(options.out) --prompt \"...\" --length 500")
+    }
+
+    /// What every rank of a data-parallel run must agree on: the run's config (hyper-
+    /// parameters, seed, data sizes, steps), the thread count and whether it resumes.
+    static func describe(_ config: LMConfig, threads: Int, resume: Bool) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json = String(decoding: try encoder.encode(config), as: UTF8.self)
+        return json + "\nthreads: \(threads)\nresume: \(resume)"
     }
 
     /// The last `valFraction` of `text` (by Unicode scalars) for validation, the rest to train.
@@ -340,7 +402,8 @@ struct LMTraining {
         if transformer, hidden % heads != 0 {
             throw SequentError.invalidArgument("--heads", "\(heads) heads do not divide the width \(hidden)")
         }
-        var batchSize = options.batchSize ?? (transformer ? 32 : 32)
+        // --batch-size is per rank; the config keeps the global batch.
+        var batchSize = (options.batchSize ?? (transformer ? 32 : 32)) * ranks
         let order: WindowOrder = transformer ? .sampled : .streams
         let needed = { (b: Int) in order == .streams ? b * context + 1 : context + 1 }
         if trainTokens < needed(1) {
@@ -352,8 +415,12 @@ struct LMTraining {
                 throw SequentError.invalidArgument(
                     "--batch-size", "\(trainTokens) training tokens do not fill \(batchSize) streams of \(context) + 1; give a smaller --batch-size or --context")
             }
-            batchSize = max(1, (trainTokens - 1) / context)
-            say("note: the text fills only \(batchSize) streams of \(context) tokens; --batch-size \(batchSize)")
+            batchSize = max(1, (trainTokens - 1) / context) / ranks * ranks
+            guard batchSize >= 1 else {
+                throw SequentError.invalidArgument(
+                    "--text", "\(trainTokens) training tokens do not fill one stream of \(context) + 1 per rank for \(ranks) ranks; give more text, a smaller --context or fewer ranks")
+            }
+            say("note: the text fills only \(batchSize) streams of \(context) tokens; --batch-size \(batchSize / ranks)\(ranks > 1 ? " per rank" : "")")
         }
         return LMConfig(
             model: command.model, layers: options.layers ?? (transformer ? 4 : 2), hidden: hidden,
@@ -388,7 +455,7 @@ struct LMTraining {
         let stepSeconds = Date().timeIntervalSince(start) / Double(timed)
         // Ten evaluations of --eval-tokens and two of the whole validation text at the end, at
         // about three times the training speed.
-        let evaluationSpeed = 3 * Double(config.batchSize * config.context) / stepSeconds  // tokens/s
+        let evaluationSpeed = 3 * Double(batch.batchSize * config.context) / stepSeconds  // tokens/s (per rank)
         let finalEvaluationSeconds = 2 * Double(valTokens) / evaluationSpeed
         let evaluationSeconds = 10 * Double(min(valTokens, command.evalTokens)) / evaluationSpeed + finalEvaluationSeconds
         let available = limit.lmSeconds - Date().timeIntervalSince(started) - evaluationSeconds - min(10, 0.05 * limit.lmSeconds)
@@ -412,6 +479,9 @@ struct LMTraining {
 /// The recurrent state carried from one training window to the next.
 final class CarriedState {
     var state: RecurrentState?
+    /// What checkpoints save when it is not `state`: all the ranks' streams of a
+    /// data-parallel run, gathered before each save.
+    var checkpointState: RecurrentState?
 }
 
 /// What each checkpoint's `config.json` holds: the run's config and the carried state.
@@ -449,7 +519,7 @@ struct LMCheckpointConfig: Encodable {
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(config, forKey: .config)
-        if let state = carried.state {
+        if let state = carried.checkpointState ?? carried.state {
             let saved = SavedState(shape: state.hidden.shape, hidden: state.hidden.scalars.map(\.bitPattern),
                                    cell: state.cell?.scalars.map(\.bitPattern))
             try container.encode(saved, forKey: .carriedState)
