@@ -203,13 +203,12 @@ final class DistributedTrainingTests: XCTestCase {
             + options(text, steps: 100_000, evalInterval: 250) + ["--out", "killed", "--batch-size", "2"]
         process.currentDirectoryURL = folder
         process.environment = ProcessInfo.processInfo.environment.merging(Self.mpiEnvironment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        let log = folder.appendingPathComponent("killed.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
-        var collected = Data()
-        let reader = Thread { collected = pipe.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
 
         // Wait for a checkpoint (every 500 steps), then kill rank 1.
         let latest = folder.appendingPathComponent("killed/checkpoints/latest")
@@ -223,8 +222,8 @@ final class DistributedTrainingTests: XCTestCase {
         while process.isRunning, Date() < deadline { usleep(20_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        while reader.isExecuting { usleep(10_000) }
-        let output = String(decoding: collected, as: UTF8.self)
+        try handle.close()
+        let output = try String(contentsOf: log, encoding: .utf8)
         let seconds = Date().timeIntervalSince(killed)
         XCTAssertLessThan(seconds, 30, "the job outlived its killed rank by \(seconds) s")
         XCTAssertNotEqual(process.terminationStatus, 0)

@@ -195,7 +195,7 @@ public final class Distributed {
         if differing.contains(rank) {
             let mine = value.split(separator: "\n", omittingEmptySubsequences: false)
             let theirs = reference.split(separator: "\n", omittingEmptySubsequences: false)
-            let line = zip(mine, theirs).firstIndex { $0.0 != $0.1 } ?? min(mine.count, theirs.count)
+            let line = (0..<min(mine.count, theirs.count)).first { mine[$0] != theirs[$0] } ?? min(mine.count, theirs.count)
             let show = { (lines: [Substring]) in line < lines.count ? "`\(lines[line].trimmingCharacters(in: .whitespaces))`" : "nothing more" }
             message += ": rank 0 has \(show(theirs)) where rank \(rank) has \(show(mine)); start every rank with the same flags and data"
         } else {
