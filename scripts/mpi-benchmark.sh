@@ -26,7 +26,7 @@ common=(lm train --text "$text" --val "$work/val.txt" --steps "$steps" --eval-in
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 field() {  # field NAME RUN: the median of NAME over the steps after the first two
-    sed -n "s/.*\"$1\":\([0-9.e+-]*\).*\"step\":\([0-9]*\).*/\2 \1/p" "$work/$2/metrics.jsonl" | awk '$1 > 2 { print $2 }' | median
+    grep "\"$1\":" "$work/$2/metrics.jsonl" | sed "s/.*\"step\":\([0-9]*\).*\"$1\":\([0-9.e+-]*\).*/\1 \2/" | awk '$1 > 2 { print $2 }' | median
 }
 run() {  # run NAME LAUNCHER...
     local name="$1"; shift
