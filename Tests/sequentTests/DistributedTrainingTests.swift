@@ -149,7 +149,8 @@ final class DistributedTrainingTests: XCTestCase {
     /// 2 ranks x batch 2 compute what 1 process x batch 4 computes: the losses of every step
     /// and the final weights within 1e-5 relative (not bitwise: the allreduce sums the two
     /// halves' averages where one process averages all rows at once). A run of 2 ranks
-    /// stopped at step 3 and resumed by 1 process (the same global batch) continues it.
+    /// stopped at step 3 and resumed by 1 process (the same global batch) continues it; one
+    /// resumed by 2 ranks continues it bitwise.
     func testTwoRanksEqualOneProcessWithTheWholeBatch() throws {
         _ = try requireMPI()
         let text = try corpusFile()
@@ -177,6 +178,13 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.output)
         let partLosses = try losses("parts")
         assertClose(steps.map { Float(partLosses[$0] ?? .nan) }, steps.map { Float(twoLosses[$0]!) }, "resumed losses")
+
+        // Stopped and resumed by 2 ranks: bitwise the uninterrupted 2-rank run.
+        let again = try mpi(2, options(text) + ["--out", "again", "--batch-size", "2"], environment: ["SEQUENT_LM_STOP_AT_STEP": "3"])
+        XCTAssertEqual(again.status, 0, again.output)
+        let resumedByTwo = try mpi(2, ["lm", "train", "--out", "again", "--resume", "--threads", "1", "--quiet"])
+        XCTAssertEqual(resumedByTwo.status, 0, resumedByTwo.output)
+        XCTAssertEqual(try losses("again"), twoLosses)
     }
 
     /// The global batch prints, and only rank 0 writes the progress and the folder.
@@ -200,7 +208,7 @@ final class DistributedTrainingTests: XCTestCase {
         let process = Process()
         process.executableURL = mpirun
         process.arguments = ["-np", "2", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", Self.binary!.path]
-            + options(text, steps: 3000, evalInterval: 250) + ["--out", "killed", "--batch-size", "2"]
+            + options(text, steps: 1000, evalInterval: 250) + ["--out", "killed", "--batch-size", "2"]
         process.currentDirectoryURL = folder
         process.environment = ProcessInfo.processInfo.environment.merging(Self.mpiEnvironment) { $1 }
         let log = folder.appendingPathComponent("killed.log")
@@ -210,7 +218,7 @@ final class DistributedTrainingTests: XCTestCase {
         process.standardError = handle
         try process.run()
 
-        // Wait for the first checkpoint (every 300 steps), then kill rank 1.
+        // Wait for the first checkpoint (every 100 steps), then kill rank 1.
         let latest = folder.appendingPathComponent("killed/checkpoints/latest")
         var deadline = Date().addingTimeInterval(120)
         while process.isRunning, !FileManager.default.fileExists(atPath: latest.path), Date() < deadline { usleep(20_000) }

@@ -28,8 +28,12 @@ public final class Distributed {
 
     /// Seconds spent in gradient allreduce since the start (the header and every bucket).
     public private(set) var gradientSeconds = 0.0
-    /// Seconds of the latest `averageGradients`.
+    /// Seconds of the latest `averageGradients`' allreduces (after every rank arrived).
     public private(set) var lastGradientSeconds = 0.0
+    /// Seconds the latest `averageGradients` waited for the slowest rank to finish its
+    /// backward pass (a barrier before the allreduces, so that `lastGradientSeconds` is the
+    /// communication alone): load imbalance, not communication.
+    public private(set) var lastWaitSeconds = 0.0
     /// Bytes of gradients each rank contributed to allreduce in the latest `averageGradients`.
     public private(set) var lastGradientBytes = 0
     /// `averageGradients` calls since the start.
@@ -84,7 +88,10 @@ public final class Distributed {
     /// - Throws: `SequentError` when MPI fails (for instance a rank has died).
     public func averageGradients(_ parameters: [Parameter], loss: Float, tokenCount: Int) throws
         -> (loss: Float, tokenCount: Int) {
+        let arrived = DispatchTime.now().uptimeNanoseconds
+        try MPILibrary.barrier()
         let started = DispatchTime.now().uptimeNanoseconds
+        lastWaitSeconds = Double(started - arrived) / 1e9
         var header = [Double(loss), Double(tokenCount)] + parameters.map { $0.grad == nil ? 0 : 1 }
         try MPILibrary.allreduce(&header, operation: .sum)
         let scale = 1 / Float(size)

@@ -209,7 +209,10 @@ public final class Trainer<Model: Module, Data: TrainingData> {
                 "tokens_per_s": tokensPerSecond, "step_s": stepSeconds,
             ]
             if let gradientNorm { scalars["gradient_norm"] = Double(gradientNorm) }
-            if let distributed { scalars["allreduce_s"] = distributed.lastGradientSeconds }
+            if let distributed {
+                scalars["allreduce_s"] = distributed.lastGradientSeconds
+                scalars["allreduce_wait_s"] = distributed.lastWaitSeconds
+            }
             try logs.append(step: step, scalars)
             let runSeconds = now - started
             progress?.stepEnded(
