@@ -11,6 +11,13 @@
 #
 # NICE=-10 runs all three at that niceness (root only): on a machine shared with other jobs
 # it gives each run about the CPU a quiet machine would, so that the ratios mean something.
+# (Where the kernel groups processes by session for scheduling, `sched_autogroup`, niceness
+# only ranks processes within a session, so it does not help against other users' sessions.)
+# SESSIONS=1 starts every process (each rank, and each single-process run) in a session of
+# its own (`setsid -w`): with autogroup each then gets one fair share of the CPU, as each would
+# get one core of a quiet machine; without it, both ranks share the one share of the
+# benchmark's session and cannot be faster than one process.
+#
 # B's allreduce time is measured after a barrier, so it is communication alone; the wait at
 # the barrier (the slower rank's lag, load imbalance) is reported apart.
 set -euo pipefail
@@ -41,9 +48,10 @@ run() {  # run NAME LAUNCHER...
     echo "$name: $(field tokens_per_s "$name") tokens/s (median), $(tail -n 1 "$work/$name.time")"
 }
 
-run one-1thread "$sequent" "${common[@]}" --threads 1 --batch-size 64
-run two-ranks mpirun -np 2 --allow-run-as-root --bind-to core "$sequent" "${common[@]}" --threads 1 --batch-size 32
-run one-2threads "$sequent" "${common[@]}" --threads 2 --batch-size 64
+own=(); [[ "${SESSIONS:-0}" == 1 ]] && own=(setsid -w)
+run one-1thread "${own[@]}" "$sequent" "${common[@]}" --threads 1 --batch-size 64
+run two-ranks mpirun -np 2 --allow-run-as-root --bind-to none "${own[@]}" "$sequent" "${common[@]}" --threads 1 --batch-size 32
+run one-2threads "${own[@]}" "$sequent" "${common[@]}" --threads 2 --batch-size 64
 
 a=$(field tokens_per_s one-1thread) b=$(field tokens_per_s two-ranks) c=$(field tokens_per_s one-2threads)
 allreduce=$(field allreduce_s two-ranks) wait=$(field allreduce_wait_s two-ranks) stepB=$(field step_s two-ranks)
