@@ -9,6 +9,9 @@
 #
 #   scripts/mpi-benchmark.sh [STEPS] [TEXT]     (default 12, shared/data/text/tinyshakespeare.txt)
 #
+# ROUNDS=k runs A and B alternately k times (default 1) and reports each round's ratio and
+# their median, as the load of a shared machine drifts between runs.
+#
 # NICE=-10 runs all three at that niceness (root only): on a machine shared with other jobs
 # it gives each run about the CPU a quiet machine would, so that the ratios mean something.
 # (Where the kernel groups processes by session for scheduling, `sched_autogroup`, niceness
@@ -51,12 +54,20 @@ run() {  # run NAME LAUNCHER...
 }
 
 own=(); [[ "${SESSIONS:-0}" == 1 ]] && own=(setsid -w)
-run one-1thread "${own[@]}" "$sequent" "${common[@]}" --threads 1 --batch-size 64
-run two-ranks mpirun -np 2 --allow-run-as-root --bind-to none "${own[@]}" "$sequent" "${common[@]}" --threads 1 --batch-size 32
+ratios=()
+for round in $(seq "${ROUNDS:-1}"); do
+    rm -rf "$work/one-1thread" "$work/two-ranks"
+    run one-1thread "${own[@]}" "$sequent" "${common[@]}" --threads 1 --batch-size 64
+    run two-ranks mpirun -np 2 --allow-run-as-root --bind-to none "${own[@]}" "$sequent" "${common[@]}" --threads 1 --batch-size 32
+    ratios+=("$(awk -v a="$(field tokens_per_s one-1thread)" -v b="$(field tokens_per_s two-ranks)" 'BEGIN { printf "%.2f", b / a }')")
+    echo "round $round: 2 ranks / 1 process x 1 thread = ${ratios[-1]}x"
+done
+echo "median over ${#ratios[@]} rounds: $(printf '%s\n' "${ratios[@]}" | median)x"
 run one-2threads "${own[@]}" "$sequent" "${common[@]}" --threads 2 --batch-size 64
 
 a=$(field tokens_per_s one-1thread) b=$(field tokens_per_s two-ranks) c=$(field tokens_per_s one-2threads)
 allreduce=$(field allreduce_s two-ranks) wait=$(field allreduce_wait_s two-ranks) stepB=$(field step_s two-ranks)
+cpuA=$(field compute_cpu_s one-1thread) cpuB=$(field compute_cpu_s two-ranks)
 # The parameter count, from the safetensors header of the weights.
 python3 - "$work/two-ranks/model.safetensors" >"$work/params" <<'PY'
 import json, math, struct, sys
@@ -65,10 +76,12 @@ with open(sys.argv[1], "rb") as f:
 print(sum(math.prod(v["shape"]) for k, v in header.items() if k != "__metadata__"))
 PY
 params=$(cat "$work/params")
-awk -v a="$a" -v b="$b" -v c="$c" -v ar="$allreduce" -v w="$wait" -v st="$stepB" -v p="$params" 'BEGIN {
-    printf "speed-up, 2 ranks x 1 thread over 1 process x 1 thread: %.2fx\n", b / a
+awk -v a="$a" -v b="$b" -v c="$c" -v ar="$allreduce" -v w="$wait" -v st="$stepB" -v p="$params" -v ca="$cpuA" -v cb="$cpuB" 'BEGIN {
+    printf "speed-up, 2 ranks x 1 thread over 1 process x 1 thread (last round): %.2fx\n", b / a
     printf "speed-up, 2 ranks x 1 thread over 1 process x 2 threads: %.2fx\n", b / c
     printf "allreduce per step (2 ranks, shared memory): %.4f s of %.3f s (%.1f%%); waiting for the slower rank %.3f s\n", ar, st, 100 * ar / st, w
+    printf "CPU seconds of forward + backward per step: 1 process (batch 64) %.3f, rank 0 (batch 32) %.3f\n", ca, cb
+    printf "on a quiet machine (each rank its own core, the step its CPU time + allreduce): %.2fx\n", ca / (cb + ar)
     bytes = 4 * p; compute = st - ar - w
     printf "parameters %d, gradient bytes per step %.1f MB; compute per step %.3f s\n", p, bytes / 1e6, compute
     printf "ring allreduce model: t = 2(N-1)/N x bytes / bandwidth + 2(N-1) x 25 us latency; no overlap\n"

@@ -28,7 +28,9 @@ import SequentTensor
 ///     clipGradientNorm(maxGradientNorm) if set;  optimizer.step()
 ///
 /// then, in order: metrics (`loss`, `learning_rate`, `tokens_per_s`, `step_s`,
-/// `gradient_norm`) to `metrics.jsonl` and TensorBoard, the progress display, `onStepEnd`;
+/// `gradient_norm`, `compute_cpu_s`: the CPU time of forward and backward, which a busy
+/// machine does not inflate as it does `step_s`; with data parallelism `allreduce_s` and
+/// `allreduce_wait_s`) to `metrics.jsonl` and TensorBoard, the progress display, `onStepEnd`;
 /// every `evaluationInterval` steps (and at the last) the validation function in evaluation
 /// mode (`eval/<name>` in the logs), early stopping, `onEvaluation`; every
 /// `checkpointInterval` steps (and whenever the run ends) a checkpoint, `onCheckpoint`.
@@ -174,21 +176,27 @@ public final class Trainer<Model: Module, Data: TrainingData> {
             let batch = try data.nextBatch()
             model.zeroGradients()
             optimizer.zeroGradients()
+            let computeStarted = processCPUSeconds()  // of forward and backward, all threads
             var (lossTensor, tokenCount) = try loss(model, batch)
             guard lossTensor.count == 1 else {
                 throw SequentError.shapeMismatch("Trainer", "the loss function returned shape \(lossTensor.shape) at step \(step + 1); it must return one number")
             }
             var lossValue = lossTensor.item
+            var computeCPUSeconds: Double?
             if let distributed {
                 // Every rank back-propagates, then the gradients, losses and token counts
                 // are averaged (summed) over the ranks; a non-finite loss anywhere stops all.
                 lossTensor.backward()
+                computeCPUSeconds = processCPUSeconds() - computeStarted
                 (lossValue, tokenCount) = try distributed.averageGradients(optimizer.parameters, loss: lossValue, tokenCount: tokenCount)
             }
             guard lossValue.isFinite else {
                 throw Self.divergence("the loss is \(lossValue)", step: step + 1, learningRate: learningRate, previousLoss: losses.last)
             }
-            if distributed == nil { lossTensor.backward() }
+            if distributed == nil {
+                lossTensor.backward()
+                computeCPUSeconds = processCPUSeconds() - computeStarted
+            }
             let gradientNorm: Float?
             do {
                 gradientNorm = try configuration.maxGradientNorm.map { try clipGradientNorm(optimizer.parameters, maxNorm: $0) }
@@ -209,6 +217,7 @@ public final class Trainer<Model: Module, Data: TrainingData> {
                 "tokens_per_s": tokensPerSecond, "step_s": stepSeconds,
             ]
             if let gradientNorm { scalars["gradient_norm"] = Double(gradientNorm) }
+            if let computeCPUSeconds { scalars["compute_cpu_s"] = computeCPUSeconds }
             if let distributed {
                 scalars["allreduce_s"] = distributed.lastGradientSeconds
                 scalars["allreduce_wait_s"] = distributed.lastWaitSeconds
@@ -493,6 +502,11 @@ public struct TrainerConfiguration {
             throw SequentError.invalidArgument("TrainerConfiguration", "maxGradientNorm must be finite and > 0, got \(maxGradientNorm)")
         }
     }
+}
+
+/// The CPU time this process has used, all threads, in seconds (`clock()`).
+private func processCPUSeconds() -> Double {
+    Double(clock()) / Double(CLOCKS_PER_SEC)
 }
 
 /// The metrics log and the TensorBoard writer of one `fit`, both optional.
