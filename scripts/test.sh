@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a release build (optimised, as the code runs for users) with
+# Checks the source layout (scripts/check-layout.sh: raw memory only in Kernels/), then runs
+# the whole test suite on a release build (optimised, as the code runs for users) with
 # testing enabled so that `@testable import` works; then the tensor and layer tests again as
 # on an AVX2-only CPU (SEQUENT_MAX_CPU_ISA=avx2 and ONEDNN_MAX_CPU_ISA=AVX2: no AVX-512, no
 # native bfloat16); then a package that depends on Sequent by version is built and run
@@ -10,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh
+bash scripts/check-layout.sh
 swift build -c release --build-tests -Xswiftc -enable-testing
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT

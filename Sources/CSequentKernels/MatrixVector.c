@@ -8,9 +8,9 @@
 // instructions per 16 lanes); `sequent_cpu_level` (CPU.c) picks one at run time. The
 // AVX512-BF16 dot-product kernel runs where the CPU has it and the level allows it.
 //
-// Not AMX: its tile unit ran this product faster in a tight loop but 3-4x slower in some
-// processes on the shared development host, and picking the kernel by timing it would make
-// the sums (which round differently) depend on the host's load (docs/performance.md).
+// Not AMX: its speed on this product varied several-fold from process to process on a
+// shared host, and picking the kernel by timing it would make the sums (which round
+// differently) depend on the host's load (docs/performance.md).
 #include "CSequentKernels.h"
 #if defined(__x86_64__)
 #include <immintrin.h>

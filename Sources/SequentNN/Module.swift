@@ -24,9 +24,10 @@ public final class Parameter {
     /// Clears the accumulated gradient.
     public func zeroGradient() { value.grad = nil }
 
-    /// Updates the values in place without recording anything (optimizers, initialisers).
-    public func update(_ body: (inout UnsafeMutableBufferPointer<Float>) -> Void) {
-        value.withUnsafeMutableBufferPointer(body)
+    /// Updates the values in place without recording anything (optimizers, initialisers);
+    /// `body` may change the scalars but not their count.
+    public func update(_ body: (inout [Float]) -> Void) {
+        value.updateScalars(body)
     }
 
     /// Replaces the values with `newValue` of the same shape, keeping gradient identity.
@@ -34,9 +35,7 @@ public final class Parameter {
         guard newValue.shape == value.shape else {
             throw SequentError.shapeMismatch("Parameter.assign", "expected shape \(value.shape), got \(newValue.shape)")
         }
-        newValue.withUnsafeBufferPointer { source in
-            update { destination in _ = destination.update(fromContentsOf: source) }
-        }
+        update { $0 = newValue.scalars }
     }
 }
 

@@ -130,25 +130,10 @@ extension Tensor {
         let headShape = [batch, headCount, length, d]
         let problem = AttentionProblem(queryShape: headShape, keyShape: headShape, valueShape: headShape, mask: mask,
                                        keyPaddingMask: keyPaddingMask, keyLengths: keyLengths, causal: causal, scale: nil)
-        // Row t of head j of batch entry b: q at b*T*3E + t*3E + j*d, k and v E and 2E further;
-        // its output at b*T*E + t*E + j*d.
-        let packed = AttentionOperandLayout(heads: headCount, batchStride: length * 3 * width, headStride: d, rowStride: 3 * width)
-        let merged = AttentionOperandLayout(heads: headCount, batchStride: length * width, headStride: d, rowStride: width)
-        var logsumexp = [Float](repeating: 0, count: batch * headCount * length)
-        return Tensor(shape: [batch, length, width]) { out in
-            guard out.count > 0 else { return }
-            queryKeyValue.withUnsafeBufferPointer { qkv in
-                logsumexp.withUnsafeMutableBufferPointer { lp in
-                    problem.withMaskView { maskView in
-                        AttentionKernels.forward(
-                            q: qkv.baseAddress!, k: qkv.baseAddress! + width, v: qkv.baseAddress! + 2 * width,
-                            out: out.baseAddress!, logsumexp: lp.baseAddress!, batchHeads: batch * headCount,
-                            tq: length, tk: length, d: d, dv: d, scale: problem.scale, mask: maskView,
-                            layouts: (packed, packed, packed, merged))
-                    }
-                }
-            }
-        }
+        // q, k, v read where they lie in the packed rows; each head written in place.
+        return AttentionKernels.forward(
+            packedQueryKeyValue: queryKeyValue, batch: batch, length: length, headCount: headCount,
+            scale: problem.scale, masks: problem.masks)
     }
 
     // MARK: The two paths
@@ -157,54 +142,14 @@ extension Tensor {
     private static func fusedAttention(_ problem: AttentionProblem, _ q: Tensor, _ k: Tensor, _ v: Tensor) -> Tensor {
         let (batchHeads, tq, tk, d, dv) = (problem.batch * problem.heads, problem.tq, problem.tk, problem.d, problem.dv)
         let scale = problem.scale
-        var logsumexp = [Float](repeating: 0, count: batchHeads * tq)
-        let output = Tensor(shape: [problem.batch, problem.heads, tq, dv]) { out in
-            q.withUnsafeBufferPointer { qp in
-                k.withUnsafeBufferPointer { kp in
-                    v.withUnsafeBufferPointer { vp in
-                        logsumexp.withUnsafeMutableBufferPointer { lp in
-                            problem.withMaskView { mask in
-                                AttentionKernels.forward(q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!,
-                                                         out: out.baseAddress!, logsumexp: lp.baseAddress!,
-                                                         batchHeads: batchHeads, tq: tq, tk: tk, d: d, dv: dv,
-                                                         scale: scale, mask: mask)
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let (output, logsumexp) = AttentionKernels.forward(
+            q: q, k: k, v: v, outputShape: [problem.batch, problem.heads, tq, dv],
+            batchHeads: batchHeads, tq: tq, tk: tk, d: d, dv: dv, scale: scale, masks: problem.masks)
         // Saved for the backward pass: Q, K, V, the output and each row's logsumexp.
-        let savedLogsumexp = logsumexp
         return recorded(output, operation: "scaledDotProductAttention", inputs: [q, k, v]) { dOut, needs in
-            var dq: Tensor? = needs[0] ? Tensor.zeros(q.shape) : nil
-            var dk: Tensor? = needs[1] ? Tensor.zeros(k.shape) : nil
-            var dvGradient: Tensor? = needs[2] ? Tensor.zeros(v.shape) : nil
-            q.withUnsafeBufferPointer { qp in
-                k.withUnsafeBufferPointer { kp in
-                    v.withUnsafeBufferPointer { vp in
-                        output.withUnsafeBufferPointer { op in
-                            dOut.withUnsafeBufferPointer { dop in
-                                savedLogsumexp.withUnsafeBufferPointer { lp in
-                                    withOptionalMutablePointer(&dq) { dqp in
-                                        withOptionalMutablePointer(&dk) { dkp in
-                                            withOptionalMutablePointer(&dvGradient) { dvp in
-                                                problem.withMaskView { mask in
-                                                    AttentionKernels.backward(
-                                                        q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!,
-                                                        out: op.baseAddress!, dOut: dop.baseAddress!, logsumexp: lp.baseAddress!,
-                                                        dq: dqp, dk: dkp, dv: dvp, batchHeads: batchHeads,
-                                                        tq: tq, tk: tk, d: d, dv: dv, scale: scale, mask: mask)
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            let (dq, dk, dvGradient) = AttentionKernels.backward(
+                q: q, k: k, v: v, out: output, dOut: dOut, logsumexp: logsumexp, needs: (needs[0], needs[1], needs[2]),
+                batchHeads: batchHeads, tq: tq, tk: tk, d: d, dv: dv, scale: scale, masks: problem.masks)
             return [dq, dk, dvGradient]
         }
     }
@@ -343,19 +288,10 @@ private struct AttentionProblem {
     /// A 4-D result back to 3-D when the inputs were 3-D.
     func restoringRank(_ t: Tensor) -> Tensor { threeDimensional ? t.squeezed(at: 1) : t }
 
-    /// Runs `body` with the masks in the form the kernels read.
-    func withMaskView<R>(_ body: (AttentionMaskView) -> R) -> R {
-        withOptionalPointer(mask) { maskPointer in
-            (keyPadding ?? []).withUnsafeBufferPointer { paddingPointer in
-                (keyLimits ?? []).withUnsafeBufferPointer { limitsPointer in
-                    body(AttentionMaskView(
-                        causal: causal, heads: heads, keyCount: tk,
-                        keyPadding: keyPadding == nil ? nil : paddingPointer.baseAddress,
-                        keyLimits: keyLimits == nil ? nil : limitsPointer.baseAddress,
-                        mask: maskPointer, maskStrides: maskStrides))
-                }
-            }
-        }
+    /// The masks in the form the kernels take.
+    var masks: AttentionMasks {
+        AttentionMasks(causal: causal, heads: heads, keyCount: tk, mask: mask, maskStrides: maskStrides,
+                       keyPadding: keyPadding, keyLimits: keyLimits)
     }
 
     /// The masks as an additive bias (0 or -inf), (B or 1, h or 1, Tq, Tk); nil without masks.
@@ -363,11 +299,6 @@ private struct AttentionProblem {
         guard causal || keyPadding != nil || mask != nil else { return nil }
         let batches = keyPadding != nil || maskStrides.0 != 0 ? batch : 1
         let headCount = maskStrides.1 != 0 ? heads : 1
-        return Tensor(shape: [batches, headCount, tq, tk]) { out in
-            guard out.count > 0 else { return }
-            withMaskView { view in
-                AttentionKernels.maskBias(view, into: out.baseAddress!, batches: batches, heads: headCount, tq: tq, tk: tk)
-            }
-        }
+        return AttentionKernels.maskBias(masks, batches: batches, heads: headCount, tq: tq, tk: tk)
     }
 }

@@ -44,37 +44,10 @@ extension Tensor {
         // One pass per sequence computes its loss and, when a backward pass will follow, the
         // gradient of its loss (unscaled: the backward pass scales each sequence's rows).
         let willRecord = GradientMode.isRecording && logProbabilities.requiresGrad
-        // With no steps (or no sequences) only an empty target has an alignment.
-        var losses = targets.map { $0.isEmpty ? 0.0 : .infinity }
-        var gradient = [Float](repeating: 0, count: willRecord ? logProbabilities.count : 0)
-        if logProbabilities.count > 0 {
-            logProbabilities.withUnsafeBufferPointer { lp in
-            gradient.withUnsafeMutableBufferPointer { dlp in
-            losses.withUnsafeMutableBufferPointer { nll in
-                let shared = UncheckedSendable((lp.baseAddress!, willRecord ? dlp.baseAddress : nil, nll.baseAddress!))
-                let scratch = T * (2 * (targets.map(\.count).max() ?? 0) + 1)
-                Parallelism.forEachChunk(count: B, costPerItem: scratch * 16) { sequences in
-                    let (lp, dlp, nll) = shared.value
-                    let alpha = UnsafeMutablePointer<Double>.allocate(capacity: scratch)
-                    let beta = UnsafeMutablePointer<Double>.allocate(capacity: scratch)
-                    defer { alpha.deallocate(); beta.deallocate() }
-                    for b in sequences {
-                        nll[b] = targets[b].withUnsafeBufferPointer { target in
-                            CTCKernels.negativeLogLikelihood(
-                                logProbabilities: lp + b * C, timeStride: B * C, classes: C, inputLength: lengths[b],
-                                target: target, blank: blank, alpha: alpha, beta: beta, gradient: dlp.map { $0 + b * C })
-                        }
-                        if let dlp, !nll[b].isFinite {
-                            // No alignment: the gradient of an infinite loss is undefined (NaN,
-                            // as in PyTorch), or zero with the loss when zeroInfinity.
-                            for t in 0..<lengths[b] {
-                                (dlp + t * B * C + b * C).update(repeating: zeroInfinity ? 0 : .nan, count: C)
-                            }
-                        }
-                    }
-                }
-            }}}
-        }
+        let perSequence = CTCKernels.negativeLogLikelihoods(
+            logProbabilities: logProbabilities, targets: targets, inputLengths: lengths, blank: blank,
+            zeroInfinity: zeroInfinity, keepingGradient: willRecord)
+        var losses = perSequence.losses
         if zeroInfinity { for b in 0..<B where !losses[b].isFinite { losses[b] = 0 } }
         // Each sequence's weight in the reduced loss.
         let weights: [Double] = (0..<B).map { b in
@@ -87,19 +60,11 @@ extension Tensor {
             ? Tensor(shape: [B], scalars: losses.map(Float.init))
             : Tensor(Float(zip(losses, weights).reduce(0.0) { $0 + $1.0 * $1.1 }))
 
-        let savedGradient = gradient, shape = logProbabilities.shape
+        let savedGradient = perSequence.gradient, shape = logProbabilities.shape
         return recorded(result, operation: op, inputs: [logProbabilities]) { g, _ in
             // dL/dlp[t, b, :] = (dL/dnll_b) * (d nll_b / dlp[t, b, :])
             let sequenceScale = (0..<B).map { b in Float(weights[b]) * (reduction == .none ? g.scalars[b] : g.item) }
-            var scaled = savedGradient
-            scaled.withUnsafeMutableBufferPointer { d in
-                for t in 0..<T {
-                    for b in 0..<B {
-                        let row = d.baseAddress! + (t * B + b) * C
-                        for c in 0..<C { row[c] *= sequenceScale[b] }
-                    }
-                }
-            }
+            let scaled = CTCKernels.scaledGradient(savedGradient, sequenceScale: sequenceScale, T: T, B: B, C: C)
             return [Tensor(shape: shape, scalars: scaled)]
         }
     }

@@ -17,31 +17,11 @@ extension Tensor {
         let axis = Tensor.normalize(axis: axis, rank: rank, op: "indexSelect")
         Tensor.require { try Tensor.validatedIndices(indices, size: shape[axis], op: "indexSelect") }
         let (outer, n, inner) = split(around: axis)
-        let result = Tensor(shape: shapeWith(axis: axis, size: indices.count)) { out in
-            withUnsafeBufferPointer { x in
-                for o in 0..<outer {
-                    for (j, index) in indices.enumerated() {
-                        (out.baseAddress! + (o * indices.count + j) * inner).update(
-                            from: x.baseAddress! + (o * n + index) * inner, count: inner)
-                    }
-                }
-            }
-        }
+        let result = IndexingKernels.indexSelect(
+            self, indices: indices, outer: outer, n: n, inner: inner, shape: shapeWith(axis: axis, size: indices.count))
         return Tensor.recorded(result, operation: "indexSelect", inputs: [self]) { g, _ in
             // Each selected slice's gradient is added back where it came from.
-            var dx = [Float](repeating: 0, count: self.count)
-            g.withUnsafeBufferPointer { gp in
-                dx.withUnsafeMutableBufferPointer { dp in
-                    for o in 0..<outer {
-                        for (j, index) in indices.enumerated() {
-                            let source = gp.baseAddress! + (o * indices.count + j) * inner
-                            let target = dp.baseAddress! + (o * n + index) * inner
-                            ElementwiseKernels.zip(UnsafePointer(target), source, target, count: inner) { $0 + $1 }
-                        }
-                    }
-                }
-            }
-            return [Tensor(shape: self.shape, scalars: dx)]
+            [IndexingKernels.indexSelectBackward(g, indices: indices, outer: outer, n: n, inner: inner, shape: self.shape)]
         }
     }
 

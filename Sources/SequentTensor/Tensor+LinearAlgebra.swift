@@ -21,33 +21,10 @@ extension Tensor {
         }
         // A batch of a times one shared matrix b: one product over the stacked rows.
         if b.rank == 2 && !transposeA {
-            let batch = Array(a.shape.dropLast(2))
-            return Tensor(shape: batch + [m, n]) { out in
-                a.withUnsafeBufferPointer { ap in
-                    b.withUnsafeBufferPointer { bp in
-                        GEMM.multiply(transposeA: false, transposeB: transposeB, m: batch.reduce(1, *) * m, n: n, k: k,
-                                      a: ap.baseAddress!, lda: aCols, b: bp.baseAddress!, ldb: bCols,
-                                      c: out.baseAddress!, ldc: n)
-                    }
-                }
-            }
+            return LinearAlgebraKernels.multiplyStacked(a, b, transposeB: transposeB, m: m, n: n, k: k)
         }
         let plan = BroadcastPlan(Array(a.shape.dropLast(2)) + [1], Array(b.shape.dropLast(2)) + [1], op: "matmul")
-        let batchShape = Array(plan.outputShape.dropLast())
-        return Tensor(shape: batchShape + [m, n]) { out in
-            guard out.count > 0 else { return }
-            a.withUnsafeBufferPointer { ap in
-                b.withUnsafeBufferPointer { bp in
-                    for index in 0..<plan.rowCount {
-                        GEMM.multiply(
-                            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                            a: ap.baseAddress! + plan.aRowStarts[index] * aRows * aCols, lda: aCols,
-                            b: bp.baseAddress! + plan.bRowStarts[index] * bRows * bCols, ldb: bCols,
-                            c: out.baseAddress! + index * m * n, ldc: n)
-                    }
-                }
-            }
-        }
+        return LinearAlgebraKernels.multiplyBatched(a, b, plan: plan, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k)
     }
 
     /// The matrix product over the last two dimensions, broadcasting leading (batch) ones:
@@ -77,24 +54,7 @@ extension Tensor {
         let (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
         let rows = x.shape.dropLast().reduce(1, *)
         let outShape = Array(x.shape.dropLast()) + [outFeatures]
-        let result = Tensor(shape: outShape) { out in
-            guard out.count > 0 else { return }
-            x.withUnsafeBufferPointer { xp in
-                weight.withUnsafeBufferPointer { wp in
-                    withOptionalPointer(bias) { bp in
-                        let operands = UncheckedSendable((xp.baseAddress!, wp.baseAddress!, bp, out.baseAddress!))
-                        GEMM.forEachRowBlock(rows: rows) { rowRange in
-                            let (x, w, b, y) = operands.value
-                            let first = rowRange.lowerBound
-                            GEMM.multiply(transposeA: false, transposeB: true, m: rowRange.count, n: outFeatures, k: inFeatures,
-                                          a: x + first * inFeatures, lda: inFeatures, b: w, ldb: inFeatures,
-                                          c: y + first * outFeatures, ldc: outFeatures)
-                            if let b { ElementwiseKernels.addToRows(y + first * outFeatures, rows: rowRange.count, width: outFeatures, b) }
-                        }
-                    }
-                }
-            }
-        }
+        let result = LinearAlgebraKernels.linear(x, weight: weight, bias: bias, rows: rows, outputShape: outShape)
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return recorded(result, operation: "linear", inputs: inputs) { g, needs in
             let g2 = g.reshaped(to: [rows, outFeatures])
@@ -133,24 +93,10 @@ extension Tensor {
         }
         requireLinearShapes(x.shape, weight: weight1, bias: bias1, "feedForward (first layer)")
         requireLinearShapes([weight1.shape[0]], weight: weight2, bias: bias2, "feedForward (second layer)")
-        let (inputWidth, hiddenWidth, outputWidth) = (weight1.shape[1], weight1.shape[0], weight2.shape[0])
+        let outputWidth = weight2.shape[0]
         let rows = x.shape.dropLast().reduce(1, *)
-        return Tensor(shape: Array(x.shape.dropLast()) + [outputWidth]) { out in
-            guard out.count > 0 else { return }
-            x.withUnsafeBufferPointer { xp in
-                weight1.withUnsafeBufferPointer { w1 in
-                    weight2.withUnsafeBufferPointer { w2 in
-                        withOptionalPointer(bias1) { b1 in
-                            withOptionalPointer(bias2) { b2 in
-                                FeedForwardKernel.forward(
-                                    x: xp.baseAddress!, rows: rows, inputWidth: inputWidth, hiddenWidth: hiddenWidth,
-                                    outputWidth: outputWidth, weight1: w1.baseAddress!, bias1: b1, activation: activation,
-                                    weight2: w2.baseAddress!, bias2: b2, out: out.baseAddress!)
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        return LinearAlgebraKernels.feedForward(
+            x, rows: rows, weight1: weight1, bias1: bias1, activation: activation, weight2: weight2, bias2: bias2,
+            outputShape: Array(x.shape.dropLast()) + [outputWidth])
     }
 }

@@ -74,30 +74,11 @@ extension Tensor {
             throw .invalidArgument(op, "target \(targets[row]) at row \(row) is out of range 0..<\(c)\(ignoreIndex.map { " (ignore index \($0))" } ?? "")")
         }
 
-        var losses = [Float](repeating: 0, count: rows)
-        var logSum = [Float](repeating: 0, count: rows)
         // e^(x - max) for the backward pass, only when one will follow.
         let willRecord = GradientMode.isRecording && logits.requiresGrad
-        var expShifted = [Float](repeating: 0, count: willRecord ? logits.count : 0)
-        if rows > 0 {
-            logits.withUnsafeBufferPointer { xp in
-                classes.withUnsafeBufferPointer { tp in
-                    rowWeights.withUnsafeBufferPointer { wp in
-                        losses.withUnsafeMutableBufferPointer { lp in
-                            logSum.withUnsafeMutableBufferPointer { sp in
-                                expShifted.withUnsafeMutableBufferPointer { ep in
-                                    LossKernels.crossEntropyForward(
-                                        xp.baseAddress!, targets: tp.baseAddress!, weights: wp.baseAddress!,
-                                        losses: lp.baseAddress!, logSum: sp.baseAddress!,
-                                        expShifted: willRecord ? ep.baseAddress : nil,
-                                        rows: rows, classes: c, labelSmoothing: labelSmoothing)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let (losses, logSum, expShifted) = LossKernels.crossEntropyForward(
+            logits: logits, targets: classes, weights: rowWeights, classes: c, labelSmoothing: labelSmoothing,
+            keepingExpShifted: willRecord)
         // The total weight, summed in Double; the mean divides by it.
         let totalWeight = rowWeights.reduce(0.0) { $0 + Double($1) }
         let result: Tensor
@@ -127,21 +108,9 @@ extension Tensor {
                 let scale = totalWeight > 0 ? g.item / Float(totalWeight) : 0
                 rowScale = savedWeights.map { $0 * scale }
             }
-            let dlogits = Tensor(shape: logitsShape) { out in
-                guard rows > 0 else { return }
-                savedExpShifted.withUnsafeBufferPointer { ep in
-                    savedTargets.withUnsafeBufferPointer { tp in
-                        savedLogSum.withUnsafeBufferPointer { sp in
-                            rowScale.withUnsafeBufferPointer { rp in
-                                LossKernels.crossEntropyBackward(
-                                    expShifted: ep.baseAddress!, targets: tp.baseAddress!, logSum: sp.baseAddress!,
-                                    rowScale: rp.baseAddress!, dlogits: out.baseAddress!,
-                                    rows: rows, classes: c, labelSmoothing: labelSmoothing)
-                            }
-                        }
-                    }
-                }
-            }
+            let dlogits = LossKernels.crossEntropyBackward(
+                expShifted: savedExpShifted, targets: savedTargets, logSum: savedLogSum, rowScale: rowScale,
+                shape: logitsShape, classes: c, labelSmoothing: labelSmoothing)
             return [dlogits]
         }
     }
@@ -154,17 +123,6 @@ extension Tensor {
         let rows = logits.count / c
         precondition(targets.count == rows && targets.allSatisfy { $0 >= 0 && $0 < c },
                      "crossEntropyNaive: need \(rows) targets in 0..<\(c)")
-        var losses = [Float](repeating: 0, count: rows)
-        logits.withUnsafeBufferPointer { xp in
-            targets.withUnsafeBufferPointer { tp in
-                losses.withUnsafeMutableBufferPointer { lp in
-                    guard rows > 0 else { return }
-                    LossKernels.crossEntropyForwardNaive(
-                        xp.baseAddress!, targets: tp.baseAddress!, losses: lp.baseAddress!,
-                        rows: rows, classes: c, labelSmoothing: labelSmoothing)
-                }
-            }
-        }
-        return losses
+        return LossKernels.crossEntropyForwardNaive(logits: logits, targets: targets, classes: c, labelSmoothing: labelSmoothing)
     }
 }

@@ -45,34 +45,12 @@ extension Tensor {
             }
         }
         let (B, N, W) = (memory.shape[0], memory.shape[1], memory.shape[2])
+        // Saved for the backward pass: every stage's intermediate values, per batch entry.
         let cache = MemoryAddressingKernels.Cache(batch: B, slots: N, width: W, shifts: S)
-        let weighting = Tensor(shape: [B, N]) { out in
-            memory.withUnsafeBufferPointer { m in
-                parameters.withUnsafeBufferPointer { raw in
-                    previous.withUnsafeBufferPointer { p in
-                        MemoryAddressingKernels.forward(memory: m.baseAddress!, raw: raw.baseAddress!, previous: p.baseAddress!,
-                                                        weighting: out.baseAddress!, cache: cache)
-                    }
-                }
-            }
-        }
+        let weighting = MemoryAddressingKernels.forward(memory: memory, raw: parameters, previous: previous, cache: cache)
         return recorded(weighting, operation: "memoryAddressing", inputs: [memory, parameters, previous]) { g, needs in
-            var dMemory = Tensor.zeros(memory.shape)
-            var dPrevious = Tensor.zeros(previous.shape)
-            var dParameters = Tensor.zeros(parameters.shape)
-            memory.withUnsafeBufferPointer { m in
-            parameters.withUnsafeBufferPointer { raw in
-            previous.withUnsafeBufferPointer { p in
-            weighting.withUnsafeBufferPointer { w in
-            g.withUnsafeBufferPointer { dw in
-            dMemory.withUnsafeMutableBufferPointer { dm in
-            dParameters.withUnsafeMutableBufferPointer { draw in
-            dPrevious.withUnsafeMutableBufferPointer { dp in
-                MemoryAddressingKernels.backward(
-                    memory: m.baseAddress!, raw: raw.baseAddress!, previous: p.baseAddress!, weighting: w.baseAddress!,
-                    cache: cache, dWeighting: dw.baseAddress!, dMemory: dm.baseAddress!, dRaw: draw.baseAddress!,
-                    dPrevious: dp.baseAddress!)
-            }}}}}}}}
+            let (dMemory, dParameters, dPrevious) = MemoryAddressingKernels.backward(
+                memory: memory, raw: parameters, previous: previous, weighting: weighting, cache: cache, dWeighting: g)
             return [needs[0] ? dMemory : nil, needs[1] ? dParameters : nil, needs[2] ? dPrevious : nil]
         }
     }
@@ -81,26 +59,10 @@ extension Tensor {
     /// returns (B, W).
     public static func memoryRead(memory: Tensor, weighting: Tensor) -> Tensor {
         requireMemory(memory, weighting, "memoryRead")
-        let (B, N, W) = (memory.shape[0], memory.shape[1], memory.shape[2])
-        let read = Tensor(shape: [B, W]) { out in
-            memory.withUnsafeBufferPointer { m in
-                weighting.withUnsafeBufferPointer { w in
-                    MemoryAccessKernels.readForward(memory: m.baseAddress!, weighting: w.baseAddress!, read: out.baseAddress!,
-                                                    batch: B, slots: N, width: W)
-                }
-            }
-        }
+        let read = MemoryAccessKernels.readForward(memory: memory, weighting: weighting)
         return recorded(read, operation: "memoryRead", inputs: [memory, weighting]) { g, needs in
-            var dMemory: Tensor? = needs[0] ? Tensor.zeros(memory.shape) : nil
-            var dWeighting: Tensor? = needs[1] ? Tensor.zeros(weighting.shape) : nil
-            memory.withUnsafeBufferPointer { m in
-            weighting.withUnsafeBufferPointer { w in
-            g.withUnsafeBufferPointer { dr in
-            withOptionalMutablePointer(&dMemory) { dm in
-            withOptionalMutablePointer(&dWeighting) { dw in
-                MemoryAccessKernels.readBackward(memory: m.baseAddress!, weighting: w.baseAddress!, dRead: dr.baseAddress!,
-                                                 dMemory: dm, dWeighting: dw, batch: B, slots: N, width: W)
-            }}}}}
+            let (dMemory, dWeighting) = MemoryAccessKernels.readBackward(
+                memory: memory, weighting: weighting, dRead: g, needsMemory: needs[0], needsWeighting: needs[1])
             return [dMemory, dWeighting]
         }
     }
@@ -109,40 +71,18 @@ extension Tensor {
     /// weighting (B, N), erase (B, W) in [0, 1], add (B, W); returns (B, N, W).
     public static func memoryWrite(memory: Tensor, weighting: Tensor, erase: Tensor, add: Tensor) -> Tensor {
         requireMemory(memory, weighting, "memoryWrite")
-        let (B, N, W) = (memory.shape[0], memory.shape[1], memory.shape[2])
+        let (B, W) = (memory.shape[0], memory.shape[2])
         Tensor.require {
             guard erase.shape == [B, W], add.shape == [B, W] else {
                 throw SequentError.shapeMismatch("memoryWrite", "erase and add must be (B, W) = \([B, W]), got \(erase.shape) and \(add.shape)")
             }
         }
-        let written = Tensor(shape: memory.shape) { out in
-            memory.withUnsafeBufferPointer { m in
-            weighting.withUnsafeBufferPointer { w in
-            erase.withUnsafeBufferPointer { e in
-            add.withUnsafeBufferPointer { a in
-                MemoryAccessKernels.writeForward(memory: m.baseAddress!, weighting: w.baseAddress!, erase: e.baseAddress!,
-                                                 add: a.baseAddress!, written: out.baseAddress!, batch: B, slots: N, width: W)
-            }}}}
-        }
+        let written = MemoryAccessKernels.writeForward(memory: memory, weighting: weighting, erase: erase, add: add)
         return recorded(written, operation: "memoryWrite", inputs: [memory, weighting, erase, add]) { g, needs in
-            var dMemory: Tensor? = needs[0] ? Tensor.zeros(memory.shape) : nil
-            var dWeighting: Tensor? = needs[1] ? Tensor.zeros(weighting.shape) : nil
-            var dErase: Tensor? = needs[2] ? Tensor.zeros(erase.shape) : nil
-            var dAdd: Tensor? = needs[3] ? Tensor.zeros(add.shape) : nil
-            memory.withUnsafeBufferPointer { m in
-            weighting.withUnsafeBufferPointer { w in
-            erase.withUnsafeBufferPointer { e in
-            add.withUnsafeBufferPointer { a in
-            g.withUnsafeBufferPointer { dm2 in
-            withOptionalMutablePointer(&dMemory) { dm in
-            withOptionalMutablePointer(&dWeighting) { dw in
-            withOptionalMutablePointer(&dErase) { de in
-            withOptionalMutablePointer(&dAdd) { da in
-                MemoryAccessKernels.writeBackward(
-                    memory: m.baseAddress!, weighting: w.baseAddress!, erase: e.baseAddress!, add: a.baseAddress!,
-                    dWritten: dm2.baseAddress!, dMemory: dm, dWeighting: dw, dErase: de, dAdd: da, batch: B, slots: N, width: W)
-            }}}}}}}}}
-            return [dMemory, dWeighting, dErase, dAdd]
+            let d = MemoryAccessKernels.writeBackward(
+                memory: memory, weighting: weighting, erase: erase, add: add, dWritten: g,
+                needs: (needs[0], needs[1], needs[2], needs[3]))
+            return [d.dMemory, d.dWeighting, d.dErase, d.dAdd]
         }
     }
 

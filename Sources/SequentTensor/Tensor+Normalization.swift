@@ -28,27 +28,10 @@ extension Tensor {
         // N = rows, C = normalized features.
         let c = normalizedShape.reduce(1, *)
         let rows = x.count / c
-        var mean = [Float](repeating: 0, count: rows), rstd = [Float](repeating: 0, count: rows)
-        let y = Tensor(shape: x.shape) { out in
-            guard rows > 0 else { return }
-            x.withUnsafeBufferPointer { xp in
-                withOptionalPointer(weight) { wp in
-                    withOptionalPointer(bias) { bp in
-                        mean.withUnsafeMutableBufferPointer { meanp in
-                            rstd.withUnsafeMutableBufferPointer { rstdp in
-                                NormalizationKernels.layerNormForward(
-                                    xp.baseAddress!, weight: wp, bias: bp, out.baseAddress!,
-                                    mean: meanp.baseAddress!, rstd: rstdp.baseAddress!,
-                                    rows: rows, c: c, epsilon: epsilon)
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let (y, mean, rstd) = NormalizationKernels.layerNormForward(
+            x, weight: weight, bias: bias, rows: rows, c: c, epsilon: epsilon)
+        // Saved for the backward pass: x (by reference), and the mean and rstd of every row.
 
-        // Saved for the backward pass: x (by reference), and the statistics of every row.
-        let (savedMean, savedRstd) = (mean, rstd)
         // inputs: x, then weight and bias where given.
         var inputs = [x]
         let weightIndex = weight.map { inputs.append($0); return inputs.count - 1 }
@@ -59,31 +42,9 @@ extension Tensor {
             // dweight = sum_rows dy * norm, dbias = sum_rows dy (in NormalizationKernels).
             let needsWeight = weightIndex.map { needs[$0] } ?? false
             let needsBias = biasIndex.map { needs[$0] } ?? false
-            var dx = needs[0] ? Tensor.zeros(x.shape) : nil
-            var dweight = needsWeight ? Tensor.zeros(normalizedShape) : nil
-            var dbias = needsBias ? Tensor.zeros(normalizedShape) : nil
-            if rows > 0 {
-                dy.withUnsafeBufferPointer { dyp in
-                    x.withUnsafeBufferPointer { xp in
-                        withOptionalPointer(weight) { wp in
-                            savedMean.withUnsafeBufferPointer { meanp in
-                                savedRstd.withUnsafeBufferPointer { rstdp in
-                                    withOptionalMutablePointer(&dx) { dxp in
-                                        withOptionalMutablePointer(&dweight) { dwp in
-                                            withOptionalMutablePointer(&dbias) { dbp in
-                                                NormalizationKernels.layerNormBackward(
-                                                    dyp.baseAddress!, xp.baseAddress!, weight: wp,
-                                                    mean: meanp.baseAddress!, rstd: rstdp.baseAddress!,
-                                                    dx: dxp, dweight: dwp, dbias: dbp, rows: rows, c: c)
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            let (dx, dweight, dbias) = NormalizationKernels.layerNormBackward(
+                dy, x, weight: weight, mean: mean, rstd: rstd, normalizedShape: normalizedShape,
+                needs: (needs[0], needsWeight, needsBias), rows: rows, c: c)
             var gradients: [Tensor?] = [dx]
             if weightIndex != nil { gradients.append(dweight) }
             if biasIndex != nil { gradients.append(dbias) }
@@ -117,16 +78,6 @@ extension Tensor {
         _ x: Tensor, normalizedShape: [Int], weight: Tensor?, bias: Tensor?, epsilon: Float
     ) -> Tensor {
         let c = normalizedShape.reduce(1, *)
-        return Tensor(shape: x.shape) { out in
-            guard out.count > 0 else { return }
-            x.withUnsafeBufferPointer { xp in
-                withOptionalPointer(weight) { wp in
-                    withOptionalPointer(bias) { bp in
-                        NormalizationKernels.layerNormForwardNaive(
-                            xp.baseAddress!, weight: wp, bias: bp, out.baseAddress!, rows: x.count / c, c: c, epsilon: epsilon)
-                    }
-                }
-            }
-        }
+        return NormalizationKernels.layerNormForwardNaive(x, weight: weight, bias: bias, rows: x.count / c, c: c, epsilon: epsilon)
     }
 }

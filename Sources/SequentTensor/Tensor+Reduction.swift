@@ -16,16 +16,8 @@ extension Tensor {
     /// Reduces one axis with a kernel; records nothing.
     func reducedAlong(_ axis: Int, _ combine: ReductionKernels.Combine, keepingDimensions: Bool) -> Tensor {
         let (outer, n, inner) = split(around: axis)
-        return Tensor(shape: shape(reducing: axis, keepingDimensions: keepingDimensions)) { out in
-            guard out.count > 0 else { return }
-            withUnsafeBufferPointer { x in
-                if n == 0 {
-                    out.update(repeating: combine.identity)
-                } else {
-                    ReductionKernels.reduce(x.baseAddress!, out.baseAddress!, outer: outer, n: n, inner: inner, combine)
-                }
-            }
-        }
+        return ReductionKernels.reduce(
+            self, outer: outer, n: n, inner: inner, combine, shape: shape(reducing: axis, keepingDimensions: keepingDimensions))
     }
 
     /// Normalized, sorted, distinct axes; stops with a message if one is out of range.
@@ -100,24 +92,7 @@ extension Tensor {
         let axis = Tensor.normalize(axis: axis, rank: rank, op: "argmax")
         precondition(shape[axis] > 0, "argmax: axis \(axis) of shape \(shape) is empty")
         let (outer, n, inner) = split(around: axis)
-        var indices = [Float](repeating: 0, count: outer * inner)
-        scalars.withUnsafeBufferPointer { x in
-            for o in 0..<outer {
-                for i in 0..<inner {
-                    var best = x[o * n * inner + i]
-                    var bestIndex = 0
-                    // NaN counts as the maximum, as in PyTorch.
-                    for k in 1..<n where !best.isNaN {
-                        let value = x[(o * n + k) * inner + i]
-                        if value > best || value.isNaN {
-                            best = value
-                            bestIndex = k
-                        }
-                    }
-                    indices[o * inner + i] = Float(bestIndex)
-                }
-            }
-        }
+        let indices = ReductionKernels.argmax(self, outer: outer, n: n, inner: inner)
         return Tensor(shape: shape(reducing: axis, keepingDimensions: keepingDimensions), scalars: indices)
     }
 

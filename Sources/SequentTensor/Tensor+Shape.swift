@@ -37,11 +37,7 @@ extension Tensor {
         var inputStrides = [Int](repeating: 1, count: rank)
         for k in stride(from: rank - 2, through: 0, by: -1) { inputStrides[k] = inputStrides[k + 1] * shape[k + 1] }
         let strides = axes.map { inputStrides[$0] }
-        let result = Tensor(shape: outShape) { out in
-            scalars.withUnsafeBufferPointer { x in
-                StridedCopy.gather(from: x.baseAddress!, strides: strides, shape: outShape, to: out.baseAddress!)
-            }
-        }
+        let result = ShapeKernels.gather(self, strides: strides, shape: outShape)
         var inverse = [Int](repeating: 0, count: rank)
         for (k, axis) in axes.enumerated() { inverse[axis] = k }
         return Tensor.recorded(result, operation: "permute", inputs: [self]) { g, _ in [g.permuted(inverse)] }
@@ -67,14 +63,7 @@ extension Tensor {
         let (outer, n, inner) = split(around: axis)
         var outShape = shape
         outShape[axis] = range.count
-        let result = Tensor(shape: outShape) { out in
-            scalars.withUnsafeBufferPointer { x in
-                for o in 0..<outer {
-                    (out.baseAddress! + o * range.count * inner).update(
-                        from: x.baseAddress! + (o * n + range.lowerBound) * inner, count: range.count * inner)
-                }
-            }
-        }
+        let result = ShapeKernels.slice(self, range, outer: outer, n: n, inner: inner, shape: outShape)
         return Tensor.recorded(result, operation: "slice", inputs: [self]) { g, _ in
             let before = self.shapeWith(axis: axis, size: range.lowerBound)
             let after = self.shapeWith(axis: axis, size: n - range.upperBound)
@@ -110,18 +99,8 @@ extension Tensor {
         let total = sizes.reduce(0, +)
         let outer = first.shape[..<axis].reduce(1, *)
         let inner = first.shape[(axis + 1)...].reduce(1, *)
-        let result = Tensor(shape: first.shapeWith(axis: axis, size: total)) { out in
-            var offset = 0
-            for (t, size) in zip(tensors, sizes) {
-                t.scalars.withUnsafeBufferPointer { x in
-                    for o in 0..<outer where size > 0 {
-                        (out.baseAddress! + (o * total + offset) * inner).update(
-                            from: x.baseAddress! + o * size * inner, count: size * inner)
-                    }
-                }
-                offset += size
-            }
-        }
+        let result = ShapeKernels.concatenate(tensors, sizes: sizes, outer: outer, inner: inner,
+                                              shape: first.shapeWith(axis: axis, size: total))
         return recorded(result, operation: "concatenate", inputs: tensors) { g, needs in
             var start = 0
             return zip(sizes, needs).map { size, need in
@@ -168,20 +147,7 @@ extension Tensor {
         Tensor.require {
             if plan.outputShape != target { throw SequentError.shapeMismatch("expand", "cannot expand \(shape) to \(target)") }
         }
-        let result = Tensor(shape: target) { out in
-            guard out.count > 0 else { return }
-            scalars.withUnsafeBufferPointer { x in
-                for row in 0..<plan.rowCount {
-                    let destination = out.baseAddress! + row * plan.rowLength
-                    let source = x.baseAddress! + plan.aRowStarts[row]
-                    if plan.aStep == 1 {
-                        destination.update(from: source, count: plan.rowLength)
-                    } else {
-                        destination.update(repeating: source.pointee, count: plan.rowLength)
-                    }
-                }
-            }
-        }
+        let result = ShapeKernels.expand(self, plan: plan)
         return Tensor.recorded(result, operation: "expand", inputs: [self]) { g, _ in [g.summed(toShape: self.shape)] }
     }
 }

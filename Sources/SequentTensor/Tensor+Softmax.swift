@@ -10,13 +10,7 @@ extension Tensor {
     private func softmaxFamily(alongAxis axis: Int, logarithm: Bool) -> Tensor {
         let axis = Tensor.normalize(axis: axis, rank: rank, op: logarithm ? "logSoftmax" : "softmax")
         let result = alongLastAxis(axis) { x in
-            let n = x.shape.last ?? 1
-            return Tensor(shape: x.shape) { out in
-                guard out.count > 0 else { return }
-                x.withUnsafeBufferPointer { xp in
-                    SoftmaxKernels.softmaxRows(xp.baseAddress!, out.baseAddress!, rows: x.count / n, n: n, logarithm: logarithm)
-                }
-            }
+            SoftmaxKernels.softmaxRows(x, logarithm: logarithm)
         }
         return Tensor.recorded(result, operation: logarithm ? "logSoftmax" : "softmax", inputs: [self]) { g, _ in
             if logarithm {

@@ -18,11 +18,11 @@ extension Sequent {
         @Option(parsing: .unconditional, help: "Training steps (default: 2000, or 600 with --quick).")
         var steps: Int?
 
-        @Option(parsing: .unconditional, help: "The hidden size of the recurrent layer.")
-        var hidden = 128
+        @Option(name: .customLong("hidden"), parsing: .unconditional, help: "The hidden size of the recurrent layer.")
+        var hiddenSize = 128
 
-        @Option(help: "The recurrent cell: lstm, gru or rnn.")
-        var cell: DemoCell = .lstm
+        @Option(help: "The recurrent cell: \(RecurrentCellType.names.joined(separator: ", ")).")
+        var cell: RecurrentCellType = .lstm
 
         @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Adam's peak learning rate (after a short warm-up; cosine decay to a tenth).")
         var learningRate: Float = 1e-2
@@ -38,14 +38,14 @@ extension Sequent {
 
         func validate() throws {
             if let steps, steps < 1 { throw ValidationError("--steps must be at least 1; got \(steps)") }
-            if hidden < 1 || hidden > 4096 { throw ValidationError("--hidden must be in 1...4096; got \(hidden)") }
+            if hiddenSize < 1 || hiddenSize > 4096 { throw ValidationError("--hidden must be in 1...4096; got \(hiddenSize)") }
             if !(learningRate > 0 && learningRate.isFinite) { throw ValidationError("--learning-rate must be positive; got \(learningRate)") }
             _ = try ThreadCount.checked(threads)
         }
 
         func run() throws {
             let settings = AdditionDemo.Settings(
-                steps: steps ?? (quick ? 600 : 2000), hiddenSize: hidden, cell: cell.type, seed: seed,
+                steps: steps ?? (quick ? 600 : 2000), hiddenSize: hiddenSize, cell: cell, seed: seed,
                 answerTestCount: quick ? 100 : 300, learningRate: learningRate)
             try Parallelism.withThreads(try ThreadCount.checked(threads)) {
                 try AdditionDemo(settings: settings).run()
@@ -54,15 +54,8 @@ extension Sequent {
     }
 }
 
-/// The cells `--cell` accepts.
-enum DemoCell: String, CaseIterable, ExpressibleByArgument {
-    case lstm, gru, rnn
-
-    var type: RecurrentCellType {
-        switch self {
-        case .lstm: return .lstm
-        case .gru: return .gru
-        case .rnn: return .rnn(.tanh)
-        }
-    }
+extension RecurrentCellType: ExpressibleByArgument {
+    /// `--cell lstm|gru|rnn|rnn-relu`, by `init(name:)`.
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { names }
 }

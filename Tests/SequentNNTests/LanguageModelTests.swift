@@ -52,9 +52,7 @@ final class LanguageModelTests: XCTestCase {
         let model = try recurrent(.lstm, dropout: 0.2)
         model.setTraining(false)
         guard case .recurrent(let inner) = model.network else { return XCTFail("not recurrent") }
-        let stepper = try RecurrentStepper(
-            cell: .lstm, layers: inner.recurrent.layers.map { $0[0].weightsForInference },
-            embedding: inner.embedding.weight.value, head: (inner.head.weight.value, inner.head.bias?.value))
+        let stepper = try inner.stepper()
         let x = tokens(15, seed: 4)
         let (whole, _) = try model(x, batchSize: 1, time: 15)
         var logits: [Float] = []

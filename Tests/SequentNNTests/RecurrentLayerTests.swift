@@ -75,7 +75,7 @@ extension RecurrentLayerTests {
     /// lengths, two directions and a hidden size that is not a multiple of the vector width.
     func testFusedLayerGradientsMatchFiniteDifferences() throws {
         checkLayerGradients(first: randomTensor([2, 3, 3], seed: 1), inputSize: 3) { x, cell, weights, h0, c0 in
-            Tensor.recurrentLayer(x, cell: cell, weights: weights, initialHidden: h0, initialCell: c0, batchFirst: true, lengths: [3, 2])
+            try! Tensor.recurrentLayer(x, cell: cell, hiddenSize: 5, weights: weights, initialHidden: h0, initialCell: c0, batchFirst: true, lengths: [3, 2])
         }
     }
 
@@ -85,7 +85,7 @@ extension RecurrentLayerTests {
     /// maps them to the op's result.
     private func checkLayerGradients(
         first: Tensor, inputSize: Int, file: StaticString = #filePath, line: UInt = #line,
-        _ run: (_ first: Tensor, _ cell: RecurrentCellType, _ weights: [RecurrentDirectionWeights], _ h0: Tensor, _ c0: Tensor?) -> RecurrentLayerResult
+        _ run: (_ first: Tensor, _ cell: RecurrentCellType, _ weights: [RecurrentWeights<Tensor>], _ h0: Tensor, _ c0: Tensor?) -> RecurrentLayerResult
     ) {
         for cell in [RecurrentCellType.rnn(.tanh), .lstm, .gru] {
             let (B, H) = (2, 5)
@@ -99,9 +99,9 @@ extension RecurrentLayerTests {
             inputs.append(randomTensor([2, B, H], seed: 50))
             if cell.hasCellState { inputs.append(randomTensor([2, B, H], seed: 60)) }
             checkGradient(inputs, epsilon: 1e-2, tolerance: 1e-2, file: file, line: line) { t in
-                let weights = (0..<2).map { d in
-                    RecurrentDirectionWeights(inputWeight: t[1 + 4 * d], recurrentWeight: t[2 + 4 * d],
-                                              inputBias: t[3 + 4 * d], recurrentBias: t[4 + 4 * d])
+                let weights = (0..<2).map { (d: Int) -> RecurrentWeights<Tensor> in
+                    RecurrentWeights(inputWeight: t[1 + 4 * d], recurrentWeight: t[2 + 4 * d],
+                                     inputBias: t[3 + 4 * d], recurrentBias: t[4 + 4 * d])
                 }
                 let result = run(t[0], cell, weights, t[9], cell.hasCellState ? t[10] : nil)
                 var parts = [result.output.reshaped(to: [-1]), result.finalHidden.reshaped(to: [-1])]
@@ -280,7 +280,7 @@ extension RecurrentLayerTests {
     func testTokenInputGradientsMatchFiniteDifferences() throws {
         let tokens = [2, 0, 2, 1, 2, 0]  // (B, T) = (2, 3); token 3 is never used
         checkLayerGradients(first: randomTensor([4, 3], seed: 1), inputSize: 3) { embedding, cell, weights, h0, c0 in
-            Tensor.recurrentLayer(tokens: tokens, embedding: embedding, batch: 2, time: 3, cell: cell, weights: weights,
+            try! Tensor.recurrentLayer(tokens: tokens, embedding: embedding, batch: 2, time: 3, cell: cell, hiddenSize: 5, weights: weights,
                                   initialHidden: h0, initialCell: c0, batchFirst: true, lengths: [3, 2])
         }
     }

@@ -13,7 +13,7 @@ final class RecurrentStepperTests: XCTestCase {
             let layer = try RecurrentLayer(cell: cell, inputSize: 5, hiddenSize: 37, layerCount: 2, batchFirst: true, generator: &generator)
             let x = randomTensor([1, 6, 5], seed: 12)
             let (expected, finalState) = try withoutGradients { try layer(x) }
-            let stepper = try RecurrentStepper(cell: cell, layers: layer.layers.map { $0[0].weightsForInference })
+            let stepper = try layer.stepper()
             for t in 0..<6 {
                 let h = try stepper.step(x.select(alongAxis: 0, index: 0).select(alongAxis: 0, index: t))
                 assertClose(h, expected.select(alongAxis: 0, index: 0).select(alongAxis: 0, index: t), relative: 1e-5, absolute: 1e-6, "\(cell) step \(t)")
@@ -31,9 +31,7 @@ final class RecurrentStepperTests: XCTestCase {
         let tokens = [3, 1, 4, 1, 5, 9]
         let (output, _) = try withoutGradients { try lstm(try embedding(tokens, shape: [1, 6])) }
         let expected = withoutGradients { head(output) }
-        let stepper = try RecurrentStepper(
-            cell: .lstm, layers: lstm.layers.map { $0[0].weightsForInference }, embedding: embedding.weight.value,
-            head: (head.weight.value, head.bias?.value))
+        let stepper = try lstm.stepper(embedding: embedding.weight.value, head: (head.weight.value, head.bias?.value))
         var logits: [Float] = []
         for (t, token) in tokens.enumerated() {
             try stepper.step(token: token)
@@ -53,9 +51,7 @@ extension RecurrentStepperTests {
             let model = try RecurrentLanguageModel(cell: cell, vocabularySize: 65, embeddingSize: 32, hiddenSize: 64,
                                                    layerCount: 2, generator: &generator)
             func stepper(_ precision: WeightPrecision) throws -> RecurrentStepper {
-                try RecurrentStepper(cell: cell, layers: model.recurrent.layers.map { $0[0].weightsForInference },
-                                     embedding: model.embedding.weight.value,
-                                     head: (model.head.weight.value, model.head.bias?.value), weightPrecision: precision)
+                try model.stepper(weightPrecision: precision)
             }
             let (exact, reduced) = (try stepper(.float32), try stepper(.bfloat16))
             var (exactLogits, reducedLogits) = ([Float](), [Float]())
@@ -86,9 +82,7 @@ extension RecurrentStepperTests {
             let model = try RecurrentLanguageModel(cell: .lstm, vocabularySize: 20, embeddingSize: 8, hiddenSize: 40,
                                                    layerCount: 2, generator: &generator)
             func stepper() throws -> RecurrentStepper {
-                try RecurrentStepper(cell: .lstm, layers: model.recurrent.layers.map { $0[0].weightsForInference },
-                                     embedding: model.embedding.weight.value,
-                                     head: (model.head.weight.value, model.head.bias?.value), weightPrecision: precision)
+                try model.stepper(weightPrecision: precision)
             }
             let (original, copy) = (try stepper(), try stepper())
             for token in [1, 7, 3] { try original.step(token: token) }
@@ -111,7 +105,7 @@ extension RecurrentStepperTests {
         let layer = try RecurrentLayer(cell: .gru, inputSize: 9, hiddenSize: 37, layerCount: 2, batchFirst: true, generator: &generator)
         let x = randomTensor([1, 5, 9], seed: 42)
         let (expected, _) = try withoutGradients { try layer(x) }
-        let stepper = try RecurrentStepper(cell: .gru, layers: layer.layers.map { $0[0].weightsForInference }, weightPrecision: .bfloat16)
+        let stepper = try layer.stepper(weightPrecision: .bfloat16)
         for t in 0..<5 {
             let h = try stepper.step(x.select(alongAxis: 0, index: 0).select(alongAxis: 0, index: t))
             assertClose(h, expected.select(alongAxis: 0, index: 0).select(alongAxis: 0, index: t), relative: 0, absolute: 2e-2, "step \(t)")

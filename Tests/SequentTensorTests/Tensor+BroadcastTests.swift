@@ -2,7 +2,8 @@
 import TestSupport
 import XCTest
 
-/// Tests of `Tensor+Broadcast.swift`: the broadcast plan, its errors, and `summed(toShape:)`.
+/// Tests of `Tensor+Broadcast.swift` and the broadcast plan it runs on
+/// (`Kernels/BroadcastKernels.swift`): the plan, its errors, and `summed(toShape:)`.
 final class TensorBroadcastTests: XCTestCase {
     func testBroadcastShapes() throws {
         XCTAssertEqual(try BroadcastPlan.broadcastShape([2, 3], [3], op: "add"), [2, 3])

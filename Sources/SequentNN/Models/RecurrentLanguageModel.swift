@@ -84,4 +84,11 @@ public final class RecurrentLanguageModel: Module {
         let (output, finalState) = try recurrent(tokens: tokens, shape: [batchSize, time], embedding: embedding, state: state)  // (B, T, H)
         return (head(output), finalState)  // (B, T, V)
     }
+
+    /// A streaming stepper for generation over the current weights: `step(token:)` then
+    /// `logits(into:)` give, token by token, what the model gives for a whole sequence.
+    public func stepper(weightPrecision: WeightPrecision = .float32) throws -> RecurrentStepper {
+        try recurrent.stepper(embedding: embedding.weight.value, head: (head.weight.value, head.bias?.value),
+                              weightPrecision: weightPrecision)
+    }
 }

@@ -1,41 +1,16 @@
 import SequentTensor
 
-/// The parameters shared by the one-step cells, with PyTorch's keys `weight_ih` (G, In),
-/// `weight_hh` (G, H), `bias_ih` (G), `bias_hh` (G), G = gates * H, initialised from
-/// U(-1/sqrt(H), 1/sqrt(H)).
-public struct CellParameters {
-    public let inputWeight: Parameter
-    public let recurrentWeight: Parameter
-    public let inputBias: Parameter?
-    public let recurrentBias: Parameter?
+// The one-step cells hold one direction's `RecurrentWeights<Parameter>` (PyTorch's keys
+// `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`; initialised as the layers are).
 
-    init(cell: RecurrentCellType, inputSize: Int, hiddenSize: Int, bias: Bool, generator: inout RandomGenerator) throws {
-        guard inputSize > 0, hiddenSize > 0 else {
-            throw SequentError.invalidArgument("\(cell.name)Cell", "input size and hidden size must be positive, got \(inputSize) and \(hiddenSize)")
-        }
-        let bound = 1 / Float(hiddenSize).squareRoot()
-        let gates = cell.gateCount * hiddenSize
-        func uniform(_ shape: [Int]) -> Parameter {
-            Parameter(Tensor.randomUniform(shape, lower: -bound, upper: bound, using: &generator))
-        }
-        inputWeight = uniform([gates, inputSize])
-        recurrentWeight = uniform([gates, hiddenSize])
-        inputBias = bias ? uniform([gates]) : nil
-        recurrentBias = bias ? uniform([gates]) : nil
-    }
-
-    var entries: [(key: String, parameter: Parameter)] {
-        [("weight_ih", inputWeight), ("weight_hh", recurrentWeight)]
-            + (inputBias.map { [("bias_ih", $0)] } ?? []) + (recurrentBias.map { [("bias_hh", $0)] } ?? [])
-    }
-
+extension RecurrentWeights where Value == Parameter {
     /// (x W_ih^T + b_ih, h W_hh^T + b_hh), each (B, G).
     func projections(_ x: Tensor, _ h: Tensor) -> (input: Tensor, recurrent: Tensor) {
         (Tensor.linear(x, weight: inputWeight.value, bias: inputBias?.value),
          Tensor.linear(h, weight: recurrentWeight.value, bias: recurrentBias?.value))
     }
 
-    /// Checks x (B, In) or (In) and h (B, H) or (H), returning them as 2-D.
+    /// Checks x (B, In) or (In) and the states (B, H) or (H), returning them as 2-D.
     func validated(_ name: String, _ x: Tensor, _ states: [Tensor?]) throws -> (Tensor, [Tensor?]) {
         let inputSize = inputWeight.shape[1], hiddenSize = recurrentWeight.shape[1]
         guard x.rank == 1 || x.rank == 2 else {
@@ -58,26 +33,35 @@ public struct CellParameters {
     }
 }
 
+/// Checks a cell's sizes before its weights are drawn.
+private func checkCellSizes(_ name: String, inputSize: Int, hiddenSize: Int) throws {
+    guard inputSize > 0, hiddenSize > 0 else {
+        throw SequentError.invalidArgument(name, "input size and hidden size must be positive, got \(inputSize) and \(hiddenSize)")
+    }
+}
+
 /// One step of the Elman RNN through ordinary autograd, for loops users write themselves:
 /// h' = act(W_ih x + b_ih + W_hh h + b_hh), act = tanh or relu.
 public final class RNNCell: Module {
-    public let parameters: CellParameters
+    public let weights: RecurrentWeights<Parameter>
     public let nonlinearity: RecurrentNonlinearity
     public var isTraining = true
-    public var localParameters: [(key: String, parameter: Parameter)] { parameters.entries }
-    public var hiddenSize: Int { parameters.recurrentWeight.shape[1] }
+    public let hiddenSize: Int
+    public var localParameters: [(key: String, parameter: Parameter)] { weights.entries.map { ($0.key, $0.value) } }
 
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, nonlinearity: RecurrentNonlinearity = .tanh,
                 generator: inout RandomGenerator) throws {
         self.nonlinearity = nonlinearity
-        parameters = try CellParameters(cell: .rnn(nonlinearity), inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
+        try checkCellSizes("RNNCell", inputSize: inputSize, hiddenSize: hiddenSize)
+        self.hiddenSize = hiddenSize
+        weights = .uniform(cell: .rnn(nonlinearity), inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
     }
 
     /// x is (B, In) or (In); h (same batch, H) defaults to zeros. Returns h'.
     public func callAsFunction(_ x: Tensor, _ h: Tensor? = nil) throws -> Tensor {
-        let (x2, states) = try parameters.validated("RNNCell", x, [h])
+        let (x2, states) = try weights.validated("RNNCell", x, [h])
         let h2 = states[0] ?? Tensor.zeros([x2.shape[0], hiddenSize])
-        let (gi, gh) = parameters.projections(x2, h2)
+        let (gi, gh) = weights.projections(x2, h2)
         let preactivation = gi + gh
         let next = nonlinearity == .tanh ? preactivation.tanh() : preactivation.relu()
         return x.rank == 1 ? next.squeezed(at: 0) : next
@@ -89,21 +73,23 @@ public final class RNNCell: Module {
 ///     i, f, o = sigma(.), g = tanh(.)   where . = W_i* x + b_i* + W_h* h + b_h*
 ///     c' = f * c + i * g,   h' = o * tanh(c')
 public final class LSTMCell: Module {
-    public let parameters: CellParameters
+    public let weights: RecurrentWeights<Parameter>
     public var isTraining = true
-    public var localParameters: [(key: String, parameter: Parameter)] { parameters.entries }
-    public var hiddenSize: Int { parameters.recurrentWeight.shape[1] }
+    public let hiddenSize: Int
+    public var localParameters: [(key: String, parameter: Parameter)] { weights.entries.map { ($0.key, $0.value) } }
 
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, generator: inout RandomGenerator) throws {
-        parameters = try CellParameters(cell: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
+        try checkCellSizes("LSTMCell", inputSize: inputSize, hiddenSize: hiddenSize)
+        self.hiddenSize = hiddenSize
+        weights = .uniform(cell: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
     }
 
     /// x is (B, In) or (In); the state (h, c) defaults to zeros. Returns (h', c').
     public func callAsFunction(_ x: Tensor, _ state: (h: Tensor, c: Tensor)? = nil) throws -> (h: Tensor, c: Tensor) {
-        let (x2, states) = try parameters.validated("LSTMCell", x, [state?.h, state?.c])
+        let (x2, states) = try weights.validated("LSTMCell", x, [state?.h, state?.c])
         let zeros = Tensor.zeros([x2.shape[0], hiddenSize])
         let (h, c) = (states[0] ?? zeros, states[1] ?? zeros)
-        let (gi, gh) = parameters.projections(x2, h)
+        let (gi, gh) = weights.projections(x2, h)
         let gates = gi + gh
         let H = hiddenSize
         let inputGate = gates.slice(alongAxis: 1, 0..<H).sigmoid()
@@ -121,20 +107,22 @@ public final class LSTMCell: Module {
 ///     r = sigma(W_ir x + b_ir + W_hr h + b_hr),  z = sigma(W_iz x + b_iz + W_hz h + b_hz)
 ///     n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h
 public final class GRUCell: Module {
-    public let parameters: CellParameters
+    public let weights: RecurrentWeights<Parameter>
     public var isTraining = true
-    public var localParameters: [(key: String, parameter: Parameter)] { parameters.entries }
-    public var hiddenSize: Int { parameters.recurrentWeight.shape[1] }
+    public let hiddenSize: Int
+    public var localParameters: [(key: String, parameter: Parameter)] { weights.entries.map { ($0.key, $0.value) } }
 
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, generator: inout RandomGenerator) throws {
-        parameters = try CellParameters(cell: .gru, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
+        try checkCellSizes("GRUCell", inputSize: inputSize, hiddenSize: hiddenSize)
+        self.hiddenSize = hiddenSize
+        weights = .uniform(cell: .gru, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
     }
 
     /// x is (B, In) or (In); h defaults to zeros. Returns h'.
     public func callAsFunction(_ x: Tensor, _ h: Tensor? = nil) throws -> Tensor {
-        let (x2, states) = try parameters.validated("GRUCell", x, [h])
+        let (x2, states) = try weights.validated("GRUCell", x, [h])
         let h2 = states[0] ?? Tensor.zeros([x2.shape[0], hiddenSize])
-        let (gi, gh) = parameters.projections(x2, h2)
+        let (gi, gh) = weights.projections(x2, h2)
         let H = hiddenSize
         func gate(_ t: Tensor, _ k: Int) -> Tensor { t.slice(alongAxis: 1, (k * H)..<((k + 1) * H)) }
         let resetGate = (gate(gi, 0) + gate(gh, 0)).sigmoid()

@@ -37,21 +37,23 @@ public final class RecurrentGradientProbe {
     }
 }
 
-/// One direction of one layer: the four parameters PyTorch names `weight_ih_l{k}`,
-/// `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}` (with `_reverse` for the reverse direction).
-public struct RecurrentDirectionParameters {
-    public let inputWeight: Parameter
-    public let recurrentWeight: Parameter
-    public let inputBias: Parameter?
-    public let recurrentBias: Parameter?
-
-    /// The current values as plain tensors (for `RecurrentStepper` and other inference paths).
-    public var weightsForInference: RecurrentDirectionWeights { weights.detachedValues }
-
-    var weights: RecurrentDirectionWeights {
-        RecurrentDirectionWeights(inputWeight: inputWeight.value, recurrentWeight: recurrentWeight.value,
-                                  inputBias: inputBias?.value, recurrentBias: recurrentBias?.value)
+extension RecurrentWeights where Value == Parameter {
+    /// New parameters for one direction of a cell of `cell` with PyTorch's initialisation:
+    /// every weight and bias drawn from U(-1/sqrt(H), 1/sqrt(H)), H = `hiddenSize`.
+    public static func uniform(
+        cell: RecurrentCellType, inputSize: Int, hiddenSize: Int, bias: Bool, generator: inout RandomGenerator
+    ) -> RecurrentWeights<Parameter> {
+        let bound = 1 / Float(hiddenSize).squareRoot()
+        let gates = cell.gateCount * hiddenSize
+        func uniform(_ shape: [Int]) -> Parameter {
+            Parameter(Tensor.randomUniform(shape, lower: -bound, upper: bound, using: &generator))
+        }
+        return RecurrentWeights(inputWeight: uniform([gates, inputSize]), recurrentWeight: uniform([gates, hiddenSize]),
+                                inputBias: bias ? uniform([gates]) : nil, recurrentBias: bias ? uniform([gates]) : nil)
     }
+
+    /// The current values (on the tape when gradients are recorded).
+    public var values: RecurrentWeights<Tensor> { map(\.value) }
 }
 
 /// A stacked, optionally bidirectional recurrent layer: the one sequence driver behind
@@ -75,8 +77,8 @@ public class RecurrentLayer: StochasticModule {
     public let dropout: Float
     public let bidirectional: Bool
     public var isTraining = true
-    /// parameters[layer][direction].
-    public let layers: [[RecurrentDirectionParameters]]
+    /// The weights of each direction of each layer: layers[layer][direction].
+    public let layers: [[RecurrentWeights<Parameter>]]
     /// If set, receives the per-step gradient norms during backward.
     public var gradientProbe: RecurrentGradientProbe?
     /// The source of the dropout masks between layers, split from the generator given at
@@ -109,18 +111,11 @@ public class RecurrentLayer: StochasticModule {
         self.batchFirst = batchFirst
         self.dropout = dropout
         self.bidirectional = bidirectional
-        let bound = 1 / Float(hiddenSize).squareRoot()
-        let gates = cell.gateCount * hiddenSize
-        func uniform(_ shape: [Int]) -> Parameter {
-            Parameter(Tensor.randomUniform(shape, lower: -bound, upper: bound, using: &generator))
-        }
-        var layers: [[RecurrentDirectionParameters]] = []
+        var layers: [[RecurrentWeights<Parameter>]] = []
         for layer in 0..<layerCount {
             let layerInput = layer == 0 ? inputSize : hiddenSize * (bidirectional ? 2 : 1)
             layers.append((0..<(bidirectional ? 2 : 1)).map { _ in
-                RecurrentDirectionParameters(
-                    inputWeight: uniform([gates, layerInput]), recurrentWeight: uniform([gates, hiddenSize]),
-                    inputBias: bias ? uniform([gates]) : nil, recurrentBias: bias ? uniform([gates]) : nil)
+                .uniform(cell: cell, inputSize: layerInput, hiddenSize: hiddenSize, bias: bias, generator: &generator)
             })
         }
         self.layers = layers
@@ -132,12 +127,7 @@ public class RecurrentLayer: StochasticModule {
         for (k, directions) in layers.enumerated() {
             for (d, p) in directions.enumerated() {
                 let suffix = "_l\(k)" + (d == 1 ? "_reverse" : "")
-                entries.append(("weight_ih" + suffix, p.inputWeight))
-                entries.append(("weight_hh" + suffix, p.recurrentWeight))
-                if let bih = p.inputBias, let bhh = p.recurrentBias {
-                    entries.append(("bias_ih" + suffix, bih))
-                    entries.append(("bias_hh" + suffix, bhh))
-                }
+                entries += p.entries.map { ($0.key + suffix, $0.value) }
             }
         }
         return entries
@@ -194,29 +184,15 @@ public class RecurrentLayer: StochasticModule {
         try validate(batch: batch, time: time, state: state, lengths: lengths)
     }
 
-    /// Checks the state and lengths against a batch of `batch` sequences of `time` steps.
+    /// Checks the state and lengths against a batch of `batch` sequences of `time` steps,
+    /// in the wording of `Tensor.recurrentLayer`'s checks.
     private func validate(batch: Int, time: Int, state: RecurrentState?, lengths: [Int]?) throws {
-        let op = cellType.name
-        let stateShape = [layerCount * directionCount, batch, hiddenSize]
         if let state {
-            guard state.hidden.shape == stateShape else {
-                throw SequentError.shapeMismatch(op, "expected hidden state of shape \(stateShape), got \(state.hidden.shape)")
-            }
-            if cellType.hasCellState {
-                guard let cell = state.cell else { throw SequentError.invalidArgument(op, "the state has no cell state") }
-                guard cell.shape == stateShape else {
-                    throw SequentError.shapeMismatch(op, "expected cell state of shape \(stateShape), got \(cell.shape)")
-                }
-            }
+            try Tensor.validateRecurrentState(state.hidden, state.cell, cell: cellType,
+                                              shape: [layerCount * directionCount, batch, hiddenSize], op: cellType.name)
         }
-        if let lengths {
-            guard lengths.count == batch else {
-                throw SequentError.invalidArgument(op, "expected \(batch) sequence lengths (one per batch entry), got \(lengths.count)")
-            }
-            if let bad = lengths.first(where: { $0 < 1 || $0 > time }) {
-                throw SequentError.invalidArgument(op, "sequence length \(bad) must be in 1...\(time) (the input has \(time) steps)")
-            }
-        }
+        try Tensor.validateSequenceLengths(lengths, layout: SequenceLayout(batch: batch, time: time, batchFirst: batchFirst),
+                                           op: cellType.name)
     }
 
     /// Runs the layer over a batch of sequences.
@@ -231,7 +207,7 @@ public class RecurrentLayer: StochasticModule {
         _ input: Tensor, state: RecurrentState? = nil, lengths: [Int]? = nil
     ) throws -> (output: Tensor, state: RecurrentState) {
         try validate(input, state: state, lengths: lengths)
-        return run(.vectors(input), batch: batchFirst ? input.shape[0] : input.shape[1], state: state, lengths: lengths)
+        return try run(.vectors(input), batch: batchFirst ? input.shape[0] : input.shape[1], state: state, lengths: lengths)
     }
 
     /// Runs the layer over token sequences whose vectors are the rows of `embedding`: the
@@ -251,7 +227,24 @@ public class RecurrentLayer: StochasticModule {
     ) throws -> (output: Tensor, state: RecurrentState) {
         try validate(tokens: tokens, shape: shape, embedding: embedding, state: state, lengths: lengths)
         let (batch, time) = batchFirst ? (shape[0], shape[1]) : (shape[1], shape[0])
-        return run(.tokens(tokens, embedding: embedding.weight.value, time: time), batch: batch, state: state, lengths: lengths)
+        return try run(.tokens(tokens, embedding: embedding.weight.value, time: time), batch: batch, state: state, lengths: lengths)
+    }
+
+    /// A streaming stepper over this layer's current weights (unidirectional layers only):
+    /// the same outputs token by token as the layer gives for a whole sequence.
+    ///
+    /// - Parameters:
+    ///   - embedding: optional (V', In) table for `step(token:)`.
+    ///   - head: optional output layer, weight (V, H) and bias (V), for `logits(into:)`.
+    public func stepper(
+        embedding: Tensor? = nil, head: (weight: Tensor, bias: Tensor?)? = nil, weightPrecision: WeightPrecision = .float32
+    ) throws -> RecurrentStepper {
+        guard !bidirectional else {
+            throw SequentError.invalidArgument("RecurrentStepper", "a bidirectional layer cannot run step by step (its reverse direction reads the future)")
+        }
+        return try RecurrentStepper(cell: cellType, inputSize: inputSize, hiddenSize: hiddenSize,
+                                    layers: layers.map { $0[0].values }, embedding: embedding, head: head,
+                                    weightPrecision: weightPrecision)
     }
 
     /// What the first layer of the stack reads.
@@ -264,7 +257,7 @@ public class RecurrentLayer: StochasticModule {
 
     /// Runs the stack on checked input: each layer on the output of the one before (after
     /// dropout in training), from its slice of the state.
-    private func run(_ input: StackInput, batch: Int, state: RecurrentState?, lengths: [Int]?) -> (output: Tensor, state: RecurrentState) {
+    private func run(_ input: StackInput, batch: Int, state: RecurrentState?, lengths: [Int]?) throws -> (output: Tensor, state: RecurrentState) {
         let initial = state ?? zeroState(batchSize: batch)
         let D = directionCount
         var next = input
@@ -276,15 +269,15 @@ public class RecurrentLayer: StochasticModule {
             let norms = gradientProbe.map { probe in
                 { (direction: Int, values: [Float]) in probe.record(layer: layer, direction: direction, values: values) }
             }
-            let weights = directions.map(\.weights)
+            let weights = directions.map(\.values)
             let result: RecurrentLayerResult
             switch next {
             case .vectors(let x):
-                result = Tensor.recurrentLayer(x, cell: cellType, weights: weights, initialHidden: hidden, initialCell: cell,
+                result = try Tensor.recurrentLayer(x, cell: cellType, hiddenSize: hiddenSize, weights: weights, initialHidden: hidden, initialCell: cell,
                                                batchFirst: batchFirst, lengths: lengths, stepGradientNorms: norms)
             case .tokens(let tokens, let embedding, let time):
-                result = Tensor.recurrentLayer(tokens: tokens, embedding: embedding, batch: batch, time: time, cell: cellType,
-                                               weights: weights, initialHidden: hidden, initialCell: cell,
+                result = try Tensor.recurrentLayer(tokens: tokens, embedding: embedding, batch: batch, time: time, cell: cellType,
+                                               hiddenSize: hiddenSize, weights: weights, initialHidden: hidden, initialCell: cell,
                                                batchFirst: batchFirst, lengths: lengths, stepGradientNorms: norms)
             }
             var output = result.output

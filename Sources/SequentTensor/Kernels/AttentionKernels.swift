@@ -56,6 +56,40 @@ struct AttentionMaskView: @unchecked Sendable {
     }
 }
 
+/// The masks of one attention call in safe storage, lent to the kernels as an
+/// `AttentionMaskView` for the length of one call.
+struct AttentionMasks {
+    /// Masks keys j > i.
+    let causal: Bool
+    /// h.
+    let heads: Int
+    /// Tk.
+    let keyCount: Int
+    /// The explicit mask padded to rank 4 with leading 1s (nonzero = masked), or nil.
+    let mask: Tensor?
+    /// The explicit mask's strides over (B, h, Tq, Tk), 0 where broadcast.
+    let maskStrides: (Int, Int, Int, Int)
+    /// (B, Tk), nonzero = padding; nil without key padding.
+    let keyPadding: [Float]?
+    /// (B), one past the last key that is not padding; nil without key padding.
+    let keyLimits: [Int]?
+
+    /// Runs `body` with the masks in the form the kernels read.
+    func withView<R>(_ body: (AttentionMaskView) -> R) -> R {
+        withOptionalPointer(mask) { maskPointer in
+            (keyPadding ?? []).withUnsafeBufferPointer { paddingPointer in
+                (keyLimits ?? []).withUnsafeBufferPointer { limitsPointer in
+                    body(AttentionMaskView(
+                        causal: causal, heads: heads, keyCount: keyCount,
+                        keyPadding: keyPadding == nil ? nil : paddingPointer.baseAddress,
+                        keyLimits: keyLimits == nil ? nil : limitsPointer.baseAddress,
+                        mask: maskPointer, maskStrides: maskStrides))
+                }
+            }
+        }
+    }
+}
+
 /// Where the rows of one operand of the forward kernel lie: row t of batch-head bh starts
 /// at (bh / heads) * batchStride + (bh % heads) * headStride + t * rowStride. Contiguous
 /// (B*h, T, width) by default; packed projections (B, T, 3, h, d) read in place otherwise.
@@ -379,6 +413,102 @@ enum AttentionKernels {
     @inline(__always)
     static func scalarExp(_ x: Float) -> Float {
         VectorMath.exp(FloatVector(repeating: x))[0]
+    }
+
+    // MARK: Safe entry points (for Tensor+Attention.swift)
+
+    /// The fused forward pass on contiguous q (B*h, Tq, d), k (B*h, Tk, d), v (B*h, Tk, dv):
+    /// the output, of `outputShape` ((B*h, Tq, dv) scalars), and each row's logsumexp
+    /// (B*h, Tq), which the backward pass needs.
+    static func forward(
+        q: Tensor, k: Tensor, v: Tensor, outputShape: [Int], batchHeads: Int, tq: Int, tk: Int, d: Int, dv: Int,
+        scale: Float, masks: AttentionMasks
+    ) -> (output: Tensor, logsumexp: [Float]) {
+        var logsumexp = [Float](repeating: 0, count: batchHeads * tq)
+        let output = Tensor(shape: outputShape) { out in
+            q.withUnsafeBufferPointer { qp in
+                k.withUnsafeBufferPointer { kp in
+                    v.withUnsafeBufferPointer { vp in
+                        logsumexp.withUnsafeMutableBufferPointer { lp in
+                            masks.withView { mask in
+                                forward(q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!,
+                                        out: out.baseAddress!, logsumexp: lp.baseAddress!,
+                                        batchHeads: batchHeads, tq: tq, tk: tk, d: d, dv: dv, scale: scale, mask: mask)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (output, logsumexp)
+    }
+
+    /// The gradients of `forward(q:k:v:...)` from dOut, each only where `needs` says so
+    /// (in the order q, k, v); shapes as q, k and v.
+    static func backward(
+        q: Tensor, k: Tensor, v: Tensor, out: Tensor, dOut: Tensor, logsumexp: [Float], needs: (q: Bool, k: Bool, v: Bool),
+        batchHeads: Int, tq: Int, tk: Int, d: Int, dv: Int, scale: Float, masks: AttentionMasks
+    ) -> (dq: Tensor?, dk: Tensor?, dv: Tensor?) {
+        var dq: Tensor? = needs.q ? Tensor.zeros(q.shape) : nil
+        var dk: Tensor? = needs.k ? Tensor.zeros(k.shape) : nil
+        var dvGradient: Tensor? = needs.v ? Tensor.zeros(v.shape) : nil
+        q.withUnsafeBufferPointer { qp in
+        k.withUnsafeBufferPointer { kp in
+        v.withUnsafeBufferPointer { vp in
+        out.withUnsafeBufferPointer { op in
+        dOut.withUnsafeBufferPointer { dop in
+        logsumexp.withUnsafeBufferPointer { lp in
+        withOptionalMutablePointer(&dq) { dqp in
+        withOptionalMutablePointer(&dk) { dkp in
+        withOptionalMutablePointer(&dvGradient) { dvp in
+        masks.withView { mask in
+            backward(q: qp.baseAddress!, k: kp.baseAddress!, v: vp.baseAddress!,
+                     out: op.baseAddress!, dOut: dop.baseAddress!, logsumexp: lp.baseAddress!,
+                     dq: dqp, dk: dkp, dv: dvp, batchHeads: batchHeads,
+                     tq: tq, tk: tk, d: d, dv: dv, scale: scale, mask: mask)
+        }}}}}}}}}}
+        return (dq, dk, dvGradient)
+    }
+
+    /// Multi-head self-attention read in place from packed projections (B, T, 3E), each row
+    /// [q | k | v] with h heads of width d = E / h; returns the heads' outputs merged,
+    /// (B, T, E). Forward only (inference).
+    static func forward(
+        packedQueryKeyValue queryKeyValue: Tensor, batch: Int, length: Int, headCount: Int, scale: Float,
+        masks: AttentionMasks
+    ) -> Tensor {
+        let width = queryKeyValue.shape[2] / 3
+        let d = width / headCount
+        // Row t of head j of batch entry b: q at b*T*3E + t*3E + j*d, k and v E and 2E further;
+        // its output at b*T*E + t*E + j*d.
+        let packed = AttentionOperandLayout(heads: headCount, batchStride: length * 3 * width, headStride: d, rowStride: 3 * width)
+        let merged = AttentionOperandLayout(heads: headCount, batchStride: length * width, headStride: d, rowStride: width)
+        var logsumexp = [Float](repeating: 0, count: batch * headCount * length)
+        return Tensor(shape: [batch, length, width]) { out in
+            guard out.count > 0 else { return }
+            queryKeyValue.withUnsafeBufferPointer { qkv in
+                logsumexp.withUnsafeMutableBufferPointer { lp in
+                    masks.withView { maskView in
+                        forward(
+                            q: qkv.baseAddress!, k: qkv.baseAddress! + width, v: qkv.baseAddress! + 2 * width,
+                            out: out.baseAddress!, logsumexp: lp.baseAddress!, batchHeads: batch * headCount,
+                            tq: length, tk: length, d: d, dv: d, scale: scale, mask: maskView,
+                            layouts: (packed, packed, packed, merged))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The masks as an additive bias, (batches, heads, Tq, Tk): 0 where query i may attend
+    /// key j, -inf where masked.
+    static func maskBias(_ masks: AttentionMasks, batches: Int, heads: Int, tq: Int, tk: Int) -> Tensor {
+        Tensor(shape: [batches, heads, tq, tk]) { out in
+            guard out.count > 0 else { return }
+            masks.withView { view in
+                maskBias(view, into: out.baseAddress!, batches: batches, heads: heads, tq: tq, tk: tk)
+            }
+        }
     }
 
     // MARK: Reference

@@ -1,11 +1,10 @@
 import CDNNL
 
 // bfloat16 matrix products through oneDNN's matmul primitive: on a CPU with AMX (Sapphire
-// Rapids) its kernel runs on the tile unit, where `dnnl_gemm_bf16bf16f32` does not. One
-// core, M = 16, K = 256, N = 1024: 10.6 us with B reordered once, 22 us with B read in
-// place, 33 us through dnnl_gemm_bf16bf16f32 (which packs B again at every call); two
-// cores, M = 3200, K = 64, N = 1024: 1.4 ms against 3.4 ms.
-// A primitive is made per call: oneDNN's primitive cache makes that about 4 us.
+// Rapids) its kernel runs on the tile unit, where `dnnl_gemm_bf16bf16f32` does not, and a
+// weight operand reordered once beats one read in place or packed again at every call
+// (figures in docs/performance.md, "bfloat16 products"). A primitive is made per call:
+// oneDNN's primitive cache makes that cheap.
 
 /// A oneDNN matmul primitive C (M, N) = A (M, K) B (K, N), A and B in bfloat16, C in Float,
 /// with its memory descriptors and a scratchpad of its own (primitives on different threads

@@ -105,4 +105,63 @@ enum CTCKernels {
         }
         return nll
     }
+
+    // MARK: Safe entry points (for Tensor+CTC.swift)
+
+    /// Every sequence's negative log-likelihood for log-probabilities (T, B, C), and, when
+    /// `keepingGradient`, its unscaled gradient (T, B, C) (else empty). With no steps (or no
+    /// sequences) only an empty target has an alignment. A sequence with no alignment gets
+    /// an infinite loss and NaN gradient rows, or zero rows when `zeroInfinity` (its loss is
+    /// left infinite here: the caller zeroes it).
+    static func negativeLogLikelihoods(
+        logProbabilities: Tensor, targets: [[Int]], inputLengths lengths: [Int], blank: Int, zeroInfinity: Bool,
+        keepingGradient willRecord: Bool
+    ) -> (losses: [Double], gradient: [Float]) {
+        let (T, B, C) = (logProbabilities.shape[0], logProbabilities.shape[1], logProbabilities.shape[2])
+        var losses = targets.map { $0.isEmpty ? 0.0 : .infinity }
+        var gradient = [Float](repeating: 0, count: willRecord ? logProbabilities.count : 0)
+        if logProbabilities.count > 0 {
+            logProbabilities.withUnsafeBufferPointer { lp in
+            gradient.withUnsafeMutableBufferPointer { dlp in
+            losses.withUnsafeMutableBufferPointer { nll in
+                let shared = UncheckedSendable((lp.baseAddress!, willRecord ? dlp.baseAddress : nil, nll.baseAddress!))
+                let scratch = T * (2 * (targets.map(\.count).max() ?? 0) + 1)
+                Parallelism.forEachChunk(count: B, costPerItem: scratch * 16) { sequences in
+                    let (lp, dlp, nll) = shared.value
+                    let alpha = UnsafeMutablePointer<Double>.allocate(capacity: scratch)
+                    let beta = UnsafeMutablePointer<Double>.allocate(capacity: scratch)
+                    defer { alpha.deallocate(); beta.deallocate() }
+                    for b in sequences {
+                        nll[b] = targets[b].withUnsafeBufferPointer { target in
+                            negativeLogLikelihood(
+                                logProbabilities: lp + b * C, timeStride: B * C, classes: C, inputLength: lengths[b],
+                                target: target, blank: blank, alpha: alpha, beta: beta, gradient: dlp.map { $0 + b * C })
+                        }
+                        if let dlp, !nll[b].isFinite {
+                            // No alignment: the gradient of an infinite loss is undefined (NaN,
+                            // as in PyTorch), or zero with the loss when zeroInfinity.
+                            for t in 0..<lengths[b] {
+                                (dlp + t * B * C + b * C).update(repeating: zeroInfinity ? 0 : .nan, count: C)
+                            }
+                        }
+                    }
+                }
+            }}}
+        }
+        return (losses, gradient)
+    }
+
+    /// gradient (T, B, C) with every row of sequence b multiplied by sequenceScale[b].
+    static func scaledGradient(_ gradient: [Float], sequenceScale: [Float], T: Int, B: Int, C: Int) -> [Float] {
+        var scaled = gradient
+        scaled.withUnsafeMutableBufferPointer { d in
+            for t in 0..<T {
+                for b in 0..<B {
+                    let row = d.baseAddress! + (t * B + b) * C
+                    for c in 0..<C { row[c] *= sequenceScale[b] }
+                }
+            }
+        }
+        return scaled
+    }
 }

@@ -44,4 +44,14 @@ enum DropoutKernels {
             }
         }
     }
+
+    /// x with the dropout mask of `key` applied (x's shape).
+    static func apply(_ x: Tensor, probability p: Float, key: UInt64) -> Tensor {
+        Tensor(shape: x.shape) { out in
+            guard out.count > 0 else { return }
+            x.withUnsafeBufferPointer { xp in
+                apply(xp.baseAddress!, out.baseAddress!, count: out.count, probability: p, key: key)
+            }
+        }
+    }
 }

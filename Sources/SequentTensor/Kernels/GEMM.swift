@@ -217,3 +217,46 @@ public enum GEMM {
         }
     }
 }
+
+// MARK: - The bare baseline (sequent-bench)
+
+/// A 64-byte-aligned Float buffer, every page written once, freed with the object: an
+/// operand of `GEMM.bareSGEMM`, the baseline that sequent-bench's matmul workload times
+/// Sequent's matrix products against.
+package final class AlignedMatrixBuffer {
+    fileprivate let pointer: UnsafeMutablePointer<Float>
+    /// The number of scalars.
+    package let count: Int
+
+    /// `count` zeros.
+    package init(count: Int) {
+        self.count = count
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: count)
+    }
+
+    /// A copy of the tensor's scalars.
+    package convenience init(copying tensor: Tensor) {
+        self.init(count: tensor.count)
+        tensor.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: $0.count) }
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+extension GEMM {
+    /// c (M, N) = a (M, K) b, b (K, N), or a b^T with b (N, K) when `transposeB`: one bare
+    /// `dnnl_sgemm` call on the calling thread's oneDNN, with none of `multiply`'s tiling.
+    package static func bareSGEMM(
+        m: Int, n: Int, k: Int, a: AlignedMatrixBuffer, b: AlignedMatrixBuffer, transposeB: Bool, c: AlignedMatrixBuffer
+    ) {
+        precondition(a.count >= m * k && b.count >= k * n && c.count >= m * n, "GEMM.bareSGEMM: buffers too small for M=\(m) N=\(n) K=\(k)")
+        let status = dnnl_sgemm(
+            78, transposeB ? 84 : 78,  // "N", "T"
+            Int64(m), Int64(n), Int64(k), 1, a.pointer, Int64(k),
+            b.pointer, transposeB ? Int64(k) : Int64(n),
+            0, c.pointer, Int64(n))
+        precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status.rawValue)")
+    }
+}

@@ -88,6 +88,82 @@ enum LossKernels {
         }
     }
 
+    // MARK: Safe entry points (for Tensor+Loss.swift)
+
+    /// The forward pass over logits (N, C): each row's loss and log-sum s_i (N), and, when
+    /// `keepingExpShifted`, e^(x_ic - m_i) (N, C) for the backward pass (else empty).
+    /// targets and weights hold N values each.
+    static func crossEntropyForward(
+        logits: Tensor, targets: [Int], weights: [Float], classes c: Int, labelSmoothing eps: Float,
+        keepingExpShifted: Bool
+    ) -> (losses: [Float], logSum: [Float], expShifted: [Float]) {
+        let rows = targets.count
+        var losses = [Float](repeating: 0, count: rows)
+        var logSum = [Float](repeating: 0, count: rows)
+        var expShifted = [Float](repeating: 0, count: keepingExpShifted ? logits.count : 0)
+        if rows > 0 {
+            logits.withUnsafeBufferPointer { xp in
+                targets.withUnsafeBufferPointer { tp in
+                    weights.withUnsafeBufferPointer { wp in
+                        losses.withUnsafeMutableBufferPointer { lp in
+                            logSum.withUnsafeMutableBufferPointer { sp in
+                                expShifted.withUnsafeMutableBufferPointer { ep in
+                                    crossEntropyForward(
+                                        xp.baseAddress!, targets: tp.baseAddress!, weights: wp.baseAddress!,
+                                        losses: lp.baseAddress!, logSum: sp.baseAddress!,
+                                        expShifted: keepingExpShifted ? ep.baseAddress : nil,
+                                        rows: rows, classes: c, labelSmoothing: eps)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (losses, logSum, expShifted)
+    }
+
+    /// dlogits of `shape` (N rows of C) from the forward pass's expShifted and logSum and
+    /// each row's scale r_i (see the pointer version above).
+    static func crossEntropyBackward(
+        expShifted: [Float], targets: [Int], logSum: [Float], rowScale: [Float], shape: [Int],
+        classes c: Int, labelSmoothing eps: Float
+    ) -> Tensor {
+        let rows = targets.count
+        return Tensor(shape: shape) { out in
+            guard rows > 0 else { return }
+            expShifted.withUnsafeBufferPointer { ep in
+                targets.withUnsafeBufferPointer { tp in
+                    logSum.withUnsafeBufferPointer { sp in
+                        rowScale.withUnsafeBufferPointer { rp in
+                            crossEntropyBackward(
+                                expShifted: ep.baseAddress!, targets: tp.baseAddress!, logSum: sp.baseAddress!,
+                                rowScale: rp.baseAddress!, dlogits: out.baseAddress!,
+                                rows: rows, classes: c, labelSmoothing: eps)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The per-row losses of logits (N, C) by the naive reference.
+    static func crossEntropyForwardNaive(logits: Tensor, targets: [Int], classes c: Int, labelSmoothing eps: Float) -> [Float] {
+        let rows = targets.count
+        var losses = [Float](repeating: 0, count: rows)
+        logits.withUnsafeBufferPointer { xp in
+            targets.withUnsafeBufferPointer { tp in
+                losses.withUnsafeMutableBufferPointer { lp in
+                    guard rows > 0 else { return }
+                    crossEntropyForwardNaive(
+                        xp.baseAddress!, targets: tp.baseAddress!, losses: lp.baseAddress!,
+                        rows: rows, classes: c, labelSmoothing: eps)
+                }
+            }
+        }
+        return losses
+    }
+
     // MARK: Reference
 
     /// The per-row losses by the textbook formula in Double: the reference for tests.

@@ -340,3 +340,121 @@ enum MemoryAccessKernels {
         }
     }
 }
+
+// MARK: - Safe entry points (for Tensor+MemoryAddressing.swift)
+
+extension MemoryAddressingKernels {
+    /// One head's weighting w (B, N) from memory (B, N, W), raw parameters (B, P) and the
+    /// previous weighting (B, N); fills `cache` for `backward`.
+    static func forward(memory: Tensor, raw: Tensor, previous: Tensor, cache: Cache) -> Tensor {
+        Tensor(shape: [cache.batch, cache.slots]) { out in
+            memory.withUnsafeBufferPointer { m in
+                raw.withUnsafeBufferPointer { r in
+                    previous.withUnsafeBufferPointer { p in
+                        forward(memory: m.baseAddress!, raw: r.baseAddress!, previous: p.baseAddress!,
+                                weighting: out.baseAddress!, cache: cache)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The gradients of `forward` from dw (B, N): dMemory (B, N, W), dRaw (B, P) and
+    /// dPrevious (B, N).
+    static func backward(
+        memory: Tensor, raw: Tensor, previous: Tensor, weighting: Tensor, cache: Cache, dWeighting: Tensor
+    ) -> (dMemory: Tensor, dRaw: Tensor, dPrevious: Tensor) {
+        var dMemory = Tensor.zeros(memory.shape)
+        var dPrevious = Tensor.zeros(previous.shape)
+        var dRaw = Tensor.zeros(raw.shape)
+        memory.withUnsafeBufferPointer { m in
+        raw.withUnsafeBufferPointer { r in
+        previous.withUnsafeBufferPointer { p in
+        weighting.withUnsafeBufferPointer { w in
+        dWeighting.withUnsafeBufferPointer { dw in
+        dMemory.withUnsafeMutableBufferPointer { dm in
+        dRaw.withUnsafeMutableBufferPointer { dr in
+        dPrevious.withUnsafeMutableBufferPointer { dp in
+            backward(memory: m.baseAddress!, raw: r.baseAddress!, previous: p.baseAddress!, weighting: w.baseAddress!,
+                     cache: cache, dWeighting: dw.baseAddress!, dMemory: dm.baseAddress!, dRaw: dr.baseAddress!,
+                     dPrevious: dp.baseAddress!)
+        }}}}}}}}
+        return (dMemory, dRaw, dPrevious)
+    }
+}
+
+extension MemoryAccessKernels {
+    /// The read vectors r (B, W) from memory (B, N, W) and weighting (B, N).
+    static func readForward(memory: Tensor, weighting: Tensor) -> Tensor {
+        let (B, N, W) = (memory.shape[0], memory.shape[1], memory.shape[2])
+        return Tensor(shape: [B, W]) { out in
+            memory.withUnsafeBufferPointer { m in
+                weighting.withUnsafeBufferPointer { w in
+                    readForward(memory: m.baseAddress!, weighting: w.baseAddress!, read: out.baseAddress!,
+                                batch: B, slots: N, width: W)
+                }
+            }
+        }
+    }
+
+    /// The read's gradients from dr (B, W): dMemory (B, N, W) and dWeighting (B, N), each
+    /// only where needed.
+    static func readBackward(
+        memory: Tensor, weighting: Tensor, dRead: Tensor, needsMemory: Bool, needsWeighting: Bool
+    ) -> (dMemory: Tensor?, dWeighting: Tensor?) {
+        let (B, N, W) = (memory.shape[0], memory.shape[1], memory.shape[2])
+        var dMemory: Tensor? = needsMemory ? Tensor.zeros(memory.shape) : nil
+        var dWeighting: Tensor? = needsWeighting ? Tensor.zeros(weighting.shape) : nil
+        memory.withUnsafeBufferPointer { m in
+        weighting.withUnsafeBufferPointer { w in
+        dRead.withUnsafeBufferPointer { dr in
+        withOptionalMutablePointer(&dMemory) { dm in
+        withOptionalMutablePointer(&dWeighting) { dw in
+            readBackward(memory: m.baseAddress!, weighting: w.baseAddress!, dRead: dr.baseAddress!,
+                         dMemory: dm, dWeighting: dw, batch: B, slots: N, width: W)
+        }}}}}
+        return (dMemory, dWeighting)
+    }
+
+    /// The written memory M' (B, N, W) from memory (B, N, W), weighting (B, N), erase and
+    /// add (B, W).
+    static func writeForward(memory: Tensor, weighting: Tensor, erase: Tensor, add: Tensor) -> Tensor {
+        let (B, N, W) = (memory.shape[0], memory.shape[1], memory.shape[2])
+        return Tensor(shape: memory.shape) { out in
+            memory.withUnsafeBufferPointer { m in
+            weighting.withUnsafeBufferPointer { w in
+            erase.withUnsafeBufferPointer { e in
+            add.withUnsafeBufferPointer { a in
+                writeForward(memory: m.baseAddress!, weighting: w.baseAddress!, erase: e.baseAddress!,
+                             add: a.baseAddress!, written: out.baseAddress!, batch: B, slots: N, width: W)
+            }}}}
+        }
+    }
+
+    /// The write's gradients from dM' (B, N, W), each only where `needs` says so (in the
+    /// order memory, weighting, erase, add).
+    static func writeBackward(
+        memory: Tensor, weighting: Tensor, erase: Tensor, add: Tensor, dWritten: Tensor,
+        needs: (memory: Bool, weighting: Bool, erase: Bool, add: Bool)
+    ) -> (dMemory: Tensor?, dWeighting: Tensor?, dErase: Tensor?, dAdd: Tensor?) {
+        let (B, N, W) = (memory.shape[0], memory.shape[1], memory.shape[2])
+        var dMemory: Tensor? = needs.memory ? Tensor.zeros(memory.shape) : nil
+        var dWeighting: Tensor? = needs.weighting ? Tensor.zeros(weighting.shape) : nil
+        var dErase: Tensor? = needs.erase ? Tensor.zeros(erase.shape) : nil
+        var dAdd: Tensor? = needs.add ? Tensor.zeros(add.shape) : nil
+        memory.withUnsafeBufferPointer { m in
+        weighting.withUnsafeBufferPointer { w in
+        erase.withUnsafeBufferPointer { e in
+        add.withUnsafeBufferPointer { a in
+        dWritten.withUnsafeBufferPointer { g in
+        withOptionalMutablePointer(&dMemory) { dm in
+        withOptionalMutablePointer(&dWeighting) { dw in
+        withOptionalMutablePointer(&dErase) { de in
+        withOptionalMutablePointer(&dAdd) { da in
+            writeBackward(memory: m.baseAddress!, weighting: w.baseAddress!, erase: e.baseAddress!, add: a.baseAddress!,
+                          dWritten: g.baseAddress!, dMemory: dm, dWeighting: dw, dErase: de, dAdd: da,
+                          batch: B, slots: N, width: W)
+        }}}}}}}}}
+        return (dMemory, dWeighting, dErase, dAdd)
+    }
+}

@@ -166,6 +166,73 @@ enum NormalizationKernels {
         }
     }
 
+    // MARK: Safe entry points (for Tensor+Normalization.swift)
+
+    /// y (x's shape) for x (N, C), weight and bias (C) or nil, with each row's mean and rstd (N).
+    static func layerNormForward(
+        _ x: Tensor, weight: Tensor?, bias: Tensor?, rows: Int, c: Int, epsilon: Float
+    ) -> (y: Tensor, mean: [Float], rstd: [Float]) {
+        var mean = [Float](repeating: 0, count: rows), rstd = [Float](repeating: 0, count: rows)
+        let y = Tensor(shape: x.shape) { out in
+            guard rows > 0 else { return }
+            x.withUnsafeBufferPointer { xp in
+                withOptionalPointer(weight) { wp in
+                    withOptionalPointer(bias) { bp in
+                        mean.withUnsafeMutableBufferPointer { meanp in
+                            rstd.withUnsafeMutableBufferPointer { rstdp in
+                                layerNormForward(
+                                    xp.baseAddress!, weight: wp, bias: bp, out.baseAddress!,
+                                    mean: meanp.baseAddress!, rstd: rstdp.baseAddress!,
+                                    rows: rows, c: c, epsilon: epsilon)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (y, mean, rstd)
+    }
+
+    /// dx (x's shape), dweight and dbias (`normalizedShape`), each only where `needs` says so,
+    /// from dy (N, C) and the forward pass's mean and rstd.
+    static func layerNormBackward(
+        _ dy: Tensor, _ x: Tensor, weight: Tensor?, mean: [Float], rstd: [Float], normalizedShape: [Int],
+        needs: (x: Bool, weight: Bool, bias: Bool), rows: Int, c: Int
+    ) -> (dx: Tensor?, dweight: Tensor?, dbias: Tensor?) {
+        var dx = needs.x ? Tensor.zeros(x.shape) : nil
+        var dweight = needs.weight ? Tensor.zeros(normalizedShape) : nil
+        var dbias = needs.bias ? Tensor.zeros(normalizedShape) : nil
+        if rows > 0 {
+            dy.withUnsafeBufferPointer { dyp in
+            x.withUnsafeBufferPointer { xp in
+            withOptionalPointer(weight) { wp in
+            mean.withUnsafeBufferPointer { meanp in
+            rstd.withUnsafeBufferPointer { rstdp in
+            withOptionalMutablePointer(&dx) { dxp in
+            withOptionalMutablePointer(&dweight) { dwp in
+            withOptionalMutablePointer(&dbias) { dbp in
+                layerNormBackward(
+                    dyp.baseAddress!, xp.baseAddress!, weight: wp, mean: meanp.baseAddress!, rstd: rstdp.baseAddress!,
+                    dx: dxp, dweight: dwp, dbias: dbp, rows: rows, c: c)
+            }}}}}}}}
+        }
+        return (dx, dweight, dbias)
+    }
+
+    /// The naive reference's y (x's shape) for x (N, C).
+    static func layerNormForwardNaive(_ x: Tensor, weight: Tensor?, bias: Tensor?, rows: Int, c: Int, epsilon: Float) -> Tensor {
+        Tensor(shape: x.shape) { out in
+            guard out.count > 0 else { return }
+            x.withUnsafeBufferPointer { xp in
+                withOptionalPointer(weight) { wp in
+                    withOptionalPointer(bias) { bp in
+                        layerNormForwardNaive(xp.baseAddress!, weight: wp, bias: bp, out.baseAddress!, rows: rows, c: c, epsilon: epsilon)
+                    }
+                }
+            }
+        }
+    }
+
     // MARK: Reference
 
     /// The forward pass by the textbook formula in Double: the reference for tests.

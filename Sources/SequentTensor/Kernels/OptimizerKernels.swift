@@ -7,10 +7,25 @@
 // by operation, so trajectories agree to float rounding: the step-dependent scalars (bias
 // corrections, step size) are computed by the caller in Double and passed in as Float.
 
+extension Tensor {
+    /// Writes the scalars in place as an array (copying first if the buffer is shared):
+    /// `Parameter.update`, which optimizers and initialisers use. Records nothing on the
+    /// tape, so never use it inside a differentiable computation; `body` must keep the
+    /// count of scalars.
+    package mutating func updateScalars<R>(_ body: (inout [Float]) throws -> R) rethrows -> R {
+        let count = scalars.count
+        defer {
+            precondition(scalars.count == count, "Tensor.updateScalars: the count of scalars changed from \(count) to \(scalars.count)")
+        }
+        return try body(&scalars)
+    }
+}
+
 /// The per-element updates of SGD and Adam, and the gradient-clipping helpers.
 ///
 /// The public entry points take safe `Tensor`s for gradients and state; the parameter
-/// values come as the buffer that `Parameter.update` hands out, passed through untouched.
+/// values come as the array that `Parameter.update` hands out (`Tensor.updateScalars`),
+/// written in place.
 public enum OptimizerKernels {
     // MARK: SGD
 
@@ -70,6 +85,15 @@ public enum OptimizerKernels {
             momentumBuffer!.withUnsafeMutableBufferPointer { bufferPointer in
                 sgdMomentum(p, g, bufferPointer.baseAddress!, count: count, isFirstStep: isFirstStep, c)
             }
+        }
+    }
+
+    /// One SGD step on the parameter's scalars in place (see the buffer version above).
+    public static func sgdStep(
+        values: inout [Float], gradient: Tensor, momentumBuffer: inout Tensor?, configuration c: SGDConfiguration
+    ) {
+        values.withUnsafeMutableBufferPointer { buffer in
+            sgdStep(values: &buffer, gradient: gradient, momentumBuffer: &momentumBuffer, configuration: c)
         }
     }
 
@@ -192,6 +216,18 @@ public enum OptimizerKernels {
                     adam(p, gradientBuffer.baseAddress!, firstBuffer.baseAddress!, secondBuffer.baseAddress!, count: count, c)
                 }
             }
+        }
+    }
+
+    /// One Adam (or AdamW) step on the parameter's scalars in place (see the buffer version
+    /// above).
+    public static func adamStep(
+        values: inout [Float], gradient: Tensor, firstMoment: inout Tensor, secondMoment: inout Tensor,
+        configuration c: AdamConfiguration
+    ) {
+        values.withUnsafeMutableBufferPointer { buffer in
+            adamStep(values: &buffer, gradient: gradient, firstMoment: &firstMoment, secondMoment: &secondMoment,
+                     configuration: c)
         }
     }
 

@@ -47,21 +47,16 @@ struct RecurrentGradientRow {
 
 /// The elementwise part of a recurrent cell, on raw rows.
 protocol RecurrentCellKernel {
-    /// Gate blocks of width H: RNN 1, LSTM 4, GRU 3.
+    /// `RecurrentCellType.gateCount` of this cell.
     static var gateCount: Int { get }
-    /// Whether the cell carries a cell state c besides h (LSTM).
+    /// `RecurrentCellType.hasCellState` of this cell.
     static var hasCellState: Bool { get }
     /// Whether the last gate's recurrent gradient differs from its input gradient (GRU).
     static var hasSeparateRecurrentGate: Bool { get }
     /// One forward step of one row.
-    static func forward(_ row: RecurrentRow, hidden: Int, nonlinearity: RecurrentNonlinearity)
+    static func forward(_ row: RecurrentRow, hiddenSize: Int, nonlinearity: RecurrentNonlinearity)
     /// One backward step of one row.
-    static func backward(_ row: RecurrentGradientRow, hidden: Int, nonlinearity: RecurrentNonlinearity)
-}
-
-/// The activation of a vanilla RNN.
-public enum RecurrentNonlinearity: String, Sendable, Codable {
-    case tanh, relu
+    static func backward(_ row: RecurrentGradientRow, hiddenSize: Int, nonlinearity: RecurrentNonlinearity)
 }
 
 extension RecurrentRow {
@@ -85,20 +80,20 @@ extension RecurrentGradientRow {
 /// h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = tanh or relu.
 /// Backward: d preactivation = dh * act'(.): 1 - h^2 for tanh, [h > 0] for relu.
 enum RNNCellKernel: RecurrentCellKernel {
-    static let gateCount = 1
-    static let hasCellState = false
+    static var gateCount: Int { RecurrentCellType.rnn(.tanh).gateCount }
+    static var hasCellState: Bool { RecurrentCellType.rnn(.tanh).hasCellState }
     static let hasSeparateRecurrentGate = false
 
     @inline(__always)
-    static func forward(_ row: RecurrentRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
+    static func forward(_ row: RecurrentRow, hiddenSize: Int, nonlinearity: RecurrentNonlinearity) {
         var row = row.c
-        sequent_rnn_forward(&row, hidden, nonlinearity == .relu ? 1 : 0)
+        sequent_rnn_forward(&row, hiddenSize, nonlinearity == .relu ? 1 : 0)
     }
 
     @inline(__always)
-    static func backward(_ row: RecurrentGradientRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
+    static func backward(_ row: RecurrentGradientRow, hiddenSize: Int, nonlinearity: RecurrentNonlinearity) {
         var row = row.c
-        sequent_rnn_backward(&row, hidden, nonlinearity == .relu ? 1 : 0)
+        sequent_rnn_backward(&row, hiddenSize, nonlinearity == .relu ? 1 : 0)
     }
 }
 
@@ -114,20 +109,20 @@ enum RNNCellKernel: RecurrentCellKernel {
 /// The gates are activated in one pass per activation, then the states in another: one
 /// loop for all of it keeps more 16-lane values alive than AVX2's 16 registers hold.
 enum LSTMCellKernel: RecurrentCellKernel {
-    static let gateCount = 4
-    static let hasCellState = true
+    static var gateCount: Int { RecurrentCellType.lstm.gateCount }
+    static var hasCellState: Bool { RecurrentCellType.lstm.hasCellState }
     static let hasSeparateRecurrentGate = false
 
     @inline(__always)
-    static func forward(_ row: RecurrentRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
+    static func forward(_ row: RecurrentRow, hiddenSize: Int, nonlinearity: RecurrentNonlinearity) {
         var row = row.c
-        sequent_lstm_forward(&row, hidden)
+        sequent_lstm_forward(&row, hiddenSize)
     }
 
     @inline(__always)
-    static func backward(_ row: RecurrentGradientRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
+    static func backward(_ row: RecurrentGradientRow, hiddenSize: Int, nonlinearity: RecurrentNonlinearity) {
         var row = row.c
-        sequent_lstm_backward(&row, hidden)
+        sequent_lstm_backward(&row, hiddenSize)
     }
 }
 
@@ -142,19 +137,19 @@ enum LSTMCellKernel: RecurrentCellKernel {
 /// input-side gradients: (dr r(1-r), dz z(1-z), dn_pre); recurrent side: the same but
 /// d(hn) for the last gate, written to `extra`.
 enum GRUCellKernel: RecurrentCellKernel {
-    static let gateCount = 3
-    static let hasCellState = false
+    static var gateCount: Int { RecurrentCellType.gru.gateCount }
+    static var hasCellState: Bool { RecurrentCellType.gru.hasCellState }
     static let hasSeparateRecurrentGate = true
 
     @inline(__always)
-    static func forward(_ row: RecurrentRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
+    static func forward(_ row: RecurrentRow, hiddenSize: Int, nonlinearity: RecurrentNonlinearity) {
         var row = row.c
-        sequent_gru_forward(&row, hidden)
+        sequent_gru_forward(&row, hiddenSize)
     }
 
     @inline(__always)
-    static func backward(_ row: RecurrentGradientRow, hidden: Int, nonlinearity: RecurrentNonlinearity) {
+    static func backward(_ row: RecurrentGradientRow, hiddenSize: Int, nonlinearity: RecurrentNonlinearity) {
         var row = row.c
-        sequent_gru_backward(&row, hidden)
+        sequent_gru_backward(&row, hiddenSize)
     }
 }

@@ -6,13 +6,13 @@
 // for those units, stored gate after gate (i(j0..<j1), f(j0..<j1), ...), so that the cell
 // kernel runs on that block as on a row of hidden size j1 - j0. Each thread computes its
 // rows of W_ih x + W_hh h (matrix-vector products on weights packed in row blocks,
-// VectorProductMatrix.swift), then its units of the cell; RecurrentStepper runs all layers
+// VectorProductMatrix.swift), then its units of the cell; RecurrentStackStepKernel runs all layers
 // of a step in one parallel region, with a barrier between layers.
 
 /// One unidirectional layer's weights regrouped by thread, with its step scratch.
 final class RecurrentStepLayer {
     let inputSize: Int
-    let hidden: Int
+    let hiddenSize: Int
     let gateCount: Int
     /// The unit ranges of the threads, aligned to 16 units.
     let unitRanges: [Range<Int>]
@@ -30,23 +30,23 @@ final class RecurrentStepLayer {
 
     init(inputWeight w: UnsafePointer<Float>, recurrentWeight u: UnsafePointer<Float>,
          inputBias bi: UnsafePointer<Float>?, recurrentBias bh: UnsafePointer<Float>?,
-         inputSize: Int, hidden: Int, gateCount: Int, threads: Int, precision: WeightPrecision) {
+         inputSize: Int, hiddenSize: Int, gateCount: Int, threads: Int, precision: WeightPrecision) {
         self.inputSize = inputSize
-        self.hidden = hidden
+        self.hiddenSize = hiddenSize
         self.gateCount = gateCount
-        let blocks = (hidden + 15) / 16
+        let blocks = (hiddenSize + 15) / 16
         let parts = max(1, min(threads, blocks))
         unitRanges = (0..<parts).map { c in
-            (min(hidden, blocks * c / parts * 16))..<(min(hidden, blocks * (c + 1) / parts * 16))
+            (min(hiddenSize, blocks * c / parts * 16))..<(min(hiddenSize, blocks * (c + 1) / parts * 16))
         }
         var order: [Int] = []
         for range in unitRanges {
-            for gate in 0..<gateCount { order += range.map { gate * hidden + $0 } }
+            for gate in 0..<gateCount { order += range.map { gate * hiddenSize + $0 } }
         }
         originalRow = order
-        let g = gateCount * hidden
+        let g = gateCount * hiddenSize
         inputWeight = VectorProductMatrix(rows: g, columns: inputSize, precision: precision) { w + order[$0] * inputSize }
-        recurrentWeight = VectorProductMatrix(rows: g, columns: hidden, precision: precision) { u + order[$0] * hidden }
+        recurrentWeight = VectorProductMatrix(rows: g, columns: hiddenSize, precision: precision) { u + order[$0] * hiddenSize }
         inputBias = .allocate(capacity: g)
         recurrentBias = .allocate(capacity: g)
         for (row, source) in order.enumerated() {
@@ -55,7 +55,7 @@ final class RecurrentStepLayer {
         }
         gates = .allocate(capacity: g)
         recurrent = .allocate(capacity: g)
-        extra = .allocate(capacity: hidden)
+        extra = .allocate(capacity: hiddenSize)
     }
 
     deinit {
@@ -98,7 +98,7 @@ final class RecurrentStepLayer {
                 hPrev: hPrev.values + units.lowerBound, cPrev: cPrev.map { $0 + units.lowerBound },
                 hNew: hNew + units.lowerBound, cNew: cNew.map { $0 + units.lowerBound },
                 extra: extra + units.lowerBound),
-            hidden: width, nonlinearity: nonlinearity)
+            hiddenSize: width, nonlinearity: nonlinearity)
         if let hNewPairs {
             // Unit ranges start at multiples of 16: each part owns whole pairs.
             VectorProductMatrix.roundPairs(hNew + units.lowerBound, count: width, into: hNewPairs + units.lowerBound / 2)

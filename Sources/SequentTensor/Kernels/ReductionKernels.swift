@@ -84,4 +84,44 @@ enum ReductionKernels {
             }
         }
     }
+
+    // MARK: Safe entry points (for Tensor+Reduction.swift)
+
+    /// out (shape, outer * inner scalars) = x (outer, n, inner) combined along n; the
+    /// combination's identity where n = 0.
+    static func reduce(_ x: Tensor, outer: Int, n: Int, inner: Int, _ combine: Combine, shape: [Int]) -> Tensor {
+        Tensor(shape: shape) { out in
+            guard out.count > 0 else { return }
+            x.withUnsafeBufferPointer { xp in
+                if n == 0 {
+                    out.update(repeating: combine.identity)
+                } else {
+                    reduce(xp.baseAddress!, out.baseAddress!, outer: outer, n: n, inner: inner, combine)
+                }
+            }
+        }
+    }
+
+    /// The index of the first maximum of x (outer, n, inner) along n, as Float values,
+    /// (outer, inner); NaN counts as the maximum, as in PyTorch. n >= 1.
+    static func argmax(_ x: Tensor, outer: Int, n: Int, inner: Int) -> [Float] {
+        var indices = [Float](repeating: 0, count: outer * inner)
+        x.withUnsafeBufferPointer { x in
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    var best = x[o * n * inner + i]
+                    var bestIndex = 0
+                    for k in 1..<n where !best.isNaN {
+                        let value = x[(o * n + k) * inner + i]
+                        if value > best || value.isNaN {
+                            best = value
+                            bestIndex = k
+                        }
+                    }
+                    indices[o * inner + i] = Float(bestIndex)
+                }
+            }
+        }
+        return indices
+    }
 }

@@ -26,6 +26,17 @@ enum SoftmaxKernels {
             }
         }
     }
+
+    /// softmax or log-softmax of every row of x (..., n) along its last axis, x's shape.
+    static func softmaxRows(_ x: Tensor, logarithm: Bool) -> Tensor {
+        let n = x.shape.last ?? 1
+        return Tensor(shape: x.shape) { out in
+            guard out.count > 0 else { return }
+            x.withUnsafeBufferPointer { xp in
+                softmaxRows(xp.baseAddress!, out.baseAddress!, rows: x.count / n, n: n, logarithm: logarithm)
+            }
+        }
+    }
 }
 
 #if canImport(Glibc)

@@ -13,10 +13,8 @@ public enum WeightPrecision: String, Sendable, Codable {
 ///
 /// The weights are packed once in row blocks (16 rows stored column after column, the
 /// layout in CSequentKernels.h), so that the products stream them in whole cache lines.
-/// On one core of stop 11's Xeon, weights in L2, a 512 x 512 matrix takes 8.6 us in Float
-/// and 6.5 us in bfloat16 (AVX512-BF16's dot product, which bounds it: 2 cycles per 64 bytes).
-/// Streaming rnn-2x512 with bfloat16 weights on one thread took 62 us per token on oneDNN's
-/// GEMM with M = 1 (`dnnl_gemm_bf16bf16f32`) and 30 us on these kernels.
+/// Written for batch 1, where oneDNN's GEMM with M = 1 was measured twice as slow
+/// (docs/performance.md, "Streaming matrix-vector products").
 final class VectorProductMatrix {
     /// Rows in a block of the packed layout; products start at a block's first row.
     static let blockRows = 16
@@ -66,8 +64,7 @@ final class VectorProductMatrix {
     deinit { packed.deallocate() }
 
     /// Memory aligned to a 64-byte cache line, so that every load of 16 rows' weights is one
-    /// line: malloc's 16-byte alignment splits each across two (the bfloat16 kernel ran 13 %
-    /// slower on a 512 x 512 matrix on stop 12's Xeon).
+    /// line: malloc's 16-byte alignment splits each across two, which measured slower.
     private static func allocateLines(_ byteCount: Int) -> UnsafeMutableRawPointer {
         UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
     }

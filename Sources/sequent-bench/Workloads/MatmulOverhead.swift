@@ -1,8 +1,4 @@
-import CDNNL
 import SequentTensor
-#if canImport(Glibc)
-import Glibc
-#endif
 
 // matmul: what Sequent's matrix products cost on top of oneDNN. For each shape, the
 // GFLOP/s of a bare `dnnl_sgemm` on preallocated, 64-byte-aligned, already-touched buffers,
@@ -29,17 +25,11 @@ private func measureMatmulOverhead(m: Int, n: Int, k: Int, reps: Int) -> JSONLin
     let weight = Tensor.randomNormal([n, k], using: &generator)
     let bias = Tensor.randomNormal([n], using: &generator)
 
-    let bareX = AlignedBuffer(copying: x), bareB = AlignedBuffer(copying: b), bareW = AlignedBuffer(copying: weight)
-    let bareY = AlignedBuffer(count: m * n)
-    defer { bareX.free(); bareB.free(); bareW.free(); bareY.free() }
+    let bareX = AlignedMatrixBuffer(copying: x), bareB = AlignedMatrixBuffer(copying: b)
+    let bareW = AlignedMatrixBuffer(copying: weight), bareY = AlignedMatrixBuffer(count: m * n)
 
     func bare(transposeB: Bool) {
-        let status = dnnl_sgemm(
-            78, transposeB ? 84 : 78,  // "N", "T"
-            Int64(m), Int64(n), Int64(k), 1, bareX.pointer, Int64(k),
-            transposeB ? bareW.pointer : bareB.pointer, transposeB ? Int64(k) : Int64(n),
-            0, bareY.pointer, Int64(n))
-        precondition(status == dnnl_success, "dnnl_sgemm failed with status \(status.rawValue)")
+        GEMM.bareSGEMM(m: m, n: n, k: k, a: bareX, b: transposeB ? bareW : bareB, transposeB: transposeB, c: bareY)
     }
 
     // Small products take well under a millisecond: repeat each inside one timed call
@@ -68,23 +58,4 @@ private func measureMatmulOverhead(m: Int, n: Int, k: Int, reps: Int) -> JSONLin
         "linear_gflops": .double(gflops[3], digits: 1),
         "linear_ratio": .double(gflops[3] / gflops[2], digits: 3),
     ]
-}
-
-/// A 64-byte-aligned Float buffer owned by the benchmark, every page written once.
-private struct AlignedBuffer {
-    let pointer: UnsafeMutablePointer<Float>
-
-    init(count: Int) {
-        var raw: UnsafeMutableRawPointer?
-        precondition(posix_memalign(&raw, 64, max(count, 1) * MemoryLayout<Float>.stride) == 0, "posix_memalign failed")
-        pointer = raw!.bindMemory(to: Float.self, capacity: count)
-        pointer.initialize(repeating: 0, count: count)
-    }
-
-    init(copying tensor: Tensor) {
-        self.init(count: tensor.count)
-        tensor.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: $0.count) }
-    }
-
-    func free() { Glibc.free(pointer) }
 }

@@ -58,10 +58,7 @@ extension Workload {
             stream: { precision in
                 var generator = RandomGenerator(seed: 0)
                 let lm = model(&generator)
-                let stepper = try! RecurrentStepper(
-                    cell: cell, layers: lm.recurrent.layers.map { $0[0].weightsForInference },
-                    embedding: lm.embedding.weight.value, head: (lm.head.weight.value, lm.head.bias?.value),
-                    weightPrecision: precision)
+                let stepper = try! lm.stepper(weightPrecision: precision)
                 var logits: [Float] = []
                 var token = 0
                 return TokenStep(weights: precision) {

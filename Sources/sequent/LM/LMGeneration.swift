@@ -23,9 +23,7 @@ final class LMGenerator {
     init(model: LanguageModel) throws {
         switch model.network {
         case .recurrent(let lm):
-            engine = .recurrent(try RecurrentStepper(
-                cell: lm.recurrent.cellType, layers: lm.recurrent.layers.map { $0[0].weightsForInference },
-                embedding: lm.embedding.weight.value, head: (lm.head.weight.value, lm.head.bias?.value)))
+            engine = .recurrent(try lm.stepper())
         case .transformer(let lm):
             engine = .transformer(TransformerLanguageModel.Stepper(model: lm), context: lm.maxLength)
         }
