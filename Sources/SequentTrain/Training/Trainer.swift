@@ -176,7 +176,7 @@ public final class Trainer<Model: Module, Data: TrainingData> {
             let batch = try data.nextBatch()
             model.zeroGradients()
             optimizer.zeroGradients()
-            let computeStarted = processCPUSeconds()  // of forward and backward, all threads
+            let computeStarted = ProcessCPUTime.seconds  // of forward and backward, all threads
             var (lossTensor, tokenCount) = try loss(model, batch)
             guard lossTensor.count == 1 else {
                 throw SequentError.shapeMismatch("Trainer", "the loss function returned shape \(lossTensor.shape) at step \(step + 1); it must return one number")
@@ -187,7 +187,7 @@ public final class Trainer<Model: Module, Data: TrainingData> {
                 // Every rank back-propagates, then the gradients, losses and token counts
                 // are averaged (summed) over the ranks; a non-finite loss anywhere stops all.
                 lossTensor.backward()
-                computeCPUSeconds = processCPUSeconds() - computeStarted
+                computeCPUSeconds = ProcessCPUTime.seconds - computeStarted
                 (lossValue, tokenCount) = try distributed.averageGradients(optimizer.parameters, loss: lossValue, tokenCount: tokenCount)
             }
             guard lossValue.isFinite else {
@@ -195,7 +195,7 @@ public final class Trainer<Model: Module, Data: TrainingData> {
             }
             if distributed == nil {
                 lossTensor.backward()
-                computeCPUSeconds = processCPUSeconds() - computeStarted
+                computeCPUSeconds = ProcessCPUTime.seconds - computeStarted
             }
             let gradientNorm: Float?
             do {
@@ -502,11 +502,6 @@ public struct TrainerConfiguration {
             throw SequentError.invalidArgument("TrainerConfiguration", "maxGradientNorm must be finite and > 0, got \(maxGradientNorm)")
         }
     }
-}
-
-/// The CPU time this process has used, all threads, in seconds (`clock()`).
-private func processCPUSeconds() -> Double {
-    Double(clock()) / Double(CLOCKS_PER_SEC)
 }
 
 /// The metrics log and the TensorBoard writer of one `fit`, both optional.
