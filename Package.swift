@@ -25,10 +25,12 @@ let package = Package(
             providers: [.apt(["libdnnl-dev"])]
         ),
         .target(name: "CSequentKernels"),
+        // Open MPI, dlopen()ed at run time by distributed training (no link-time dependency).
+        .target(name: "CMPILoader", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "SequentTensor", dependencies: ["CDNNL", "CSequentKernels"]),
         .target(name: "SequentNN", dependencies: ["SequentTensor"]),
         .target(name: "SequentData", dependencies: ["SequentTensor"]),
-        .target(name: "SequentTrain", dependencies: ["SequentTensor", "SequentNN", "SequentData"]),
+        .target(name: "SequentTrain", dependencies: ["SequentTensor", "SequentNN", "SequentData", "CMPILoader"]),
         .target(name: "SequentLab", dependencies: ["SequentTensor", "SequentNN", "SequentData", "SequentTrain"]),
         .executableTarget(
             name: "sequent",

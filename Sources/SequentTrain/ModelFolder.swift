@@ -68,6 +68,12 @@ public struct ModelFolder: Sendable {
         return ModelFolder(url: url, task: task)
     }
 
+    /// The folder at `url` without touching the disk: for the ranks of a data-parallel run
+    /// other than rank 0, which read its paths but write nothing (rank 0 calls `create`).
+    public static func unchecked(_ url: URL, task: String) -> ModelFolder {
+        ModelFolder(url: url, task: task)
+    }
+
     /// Opens a model folder written by `sequent TASK train`.
     ///
     /// - Throws: `SequentError` when `url` is not a folder, has no readable `config.json`, or

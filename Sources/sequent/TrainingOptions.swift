@@ -139,10 +139,11 @@ extension Trainer {
     /// What every task command adds to its trainer: the weights saved as `model.safetensors`
     /// at each evaluation that improves on the best, and the tests' stop
     /// (`TrainingOptions.stopAtStepForTests`).
-    func addTaskCallbacks(savingBestTo folder: ModelFolder) {
+    /// (`folder` nil: keep no weights, as on the ranks other than 0 of a data-parallel run.)
+    func addTaskCallbacks(savingBestTo folder: ModelFolder?) {
         let model = self.model
         callbacks.append(ClosureCallback(onEvaluation: { report, _ in
-            if report.improved { try folder.saveWeights(of: model, metadata: ["step": String(report.step)]) }
+            if report.improved, let folder { try folder.saveWeights(of: model, metadata: ["step": String(report.step)]) }
         }))
         if let stop = TrainingOptions.stopAtStepForTests { callbacks.append(stop) }
     }

@@ -26,7 +26,9 @@ import SequentTensor
 ///     clipGradientNorm(maxGradientNorm) if set;  optimizer.step()
 ///
 /// then, in order: metrics (`loss`, `learning_rate`, `tokens_per_s`, `step_s`,
-/// `gradient_norm`) to `metrics.jsonl` and TensorBoard, the progress display, `onStepEnd`;
+/// `gradient_norm`, `compute_cpu_s`: the CPU time of forward and backward, which a busy
+/// machine does not inflate as it does `step_s`; with data parallelism `allreduce_s` and
+/// `allreduce_wait_s`) to `metrics.jsonl` and TensorBoard, the progress display, `onStepEnd`;
 /// every `evaluationInterval` steps (and at the last) the validation function in evaluation
 /// mode (`eval/<name>` in the logs), early stopping, `onEvaluation`; every
 /// `checkpointInterval` steps (and whenever the run ends) a checkpoint, `onCheckpoint`.
@@ -80,6 +82,10 @@ public final class Trainer<Model: Module, Data: TrainingData> {
     public private(set) var bestStep: Int?
     /// Evaluations in a row without improvement of the early-stopping metric.
     public private(set) var evaluationsWithoutImprovement = 0
+
+    /// Called on every rank before a checkpoint is saved, for collective work the save needs
+    /// (a data-parallel task gathering per-rank state into what `modelConfig` encodes).
+    public var beforeCheckpoint: (() throws -> Void)?
 
     /// Called before each durable step of a checkpoint save (tests slow or cut saves here).
     var checkpointInterrupt: (String) throws -> Void = { _ in }
@@ -142,8 +148,12 @@ public final class Trainer<Model: Module, Data: TrainingData> {
     private func runLoop(signal: () -> Int32?) throws -> TrainingResult {
         let configuration = self.configuration
         let clock = configuration.clock
-        let logs = try TrainingLogs(directory: configuration.logDirectory, resumingFromStep: step, clock: clock)
-        var progress = configuration.progress
+        // Data-parallel: every rank trains, rank 0 alone writes (see `Distributed`).
+        let distributed = configuration.distributed
+        let writes = distributed?.isRoot ?? true
+        if let distributed { try startDistributed(distributed) }
+        let logs = try TrainingLogs(directory: writes ? configuration.logDirectory : nil, resumingFromStep: step, clock: clock)
+        var progress = writes ? configuration.progress : nil
         defer { progress?.finish() }
 
         let control = TrainingControl()
@@ -164,15 +174,27 @@ public final class Trainer<Model: Module, Data: TrainingData> {
             let batch = try data.nextBatch()
             model.zeroGradients()
             optimizer.zeroGradients()
-            let (lossTensor, tokenCount) = try loss(model, batch)
+            let computeStarted = ProcessCPUTime.seconds  // of forward and backward, all threads
+            var (lossTensor, tokenCount) = try loss(model, batch)
             guard lossTensor.count == 1 else {
                 throw SequentError.shapeMismatch("Trainer", "the loss function returned shape \(lossTensor.shape) at step \(step + 1); it must return one number")
             }
-            let lossValue = lossTensor.item
+            var lossValue = lossTensor.item
+            var computeCPUSeconds: Double?
+            if let distributed {
+                // Every rank back-propagates, then the gradients, losses and token counts
+                // are averaged (summed) over the ranks; a non-finite loss anywhere stops all.
+                lossTensor.backward()
+                computeCPUSeconds = ProcessCPUTime.seconds - computeStarted
+                (lossValue, tokenCount) = try distributed.averageGradients(optimizer.parameters, loss: lossValue, tokenCount: tokenCount)
+            }
             guard lossValue.isFinite else {
                 throw Self.divergence("the loss is \(lossValue)", step: step + 1, learningRate: learningRate, previousLoss: losses.last)
             }
-            lossTensor.backward()
+            if distributed == nil {
+                lossTensor.backward()
+                computeCPUSeconds = ProcessCPUTime.seconds - computeStarted
+            }
             let gradientNorm: Float?
             do {
                 gradientNorm = try configuration.maxGradientNorm.map { try clipGradientNorm(optimizer.parameters, maxNorm: $0) }
@@ -193,6 +215,11 @@ public final class Trainer<Model: Module, Data: TrainingData> {
                 "tokens_per_s": tokensPerSecond, "step_s": stepSeconds,
             ]
             if let gradientNorm { scalars["gradient_norm"] = Double(gradientNorm) }
+            if let computeCPUSeconds { scalars["compute_cpu_s"] = computeCPUSeconds }
+            if let distributed {
+                scalars["allreduce_s"] = distributed.lastGradientSeconds
+                scalars["allreduce_wait_s"] = distributed.lastWaitSeconds
+            }
             try logs.append(step: step, scalars)
             let runSeconds = now - started
             progress?.stepEnded(
@@ -230,15 +257,21 @@ public final class Trainer<Model: Module, Data: TrainingData> {
                 for callback in callbacks { try callback.onEvaluation(evaluation, control: control) }
             }
 
-            // Why to stop, if at all.
-            if let number = signal() {
+            // Why to stop, if at all (with several ranks: a stop on any rank stops all).
+            let timeUp = configuration.timeLimit.map { step < configuration.totalSteps && $0.isReached(at: clock.monotonicSeconds()) } ?? false
+            var (received, stopRequested) = (signal(), control.isStopRequested)
+            if let distributed {
+                // A time limit reached on one rank stops every rank, like a requested stop.
+                (received, stopRequested) = try distributed.agreeOnStop(signal: received, stopRequested: stopRequested || timeUp)
+            }
+            if let number = received {
                 reason = .interrupted(signal: number)
             } else if earlyStop {
                 reason = .earlyStopped
-            } else if control.isStopRequested {
-                reason = .stopRequested
-            } else if let limit = configuration.timeLimit, step < configuration.totalSteps, limit.isReached(at: clock.monotonicSeconds()) {
+            } else if timeUp {
                 reason = .timeLimit
+            } else if stopRequested {
+                reason = .stopRequested
             }
             let stopping = reason != .completed
             if stopping, case .interrupted(let number) = reason {
@@ -252,11 +285,14 @@ public final class Trainer<Model: Module, Data: TrainingData> {
             // Checkpoint.
             if configuration.checkpointDirectory != nil,
                stopping || step == configuration.totalSteps || configuration.checkpointInterval.map({ step % $0 == 0 }) ?? false {
-                let directory = try saveCheckpoint()
-                lastCheckpoint = directory
-                try logs.synchronize()
-                if stopping { progress?.message("saved \(directory.path)") }
-                for callback in callbacks { try callback.onCheckpoint(directory, step: step, control: control) }
+                try beforeCheckpoint?()
+                if writes {
+                    let directory = try saveCheckpoint()
+                    lastCheckpoint = directory
+                    try logs.synchronize()
+                    if stopping { progress?.message("saved \(directory.path)") }
+                    for callback in callbacks { try callback.onCheckpoint(directory, step: step, control: control) }
+                }
             }
             if stopping { break }
         }
@@ -267,6 +303,19 @@ public final class Trainer<Model: Module, Data: TrainingData> {
             bestMetric: bestMetric, bestStep: bestStep, lastCheckpoint: lastCheckpoint)
         for callback in callbacks { try callback.onEnd(result) }
         return result
+    }
+
+    /// Puts every rank in rank 0's state before the first step: the weights and optimizer
+    /// state broadcast and checked, the step and data position checked, and each rank's own
+    /// dropout generators derived (`Distributed.rankGenerator`) so that the ranks drop
+    /// different units of their different examples.
+    private func startDistributed(_ distributed: Distributed) throws {
+        try distributed.broadcastState(parameters: optimizer.namedParameters, optimizer: optimizer)
+        let position = data.position
+        try distributed.checkAgreement(
+            "step \(step), epoch \(position.epoch), batch \(position.index), data order \(position.generator?.words ?? [])",
+            on: "where training starts")
+        for (_, layer) in stochasticModules() { layer.generator = distributed.rankGenerator(from: layer.generator) }
     }
 
     /// Runs `validation` with the model in evaluation mode.
@@ -476,6 +525,10 @@ public struct TrainerConfiguration {
     public var logDirectory: URL?
     /// The progress display; nil for silence. Default: standard output, a bar on a terminal.
     public var progress: ProgressPrinter?
+    /// Train data-parallel with the ranks of this MPI job: `data` must give each rank its own
+    /// share of the global batch (`ShardedBatches`). Rank 0 alone writes checkpoints, logs
+    /// and progress; the others train, evaluate and agree on when to stop. nil: one process.
+    public var distributed: Distributed?
     /// Run the kernels on this many threads (`Parallelism.withThreads`); nil for all cores.
     /// Bitwise resumption needs the same count before and after.
     public var threadCount: Int?

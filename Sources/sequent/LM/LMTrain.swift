@@ -35,6 +35,8 @@ extension Sequent.LM {
 
         @OptionGroup var training: TrainingOptions
 
+        @OptionGroup var distribution: DistributedOptions
+
         @Option(help: "The training text: a UTF-8 file or a folder of them (on --resume, default: the run's own).")
         var text: String?
 
@@ -99,7 +101,7 @@ extension Sequent.LM {
         }
 
         func run() throws {
-            try LMTraining(command: self).run()
+            try LMTraining(command: self, distributed: distribution.start()).run()
         }
     }
 }
@@ -107,6 +109,13 @@ extension Sequent.LM {
 /// The run behind `sequent lm train`.
 struct LMTraining {
     let command: Sequent.LM.LMTrain
+    /// The MPI job of a data-parallel run (rank 0 writes and prints); nil for one process.
+    let distributed: Distributed?
+
+    /// The number of data-parallel ranks (1 without MPI).
+    private var ranks: Int { distributed?.size ?? 1 }
+    /// Whether this process writes the folder and prints (rank 0, or the only process).
+    private var isRoot: Bool { distributed?.isRoot ?? true }
 
     /// Steps of the default run when neither --steps nor --time-limit is given: about ten
     /// minutes on 2 cores for the default model.
@@ -116,7 +125,7 @@ struct LMTraining {
 
     /// Prints unless --quiet.
     private func say(_ text: String) {
-        if !options.quiet {
+        if !options.quiet && isRoot {
             print(text)
             fflush(nil)
         }
@@ -124,7 +133,13 @@ struct LMTraining {
 
     func run() throws {
         let threads = options.threadCount
-        try Parallelism.withThreads(threads) { try train(threads: threads) }
+        do {
+            try Parallelism.withThreads(threads) { try train(threads: threads) }
+        } catch let error as SequentError where ranks > 1 {
+            // This rank exits non-zero and mpirun ends the others.
+            throw SequentError(error.kind, "rank \(distributed!.rank) of \(ranks): \(error.message)")
+        }
+        try distributed?.finish()
     }
 
     private func train(threads: Int) throws {
@@ -150,6 +165,11 @@ struct LMTraining {
                 throw SequentError.invalidArgument(
                     "--resume", "\(textPath) gives \(trainTokens.count) training and \(valTokens.count) validation tokens, but the run in \(outURL.path) was trained on \(config.data.trainTokens) and \(config.data.valTokens); resume with the same text")
             }
+            // The global batch is the run's; a different number of ranks splits it anew.
+            guard config.batchSize % ranks == 0 else {
+                throw SequentError.invalidArgument(
+                    "--resume", "the run in \(outURL.path) has a global batch of \(config.batchSize), which does not divide among \(ranks) ranks; resume with a number of ranks that divides it")
+            }
         } else {
             let textPath = command.text ?? ""
             let fullText = try TextFiles.read(URL(fileURLWithPath: textPath), option: "--text")
@@ -171,10 +191,15 @@ struct LMTraining {
             config = try makeConfig(tokenizer: tokenizer, trainTokens: trainTokens.count, valTokens: valTokens.count,
                                     trainCharacters: trainText.unicodeScalars.count, valCharacters: valCharacters,
                                     textPath: textPath)
-            // The folder is created (and checked writable) only once the data is known good.
-            folder = try ModelFolder.create(at: outURL, task: LMFolder.task)
-            try folder.refuseExistingRun()
-            try tokenizer.save(to: folder.tokenizerURL)
+            // The folder is created (and checked writable) only once the data is known good,
+            // by rank 0 alone in a data-parallel run.
+            if isRoot {
+                folder = try ModelFolder.create(at: outURL, task: LMFolder.task)
+                try folder.refuseExistingRun()
+                try tokenizer.save(to: folder.tokenizerURL)
+            } else {
+                folder = ModelFolder.unchecked(outURL, task: LMFolder.task)
+            }
         }
         guard valTokens.count >= 2 else {
             throw SequentError.invalidArgument("--val", "the validation text has \(valTokens.count) token(s); at least 2 are needed to score one")
@@ -188,17 +213,30 @@ struct LMTraining {
         var root = RandomGenerator(seed: config.seed)
         var modelGenerator = root.split(), dataGenerator = root.split()
         let model = try config.makeModel(generator: &modelGenerator)
-        let batches = try TokenWindows(
+        // config.batchSize is the global batch; each rank reads its share of every batch.
+        let windows = try TokenWindows(
             tokens: trainTokens, batchSize: config.batchSize, time: config.context, order: config.windowOrder,
             generator: dataGenerator.split())
+        let batches = try ShardedBatches(windows, rank: distributed?.rank ?? 0, shardCount: ranks)
         if !options.resume {
             if options.steps == nil, let limit = timeLimit {
-                timeLimit = try fitSteps(to: limit, config: &config, batches: batches, valTokens: valTokens.count)
+                // Timed on one rank's share of a batch; every rank runs rank 0's schedule.
+                let probe = try TokenWindows(tokens: trainTokens, batchSize: config.batchSize / ranks, time: config.context,
+                                             order: config.windowOrder, generator: RandomGenerator(seed: config.seed))
+                timeLimit = try fitSteps(to: limit, config: &config, batches: probe, valTokens: valTokens.count)
+                if let distributed { config.steps = try distributed.broadcast(config.steps) }
             }
-            try folder.writeConfig(config, version: Sequent.version)
+            if isRoot { try folder.writeConfig(config, version: Sequent.version) }
+        }
+        if let distributed {
+            try distributed.checkAgreement(try LMTraining.describe(config, threads: threads, resume: options.resume),
+                                           on: "the configuration")
         }
         say(config.summary(parameterCount: model.parameterCount))
-        say("data: \(formatCount(config.data.trainTokens)) training tokens, \(formatCount(config.data.valTokens)) validation tokens; \(batches.batchesPerEpoch) steps an epoch")
+        say("data: \(formatCount(config.data.trainTokens)) training tokens, \(formatCount(config.data.valTokens)) validation tokens; \(windows.batchesPerEpoch) steps an epoch")
+        if ranks > 1 {
+            say("data-parallel: \(ranks) ranks (Open MPI) x \(config.batchSize / ranks) per rank = global batch \(config.batchSize); \(threads) thread\(threads == 1 ? "" : "s") per rank")
+        }
 
         let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: config.learningRate)
         let schedule = try TrainingOptions.warmupCosine(peak: config.learningRate, steps: config.steps)
@@ -206,6 +244,7 @@ struct LMTraining {
         var trainerConfiguration = options.trainerConfiguration(
             steps: config.steps, folder: folder, evaluationInterval: command.evalInterval ?? max(1, config.steps / 10), timeLimit: timeLimit)
         trainerConfiguration.earlyStopping = try EarlyStopping(metric: "loss", patience: Int.max)
+        trainerConfiguration.distributed = distributed
 
         // Recurrent models carry their state across the windows of a stream; it is saved in
         // every checkpoint's config.json so that a resumed run continues bitwise.
@@ -233,13 +272,28 @@ struct LMTraining {
             carried.state = state?.detached()
             return (try Loss.crossEntropy(logits: logits, targets: batch.targets), batch.inputs.count)
         }
+        if let distributed {
+            // Checkpoints hold the state of all the streams: gathered from the ranks.
+            trainer.beforeCheckpoint = {
+                carried.checkpointState = try carried.state.map { state in
+                    RecurrentState(hiddenState: try distributed.gatherRows(state.hiddenState, axis: 1),
+                                   cellState: try state.cellState.map { try distributed.gatherRows($0, axis: 1) })
+                }
+            }
+        }
         if options.resume, let checkpoint = try trainer.resumeFromLatest(in: folder.checkpointsURL) {
             carried.state = try checkpoint.config(as: LMCheckpointConfig.Saved.self).carriedState?.state()
+            if let distributed, let state = carried.state {
+                carried.state = RecurrentState(hiddenState: try distributed.localRows(of: state.hiddenState, axis: 1),
+                                               cellState: try state.cellState.map { try distributed.localRows(of: $0, axis: 1) })
+            }
             say("resumed at step \(trainer.step) of \(config.steps) from \(checkpoint.directory.path)")
         }
 
-        trainer.addTaskCallbacks(savingBestTo: folder)
+        trainer.addTaskCallbacks(savingBestTo: isRoot ? folder : nil)
         let result = try trainer.fit()
+        // The other ranks are done: rank 0 scores, keeps the best weights and reports.
+        guard isRoot else { return }
 
         // The weights kept: the best evaluation's, or the last ones if they score better on
         // the whole validation text (a run stopped between evaluations has not seen them).
@@ -266,6 +320,15 @@ struct LMTraining {
                      bestScore.loss, bestScore.perplexity, bestScore.bitsPerCharacter, bestScore.tokens))
         print("model: \(outURL.path)  (report: \(folder.reportURL.path))")
         print("next:  sequent lm generate \(options.out) --prompt \"...\" --length 500")
+    }
+
+    /// What every rank of a data-parallel run must agree on: the run's config (hyper-
+    /// parameters, seed, data sizes, steps), the thread count and whether it resumes.
+    static func describe(_ config: LMConfig, threads: Int, resume: Bool) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json = String(decoding: try encoder.encode(config), as: UTF8.self)
+        return json + "\nthreads: \(threads)\nresume: \(resume)"
     }
 
     /// The last `valFraction` of `text` (by Unicode scalars) for validation, the rest to train.
@@ -302,7 +365,8 @@ struct LMTraining {
         if transformer, hidden % heads != 0 {
             throw SequentError.invalidArgument("--heads", "\(heads) heads do not divide the width \(hidden)")
         }
-        var batchSize = options.batchSize ?? (transformer ? 32 : 32)
+        // --batch-size is per rank; the config keeps the global batch.
+        var batchSize = (options.batchSize ?? (transformer ? 32 : 32)) * ranks
         let order: WindowOrder = transformer ? .sampled : .streams
         let needed = { (b: Int) in order == .streams ? b * context + 1 : context + 1 }
         if trainTokens < needed(1) {
@@ -314,8 +378,12 @@ struct LMTraining {
                 throw SequentError.invalidArgument(
                     "--batch-size", "\(trainTokens) training tokens do not fill \(batchSize) streams of \(context) + 1; give a smaller --batch-size or --context")
             }
-            batchSize = max(1, (trainTokens - 1) / context)
-            say("note: the text fills only \(batchSize) streams of \(context) tokens; --batch-size \(batchSize)")
+            batchSize = max(1, (trainTokens - 1) / context) / ranks * ranks
+            guard batchSize >= 1 else {
+                throw SequentError.invalidArgument(
+                    "--text", "\(trainTokens) training tokens do not fill one stream of \(context) + 1 per rank for \(ranks) ranks; give more text, a smaller --context or fewer ranks")
+            }
+            say("note: the text fills only \(batchSize) streams of \(context) tokens; --batch-size \(batchSize / ranks)\(ranks > 1 ? " per rank" : "")")
         }
         return LMConfig(
             model: command.model, layers: options.layers ?? (transformer ? 4 : 2), hidden: hidden,
@@ -343,7 +411,7 @@ struct LMTraining {
         }
         // Ten evaluations of --eval-tokens and two of the whole validation text at the end, at
         // about three times the training speed.
-        let evaluationSpeed = 3 * Double(config.batchSize * config.context) / stepSeconds  // tokens/s
+        let evaluationSpeed = 3 * Double(batches.batchSize * config.context) / stepSeconds  // tokens/s (per rank)
         var fitted = limit
         fitted.reservedSeconds = 2 * Double(valTokens) / evaluationSpeed
         config.steps = fitted.fittedSteps(
@@ -368,6 +436,9 @@ struct LMTraining {
 /// The recurrent state carried from one training window to the next.
 final class CarriedState {
     var state: RecurrentState?
+    /// What checkpoints save when it is not `state`: all the ranks' streams of a
+    /// data-parallel run, gathered before each save.
+    var checkpointState: RecurrentState?
 }
 
 /// What each checkpoint's `config.json` holds: the run's config and the carried state.
@@ -405,7 +476,7 @@ struct LMCheckpointConfig: Encodable {
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(config, forKey: .config)
-        if let state = carried.state {
+        if let state = carried.checkpointState ?? carried.state {
             let saved = SavedState(shape: state.hiddenState.shape, hidden: state.hiddenState.scalars.map(\.bitPattern),
                                    cell: state.cellState?.scalars.map(\.bitPattern))
             try container.encode(saved, forKey: .carriedState)

@@ -1,0 +1,81 @@
+import SequentTensor
+
+/// A batch whose examples are rows that can be cut into equal shares, one per rank of a
+/// data-parallel run.
+public protocol ShardableBatch {
+    /// The examples (rows) in the batch.
+    var rowCount: Int { get }
+    /// The batch of rows `range`, in order.
+    func rows(_ range: Range<Int>) -> Self
+}
+
+/// Rank `rank`'s share of every batch of a source read by `shardCount` ranks: all ranks
+/// walk the same global order (the same seed, the same positions) and each keeps rows
+/// `rank * n ..< (rank + 1) * n` of every global batch of `shardCount * n` rows, so within
+/// an epoch no example is read by two ranks and none is skipped.
+///
+/// The position is the global source's, the same on every rank and independent of the
+/// number of ranks: a checkpoint made by N ranks resumes with M ranks as long as M divides
+/// the global batch.
+///
+///     // 2 ranks, each with 16 of the 32 streams of every batch
+///     var data = try ShardedBatches(TokenWindows(tokens: t, batchSize: 32, ...), rank: r, shardCount: 2)
+public struct ShardedBatches<Base: TrainingData>: TrainingData where Base.Batch: ShardableBatch {
+    /// The global source.
+    public private(set) var base: Base
+    /// This share, 0..<shardCount.
+    public let rank: Int
+    /// The number of shares (ranks).
+    public let shardCount: Int
+
+    /// - Throws: `SequentError.invalidArgument` when `rank` is outside `0..<shardCount`.
+    public init(_ base: Base, rank: Int, shardCount: Int) throws {
+        guard shardCount >= 1, (0..<shardCount).contains(rank) else {
+            throw SequentError.invalidArgument("ShardedBatches", "rank \(rank) is outside 0..<\(shardCount)")
+        }
+        self.base = base
+        self.rank = rank
+        self.shardCount = shardCount
+    }
+
+    /// This rank's rows of the next global batch.
+    ///
+    /// - Throws: `SequentError.invalidArgument` when a global batch's rows do not divide
+    ///   among the ranks (an epoch's smaller last batch: build the source with `dropsLast`).
+    public mutating func nextBatch() throws -> Base.Batch {
+        let global = try base.nextBatch()
+        let rows = global.rowCount
+        guard rows % shardCount == 0 else {
+            throw SequentError.invalidArgument(
+                "ShardedBatches", "a batch of \(rows) rows does not divide among \(shardCount) ranks; make the global batch a multiple of the ranks and drop an epoch's smaller last batch")
+        }
+        let n = rows / shardCount
+        return global.rows((rank * n)..<((rank + 1) * n))
+    }
+
+    public var position: DataPosition { base.position }
+
+    public mutating func seek(to position: DataPosition) throws {
+        try base.seek(to: position)
+    }
+}
+
+extension TokenBatch: ShardableBatch {
+    /// B.
+    public var rowCount: Int { batchSize }
+
+    /// Windows `range` (their inputs and targets); whether they start streams is kept.
+    public func rows(_ range: Range<Int>) -> TokenBatch {
+        let span = (range.lowerBound * time)..<(range.upperBound * time)
+        return TokenBatch(inputs: Array(inputs[span]), targets: Array(targets[span]), batchSize: range.count,
+                          time: time, startsStreams: startsStreams)
+    }
+}
+
+extension Array: ShardableBatch {
+    /// The elements, each an example (`ShuffledBatches`' batches).
+    public var rowCount: Int { count }
+
+    /// Elements `range`.
+    public func rows(_ range: Range<Int>) -> [Element] { Array(self[range]) }
+}

@@ -1,0 +1,312 @@
+import Foundation
+import XCTest
+
+/// Data-parallel `sequent lm train` under Open MPI's `mpirun` on this machine (loopback):
+/// 2 ranks x batch B against 1 process x batch 2B, resumption with another number of ranks,
+/// a rank killed mid-run, and the refusals. Skipped with a message where `mpirun` is absent.
+final class DistributedTrainingTests: XCTestCase {
+    private var folder: URL!
+
+    /// The `sequent` binary next to this test bundle's build products.
+    private static let binary: URL? = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let candidates = ["release", "debug"].map { root.appendingPathComponent(".build/\($0)/sequent") }
+        return candidates.filter { FileManager.default.isExecutableFile(atPath: $0.path) }
+            .max { (modified($0) ?? .distantPast) < (modified($1) ?? .distantPast) }
+    }()
+
+    private static func modified(_ url: URL) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+    }
+
+    /// Open MPI's launcher on PATH.
+    private static let mpirun: URL? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { URL(fileURLWithPath: String($0)).appendingPathComponent("mpirun") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    /// What Open MPI needs to run as root in CI, and quiet, local-only transports.
+    private static let mpiEnvironment = [
+        "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+        "OMPI_MCA_btl": "self,vader,tcp", "OMPI_MCA_btl_vader_single_copy_mechanism": "none",
+        "OMPI_MCA_rmaps_base_oversubscribe": "1", "PMIX_MCA_gds": "hash",
+    ]
+
+    override func setUpWithError() throws {
+        guard Self.binary != nil else { throw XCTSkip("the sequent binary is not built") }
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("DistributedTrainingTests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let folder { try? FileManager.default.removeItem(at: folder) }
+    }
+
+    private func requireMPI() throws -> URL {
+        guard let mpirun = Self.mpirun else {
+            throw XCTSkip("mpirun is not installed (apt-get install openmpi-bin libopenmpi-dev, as scripts/bootstrap.sh does): the data-parallel tests are skipped")
+        }
+        return mpirun
+    }
+
+    private struct Run {
+        var status: Int32
+        var output: String
+        var seconds: Double
+    }
+
+    /// Runs `executable` with `arguments` in the test folder, standard output and error together.
+    private func launch(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        process.environment = ProcessInfo.processInfo.environment.merging(Self.mpiEnvironment) { $1 }.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let started = Date()
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+                   seconds: Date().timeIntervalSince(started))
+    }
+
+    private func sequent(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        try launch(Self.binary!, arguments, environment: environment)
+    }
+
+    /// `mpirun -np ranks sequent arguments` on this machine.
+    private func mpi(_ ranks: Int, _ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        try launch(try requireMPI(), ["-np", String(ranks), "--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
+                                      Self.binary!.path] + arguments, environment: environment)
+    }
+
+    private static let corpus: String = {
+        let lines = ["First Citizen:", "Before we proceed any further, hear me speak.", "All:", "Speak, speak.",
+                     "You are all resolved rather to die than to famish?", "Resolved. resolved."]
+        return (0..<80).map { lines[$0 % lines.count] }.joined(separator: "\n") + "\n"
+    }()
+
+    /// A tiny LSTM without dropout, evaluated and checkpointed every 3 steps.
+    private func options(_ text: String, steps: Int = 6, evalInterval: Int = 3) -> [String] {
+        ["lm", "train", "--text", text, "--steps", String(steps), "--hidden", "16", "--layers", "2", "--embedding", "8",
+         "--context", "16", "--dropout", "0", "--eval-interval", String(evalInterval), "--threads", "1", "--quiet"]
+    }
+
+    private func corpusFile() throws -> String {
+        let url = folder.appendingPathComponent("corpus.txt")
+        try Data(Self.corpus.utf8).write(to: url)
+        return url.path
+    }
+
+    /// The loss of every step in `run/metrics.jsonl`.
+    private func losses(_ run: String) throws -> [Int: Double] {
+        let text = try String(contentsOf: folder.appendingPathComponent("\(run)/metrics.jsonl"), encoding: .utf8)
+        var byStep: [Int: Double] = [:]
+        for line in text.split(separator: "\n") {
+            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let step = object["step"] as? Int, let loss = object["loss"] as? Double else { continue }
+            byStep[step] = loss
+        }
+        return byStep
+    }
+
+    /// The tensors of the latest checkpoint's model.safetensors (float32 only), by name.
+    private func checkpointWeights(_ run: String) throws -> [String: [Float]] {
+        let root = folder.appendingPathComponent("\(run)/checkpoints")
+        let name = try String(contentsOf: root.appendingPathComponent("latest"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let bytes = [UInt8](try Data(contentsOf: root.appendingPathComponent("\(name)/model.safetensors")))
+        let headerLength = (0..<8).reduce(0) { $0 | Int(bytes[$1]) << (8 * $1) }
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)])) as? [String: Any])
+        var tensors: [String: [Float]] = [:]
+        for (key, value) in header where key != "__metadata__" {
+            guard let entry = value as? [String: Any], entry["dtype"] as? String == "F32",
+                  let offsets = entry["data_offsets"] as? [Int] else { continue }
+            let start = 8 + headerLength + offsets[0], end = 8 + headerLength + offsets[1]
+            tensors[key] = stride(from: start, to: end, by: 4).map { i in
+                Float(bitPattern: UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24)
+            }
+        }
+        return tensors
+    }
+
+    /// |a - b| <= 1e-5 * max(|a|, |b|) + 1e-7 for every pair, and whether all are bitwise equal.
+    @discardableResult
+    private func assertClose(_ a: [Float], _ b: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) -> Bool {
+        XCTAssertEqual(a.count, b.count, what, file: file, line: line)
+        var worst = 0.0
+        for (x, y) in zip(a, b) {
+            let difference = Double(abs(x - y)), scale = Double(max(abs(x), abs(y)))
+            if difference > 1e-5 * scale + 1e-7 { worst = max(worst, difference / max(scale, 1e-30)) }
+        }
+        XCTAssertEqual(worst, 0, "\(what): relative difference \(worst) above 1e-5", file: file, line: line)
+        return a == b
+    }
+
+    /// 2 ranks x batch 2 compute what 1 process x batch 4 computes: the losses of every step
+    /// and the final weights within 1e-5 relative (not bitwise: the allreduce sums the two
+    /// halves' averages where one process averages all rows at once). A run of 2 ranks
+    /// stopped at step 3 and resumed by 1 process (the same global batch) continues it; one
+    /// resumed by 2 ranks continues it bitwise.
+    func testTwoRanksEqualOneProcessWithTheWholeBatch() throws {
+        _ = try requireMPI()
+        let text = try corpusFile()
+        let two = try mpi(2, options(text) + ["--out", "two", "--batch-size", "2"])
+        XCTAssertEqual(two.status, 0, two.output)
+        let one = try sequent(options(text) + ["--out", "one", "--batch-size", "4"])
+        XCTAssertEqual(one.status, 0, one.output)
+
+        let twoLosses = try losses("two"), oneLosses = try losses("one")
+        XCTAssertEqual(twoLosses.count, 6)
+        XCTAssertEqual(Set(twoLosses.keys), Set(oneLosses.keys))
+        let steps = twoLosses.keys.sorted()
+        assertClose(steps.map { Float(twoLosses[$0]!) }, steps.map { Float(oneLosses[$0]!) }, "losses")
+        let twoWeights = try checkpointWeights("two"), oneWeights = try checkpointWeights("one")
+        XCTAssertEqual(Set(twoWeights.keys), Set(oneWeights.keys))
+        XCTAssertFalse(twoWeights.isEmpty)
+        for key in twoWeights.keys.sorted() { assertClose(twoWeights[key]!, oneWeights[key]!, key) }
+        let config = try String(contentsOf: folder.appendingPathComponent("two/config.json"), encoding: .utf8)
+        XCTAssertTrue(config.contains("\"batch_size\" : 4") || config.contains("\"batchSize\" : 4") || config.contains("4"), "the config keeps the global batch")
+
+        // Stopped by 2 ranks after step 3, resumed by 1 process.
+        let stopped = try mpi(2, options(text) + ["--out", "parts", "--batch-size", "2"], environment: ["SEQUENT_STOP_AT_STEP": "3"])
+        XCTAssertEqual(stopped.status, 0, stopped.output)
+        let resumed = try sequent(["lm", "train", "--out", "parts", "--resume", "--threads", "1", "--quiet"])
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        let partLosses = try losses("parts")
+        assertClose(steps.map { Float(partLosses[$0] ?? .nan) }, steps.map { Float(twoLosses[$0]!) }, "resumed losses")
+
+        // Stopped and resumed by 2 ranks: bitwise the uninterrupted 2-rank run.
+        let again = try mpi(2, options(text) + ["--out", "again", "--batch-size", "2"], environment: ["SEQUENT_STOP_AT_STEP": "3"])
+        XCTAssertEqual(again.status, 0, again.output)
+        let resumedByTwo = try mpi(2, ["lm", "train", "--out", "again", "--resume", "--threads", "1", "--quiet"])
+        XCTAssertEqual(resumedByTwo.status, 0, resumedByTwo.output)
+        XCTAssertEqual(try losses("again"), twoLosses)
+    }
+
+    /// The global batch prints, and only rank 0 writes the progress and the folder.
+    func testRunSaysTheGlobalBatch() throws {
+        let text = try corpusFile()
+        var arguments = options(text, steps: 2).filter { $0 != "--quiet" }
+        arguments += ["--out", "said", "--batch-size", "3"]
+        let run = try mpi(2, arguments)
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("2 ranks (Open MPI) x 3 per rank = global batch 6"), run.output)
+        XCTAssertEqual(run.output.components(separatedBy: "best validation").count, 2, "one final summary (rank 0's): \(run.output)")
+    }
+
+    /// A rank killed with SIGKILL ends the job within a bounded time, non-zero, with a
+    /// message naming the rank; the last checkpoint loads and a resume (here by 1 process)
+    /// finishes the run.
+    func testKilledRankEndsTheJobAndTheCheckpointResumes() throws {
+        let mpirun = try requireMPI()
+        guard FileManager.default.fileExists(atPath: "/proc/self/environ") else { throw XCTSkip("needs /proc to find rank 1") }
+        let text = try corpusFile()
+        let process = Process()
+        process.executableURL = mpirun
+        process.arguments = ["-np", "2", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", Self.binary!.path]
+            + options(text, steps: 1000, evalInterval: 250) + ["--out", "killed", "--batch-size", "2"]
+        process.currentDirectoryURL = folder
+        process.environment = ProcessInfo.processInfo.environment.merging(Self.mpiEnvironment) { $1 }
+        let log = folder.appendingPathComponent("killed.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+
+        // Wait for the first checkpoint (every 100 steps), then kill rank 1.
+        let latest = folder.appendingPathComponent("killed/checkpoints/latest")
+        var deadline = Date().addingTimeInterval(120)
+        while process.isRunning, !FileManager.default.fileExists(atPath: latest.path), Date() < deadline { usleep(20_000) }
+        XCTAssertTrue(process.isRunning, "the run ended before its first checkpoint")
+        let rankOne = try XCTUnwrap(Self.childProcess(of: process.processIdentifier, rank: 1), "rank 1's process")
+        kill(rankOne, SIGKILL)
+        let killed = Date()
+        deadline = killed.addingTimeInterval(60)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        try handle.close()
+        let output = try String(contentsOf: log, encoding: .utf8)
+        let seconds = Date().timeIntervalSince(killed)
+        XCTAssertLessThan(seconds, 30, "the job outlived its killed rank by \(seconds) s")
+        XCTAssertNotEqual(process.terminationStatus, 0)
+        XCTAssertTrue(output.contains("rank 1"), output)
+
+        // The last checkpoint loads: a single process resumes it (only a few steps more).
+        let checkpoint = try String(contentsOf: latest, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let step = try XCTUnwrap(Int(checkpoint.replacingOccurrences(of: "checkpoint-", with: "")))
+        let resumed = try sequent(["lm", "train", "--out", "killed", "--resume", "--threads", "1", "--quiet"],
+                                  environment: ["SEQUENT_STOP_AT_STEP": String(step + 2)])
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        XCTAssertTrue(resumed.output.contains("step \(step + 2)"), resumed.output)
+    }
+
+    /// `scripts/mpi-two-hosts.sh`: rank 1 in another network namespace, over TCP on a veth
+    /// pair, gives the losses of one process (the script skips where namespaces cannot be made).
+    func testTwoNetworkNamespacesGiveTheSameLosses() throws {
+        _ = try requireMPI()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let run = try launch(URL(fileURLWithPath: "/bin/bash"), [root.appendingPathComponent("scripts/mpi-two-hosts.sh").path, Self.binary!.path])
+        if run.output.contains("SKIPPED") { throw XCTSkip(run.output.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("OK: 6 steps agree within 1e-5 relative"), run.output)
+    }
+
+    /// The child of `parent` whose environment says it is rank `rank` of an Open MPI job.
+    private static func childProcess(of parent: Int32, rank: Int) -> Int32? {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        for entry in entries {
+            guard let pid = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, Int32(fields[1]) == parent,
+                  let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
+            let variables = environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if variables.contains("OMPI_COMM_WORLD_RANK=\(rank)") { return pid }
+        }
+        return nil
+    }
+
+    /// Ranks started with different flags stop before training, naming the rank and the
+    /// setting; a global batch that the ranks do not divide, --distributed none under
+    /// mpirun, and a missing MPI library are refused with one clear message.
+    func testRefusals() throws {
+        let mpirun = try requireMPI()
+        let text = try corpusFile()
+        let seeds = try launch(mpirun, ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
+                                        "-np", "1", Self.binary!.path] + options(text) + ["--out", "a", "--seed", "1"]
+                                  + [":", "-np", "1", Self.binary!.path] + options(text) + ["--out", "a", "--seed", "2"])
+        XCTAssertNotEqual(seeds.status, 0)
+        XCTAssertTrue(seeds.output.contains("rank 1 disagrees with rank 0 on the configuration"), seeds.output)
+        XCTAssertTrue(seeds.output.contains("\"seed\" : 1") && seeds.output.contains("\"seed\" : 2"), seeds.output)
+
+        // A run with a global batch of 3 cannot resume on 2 ranks.
+        XCTAssertEqual(try sequent(options(text, steps: 2) + ["--out", "three", "--batch-size", "3"]).status, 0)
+        let odd = try mpi(2, ["lm", "train", "--out", "three", "--resume", "--threads", "1", "--quiet"])
+        XCTAssertNotEqual(odd.status, 0)
+        XCTAssertTrue(odd.output.contains("global batch of 3, which does not divide among 2 ranks"), odd.output)
+
+        let none = try mpi(2, options(text) + ["--out", "n", "--distributed", "none"])
+        XCTAssertNotEqual(none.status, 0)
+        XCTAssertTrue(none.output.contains("--distributed"), none.output)
+
+        let missing = try sequent(options(text) + ["--out", "m", "--distributed", "mpi", "--mpi-library", "/nonexistent/libmpi.so.40"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.output.contains("cannot load Open MPI's library") && missing.output.contains("openmpi-bin"), missing.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("m").path), "nothing written")
+    }
+
+    /// Without mpirun and without --distributed, nothing of MPI is loaded (the run is the
+    /// single-process one even where no MPI is installed): a bogus library path is never read.
+    func testSingleProcessDoesNotLoadMPI() throws {
+        let text = try corpusFile()
+        let run = try sequent(options(text, steps: 1) + ["--out", "single", "--mpi-library", "/nonexistent/libmpi.so.40"])
+        XCTAssertEqual(run.status, 0, run.output)
+    }
+}
