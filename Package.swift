@@ -25,9 +25,12 @@ let package = Package(
             providers: [.apt(["libdnnl-dev"])]
         ),
         .target(name: "CSequentKernels"),
+        .systemLibrary(name: "CSndFile", pkgConfig: nil, providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSampleRate", pkgConfig: nil, providers: [.apt(["libsamplerate0-dev"])]),
+        .systemLibrary(name: "CKissFFT", pkgConfig: nil, providers: [.apt(["libkissfft-dev"])]),
         .target(name: "SequentTensor", dependencies: ["CDNNL", "CSequentKernels"]),
         .target(name: "SequentNN", dependencies: ["SequentTensor"]),
-        .target(name: "SequentData", dependencies: ["SequentTensor"]),
+        .target(name: "SequentData", dependencies: ["SequentTensor", "CSndFile", "CSampleRate", "CKissFFT"]),
         .target(name: "SequentTrain", dependencies: ["SequentTensor", "SequentNN", "SequentData"]),
         .target(name: "SequentLab", dependencies: ["SequentTensor", "SequentNN", "SequentData", "SequentTrain"]),
         .executableTarget(
