@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
-# Installs what Sequent needs on a fresh Debian/Ubuntu machine: oneDNN (libdnnl-dev), and
-# checks that a Swift 6 toolchain is on PATH. Does nothing that is already done.
+# Installs what Sequent needs on a fresh Debian/Ubuntu machine: oneDNN (libdnnl-dev), the
+# audio libraries of `sequent speech` (libsndfile1-dev, LGPL, linked dynamically;
+# libsamplerate0-dev, BSD; libkissfft-dev, BSD), and checks that a Swift 6 toolchain is on
+# PATH. Does nothing that is already done.
 set -euo pipefail
 
-if [[ ! -f /usr/include/oneapi/dnnl/dnnl.h ]]; then
+missing=()
+[[ -f /usr/include/oneapi/dnnl/dnnl.h ]] || missing+=(libdnnl-dev)
+[[ -f /usr/include/sndfile.h ]] || missing+=(libsndfile1-dev)
+[[ -f /usr/include/samplerate.h ]] || missing+=(libsamplerate0-dev)
+[[ -f /usr/include/kissfft/kiss_fftr.h ]] || missing+=(libkissfft-dev)
+
+if [[ ${#missing[@]} -gt 0 ]]; then
     if [[ "$(id -u)" -eq 0 ]]; then
         sudo=()
     elif command -v sudo >/dev/null 2>&1; then
         sudo=(sudo)
     else
-        echo "bootstrap: oneDNN is missing and this is not root; run as root or install sudo, then rerun." >&2
+        echo "bootstrap: ${missing[*]} missing and this is not root; run as root or install sudo, then rerun." >&2
         exit 1
     fi
     if ! command -v apt-get >/dev/null 2>&1; then
-        echo "bootstrap: oneDNN is missing and apt-get is not available; install oneDNN 2.x (libdnnl-dev) by hand." >&2
+        echo "bootstrap: ${missing[*]} missing and apt-get is not available; install oneDNN 2.x, libsndfile, libsamplerate and KissFFT by hand." >&2
         exit 1
     fi
-    echo "bootstrap: installing libdnnl-dev (oneDNN)"
+    echo "bootstrap: installing ${missing[*]}"
     "${sudo[@]}" apt-get update
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y libdnnl-dev
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 fi
 
 if ! command -v swift >/dev/null 2>&1; then
