@@ -39,8 +39,8 @@ final class AcousticModelTrainingTests: XCTestCase {
         let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: 0.02)
         var data = RandomGenerator(seed: 2)
         var losses: [Float] = []
-        for _ in 0..<150 {
-            let (x, lengths, targets) = batch(&data, size: 16)
+        for _ in 0..<120 {
+            let (x, lengths, targets) = batch(&data, size: 12)
             optimizer.zeroGradients()
             let loss = try Loss.ctc(logProbabilities: try model(x, lengths: lengths), targets: targets, inputLengths: lengths)
             loss.backward()

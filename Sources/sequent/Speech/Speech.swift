@@ -138,6 +138,9 @@ struct SpeechInputOptions: ParsableArguments {
             throw ValidationError("give one of --transcripts FILE or --label-from-filename PATTERN")
         }
         if let takes { _ = try TakeRange(takes, flag: "--takes") }
+        if let labelFromFilename {
+            do { _ = try LabelPattern(labelFromFilename) } catch let error as SequentError { throw ValidationError(error.message) }
+        }
     }
 
     /// The utterances selected, and the names of the files left out with the reason.

@@ -287,9 +287,13 @@ struct SpeechTraining {
 
     /// The sample rate of the first file libsndfile can read.
     private func firstReadableRate(_ utterances: [SpeechUtterance]) throws -> Int {
+        var firstError: String?
         for u in utterances.prefix(50) {
-            if let clip = try? AudioFile.read(u.url) { return clip.sampleRate }
+            do { return try AudioFile.read(u.url).sampleRate } catch let error as SequentError {
+                firstError = firstError ?? error.message
+            }
         }
-        throw SequentError.invalidArgument("--audio", "\(command.input.audio): none of the first \(min(50, utterances.count)) files is readable audio")
+        throw SequentError.invalidArgument(
+            "--audio", "\(command.input.audio): no readable audio among the first \(min(50, utterances.count)) files (the first: \(firstError ?? "unreadable"))")
     }
 }
