@@ -9,7 +9,7 @@ import XCTest
 /// and MFCCs whose magnitudes reach tens (float32 FFTs of two libraries, KissFFT and
 /// PocketFFT, summed in different orders).
 final class AudioFeaturesTests: XCTestCase {
-    private static let tolerance: Float = 2e-3
+    private static let tolerance: Float = 5e-4
 
     private func check(_ name: String, signal: String, _ settings: FeatureSettings) throws {
         let fixtures = try Fixtures.load("speech_features")
@@ -21,6 +21,7 @@ final class AudioFeaturesTests: XCTestCase {
         XCTAssertEqual(features.count, expected.count, name)
         let worst = zip(features, expected.scalars).map { abs($0 - $1) }.max() ?? .infinity
         XCTAssertLessThan(worst, Self.tolerance, "\(name): largest difference \(worst)")
+        print("\(name): largest difference from torchaudio \(worst)")
     }
 
     func testFilterbankMatchesTorchaudioAt8kHz() throws {
@@ -57,20 +58,6 @@ final class AudioFeaturesTests: XCTestCase {
         let signals = (0..<9).map { i in (0..<(800 + 97 * i)).map { _ in 0.1 * generator.nextNormal() } }
         let batch = Parallelism.withThreads(2) { extractor.features(of: signals) }
         for (i, signal) in signals.enumerated() { XCTAssertEqual(batch[i], extractor.features(of: signal)) }
-    }
-
-    func testStreamedFeaturesEqualOfflineFeatures() throws {
-        let extractor = try FeatureExtractor(settings: FeatureSettings(kind: .fbank, sampleRate: 8000, melBins: 40))
-        let x = try XCTUnwrap(try Fixtures.load("speech_features")["signal_8k"]).scalars
-        var stream = StreamingFeatures(extractor: extractor)
-        var streamed: [Float] = []
-        var start = 0
-        for size in [1, 7, 150, 333, 80, 1000, 10_000] where start < x.count {
-            let end = min(x.count, start + size)
-            streamed += stream.append(Array(x[start..<end]))
-            start = end
-        }
-        XCTAssertEqual(streamed, extractor.features(of: x))
     }
 
     func testSettingsThatCannotWorkAreRefusedByName() {
