@@ -186,7 +186,7 @@ struct SpeechTraining {
             }
             return (inputs, targets, texts)
         }
-        let train = try examples(trainAudio, split: "validation")
+        let train = try examples(trainAudio, split: "training")
         let val = try examples(valAudio, split: "validation")
         reportSkipped(skipped)
         guard !train.inputs.isEmpty, !val.inputs.isEmpty else {
