@@ -27,9 +27,13 @@ let package = Package(
         .target(name: "CSequentKernels"),
         // Open MPI, dlopen()ed at run time by distributed training (no link-time dependency).
         .target(name: "CMPILoader", linkerSettings: [.linkedLibrary("dl")]),
+        // Audio for `sequent speech`: libsndfile (LGPL, linked dynamically), libsamplerate and KissFFT (BSD).
+        .systemLibrary(name: "CSndFile", pkgConfig: nil, providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSampleRate", pkgConfig: nil, providers: [.apt(["libsamplerate0-dev"])]),
+        .systemLibrary(name: "CKissFFT", pkgConfig: nil, providers: [.apt(["libkissfft-dev"])]),
         .target(name: "SequentTensor", dependencies: ["CDNNL", "CSequentKernels"]),
         .target(name: "SequentNN", dependencies: ["SequentTensor"]),
-        .target(name: "SequentData", dependencies: ["SequentTensor"]),
+        .target(name: "SequentData", dependencies: ["SequentTensor", "CSndFile", "CSampleRate", "CKissFFT"]),
         .target(name: "SequentTrain", dependencies: ["SequentTensor", "SequentNN", "SequentData", "CMPILoader"]),
         .target(name: "SequentLab", dependencies: ["SequentTensor", "SequentNN", "SequentData", "SequentTrain"]),
         .executableTarget(

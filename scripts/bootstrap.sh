@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs what Sequent needs on a fresh Debian/Ubuntu machine: oneDNN (libdnnl-dev), Open MPI
-# (openmpi-bin, libopenmpi-dev), and
-# checks that a Swift 6 toolchain is on PATH. Does nothing that is already done.
+# (openmpi-bin, libopenmpi-dev), the audio libraries of `sequent speech` (libsndfile1-dev,
+# LGPL, linked dynamically; libsamplerate0-dev and libkissfft-dev, BSD), and checks that a
+# Swift 6 toolchain is on PATH. Does nothing that is already done.
 set -euo pipefail
 
 # oneDNN (built against); Open MPI (loaded at run time by data-parallel training only: the
 # sequent binary runs without it, but `mpirun -np N sequent ... train` and the 2-rank tests need it).
 missing=()
 [[ -f /usr/include/oneapi/dnnl/dnnl.h ]] || missing+=(libdnnl-dev)
+[[ -f /usr/include/sndfile.h ]] || missing+=(libsndfile1-dev)
+[[ -f /usr/include/samplerate.h ]] || missing+=(libsamplerate0-dev)
+[[ -f /usr/include/kissfft/kiss_fftr.h ]] || missing+=(libkissfft-dev)
 if ! command -v mpirun >/dev/null 2>&1 || ! ls /usr/lib/*/libmpi.so.40 >/dev/null 2>&1; then
     missing+=(openmpi-bin libopenmpi-dev)
 fi
@@ -22,7 +26,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
         exit 1
     fi
     if ! command -v apt-get >/dev/null 2>&1; then
-        echo "bootstrap: ${missing[*]} missing and apt-get is not available; install oneDNN 2.x (libdnnl-dev) and Open MPI 4 (openmpi-bin, libopenmpi-dev) by hand." >&2
+        echo "bootstrap: ${missing[*]} missing and apt-get is not available; install oneDNN 2.x (libdnnl-dev), Open MPI 4 (openmpi-bin, libopenmpi-dev), libsndfile, libsamplerate and KissFFT by hand." >&2
         exit 1
     fi
     echo "bootstrap: installing ${missing[*]}"
