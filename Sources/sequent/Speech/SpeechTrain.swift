@@ -108,6 +108,7 @@ struct SpeechTraining {
 
     func run(threads: Int) throws {
         let started = Date()
+        let startedMonotonic = MetricsClock.system.monotonicSeconds()
         let outURL = options.outURL
         let (selected, unmatched) = try command.input.utterances()
         let resampling: ResamplingPolicy = command.noResample ? .refuse : .resample
@@ -227,6 +228,7 @@ struct SpeechTraining {
         trainerConfiguration.logDirectory = folder.url
         trainerConfiguration.progress = options.quiet ? nil : .standardOutput()
         trainerConfiguration.threadCount = threads
+        trainerConfiguration.timeLimit = options.timeLimit(startedAt: startedMonotonic)
 
         let validation: (AcousticModel) throws -> [String: Double] = { model in
             try SpeechEvaluation.score(model, inputs: val.inputs, targets: val.targets, texts: val.texts, alphabet: alphabet, beam: 1).asMetrics
@@ -253,15 +255,7 @@ struct SpeechTraining {
             return (loss, lengths.reduce(0, +))
         }
         trainer.randomGenerators["spec_augment"] = RandomGeneratorAccess(get: { augmentGenerator }, set: { augmentGenerator = $0 })
-        let limitSeconds = options.timeLimit.map { limit -> Double in
-            let (s, atto) = limit.components
-            return Double(s) + Double(atto) * 1e-18
-        }
-        trainer.callbacks.append(ClosureCallback(onStepEnd: { _, control in
-            if let limitSeconds, Date().timeIntervalSince(started) >= 0.97 * limitSeconds - 2 { control.requestStop() }
-        }, onEvaluation: { report, _ in
-            if report.improved { try folder.saveWeights(of: model, metadata: ["step": String(report.step)]) }
-        }))
+        trainer.addTaskCallbacks(savingBestTo: folder)
         let result = try trainer.fit()
         if !FileManager.default.fileExists(atPath: folder.weightsURL.path) {
             try folder.saveWeights(of: model, metadata: ["step": String(trainer.step)])
@@ -271,13 +265,8 @@ struct SpeechTraining {
         let seconds = Date().timeIntervalSince(started)
         try SpeechReport.write(folder: folder, config: finalConfig, metrics: metrics, seconds: seconds, threads: threads)
 
-        let ending: String
-        switch result.reason {
-        case .completed: ending = "trained \(trainer.step) steps"
-        case .interrupted: ending = "interrupted at step \(trainer.step) of \(finalConfig.steps)"
-        case .stopRequested: ending = "stopped at the time limit after step \(trainer.step) of \(finalConfig.steps)"
-        case .earlyStopped: ending = "stopped early at step \(trainer.step)"
-        }
+        // Speech has no --resume yet: the ending's hint to continue does not apply.
+        let ending = result.ending(of: finalConfig.steps).replacingOccurrences(of: " (continue with --resume)", with: "")
         print("\(ending) in \(String(format: "%.1f", seconds)) s on \(threads) thread\(threads == 1 ? "" : "s")")
         print(String(format: "best validation (model.safetensors): WER %.4f, CER %.4f, accuracy %.4f over %d utterances",
                      metrics.recognition.wordErrorRate, metrics.recognition.characterErrorRate, metrics.recognition.accuracy, val.inputs.count))
