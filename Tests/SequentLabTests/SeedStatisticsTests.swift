@@ -35,3 +35,14 @@ final class SeedStatisticsTests: XCTestCase {
         XCTAssertEqual(SeedComparison.above(SeedValues([4, 5]), 3), .held)
     }
 }
+
+extension SeedStatisticsTests {
+    func testQuantitiesBeyondMeasurementCountAsLarger() {
+        let underflowed = SeedValues([.infinity, .infinity])
+        XCTAssertEqual(SeedComparison.lower(SeedValues([8.3, 8.9]), than: underflowed), .held)
+        XCTAssertEqual(SeedComparison.lower(underflowed, than: SeedValues([8.3, 8.9])), .notHeld)
+        XCTAssertEqual(SeedComparison.lower(SeedValues([8.3, .infinity]), than: underflowed), .inconclusive)
+        XCTAssertEqual(SeedComparison.above(underflowed, 2), .held)
+        XCTAssertEqual(underflowed.text(), "inf (2 of 2 seeds)")
+    }
+}

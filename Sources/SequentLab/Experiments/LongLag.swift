@@ -91,7 +91,7 @@ public struct LongLagExperiment {
         for (task, lengths) in [(Task.adding, settings.addingLengths), (.copy, settings.copyLags)] where !lengths.isEmpty {
             // The sweep: every architecture, every candidate rate, the same steps, at the
             // middle length, on a seed the measured runs do not use.
-            let sweepLength = lengths[lengths.count / 2]
+            let sweepLength = Self.sweepLength(lengths)
             var rates: [Architecture: Float] = [:]
             var sweeps: [LearningRateSweep] = []
             for architecture in Architecture.allCases {
@@ -116,6 +116,10 @@ public struct LongLagExperiment {
         }
         return result
     }
+
+    /// The length the learning rates are swept at: the middle one, or the shorter of the two
+    /// middle ones (where a short sweep still sees the models learn).
+    static func sweepLength(_ lengths: [Int]) -> Int { lengths[(lengths.count - 1) / 2] }
 
     /// The forget-gate initialisation of an LSTM on `task` at `length`.
     func forgetGate(_ task: Task, length: Int) -> ForgetGateInitialisation {
@@ -194,7 +198,7 @@ public struct LongLagExperiment {
             \(settings.longLagSteps) Adam steps (gradient norm clipped to 1) on batches of \(settings.longLagBatch) fresh \
             sequences, seeds \(settings.seeds.map(String.init).joined(separator: ", ")) (initial weights and data). The LSTM \
             starts with \(lstm). Each model's learning rate is chosen by its own sweep (below): the same candidate rates, \
-            \(settings.longLagSweepSteps) steps each, at the middle length, on another seed, scored on another held-out set. \
+            \(settings.longLagSweepSteps) steps each, at the middle length (the shorter of the two middle ones), on another seed, scored on another held-out set. \
             The Transformer: a linear input projection plus \
             sinusoidal positions (no parameters), N pre-norm encoder layers (heads of width \(ModelFamily.headWidth), GELU, \
             F = \(ModelFamily.feedForwardRatio) D), a final LayerNorm and the head, D and N chosen for the budget. It is \
@@ -212,7 +216,7 @@ public struct LongLagExperiment {
             let lengths = result.lengths(task)
             guard !lengths.isEmpty else { continue }
             if let sweeps = result.sweeps[task] {
-                section.paragraph("**\(task.rawValue.capitalized): learning-rate sweep** (\(task.metricName) after \(settings.longLagSweepSteps) steps at T = \(lengths[lengths.count / 2]); the chosen rate in bold).")
+                section.paragraph("**\(task.rawValue.capitalized): learning-rate sweep** (\(task.metricName) after \(settings.longLagSweepSteps) steps at T = \(Self.sweepLength(lengths)); the chosen rate in bold).")
                 section.table(LearningRateSweep.table(sweeps, lossName: task.metricName))
             }
             var rows: [[String]] = []

@@ -18,9 +18,18 @@ public struct SeedValues: Sendable {
         return (values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
     }
 
-    /// "3.87 ± 0.05", with `digits` significant digits.
+    /// Whether every value is +infinity (a quantity beyond what could be measured, such as
+    /// a gradient ratio whose far norm underflowed).
+    var allInfinite: Bool { !values.isEmpty && values.allSatisfy { $0 == .infinity } }
+    /// Whether every value is finite.
+    var allFinite: Bool { values.allSatisfy(\.isFinite) }
+
+    /// "3.87 ± 0.05", with `digits` significant digits; "inf (k of n seeds)" when some
+    /// values are infinite.
     public func text(_ digits: Int = 3) -> String {
         guard !values.isEmpty else { return "-" }
+        let infinite = values.filter { $0 == .infinity }.count
+        if infinite > 0 { return "inf (\(infinite) of \(values.count) seeds)" }
         return values.count > 1 ? "\(formatted(mean, digits)) ± \(formatted(standardDeviation, 2))" : formatted(mean, digits)
     }
 
@@ -36,7 +45,7 @@ public struct SeedValues: Sendable {
 /// "inconclusive". With fewer than two seeds there is no spread, so it is inconclusive too.
 public enum SeedComparison {
     /// The stated rule, for the report.
-    public static let rule = "a verdict is \"held\" or \"did not hold\" only when the two means differ by more than the sum of their standard deviations over the seeds (mean ± sd intervals that do not overlap) and by more than the stated tie margin; otherwise \"inconclusive\" (ties, and runs with one seed, are inconclusive)"
+    public static let rule = "a verdict is \"held\" or \"did not hold\" only when the two means differ by more than the sum of their standard deviations over the seeds (mean ± sd intervals that do not overlap) and by more than the stated tie margin; otherwise \"inconclusive\" (ties, and runs with one seed, are inconclusive); a quantity beyond what could be measured in every seed (\"inf\": a gradient norm that underflowed Float32) counts as larger than any finite one"
 
     /// Whether `a` is lower than `b` beyond the noise.
     ///
@@ -44,7 +53,11 @@ public enum SeedComparison {
     ///   - relativeTie: differences below this fraction of the larger mean are ties.
     ///   - absoluteTie: differences below this are ties.
     static func lower(_ a: SeedValues, than b: SeedValues, relativeTie: Double = 0, absoluteTie: Double = 0) -> Verdict {
-        guard a.count >= 2, b.count >= 2, a.mean.isFinite, b.mean.isFinite else { return .inconclusive }
+        guard a.count >= 2, b.count >= 2 else { return .inconclusive }
+        // +infinity stands for "beyond what could be measured" in every seed: above any finite value.
+        if a.allFinite && b.allInfinite { return .held }
+        if a.allInfinite && b.allFinite { return .notHeld }
+        guard a.mean.isFinite, b.mean.isFinite else { return .inconclusive }
         let difference = b.mean - a.mean
         let margin = max(a.standardDeviation + b.standardDeviation, relativeTie * max(abs(a.mean), abs(b.mean)), absoluteTie)
         guard abs(difference) > margin, difference != 0 else { return .inconclusive }
@@ -59,7 +72,9 @@ public enum SeedComparison {
     /// Whether `a` is below `threshold` beyond the noise (mean + sd below it: held; mean - sd
     /// above it: did not hold).
     static func below(_ a: SeedValues, _ threshold: Double) -> Verdict {
-        guard a.count >= 2, a.mean.isFinite else { return .inconclusive }
+        guard a.count >= 2 else { return .inconclusive }
+        if a.allInfinite { return threshold.isFinite ? .notHeld : .inconclusive }
+        guard a.mean.isFinite else { return .inconclusive }
         if a.mean + a.standardDeviation < threshold { return .held }
         if a.mean - a.standardDeviation > threshold { return .notHeld }
         return .inconclusive
@@ -67,6 +82,7 @@ public enum SeedComparison {
 
     /// Whether `a` is above `threshold` beyond the noise.
     static func above(_ a: SeedValues, _ threshold: Double) -> Verdict {
-        below(SeedValues(a.values.map { -$0 }), -threshold)
+        if a.count >= 2, a.allInfinite, threshold.isFinite { return .held }
+        return below(SeedValues(a.values.map { -$0 }), -threshold)
     }
 }
