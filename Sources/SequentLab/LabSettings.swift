@@ -60,7 +60,7 @@ public struct LabSettings: Sendable {
     public static let quick = LabSettings(
         isQuick: true, seeds: [1, 2], sweepRates: [3e-3, 1e-2],
         gradientLength: 101, gradientWidth: 32, gradientTransformerLayers: 2, gradientTrainingSteps: 150,
-        addingLengths: [10, 50], copyLags: [10], longLagSteps: 600, longLagSweepSteps: 100, longLagBatch: 32, parameterBudget: 4_600,
+        addingLengths: [10, 50], copyLags: [10], longLagSteps: 1000, longLagSweepSteps: 200, longLagBatch: 32, parameterBudget: 4_600,
         evaluationEvery: 100, speedLengths: [25, 100, 400], speedWidth: 64, speedRepeats: 3, attentionMemoryLengths: [128, 256, 512],
         reversalLengths: 4...14, reversalSteps: 220, textParameterBudget: 25_000, textSteps: 150, textSweepSteps: 40, textSeconds: 0,
         seriesSteps: 300)
@@ -72,7 +72,7 @@ public struct LabSettings: Sendable {
         addingLengths: [10, 50, 100, 200, 400], copyLags: [10, 50, 100, 200], longLagSteps: 2000, longLagSweepSteps: 400, longLagBatch: 32,
         parameterBudget: 17_000, evaluationEvery: 100, speedLengths: [25, 50, 100, 200, 400, 800], speedWidth: 128,
         speedRepeats: 5, attentionMemoryLengths: [128, 256, 512, 1024],
-        reversalLengths: 4...30, reversalSteps: 1500, textParameterBudget: 200_000, textSteps: 3000, textSweepSteps: 300, textSeconds: 120,
+        reversalLengths: 4...30, reversalSteps: 1500, textParameterBudget: 200_000, textSteps: 2000, textSweepSteps: 300, textSeconds: 60,
         seriesSteps: 1000)
 }
 
