@@ -46,3 +46,12 @@ extension SeedStatisticsTests {
         XCTAssertEqual(underflowed.text(), "inf (2 of 2 seeds)")
     }
 }
+
+extension SeedStatisticsTests {
+    func testSomeSeedsBeyondMeasurementCountAsALowerBound() {
+        let rnn = SeedValues([40, .infinity])  // one seed underflowed: at least 40
+        XCTAssertEqual(SeedComparison.lower(SeedValues([8.3, 8.9]), than: rnn), .held)
+        XCTAssertEqual(SeedComparison.lower(rnn, than: SeedValues([8.3, 8.9])), .inconclusive, "no bound helps this side")
+        XCTAssertEqual(SeedComparison.above(rnn, 2), .held)
+    }
+}

@@ -24,6 +24,13 @@ public struct SeedValues: Sendable {
     /// Whether every value is finite.
     var allFinite: Bool { values.allSatisfy(\.isFinite) }
 
+    /// The values with each +infinity replaced by the largest finite value: a lower bound
+    /// (an underflowed norm is smaller than every measured one); unchanged if none is finite.
+    var infinitiesAsLowerBound: SeedValues {
+        guard let largest = values.filter(\.isFinite).max() else { return self }
+        return SeedValues(values.map { $0 == .infinity ? largest : $0 })
+    }
+
     /// "3.87 ± 0.05", with `digits` significant digits; "inf (k of n seeds)" when some
     /// values are infinite.
     public func text(_ digits: Int = 3) -> String {
@@ -45,7 +52,7 @@ public struct SeedValues: Sendable {
 /// "inconclusive". With fewer than two seeds there is no spread, so it is inconclusive too.
 public enum SeedComparison {
     /// The stated rule, for the report.
-    public static let rule = "a verdict is \"held\" or \"did not hold\" only when the two means differ by more than the sum of their standard deviations over the seeds (mean ± sd intervals that do not overlap) and by more than the stated tie margin; otherwise \"inconclusive\" (ties, and runs with one seed, are inconclusive); a quantity beyond what could be measured in every seed (\"inf\": a gradient norm that underflowed Float32) counts as larger than any finite one"
+    public static let rule = "a verdict is \"held\" or \"did not hold\" only when the two means differ by more than the sum of their standard deviations over the seeds (mean ± sd intervals that do not overlap) and by more than the stated tie margin; otherwise \"inconclusive\" (ties, and runs with one seed, are inconclusive); a quantity beyond what could be measured in every seed (\"inf\": a gradient norm that underflowed Float32) counts as larger than any finite one, and where only some seeds are \"inf\" they count as the largest finite value (a lower bound) on the side of a comparison where that can only make the claim harder to show"
 
     /// Whether `a` is lower than `b` beyond the noise.
     ///
@@ -57,6 +64,8 @@ public enum SeedComparison {
         // +infinity stands for "beyond what could be measured" in every seed: above any finite value.
         if a.allFinite && b.allInfinite { return .held }
         if a.allInfinite && b.allFinite { return .notHeld }
+        // Where b is infinite in some seeds, its lower bound can only make "a < b" harder to show.
+        let b = b.infinitiesAsLowerBound
         guard a.mean.isFinite, b.mean.isFinite else { return .inconclusive }
         let difference = b.mean - a.mean
         let margin = max(a.standardDeviation + b.standardDeviation, relativeTie * max(abs(a.mean), abs(b.mean)), absoluteTie)
@@ -83,6 +92,7 @@ public enum SeedComparison {
     /// Whether `a` is above `threshold` beyond the noise.
     static func above(_ a: SeedValues, _ threshold: Double) -> Verdict {
         if a.count >= 2, a.allInfinite, threshold.isFinite { return .held }
-        return below(SeedValues(a.values.map { -$0 }), -threshold)
+        // The lower bound of the infinite seeds can only make "above" harder to show.
+        return below(SeedValues(a.infinitiesAsLowerBound.values.map { -$0 }), -threshold)
     }
 }
