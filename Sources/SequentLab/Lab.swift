@@ -17,7 +17,7 @@ public enum LabExperiment: String, CaseIterable, Sendable {
         case .lags: return "long lags (adding problem, copy memory)"
         case .table: return "comparison table (speed, cost, and the results of 1 and 2)"
         case .attention: return "attention at work (seq2seq reversal)"
-        case .data: return "real data (--text, --csv)"
+        case .data: return "real data (Tiny Shakespeare in the full run, or --text; --csv)"
         case .memory: return "external memory (NTM copy, memory networks on bAbI)"
         }
     }

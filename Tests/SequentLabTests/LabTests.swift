@@ -143,12 +143,17 @@ final class LabTests: XCTestCase {
         XCTAssertEqual(table?.header, ["Property", "RNN", "LSTM", "GRU", "Transformer"])
         XCTAssertEqual(table?.rows.count, 6)
 
-        // On one thread the speed-up cannot be measured: inconclusive, not a failure.
+        // On one thread the speed-up cannot be measured: the claim cannot hold, and here it fails
+        // on its other part (fewer FLOP/s); with more FLOP/s it would be inconclusive.
         var oneThread = speed
         oneThread.threads = 1
         oneThread.measurements = measurements.map { var m = $0; m.singleThreadStepSeconds = nil; m.singleThreadRepeats = []; return m }
         let single = ComparisonTable.section(gradients: nil, lags: nil, speed: oneThread, settings: tiny)
-        XCTAssertEqual(single.allClaims.first { $0.statement.hasPrefix("Parallel processing: Transformer") }?.verdict, .inconclusive)
+        XCTAssertEqual(single.allClaims.first { $0.statement.hasPrefix("Parallel processing: Transformer") }?.verdict, .notHeld)
+        var faster = oneThread
+        faster.measurements = oneThread.measurements.map { var m = $0; if m.architecture == .transformer { m.forwardFLOPs = 1e12 }; return m }
+        let unknown = ComparisonTable.section(gradients: nil, lags: nil, speed: faster, settings: tiny)
+        XCTAssertEqual(unknown.allClaims.first { $0.statement.hasPrefix("Parallel processing: Transformer") }?.verdict, .inconclusive)
     }
 
     func testEqualParameterBudgetsGiveDifferentSizes() {
