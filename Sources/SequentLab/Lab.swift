@@ -61,7 +61,7 @@ public struct Lab {
 
     /// Checks the inputs before anything runs: files that exist and a column the CSV has.
     public func validateInputs() throws {
-        if let text = inputs.textFile { _ = try TextFiles.read(text, option: "--text") }
+        if let text = inputs.textFile { _ = try RealDataExperiment.readText(text) }
         if let csv = inputs.csvFile {
             guard let column = inputs.csvColumn else {
                 throw SequentError.invalidArgument("sequent lab", "--csv needs --column NAME (the column to forecast)")

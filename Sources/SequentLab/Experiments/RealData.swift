@@ -59,6 +59,13 @@ public struct RealDataExperiment {
 
     // MARK: Text
 
+    /// The text of `--text`: one regular file (a folder, FIFO or device is refused by
+    /// `InputFile`, naming what it is), checked as UTF-8 by `TextFiles` (byte, line and
+    /// column of the first bad byte).
+    static func readText(_ url: URL) throws -> String {
+        try TextFiles.decode([UInt8](try InputFile.read(url, flag: "--text")), path: url.path)
+    }
+
     /// The text experiment's fixed shapes: embedding E of the recurrent models, context T,
     /// batch B, and the validation tokens scored during training.
     static let (embeddingSize, context, batchSize) = (64, 64, 32)
@@ -127,7 +134,7 @@ public struct RealDataExperiment {
     }
 
     func text(_ url: URL, into section: inout ReportSection) throws -> JSONValue {
-        let full = try TextFiles.read(url, option: "--text")
+        let full = try Self.readText(url)
         let tokenizer = try CharacterTokenizer.train(on: full)
         // The last 10% (by characters), contiguous, held out, as nanoGPT splits Tiny Shakespeare.
         let scalars = Array(full.unicodeScalars)
