@@ -126,10 +126,11 @@ public struct ModelFamily: Sendable {
         return "D = \(size.width), \(size.layerCount) layer\(size.layerCount == 1 ? "" : "s"), \(heads) head\(heads == 1 ? "" : "s")"
     }
 
-    /// The model of `size`, its values drawn from `generator`.
+    /// The model of `size`, its values drawn from `generator`; an LSTM's forget gate starts
+    /// as `forgetGate` says.
     ///
     /// - Throws: `SequentError` when the Transformer's D is not a multiple of the head width.
-    func model(_ size: ModelSize, generator: inout RandomGenerator) throws -> any SequenceModel {
+    func model(_ size: ModelSize, forgetGate: ForgetGateInitialisation = .unitBias, generator: inout RandomGenerator) throws -> any SequenceModel {
         guard let cell = architecture.cell else {
             guard size.width % ModelFamily.headWidth == 0 else {
                 throw SequentError.invalidArgument("lab", "the Transformer's D must be a multiple of \(ModelFamily.headWidth), got \(size.width)")
@@ -139,6 +140,6 @@ public struct ModelFamily: Sendable {
                 dimFeedforward: ModelFamily.feedForwardRatio * size.width, outputSize: outputSize, generator: &generator)
         }
         return try RecurrentSequenceModel(cell: cell, inputSize: inputSize, hiddenSize: size.width, outputSize: outputSize,
-                                          generator: &generator)
+                                          forgetGate: forgetGate, generator: &generator)
     }
 }

@@ -17,7 +17,7 @@ public enum LabExperiment: String, CaseIterable, Sendable {
         case .lags: return "long lags (adding problem, copy memory)"
         case .table: return "comparison table (speed, cost, and the results of 1 and 2)"
         case .attention: return "attention at work (seq2seq reversal)"
-        case .data: return "real data (--text, --csv)"
+        case .data: return "real data (Tiny Shakespeare in the full run, or --text; --csv)"
         case .memory: return "external memory (NTM copy, memory networks on bAbI)"
         }
     }
@@ -61,7 +61,7 @@ public struct Lab {
 
     /// Checks the inputs before anything runs: files that exist and a column the CSV has.
     public func validateInputs() throws {
-        if let text = inputs.textFile { _ = try TextCorpus.load(text) }
+        if let text = inputs.textFile { _ = try RealDataExperiment.readText(text) }
         if let csv = inputs.csvFile {
             guard let column = inputs.csvColumn else {
                 throw SequentError.invalidArgument("sequent lab", "--csv needs --column NAME (the column to forecast)")
@@ -108,7 +108,8 @@ public struct Lab {
             }
             if chosen.contains(.table) {
                 let speed = try SpeedExperiment(settings: settings, progress: stage(.table)).run()
-                sections.append(ComparisonTable.section(gradients: gradients, lags: lags, speed: speed, settings: settings))
+                let memory = try AttentionMemoryExperiment(settings: settings, progress: stage(.table)).run()
+                sections.append(ComparisonTable.section(gradients: gradients, lags: lags, speed: speed, attentionMemory: memory, settings: settings))
             }
             if chosen.contains(.attention) {
                 let result = try AttentionExperiment(settings: settings, progress: stage(.attention)).run()
@@ -134,8 +135,9 @@ public struct Lab {
         ]
         preamble += [
             settings.isQuick
-                ? "Mode: **--quick** (small budgets, fewer lengths and seeds: the verdicts are those of short training runs; run without --quick for the full budgets)."
+                ? "Mode: **--quick** (the verdicts are those of short training runs; run without --quick for the full budgets). It cuts: \(settings.cutsAgainstFull.joined(separator: "; "))."
                 : "Mode: full budgets.",
+            "Set-up: every model trains on the Trainer with Adam and its gradient norm clipped; each model's learning rate comes from its own sweep on validation data with the same budget for all (experiments 2 and 5); the LSTM starts with forget-gate bias 1\(settings.longLagChrono ? " (chrono initialisation on the long-lag tasks)" : "") and is shown once with PyTorch's default initialisation (experiment 1). Verdicts: \(SeedComparison.rule).",
             "Experiments: \(experiments.map(\.rawValue).joined(separator: ", ")); seeds \(settings.seeds.map(String.init).joined(separator: ", ")).",
             "Machine: \(Parallelism.coreCount) cores, \(Parallelism.threadCount) thread(s) used, Float32 on oneDNN, subnormals flushed to zero; run time \(String(format: "%.1f", seconds)) s; load average at the end \(LabReport.loadAverage) (timings are disturbed when other processes share the cores).",
             "Claims: \(claims.count), of which \(count(.held)) held, \(count(.notHeld)) did not hold, \(count(.inconclusive)) inconclusive, \(count(.notMeasured)) not measured. Every verdict is computed from the measurements of this run.",

@@ -1,11 +1,16 @@
 /// The budgets of a lab run: `quick` (under two minutes on two cores) or `full`.
 ///
-/// Every model of a comparison gets the same budget: the same steps, batch size and (for
-/// the long-lag tasks) the same number of parameters.
+/// Every model of a comparison gets the same budget: the same steps, batch size, learning
+/// rate sweep and (for the long-lag tasks and text) the same number of parameters.
 public struct LabSettings: Sendable {
     public var isQuick: Bool
-    /// Seeds averaged over (initial weights and data).
+    /// Seeds of the measured runs (initial weights and data); every quantity is reported as
+    /// mean and spread over them.
     public var seeds: [UInt64]
+    /// The seed of the learning-rate sweeps, which the measured runs do not use.
+    static let sweepSeed: UInt64 = 99
+    /// The learning rates every model's sweep tries.
+    public var sweepRates: [Float]
 
     // Experiment 1: vanishing gradients.
     /// T of the probe sequence (the largest distance measured is T - 1).
@@ -20,37 +25,83 @@ public struct LabSettings: Sendable {
     public var addingLengths: [Int]
     public var copyLags: [Int]
     public var longLagSteps: Int
+    /// The steps of each learning-rate trial.
+    public var longLagSweepSteps: Int
     public var longLagBatch: Int
     /// The parameter budget of every model (recurrent layer or Transformer encoder, plus head).
     public var parameterBudget: Int
     public var evaluationEvery: Int
+    /// Chrono initialisation for the LSTM on the long-lag tasks (else forget-gate bias 1).
+    public var longLagChrono: Bool = false
 
     // Experiment 3: speed and cost.
     public var speedLengths: [Int]
     /// The width of every model (one layer each): H, or D (a multiple of 16).
     public var speedWidth: Int
     public var speedRepeats: Int
+    /// The lengths of the attention-memory measurement (plain path and fused kernel).
+    public var attentionMemoryLengths: [Int]
 
     // Experiment 4: attention.
     public var reversalLengths: ClosedRange<Int>
     public var reversalSteps: Int
 
     // Experiment 5: real data.
+    /// The parameter budget of each character language model (embedding and head included).
+    public var textParameterBudget: Int
     public var textSteps: Int
+    /// The steps of each learning-rate trial on text.
+    public var textSweepSteps: Int
+    /// The seconds of the equal-time comparison per model (0: not run).
+    public var textSeconds: Double
     public var seriesSteps: Int
 
     /// The short run: smaller budgets, fewer lengths.
     public static let quick = LabSettings(
-        isQuick: true, seeds: [1, 2], gradientLength: 101, gradientWidth: 32, gradientTransformerLayers: 2, gradientTrainingSteps: 300,
-        addingLengths: [10, 50, 100], copyLags: [10, 25], longLagSteps: 1200, longLagBatch: 32, parameterBudget: 4_600,
-        evaluationEvery: 100, speedLengths: [25, 50, 100, 200, 400], speedWidth: 64, speedRepeats: 3,
-        reversalLengths: 4...14, reversalSteps: 220, textSteps: 400, seriesSteps: 300)
+        isQuick: true, seeds: [1, 2], sweepRates: [3e-3, 1e-2],
+        gradientLength: 101, gradientWidth: 32, gradientTransformerLayers: 2, gradientTrainingSteps: 150,
+        addingLengths: [10, 50], copyLags: [10], longLagSteps: 1000, longLagSweepSteps: 200, longLagBatch: 32, parameterBudget: 4_600,
+        evaluationEvery: 100, speedLengths: [25, 100, 400], speedWidth: 64, speedRepeats: 3, attentionMemoryLengths: [128, 256, 512],
+        reversalLengths: 4...14, reversalSteps: 220, textParameterBudget: 25_000, textSteps: 150, textSweepSteps: 40, textSeconds: 0,
+        seriesSteps: 300)
 
-    /// The full run. Copy memory stops at lag 200: at lag 400 (timed on one thread) its four
-    /// runs took 12 of the 29 minutes of experiment 2, and no model solved it.
+    /// The full run.
     public static let full = LabSettings(
-        isQuick: false, seeds: [1, 2, 3], gradientLength: 201, gradientWidth: 64, gradientTransformerLayers: 2, gradientTrainingSteps: 400,
-        addingLengths: [10, 50, 100, 200, 400], copyLags: [10, 50, 100, 200], longLagSteps: 2000, longLagBatch: 32,
+        isQuick: false, seeds: [1, 2, 3], sweepRates: [1e-3, 3e-3, 1e-2],
+        gradientLength: 201, gradientWidth: 64, gradientTransformerLayers: 2, gradientTrainingSteps: 400,
+        addingLengths: [10, 50, 100, 200, 400], copyLags: [10, 50, 100, 200], longLagSteps: 2000, longLagSweepSteps: 400, longLagBatch: 32,
         parameterBudget: 17_000, evaluationEvery: 100, speedLengths: [25, 50, 100, 200, 400, 800], speedWidth: 128,
-        speedRepeats: 5, reversalLengths: 4...30, reversalSteps: 1500, textSteps: 1500, seriesSteps: 1000)
+        speedRepeats: 5, attentionMemoryLengths: [128, 256, 512, 1024],
+        reversalLengths: 4...30, reversalSteps: 1500, textParameterBudget: 200_000, textSteps: 2000, textSweepSteps: 300, textSeconds: 60,
+        seriesSteps: 1000)
+}
+
+extension LabSettings {
+    /// What these budgets cut against the full run, one "name: this (full: that)" per
+    /// setting that differs; empty for the full run itself.
+    public var cutsAgainstFull: [String] {
+        let full = LabSettings.full
+        func list<T>(_ values: [T]) -> String { values.map { "\($0)" }.joined(separator: ", ") }
+        let pairs: [(String, String, String)] = [
+            ("seeds", list(seeds), list(full.seeds)),
+            ("learning rates swept", list(sweepRates), list(full.sweepRates)),
+            ("vanishing gradients: T, width, training steps", "\(gradientLength), \(gradientWidth), \(gradientTrainingSteps)",
+             "\(full.gradientLength), \(full.gradientWidth), \(full.gradientTrainingSteps)"),
+            ("adding-problem lengths", list(addingLengths), list(full.addingLengths)),
+            ("copy-memory lags", list(copyLags), list(full.copyLags)),
+            ("long-lag steps (sweep steps), parameters", "\(longLagSteps) (\(longLagSweepSteps)), \(parameterBudget)",
+             "\(full.longLagSteps) (\(full.longLagSweepSteps)), \(full.parameterBudget)"),
+            ("speed lengths, width, timed steps", "\(list(speedLengths)); \(speedWidth); \(speedRepeats)",
+             "\(list(full.speedLengths)); \(full.speedWidth); \(full.speedRepeats)"),
+            ("attention-memory lengths", list(attentionMemoryLengths), list(full.attentionMemoryLengths)),
+            ("reversal lengths, steps", "\(reversalLengths.lowerBound)-\(reversalLengths.upperBound), \(reversalSteps)",
+             "\(full.reversalLengths.lowerBound)-\(full.reversalLengths.upperBound), \(full.reversalSteps)"),
+            ("text: parameters, steps (sweep steps), equal-time seconds", "\(textParameterBudget), \(textSteps) (\(textSweepSteps)), \(Int(textSeconds))",
+             "\(full.textParameterBudget), \(full.textSteps) (\(full.textSweepSteps)), \(Int(full.textSeconds))"),
+            ("series steps", "\(seriesSteps)", "\(full.seriesSteps)"),
+        ]
+        var cuts = pairs.filter { $0.1 != $0.2 }.map { "\($0.0): \($0.1) (full: \($0.2))" }
+        if isQuick { cuts.append("no default text (the full run reads Tiny Shakespeare)") }
+        return cuts
+    }
 }

@@ -31,9 +31,12 @@ final class RecurrentSequenceModel: SequenceModel {
     let head: Linear
     var isTraining = true
 
-    init(cell: RecurrentCellType, inputSize: Int, hiddenSize: Int, outputSize: Int, generator: inout RandomGenerator) throws {
+    /// - Parameter forgetGate: how an LSTM's forget gate starts (ignored by other cells).
+    init(cell: RecurrentCellType, inputSize: Int, hiddenSize: Int, outputSize: Int, forgetGate: ForgetGateInitialisation,
+         generator: inout RandomGenerator) throws {
         recurrent = try RecurrentLayer(cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, batchFirst: true, generator: &generator)
         head = Linear(inputSize: hiddenSize, outputSize: outputSize, generator: &generator)
+        try forgetGate.apply(to: recurrent, generator: &generator)
     }
 
     var submodules: [(key: String, module: any Module)] { [("rnn", recurrent), ("head", head)] }

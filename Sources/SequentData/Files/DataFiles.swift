@@ -1,30 +1,6 @@
 import Foundation
 import SequentTensor
 
-/// A text file as character tokens: the vocabulary is the set of characters in the file.
-public struct TextCorpus: Sendable {
-    public let tokens: [Int]
-    public let vocabulary: [Character]
-
-    /// Reads `url` as UTF-8.
-    ///
-    /// - Throws: `SequentError` (.io) if the file cannot be read, (.malformedFile) if it is
-    ///   not UTF-8 or too short to train on.
-    public static func load(_ url: URL) throws -> TextCorpus {
-        let data = try InputFile.read(url, flag: "--text")
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw SequentError(.malformedFile, "--text: \(url.path) is not UTF-8 text")
-        }
-        let characters = Array(text)
-        guard characters.count >= 2_000 else {
-            throw SequentError(.malformedFile, "--text: \(url.path) has \(characters.count) characters; the lab needs at least 2000")
-        }
-        let vocabulary = Array(Set(characters)).sorted()
-        let index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($0.element, $0.offset) })
-        return TextCorpus(tokens: characters.map { index[$0]! }, vocabulary: vocabulary)
-    }
-}
-
 /// One numeric column of a CSV file with a header row.
 public struct TimeSeries: Sendable {
     public let name: String

@@ -58,19 +58,14 @@ public struct AttentionExperiment {
             let model = try Seq2Seq(cell: .lstm, sourceVocabularySize: symbols, targetVocabularySize: symbols + 2, embeddingSize: 16,
                                     hiddenSize: 16, decoderHiddenSize: 32, bidirectional: true, attention: attention,
                                     beginToken: begin, endToken: end, generator: &generator)
-            let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: 0.01)
-            var data = RandomGenerator(seed: 7)
-            var loss = Double.nan
-            for step in 1...settings.reversalSteps {
-                if step == 1 || step % 50 == 0 { progress("attention: \(name), step \(step) of \(settings.reversalSteps)") }
-                let batch = pairs(32, lengths: settings.reversalLengths, &data)
-                let value = try model.loss(source: Seq2Seq.Batch(batch.source), target: Seq2Seq.Batch(batch.target))
-                value.backward()
-                _ = try clipGradientNorm(optimizer.parameters, maxNorm: 5)
-                optimizer.step()
-                optimizer.zeroGradients()
-                loss = Double(value.item)
+            progress("attention: \(name), \(settings.reversalSteps) steps")
+            let lengths = settings.reversalLengths
+            let outcome = try LabTraining(learningRate: 0.01, steps: settings.reversalSteps, maxGradientNorm: 5).run(
+                model, data: GeneratedBatches(generator: RandomGenerator(seed: 7)) { pairs(32, lengths: lengths, &$0) }
+            ) { batch in
+                (try model.loss(source: Seq2Seq.Batch(batch.source), target: Seq2Seq.Batch(batch.target)), batch.target.count)
             }
+            let loss = Double(outcome.losses.last ?? .nan)
             progress("attention: \(name), evaluating")
             var accuracy: [Int: Double] = [:], hits: [Int: Double] = [:]
             var example: [[Double]]?, exampleSource: [Int] = []
@@ -115,7 +110,7 @@ public struct AttentionExperiment {
         section.paragraph("""
             Task: reverse a sequence of n symbols (of 10), n drawn from \(settings.reversalLengths.lowerBound)...\(settings.reversalLengths.upperBound) \
             during training. Both models: bidirectional LSTM encoder (16 per direction), LSTM decoder (32), \
-            embeddings 16, \(settings.reversalSteps) Adam steps (learning rate 0.01) on batches of 32. One model \
+            embeddings 16, \(settings.reversalSteps) Adam steps (learning rate 0.01, gradient norm clipped to 5) on batches of 32. One model \
             decodes from the final encoder state alone (no attention, the fixed-length context); the other uses \
             Bahdanau's additive attention. Accuracy: share of output symbols right in greedy decoding, 64 held-out \
             sequences per length. Hit rate: share of teacher-forced steps whose attention argmax is the true \

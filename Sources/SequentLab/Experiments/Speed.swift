@@ -14,11 +14,16 @@ public struct SpeedExperiment {
     public struct Measurement: Sendable {
         public var architecture: Architecture
         public var length: Int
-        /// The fastest of the repeated timings of one training step (forward, backward, Adam).
+        /// The fastest of the repeated timings of one training step (forward, backward,
+        /// clipping, Adam, on the Trainer).
         public var stepSeconds: Double
         /// The same on one thread: measured at the longest length only, when the run uses
         /// more than one thread.
         public var singleThreadStepSeconds: Double?
+        /// Every timed step on all threads, and on one thread (longest length only): their
+        /// spread is the timing noise.
+        public var repeats: [Double] = []
+        public var singleThreadRepeats: [Double] = []
         public var tokensPerSecond: Double
         /// Forward FLOPs of the sequence network for the whole batch, counted
         /// (`ModelFamily.forwardFLOPs`).
@@ -30,6 +35,16 @@ public struct SpeedExperiment {
 
         /// Single-thread time over all-thread time: what the extra cores bought.
         public var parallelSpeedUp: Double? { singleThreadStepSeconds.map { $0 / stepSeconds } }
+
+        /// The speed-up of each pair of repeats (i-th single-thread over i-th all-thread
+        /// step), for its spread; empty where one thread was not timed.
+        public var parallelSpeedUps: SeedValues {
+            SeedValues(zip(singleThreadRepeats, repeats).map { $0 / $1 })
+        }
+
+        /// The achieved training FLOP/s of each repeat, counting a training step as three
+        /// forward passes (forward, and backward's two products per forward product).
+        public var achievedFLOPRates: SeedValues { SeedValues(repeats.map { 3 * forwardFLOPs / $0 }) }
     }
 
     public struct Result: Sendable {
@@ -87,29 +102,34 @@ public struct SpeedExperiment {
             let family = ModelFamily(architecture, inputSize: In, outputSize: 1)
             var generator = RandomGenerator(seed: 5)
             let model = try family.model(size, generator: &generator)
-            let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: 1e-3)
             for T in settings.speedLengths {
                 progress("comparison table: timing \(architecture.rawValue) training steps at T = \(T), \(family.sizeDescription(size))")
                 let input = Tensor.randomUniform([B, T, In], lower: -1, upper: 1, using: &generator)
-                func step() throws {
-                    // A fresh random target each step, so that the gradients never shrink toward 0.
-                    let target = Tensor.randomUniform([B, T, 1], lower: -1, upper: 1, using: &generator)
-                    let loss = try Loss.meanSquaredError(try model.everyStep(input), target)
-                    loss.backward()
-                    optimizer.step()
-                    optimizer.zeroGradients()
+                // Training steps on the Trainer, each on a fresh random target (so that the
+                // gradients never shrink toward 0); the first is a warm-up (allocations,
+                // oneDNN primitive creation) and is not counted.
+                let targets = GeneratedBatches(generator: RandomGenerator(seed: 6 &+ UInt64(T))) {
+                    Tensor.randomUniform([B, T, 1], lower: -1, upper: 1, using: &$0)
                 }
-                /// The fastest of `speedRepeats` steps after a warm-up one (allocations, oneDNN
-                /// primitive creation): the least disturbed by other processes.
-                func fastestStep() throws -> Double {
-                    try step()
-                    return try (0..<settings.speedRepeats).map { _ in try timed { try step() }.1 }.min()!
+                func timedSteps() throws -> [Double] {
+                    let outcome = try LabTraining(learningRate: 1e-3, steps: settings.speedRepeats + 1).run(model, data: targets) { target in
+                        (try Loss.meanSquaredError(try model.everyStep(input), target), B * T)
+                    }
+                    return Array(outcome.stepSeconds.dropFirst())
                 }
-                let seconds = try fastestStep()
-                let singleThread = T == longest && threads > 1 ? try Parallelism.withThreads(1) { try fastestStep() } : nil
-                let peak = try Memory.peakResidentGrowth { try step() }
+                let repeats = try timedSteps()
+                let singleThread = T == longest && threads > 1 ? try Parallelism.withThreads(1) { try timedSteps() } : []
+                // The peak of one more step (the memory of the warm steps is freed by then).
+                let oneStep = LabTraining(learningRate: 1e-3, steps: 1)
+                let peak = try Memory.peakResidentGrowth {
+                    _ = try oneStep.run(model, data: targets) { target in
+                        (try Loss.meanSquaredError(try model.everyStep(input), target), B * T)
+                    }
+                }
+                let seconds = repeats.min()!
                 measurements.append(Measurement(
-                    architecture: architecture, length: T, stepSeconds: seconds, singleThreadStepSeconds: singleThread,
+                    architecture: architecture, length: T, stepSeconds: seconds, singleThreadStepSeconds: singleThread.min(),
+                    repeats: repeats, singleThreadRepeats: singleThread,
                     tokensPerSecond: Double(B * T) / seconds, forwardFLOPs: family.forwardFLOPs(size, batch: B, length: T),
                     peakMemoryBytes: peak.map(Double.init)))
             }

@@ -5,36 +5,64 @@ import SequentTrain
 
 /// Experiment 1: how ||dLoss/dh_t|| falls with the distance between step t and the loss,
 /// for a vanilla RNN (tanh), an LSTM, a GRU and a Transformer of the same width, at
-/// initialisation and after training on the adding problem.
+/// initialisation and after training on the adding problem; the LSTM with the forget-gate
+/// bias of 1 that practitioners use, and once more with PyTorch's default initialisation.
 ///
 /// The loss reads only the last step (the adding problem's MSE), so step t is T-1-t steps
 /// from it. h_t is the hidden state of a recurrent layer (its gradient probe measures it)
 /// and the input representation (projection plus position) of the Transformer. The norms
-/// (L2 over batch and width) are averaged over seeds geometrically (they span decades).
+/// (L2 over batch and width) are plotted as geometric means over seeds (they span decades);
+/// the claims compare log10 g(1)/g(d) seed by seed.
 public struct VanishingGradientsExperiment {
-    /// The mean norm at each distance 0...T-1, for one architecture at one moment.
-    public struct Curve: Sendable {
+    /// One model of the experiment: an architecture and, for the LSTM, its initialisation.
+    public struct Variant: Sendable, Hashable {
         public var architecture: Architecture
-        public var trained: Bool
-        public var normByDistance: [Double]
+        /// True for the LSTM started as PyTorch starts it (shown beside the lab's default).
+        public var pytorchInitialisation: Bool
 
-        /// g(1) / g(d): how many times smaller the gradient is d steps from the loss than 1
-        /// step from it (infinity if it underflowed to 0).
+        public var name: String { pytorchInitialisation ? "\(architecture.rawValue) (PyTorch init)" : architecture.rawValue }
+
+        public static let all: [Variant] = Architecture.allCases.map { Variant(architecture: $0, pytorchInitialisation: false) }
+            + [Variant(architecture: .lstm, pytorchInitialisation: true)]
+    }
+
+    /// The norms of one variant at one moment.
+    public struct Curve: Sendable {
+        public var variant: Variant
+        public var trained: Bool
+        /// The geometric mean over seeds of the norm at each distance 0...T-1 (0 where any
+        /// seed's norm underflowed).
+        public var normByDistance: [Double]
+        /// Each seed's norms by distance.
+        public var normsBySeed: [[Double]]
+
+        public var architecture: Architecture { variant.architecture }
+
+        /// g(1) / g(d) of the mean curve (infinity if it underflowed to 0).
         public func ratio(distance d: Int) -> Double? {
-            guard d < normByDistance.count, normByDistance.count > 1 else { return nil }
-            let near = normByDistance[1], far = normByDistance[d]
+            Self.ratio(normByDistance, d)
+        }
+
+        /// log10 g(1) / g(d), one value per seed (infinity where the norm underflowed).
+        public func logRatios(distance d: Int) -> SeedValues {
+            SeedValues(normsBySeed.compactMap { Self.ratio($0, d).map { Foundation.log10($0) } })
+        }
+
+        static func ratio(_ norms: [Double], _ d: Int) -> Double? {
+            guard d < norms.count, norms.count > 1 else { return nil }
+            let near = norms[1], far = norms[d]
             return far > 0 ? near / far : .infinity
         }
     }
 
     public struct Result: Sendable {
         public var curves: [Curve]
-        /// The adding-problem MSE after training, per architecture (mean over seeds).
-        public var trainedMSE: [Architecture: Double]
+        /// The adding-problem MSE after training, per variant, one value per seed.
+        public var trainedMSE: [Variant: SeedValues]
         public var distances: [Int]
 
-        public func curve(_ architecture: Architecture, trained: Bool) -> Curve? {
-            curves.first { $0.architecture == architecture && $0.trained == trained }
+        public func curve(_ architecture: Architecture, trained: Bool, pytorchInitialisation: Bool = false) -> Curve? {
+            curves.first { $0.architecture == architecture && $0.trained == trained && $0.variant.pytorchInitialisation == pytorchInitialisation }
         }
     }
 
@@ -51,31 +79,31 @@ public struct VanishingGradientsExperiment {
 
     /// The most a gradient may shrink over the judged distance for "it does not vanish".
     static let nonVanishingRatio = 10.0
+    /// Differences of log10 ratios below this (a factor of about 3) are ties.
+    static let tieDecades = 0.5
+    /// Adam's learning rate of the training between the two probes.
+    static let learningRate: Float = 3e-3
 
     public func run() throws -> Result {
         let T = settings.gradientLength, W = settings.gradientWidth
         let task = AddingProblem(length: T)
         var curves: [Curve] = []
-        var trainedMSE: [Architecture: Double] = [:]
-        for architecture in Architecture.allCases {
+        var trainedMSE: [Variant: SeedValues] = [:]
+        for variant in Variant.all {
+            let architecture = variant.architecture
             let family = ModelFamily(architecture, inputSize: 2, outputSize: 1)
             let size = ModelSize(width: W, layerCount: architecture == .transformer ? settings.gradientTransformerLayers : 1)
             var initial: [[Double]] = [], trained: [[Double]] = [], mse: [Double] = []
             for seed in settings.seeds {
-                progress("vanishing gradients: \(architecture.rawValue), seed \(seed), T = \(T), \(family.sizeDescription(size))")
+                progress("vanishing gradients: \(variant.name), seed \(seed), T = \(T), \(family.sizeDescription(size))")
                 var generator = RandomGenerator(seed: seed)
-                let model = try family.model(size, generator: &generator)
-                var data = RandomGenerator(seed: 1000 + seed)
-                let probeBatch = task.batch(64, &data)
+                let model = try family.model(size, forgetGate: variant.pytorchInitialisation ? .pytorch : .unitBias, generator: &generator)
+                var probeData = RandomGenerator(seed: 1000 + seed)
+                let probeBatch = task.batch(64, &probeData)
                 initial.append(try probe(model, probeBatch))
-                let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: 3e-3)
-                for _ in 0..<settings.gradientTrainingSteps {
-                    let batch = task.batch(32, &data)
-                    let loss = try Loss.meanSquaredError(try model.lastStep(batch.input), batch.target)
-                    loss.backward()
-                    _ = try clipGradientNorm(optimizer.parameters, maxNorm: 1)
-                    optimizer.step()
-                    optimizer.zeroGradients()
+                let training = LabTraining(learningRate: Self.learningRate, steps: settings.gradientTrainingSteps)
+                _ = try training.run(model, data: GeneratedBatches(generator: RandomGenerator(seed: 2000 + seed)) { task.batch(32, &$0) }) { batch in
+                    (try Loss.meanSquaredError(try model.lastStep(batch.input), batch.target), batch.input.shape[0])
                 }
                 trained.append(try probe(model, probeBatch))
                 mse.append(Double(try withoutGradients {
@@ -86,9 +114,9 @@ public struct VanishingGradientsExperiment {
             func average(_ runs: [[Double]]) -> [Double] {
                 (0..<T).map { d in runs.contains { $0[d] == 0 } ? 0 : geometricMean(runs.map { $0[d] }) }
             }
-            curves.append(Curve(architecture: architecture, trained: false, normByDistance: average(initial)))
-            curves.append(Curve(architecture: architecture, trained: true, normByDistance: average(trained)))
-            trainedMSE[architecture] = mse.reduce(0, +) / Double(mse.count)
+            curves.append(Curve(variant: variant, trained: false, normByDistance: average(initial), normsBySeed: initial))
+            curves.append(Curve(variant: variant, trained: true, normByDistance: average(trained), normsBySeed: trained))
+            trainedMSE[variant] = SeedValues(mse)
         }
         return Result(curves: curves, trainedMSE: trainedMSE, distances: distances)
     }
@@ -99,6 +127,7 @@ public struct VanishingGradientsExperiment {
         // 2^50 times the loss, so norms down to ~1e-34 of the loss's gradient stay above
         // Float32's smallest normal number instead of underflowing; the scale is divided out.
         let lossScale: Float = 0x1p50
+        model.setTraining(true)
         let (output, stepGradientNorms) = try model.lastStepProbingGradients(batch.input)
         let loss = try Loss.meanSquaredError(output, batch.target)
         (loss * lossScale).backward()
@@ -112,20 +141,26 @@ public struct VanishingGradientsExperiment {
         let T = settings.gradientLength
         section.paragraph("""
             Each model (width \(settings.gradientWidth): the hidden size H of RNN, LSTM and GRU, D of the Transformer with \
-            \(settings.gradientTransformerLayers) causal pre-norm layers and heads of width \(ModelFamily.headWidth); PyTorch's initialisation) reads an adding-problem sequence \
+            \(settings.gradientTransformerLayers) causal pre-norm layers and heads of width \(ModelFamily.headWidth)) reads an adding-problem sequence \
             of T = \(T) steps; the loss is the MSE of its last step only, so step t lies T-1-t steps from the loss. \
+            Initialisation: PyTorch's for every layer, except the LSTM's forget-gate bias, set to 1 as practitioners do \
+            (Gers et al. 2000; Jozefowicz et al. 2015); the row "LSTM (PyTorch init)" is the same LSTM with PyTorch's \
+            default (every bias U(-1/sqrt(H), 1/sqrt(H)), so the forget gate starts near 0.5), what many users run. \
             h_t is the recurrent layer's hidden state at step t (measured by the layer's gradient probe) and, for the \
             Transformer, its representation of step t after the input projection and the positions, before the first \
             layer. ||dLoss/dh_t|| is the L2 norm over a batch of 64 and the width, at initialisation \
-            and after \(settings.gradientTrainingSteps) Adam steps on the same task, geometric mean over seeds \
-            \(settings.seeds.map(String.init).joined(separator: ", ")). A norm that underflowed to 0 in Float32 (in any seed) is \
+            and after \(settings.gradientTrainingSteps) Adam steps (learning rate \(formatted(Double(learningRate))), gradient norm clipped to 1) \
+            on the same task, for seeds \(settings.seeds.map(String.init).joined(separator: ", ")); the plots show the geometric mean over seeds, \
+            the table and the claims log10 g(1)/g(d) as mean ± standard deviation over the seeds. A norm that underflowed to 0 in Float32 (in any seed) is \
             left out of the plot and makes the ratio "inf". The backward pass of the probe runs on the loss scaled by 2^50 (the \
-            scale divided out again), so that norms down to about 1e-34 are measured rather than lost to underflow.
+            scale divided out again), so that norms down to about 1e-34 are measured rather than lost to underflow. \
+            Verdicts: \(SeedComparison.rule); the tie margin here is \(formatted(tieDecades)) decade.
             """)
         for trained in [false, true] {
             let series = result.curves.filter { $0.trained == trained }.map { curve in
-                LineSeries(name: curve.architecture.rawValue,
-                           points: curve.normByDistance.enumerated().map { (x: Double($0.offset), y: $0.element) })
+                LineSeries(name: curve.variant.name,
+                           points: curve.normByDistance.enumerated().map { (x: Double($0.offset), y: $0.element) },
+                           dashed: curve.variant.pytorchInitialisation)
             }
             let moment = trained ? "after training" : "at initialisation"
             let chart = LineChart(title: "Gradient norm vs distance from the loss, \(moment)",
@@ -136,22 +171,22 @@ public struct VanishingGradientsExperiment {
         }
         var rows: [[String]] = []
         for curve in result.curves {
-            rows.append([curve.architecture.rawValue, curve.trained ? "after training" : "initialisation"]
-                + result.distances.map { formatted(curve.ratio(distance: $0)) })
+            rows.append([curve.variant.name, curve.trained ? "after training" : "initialisation"]
+                + result.distances.map { curve.logRatios(distance: $0).text() })
         }
-        section.table(ReportTable(header: ["Model", "When"] + result.distances.map { "g(1) / g(\($0))" }, rows: rows))
-        section.paragraph("Adding-problem MSE after training (baseline 0.167): " + Architecture.allCases.map {
-            "\($0.rawValue) \(formatted(result.trainedMSE[$0]))"
+        section.table(ReportTable(header: ["Model", "When"] + result.distances.map { "log10 g(1) / g(\($0))" }, rows: rows))
+        section.paragraph("Adding-problem MSE after training (the constant answer scores \(formatted(AddingProblem.baselineMSE))): " + Variant.all.map {
+            "\($0.name) \(result.trainedMSE[$0]?.text() ?? "-")"
         }.joined(separator: ", ") + ".")
         section.claims(claims(result))
         var json: [(String, JSONValue)] = [("length", .number(Double(T))), ("hidden", .number(Double(settings.gradientWidth)))]
         for curve in result.curves {
-            json.append(("\(curve.architecture.rawValue) \(curve.trained ? "trained" : "initial")", .object([
+            json.append(("\(curve.variant.name) \(curve.trained ? "trained" : "initial")", .object([
                 ("norm_by_distance", .of(curve.normByDistance)),
-                ("ratios", .object(result.distances.map { ("g1/g\($0)", .of(curve.ratio(distance: $0))) })),
+                ("log10_ratios", .object(result.distances.map { ("g1/g\($0)", curve.logRatios(distance: $0).json) })),
             ])))
         }
-        json.append(("trained_mse", .object(Architecture.allCases.map { ($0.rawValue, .of(result.trainedMSE[$0])) })))
+        json.append(("trained_mse", .object(Variant.all.map { ($0.name, result.trainedMSE[$0]?.json ?? .null) })))
         section.results = .object(json)
         return section
     }
@@ -161,23 +196,30 @@ public struct VanishingGradientsExperiment {
 
     static func claims(_ result: Result) -> [Claim] {
         guard let d = judgedDistance(result) else { return [] }
-        func ratio(_ a: Architecture, _ trained: Bool) -> Double? { result.curve(a, trained: trained)?.ratio(distance: d) }
+        func ratios(_ a: Architecture, _ trained: Bool, pytorch: Bool = false) -> SeedValues? {
+            result.curve(a, trained: trained, pytorchInitialisation: pytorch)?.logRatios(distance: d)
+        }
         var claims: [Claim] = []
         for trained in [false, true] {
             let moment = trained ? "after training" : "at initialisation"
-            if let rnn = ratio(.rnn, trained) {
+            if let rnn = ratios(.rnn, trained) {
                 claims.append(Claim("The vanilla RNN's gradient vanishes: \(d) steps from the loss it is over 100 times smaller than 1 step away (\(moment)).",
-                                    measured: "g(1)/g(\(d)) = \(formatted(rnn))", verdict: .from(rnn > 100)))
+                                    measured: "log10 g(1)/g(\(d)) = \(rnn.text())", verdict: SeedComparison.above(rnn, 2)))
                 for other in [Architecture.lstm, .gru, .transformer] {
-                    guard let value = ratio(other, trained) else { continue }
+                    guard let value = ratios(other, trained) else { continue }
                     claims.append(Claim("\(other.rawValue) keeps more gradient over \(d) steps than the vanilla RNN (\(moment)).",
-                                        measured: "g(1)/g(\(d)): \(other.rawValue) \(formatted(value)), RNN \(formatted(rnn))",
-                                        verdict: value.isInfinite && rnn.isInfinite ? .inconclusive : .from(value < rnn)))
+                                        measured: "log10 g(1)/g(\(d)): \(other.rawValue) \(value.text()), RNN \(rnn.text())",
+                                        verdict: SeedComparison.lower(value, than: rnn, absoluteTie: tieDecades)))
                 }
             }
-            if let transformer = ratio(.transformer, trained) {
+            if let transformer = ratios(.transformer, trained) {
                 claims.append(Claim("The Transformer's gradient does not vanish: \(d) steps from the loss it is less than \(formatted(nonVanishingRatio)) times smaller than 1 step away (\(moment)).",
-                                    measured: "g(1)/g(\(d)) = \(formatted(transformer))", verdict: .from(transformer < nonVanishingRatio)))
+                                    measured: "log10 g(1)/g(\(d)) = \(transformer.text())", verdict: SeedComparison.below(transformer, Foundation.log10(nonVanishingRatio))))
+            }
+            if let unit = ratios(.lstm, trained), let pytorch = ratios(.lstm, trained, pytorch: true) {
+                claims.append(Claim("Finding: the LSTM with forget-gate bias 1 keeps more gradient over \(d) steps than with PyTorch's default initialisation (\(moment)).",
+                                    measured: "log10 g(1)/g(\(d)): bias 1 \(unit.text()), PyTorch init \(pytorch.text())",
+                                    verdict: SeedComparison.lower(unit, than: pytorch, absoluteTie: tieDecades)))
             }
         }
         return claims

@@ -1,3 +1,4 @@
+import Foundation
 import SequentTensor
 
 /// The adding problem (Hochreiter and Schmidhuber, 1997; the variant of Le et al., 2015):
@@ -33,9 +34,9 @@ public struct AddingProblem: Sendable {
     }
 }
 
-/// The copy-memory task (Hochreiter and Schmidhuber, 1997; Arjovsky et al., 2016): K random
-/// symbols, a lag of T blanks (the last one a delimiter), then K blanks during which the
-/// model must write the K symbols back.
+/// The copy-memory task (Hochreiter and Schmidhuber, 1997; as Arjovsky, Shah and Bengio, 2016
+/// set it up: K = 10 symbols from S = 8 categories): K random symbols, a lag of T blanks (the
+/// last one a delimiter), then K blanks during which the model must write the K symbols back.
 ///
 /// Tokens: 0 blank, 1...S symbols, S+1 the delimiter; inputs one-hot (S+2 wide); the total
 /// length is T + 2K. Accuracy counts the K recalled symbols. Writing blanks and then guessing
@@ -48,7 +49,7 @@ public struct CopyMemoryTask: Sendable {
     /// S: the alphabet size.
     public let alphabetSize: Int
 
-    public init(lag: Int, symbolCount: Int = 5, alphabetSize: Int = 8) {
+    public init(lag: Int, symbolCount: Int = 10, alphabetSize: Int = 8) {
         self.lag = lag
         self.symbolCount = symbolCount
         self.alphabetSize = alphabetSize
@@ -58,6 +59,9 @@ public struct CopyMemoryTask: Sendable {
     public var tokenCount: Int { alphabetSize + 2 }
     /// T + 2K.
     public var totalLength: Int { lag + 2 * symbolCount }
+    /// The cross-entropy per step of the best memoryless answer (blanks, then uniform
+    /// guesses at the K recall steps): K ln S / (T + 2K) nats.
+    public var baselineLoss: Double { Double(symbolCount) * Foundation.log(Double(alphabetSize)) / Double(totalLength) }
 
     /// A batch: one-hot inputs (B, T + 2K, S + 2) and target tokens (B * (T + 2K)), row-major.
     public func batch(_ batchSize: Int, _ generator: inout RandomGenerator) -> (input: Tensor, targets: [Int]) {

@@ -1,0 +1,69 @@
+import Foundation
+@testable import SequentLab
+import SequentNN
+import SequentTensor
+import XCTest
+
+/// Experiment 5 on small files: `sequent lm`'s language models on a text, forecasters on a
+/// series, verdicts by the seed rule.
+final class RealDataTests: XCTestCase {
+    private var settings: LabSettings {
+        var s = LabSettings.quick
+        s.seeds = [1, 2]
+        s.sweepRates = [1e-2]
+        s.textParameterBudget = 3_000
+        s.textSteps = 2
+        s.textSweepSteps = 1
+        s.textSeconds = 0
+        s.seriesSteps = 2
+        return s
+    }
+
+    private func file(_ name: String, _ text: String) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sequent-lab-data-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let url = folder.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    func testTheTextExperimentTrainsTheLanguageModelsOfSequentLM() throws {
+        let words = ["the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "and", "runs"]
+        var generator = RandomGenerator(seed: 5)
+        let text = (0..<900).map { _ in words[Int(generator.next() % 10)] }.joined(separator: " ")
+        let url = try file("words.txt", text)
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        var section = ReportSection(title: "5")
+        let json = try RealDataExperiment(settings: settings, inputs: LabInputs(textFile: url), progress: .silent).text(url, into: &section)
+        let claims = section.allClaims
+        XCTAssertEqual(claims.count, 5)
+        XCTAssertTrue(claims[0].measured.contains("the RNN's"), claims[0].measured)
+        XCTAssertTrue(json.serialized().contains("\"sweep\""))
+        // Equal parameters: every model within 10% of the budget.
+        for architecture in Architecture.allCases {
+            var g = RandomGenerator(seed: 1)
+            let model = try RealDataExperiment.languageModel(architecture, vocabularySize: 20, budget: 100_000, generator: &g)
+            XCTAssertEqual(Double(model.parameterCount), 100_000, accuracy: 8_000, "\(architecture)")  // D steps by 16
+            XCTAssertEqual(model.isRecurrent, architecture != .transformer)
+        }
+    }
+
+    func testAShortTextIsAClearError() throws {
+        let url = try file("short.txt", "to be or not to be")
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        var section = ReportSection(title: "5")
+        XCTAssertThrowsError(try RealDataExperiment(settings: settings, inputs: LabInputs(textFile: url), progress: .silent).text(url, into: &section)) {
+            XCTAssertTrue("\($0)".contains("too few"), "\($0)")
+        }
+    }
+
+    func testAConstantSeriesIsInconclusive() throws {
+        let url = try file("flat.csv", "t,value\n" + (1...60).map { "\($0),5" }.joined(separator: "\n"))
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        var section = ReportSection(title: "5")
+        _ = try RealDataExperiment(settings: settings, inputs: LabInputs(csvFile: url, csvColumn: "value", season: 4), progress: .silent)
+            .series(url, column: "value", into: &section)
+        XCTAssertEqual(section.allClaims.count, 3)
+        XCTAssertTrue(section.allClaims.allSatisfy { $0.verdict == .inconclusive }, "\(section.allClaims.map(\.verdict))")
+    }
+}
