@@ -34,10 +34,10 @@ final class TranslationTokenizersTests: XCTestCase {
 
     func testLongPairsDroppedOrRefused() throws {
         let tokenizers = try TranslationTokenizers.train(on: pairs, kind: .word, vocabularySize: nil, joint: false)
-        let kept = try EncodedPairs(pairs, tokenizers: tokenizers, maxLength: 7)
+        let kept = try EncodedPairs(pairs, tokenizers: tokenizers, maxLength: 8)
         XCTAssertEqual(kept.lines, [1, 2])
         XCTAssertEqual(kept.droppedLines, [3])
-        XCTAssertThrowsError(try EncodedPairs(pairs, tokenizers: tokenizers, maxLength: 7, refusesLong: true)) { error in
+        XCTAssertThrowsError(try EncodedPairs(pairs, tokenizers: tokenizers, maxLength: 8, refusesLong: true)) { error in
             XCTAssertTrue("\(error)".contains("line 3"), "\(error)")
         }
     }

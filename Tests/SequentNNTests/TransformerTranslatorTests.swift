@@ -113,4 +113,16 @@ final class TransformerTranslatorTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("positions"), "\(error)")
         }
     }
+
+    func testCrossAttentionRowsAreDistributionsOverTheSource() throws {
+        let model = try tinyTransformer()
+        let decoding = try model.greedyDecode(source: try Seq2Seq.Batch([[1, 2, 3]]), maxLength: 4, keepsCrossAttention: true)
+        let weights = try XCTUnwrap(decoding.crossAttention)
+        XCTAssertEqual(weights.shape, [decoding.sequences[0].count, 3])
+        for t in 0..<weights.shape[0] {
+            XCTAssertEqual(weights.scalars[(t * 3)..<((t + 1) * 3)].reduce(0, +), 1, accuracy: 1e-5)
+        }
+        let perHead = try model.crossAttention(source: [1, 2, 3], tokens: [0, 1], perHead: true)
+        XCTAssertEqual(perHead.shape, [2, 2, 3])
+    }
 }

@@ -46,14 +46,21 @@ public struct SentencePairs: Sendable, Equatable {
     /// The number of pairs.
     public var count: Int { sources.count }
 
-    /// The lines of a UTF-8 text, without line ends and surrounding whitespace; a final line
-    /// break does not start another line.
-    static func lines(of text: String) -> [String] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.trimmingCharacters(in: .whitespacesAndNewlines)
+    /// The lines of a UTF-8 text without their line ends ("\n" or "\r\n"); a final line
+    /// break does not start another line. Nothing else is trimmed.
+    static func rawLines(of text: String) -> [String] {
+        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            var scalars = String.UnicodeScalarView(line)
+            if scalars.last == "\r" { scalars.removeLast() }
+            return String(scalars)
         }
-        if text.hasSuffix("\n") { lines.removeLast() }
+        if text.unicodeScalars.last == "\n" { lines.removeLast() }
         return lines
+    }
+
+    /// The lines of a UTF-8 text, each without its line end and surrounding whitespace.
+    public static func lines(of text: String) -> [String] {
+        rawLines(of: text).map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     /// Reads two parallel files, line i of `source` with line i of `target`.
@@ -93,11 +100,11 @@ public struct SentencePairs: Sendable, Equatable {
     /// - Throws: `SequentError` naming the file and line: a line without exactly one tab
     ///   (two columns), an empty column, no pairs at all.
     public static func readTSV(_ url: URL, hasHeader: Bool = false, flag: String = "--pairs") throws -> SentencePairs {
-        let all = lines(of: try TextFiles.readFile(url, option: flag))
+        let all = rawLines(of: try TextFiles.readFile(url, option: flag))
         var sources: [String] = [], targets: [String] = [], numbers: [Int] = []
         for (i, line) in all.enumerated() {
             if i == 0 && hasHeader { continue }
-            if line.isEmpty { continue }
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             let columns = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard columns.count == 2 else {
                 throw SequentError.malformedFile(url.path, "\(flag) line \(i + 1) has \(columns.count) tab-separated columns; expected 2 (source, target)")

@@ -167,8 +167,43 @@ public final class TransformerTranslator: Module {
     public struct Decoding {
         /// Output tokens of each sentence, ending with `endToken` unless the limit was hit.
         public let sequences: [[Int]]
-        /// Not computed by the cached decoder (nil); see `sequent translate predict --attention-svg`.
+        /// With `keepsCrossAttention` and one sentence: the last decoder layer's attention to
+        /// the source (T, S), averaged over heads; else nil.
         public let crossAttention: Tensor?
+    }
+
+    /// The last decoder layer's cross-attention weights while reading `tokens` after `source`
+    /// (teacher forcing, evaluation mode): (T, S) averaged over heads, or (h, T, S) per head.
+    ///
+    /// - Throws: `SequentError` for an empty output or tokens out of range.
+    public func crossAttention(source: [Int], tokens: [Int], perHead: Bool = false) throws -> Tensor {
+        guard !tokens.isEmpty else { throw SequentError.invalidArgument("TransformerTranslator", "no output tokens to align") }
+        let wasTraining = isTraining
+        setTraining(false)
+        defer { setTraining(wasTraining) }
+        return try withoutGradients {
+            let sourceBatch = try Seq2Seq.Batch([source])
+            let targetBatch = try Seq2Seq.Batch([tokens])
+            let targetTokens = try checkedTokens(targetBatch, vocabularySize: targetVocabularySize, role: "target", filler: beginToken)
+            let T = tokens.count
+            let memory = try encode(sourceBatch)
+            var x = try embed(targetEmbedding, [beginToken] + targetTokens.dropLast(), batch: 1, positions: 0..<T)
+            let layers = transformer.decoder.layers
+            for layer in layers.dropLast() {
+                x = try layer(x, memory: memory, memoryKeyPaddingMask: sourceBatch.paddingMask, targetCausal: true)
+            }
+            let last = layers[layers.count - 1]
+            // The query of the last layer's cross-attention, as its forward pass forms it.
+            let query: Tensor
+            if last.configuration.normFirst {
+                query = last.norm2(x + (try last.selfAttention.selfAttention(last.norm1(x), causal: true)))
+            } else {
+                query = last.norm1(x + (try last.selfAttention.selfAttention(x, causal: true)))
+            }
+            let weights = try last.crossAttention(query: query, key: memory, value: memory, keyPaddingMask: sourceBatch.paddingMask,
+                                                  needWeights: true, averageAttentionWeights: !perHead).weights!
+            return perHead ? weights.reshaped(to: [headCount, T, source.count]) : weights.reshaped(to: [T, source.count])
+        }
     }
 
     /// Greedy decoding with the key/value caches, until `endToken` or `maxLength` tokens
@@ -198,7 +233,9 @@ public final class TransformerTranslator: Module {
                 }
                 position += 1
             }
-            return Decoding(sequences: sequences, crossAttention: nil)
+            let attention = keepsCrossAttention && B == 1 && !sequences[0].isEmpty
+                ? try crossAttention(source: source.sequence(0), tokens: sequences[0]) : nil
+            return Decoding(sequences: sequences, crossAttention: attention)
         }
     }
 

@@ -42,7 +42,6 @@ enum TranslationAttention: String, Codable, CaseIterable, ExpressibleByArgument 
     }
 }
 
-extension TokenizerKind: ExpressibleByArgument {}
 
 /// What `config.json`'s `config` holds for `sequent translate`.
 struct TranslateConfig: Codable, Equatable {

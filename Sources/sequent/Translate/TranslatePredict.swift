@@ -67,8 +67,7 @@ extension Sequent.Translate {
                 } else {
                     text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
                 }
-                var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-                if text.hasSuffix("\n") || text.isEmpty { lines.removeLast() }
+                let lines = SentencePairs.lines(of: text)
                 guard !lines.isEmpty else { throw SequentError.malformedFile(origin, "no sentences to translate") }
                 let sources = try TranslationInference.encodeSources(lines, tokenizers: opened.tokenizers, model: opened.model, origin: origin)
                 let outputs = try TranslationInference.translate(opened.model, sources: sources, beam: beam, maxLength: maxLength,
@@ -96,7 +95,7 @@ extension Sequent.Translate {
             var number = 0
             var first = true
             while true {
-                if prompt { print("> ", terminator: ""); fflush(stdout) }
+                if prompt { print("> ", terminator: ""); fflush(nil) }
                 guard let line = readLine() else { break }
                 number += 1
                 let sentence = line.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -107,7 +106,7 @@ extension Sequent.Translate {
                     let output = try TranslationInference.translate(opened.model, sources: sources, beam: beam, maxLength: maxLength,
                                                                     lengthPenalty: lengthPenalty)[0]
                     print(opened.tokenizers.detokenize(output))
-                    fflush(stdout)
+                    fflush(nil)
                     if first, let attentionSVG { try writeAttention(opened, source: sources[0], to: attentionSVG) }
                     first = false
                 } catch let error as SequentError {

@@ -246,8 +246,7 @@ struct TranslateTraining {
                     tokenSum += tokens
                 }
             }
-            let scores = try TranslationInference.score(model, tokenizers: tokenizers, sources: valSources, references: references,
-                                                        maxLength: config.maxLength + 1)
+            let scores = try TranslationInference.score(model, tokenizers: tokenizers, sources: valSources, references: references)
             return ["loss": lossSum / Double(max(1, tokenSum)), "bleu": scores.bleu.score, "chrf": scores.chrF.score]
         }
         func fit<M: Module>(_ module: M) throws -> (result: TrainingResult, step: Int) {
@@ -285,8 +284,7 @@ struct TranslateTraining {
             try folder.saveWeights(of: module, metadata: ["step": String(finalStep)])
         }
         let kept = try TranslateFolder.open(outURL.path)
-        let scores = try TranslationInference.score(kept.model, tokenizers: tokenizers, sources: valSources, references: references,
-                                                    maxLength: config.maxLength + 1)
+        let scores = try TranslationInference.score(kept.model, tokenizers: tokenizers, sources: valSources, references: references)
         let seconds = Date().timeIntervalSince(started)
         try TranslateReport.write(folder: folder, config: config, bleu: scores.bleu, chrF: scores.chrF, seconds: seconds, threads: threads,
                                   sources: valPairs.sources, hypotheses: scores.hypotheses, references: references,
