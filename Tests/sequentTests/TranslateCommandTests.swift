@@ -100,6 +100,14 @@ final class TranslateCommandTests: XCTestCase {
         let interactive = try sequent(["translate", "predict", "m", "--interactive"], stdin: "eins zwei.\n\nvier fünf.\n")
         XCTAssertEqual(interactive.status, 0, interactive.stderr)
         XCTAssertEqual(interactive.stdout.filter { $0 == "\n" }.count, 2, interactive.stdout)  // the empty line is skipped
+        // --resume continues the run in the folder (here already complete) and refuses other data.
+        let resumed = try sequent(["translate", "train", "--source", source, "--target", target, "--out", "m", "--resume", "--threads", "1"])
+        XCTAssertEqual(resumed.status, 0, resumed.stdout + resumed.stderr)
+        XCTAssertTrue(resumed.stdout.contains("resumed at step 30 of 30"), resumed.stdout)
+        let fewer = try text("fewer.src", Self.corpus.source.split(separator: "\n").prefix(50).joined(separator: "\n") + "\n")
+        let fewerTarget = try text("fewer.tgt", Self.corpus.target.split(separator: "\n").prefix(50).joined(separator: "\n") + "\n")
+        try assertFails(["translate", "train", "--source", fewer, "--target", fewerTarget, "--out", "m", "--resume", "--threads", "1"],
+                        mentions: ["--resume", "same files"])
         let eval = try sequent(["translate", "eval", "m", "--source", source, "--reference", target, "--json"])
         XCTAssertEqual(eval.status, 0, eval.stderr)
         let object = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any]

@@ -213,26 +213,32 @@ struct TranslateFolder {
     let tokenizers: TranslationTokenizers
     let model: TranslationModel
 
-    static func open(_ path: String) throws -> TranslateFolder {
+    /// The folder, settings and tokenizers of a run to continue (`train --resume`).
+    static func openForResume(_ path: String) throws -> (folder: ModelFolder, config: TranslateConfig, tokenizers: TranslationTokenizers) {
         let folder = try ModelFolder.open(URL(fileURLWithPath: path), task: task)
         let config = try folder.readConfig(as: TranslateConfig.self)
+        return (folder, config, try tokenizers(of: folder, config: config))
+    }
+
+    /// The tokenizers saved in a folder, checked against its config.
+    static func tokenizers(of folder: ModelFolder, config: TranslateConfig) throws -> TranslationTokenizers {
         let source = try folder.loadTokenizer(vocabularySize: config.sourceVocabularySize)
-        let target: any Tokenizer
-        if config.jointVocabulary {
-            target = source
-        } else {
-            target = try loadTokenizer(from: folder.file(targetTokenizerFileName))
-        }
+        let target: any Tokenizer = config.jointVocabulary ? source : try loadTokenizer(from: folder.file(targetTokenizerFileName))
         guard target.vocabularySize == config.targetTokenizerSize else {
             throw SequentError.malformedFile(folder.file(targetTokenizerFileName).path, "the target tokenizer has \(target.vocabularySize) tokens but config.json says \(config.targetTokenizerSize)")
         }
+        return TranslationTokenizers(source: source, target: target, isJoint: config.jointVocabulary)
+    }
+
+    static func open(_ path: String) throws -> TranslateFolder {
+        let folder = try ModelFolder.open(URL(fileURLWithPath: path), task: task)
+        let config = try folder.readConfig(as: TranslateConfig.self)
+        let tokenizers = try Self.tokenizers(of: folder, config: config)
         var generator = RandomGenerator(seed: config.seed)
         let model = try config.makeModel(generator: &generator)
         try folder.loadTrainedWeights(into: model.module)
         model.setTraining(false)
-        return TranslateFolder(folder: folder, config: config,
-                               tokenizers: TranslationTokenizers(source: source, target: target, isJoint: config.jointVocabulary),
-                               model: model)
+        return TranslateFolder(folder: folder, config: config, tokenizers: tokenizers, model: model)
     }
 }
 

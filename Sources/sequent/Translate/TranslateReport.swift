@@ -27,7 +27,7 @@ enum TranslateReport {
         let S = alignment.shape[1]
         let weights = alignment.scalars
         let values = (0..<tokens.count).map { t in (0..<S).map { Double(weights[t * S + $0]) } }
-        var map = Heatmap(title: "alignment (\(what))", xTitle: "source tokens", yTitle: "output tokens",
+        var map = Heatmap(title: "alignment of the greedy output (\(what))", xTitle: "source tokens", yTitle: "output tokens",
                           xLabels: tokenizers.sourceTokenNames(source), yLabels: tokenizers.targetTokenNames(tokens),
                           values: values, valueTitle: "weight")
         map.width = Double(max(640, 120 + 40 * S))

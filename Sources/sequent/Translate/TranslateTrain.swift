@@ -109,9 +109,6 @@ extension Sequent.Translate {
                 let width = training.hidden ?? 256, h = heads ?? 8
                 guard width % h == 0 else { throw ValidationError("--hidden \(width) must be a multiple of --heads \(h)") }
             }
-            if training.resume {
-                throw ValidationError("--resume is not supported by `sequent translate train` yet; train again into a new --out")
-            }
         }
 
         func run() throws {
@@ -164,25 +161,33 @@ struct TranslateTraining {
         let started = Date()
         let outURL = options.outURL
         let (trainPairs, valPairs, valOrigin) = try readPairs()
-        let tokenizers = try TranslationTokenizers.train(on: trainPairs, kind: command.tokenizer, vocabularySize: command.vocabSize,
-                                                         minimumCount: command.minimumCount, joint: command.jointVocab)
-        let train = try EncodedPairs(trainPairs, tokenizers: tokenizers, maxLength: command.maxLength, refusesLong: command.refuseLong)
+        // On --resume the run's own tokenizers and settings; the data flags must give the same pairs.
+        let resumed = try options.resume ? TranslateFolder.openForResume(outURL.path) : nil
+        let tokenizers = try resumed?.tokenizers
+            ?? TranslationTokenizers.train(on: trainPairs, kind: command.tokenizer, vocabularySize: command.vocabSize,
+                                           minimumCount: command.minimumCount, joint: command.jointVocab)
+        let maxLength = resumed?.config.maxLength ?? command.maxLength
+        let train = try EncodedPairs(trainPairs, tokenizers: tokenizers, maxLength: maxLength, refusesLong: command.refuseLong)
+        if let resumed, train.count != resumed.config.data.trainPairs || valPairs.count != resumed.config.data.valPairs {
+            throw SequentError.invalidArgument(
+                "--resume", "the data flags give \(train.count) training and \(valPairs.count) validation pairs, but the run in \(outURL.path) was trained on \(resumed.config.data.trainPairs) and \(resumed.config.data.valPairs) (\(resumed.config.data.train)); resume with the same files")
+        }
         if !train.droppedLines.isEmpty {
             say("dropped \(train.droppedLines.count) training pairs longer than --max-length \(command.maxLength) tokens (lines \(train.droppedLines.prefix(5).map(String.init).joined(separator: ", "))\(train.droppedLines.count > 5 ? ", ..." : ""))")
         }
         // Validation keeps every pair (BLEU is over the whole set); the loss uses those that fit.
-        let valSources = try valPairs.sources.map { try tokenizers.encodeSource($0) }.map { Array($0.prefix(command.maxLength)) }
+        let valSources = try valPairs.sources.map { try tokenizers.encodeSource($0) }.map { Array($0.prefix(maxLength)) }
         let valTargets = try valPairs.targets.map { try tokenizers.encodeTarget($0) }
-        let valLossIndices = valTargets.indices.filter { valTargets[$0].count <= command.maxLength + 1 }
+        let valLossIndices = valTargets.indices.filter { valTargets[$0].count <= maxLength + 1 }
 
-        var root = RandomGenerator(seed: options.seed)
+        var root = RandomGenerator(seed: resumed?.config.seed ?? options.seed)
         var modelGenerator = root.split(), dataGenerator = root.split()
         let isTransformer = command.model == .transformer
-        let batchSize = options.batchSize ?? 64
+        let batchSize = resumed?.config.batchSize ?? options.batchSize ?? 64
         let stepsPerEpoch = (train.count + batchSize - 1) / batchSize
-        let steps = options.steps ?? 20 * stepsPerEpoch
+        let steps = resumed?.config.steps ?? options.steps ?? 20 * stepsPerEpoch
         let hidden = options.hidden ?? 256
-        let config = TranslateConfig(
+        let config = resumed?.config ?? TranslateConfig(
             model: command.model, attention: isTransformer ? .none : command.attention, bidirectional: !command.unidirectional,
             layers: options.layers ?? (isTransformer ? 3 : 1), hidden: hidden, embedding: isTransformer ? hidden : (command.embedding ?? 256),
             heads: command.heads ?? 8, feedForward: command.feedForward ?? 2 * hidden, dropout: options.dropout ?? (isTransformer ? 0.1 : 0),
@@ -197,14 +202,19 @@ struct TranslateTraining {
             say("note: the recurrent models have no dropout yet; --dropout \(config.dropout) is recorded but not applied")
         }
 
-        let folder = try ModelFolder.create(at: outURL, task: TranslateFolder.task)
-        if FileManager.default.fileExists(atPath: folder.checkpointsURL.path)
-            || FileManager.default.fileExists(atPath: folder.file("metrics.jsonl").path) {
-            throw SequentError.invalidArgument("--out", "\(outURL.path) holds a previous run; choose another folder")
+        let folder: ModelFolder
+        if let resumed {
+            folder = resumed.folder
+        } else {
+            folder = try ModelFolder.create(at: outURL, task: TranslateFolder.task)
+            if FileManager.default.fileExists(atPath: folder.checkpointsURL.path)
+                || FileManager.default.fileExists(atPath: folder.file("metrics.jsonl").path) {
+                throw SequentError.invalidArgument("--out", "\(outURL.path) holds a previous run; continue it with --resume, or choose another folder")
+            }
+            try tokenizers.source.save(to: folder.tokenizerURL)
+            if !config.jointVocabulary { try tokenizers.target.save(to: folder.file(TranslateFolder.targetTokenizerFileName)) }
+            try folder.writeConfig(config, version: Sequent.version)
         }
-        try tokenizers.source.save(to: folder.tokenizerURL)
-        if !config.jointVocabulary { try tokenizers.target.save(to: folder.file(TranslateFolder.targetTokenizerFileName)) }
-        try folder.writeConfig(config, version: Sequent.version)
 
         let model = try config.makeModel(generator: &modelGenerator)
         let module = model.module
@@ -249,7 +259,7 @@ struct TranslateTraining {
             let scores = try TranslationInference.score(model, tokenizers: tokenizers, sources: valSources, references: references)
             return ["loss": lossSum / Double(max(1, tokenSum)), "bleu": scores.bleu.score, "chrf": scores.chrF.score]
         }
-        func fit<M: Module>(_ module: M) throws -> (result: TrainingResult, step: Int) {
+        func fit<M: Module>(_ module: M) throws -> (result: TrainingResult, step: Int, best: Double?, lastEvaluated: Bool) {
         let trainer = try Trainer(
             model: module, optimizer: optimizer, data: batches, configuration: trainerConfiguration,
             schedule: schedule, validation: { _ in try validation() }, modelConfig: config
@@ -271,23 +281,39 @@ struct TranslateTraining {
                 try folder.saveWeights(of: module, metadata: ["step": String(report.step), "bleu": String(bleu)])
             }
         }))
-        let result = try trainer.fit()
-        return (result, trainer.step)
+        if resumed != nil {
+            guard let latest = try Checkpoint.latest(in: folder.checkpointsURL) else {
+                throw SequentError.io(folder.checkpointsURL.path, "--resume: no checkpoint to continue from")
+            }
+            _ = try trainer.resume(from: latest)
+            say("resumed at step \(trainer.step) of \(steps) from \(latest.path)")
         }
-        let result: TrainingResult, finalStep: Int
+        let result = try trainer.fit()
+        return (result, trainer.step, trainer.bestMetric, result.lastEvaluation != nil && (trainer.step % (trainerConfiguration.evaluationInterval ?? 1) == 0 || result.reason == .completed))
+        }
+        let result: TrainingResult, finalStep: Int, bestBLEU: Double?, lastEvaluated: Bool
         switch model {
-        case .recurrent(let seq2seq): (result, finalStep) = try fit(seq2seq)
-        case .transformer(let transformer): (result, finalStep) = try fit(transformer)
+        case .recurrent(let seq2seq): (result, finalStep, bestBLEU, lastEvaluated) = try fit(seq2seq)
+        case .transformer(let transformer): (result, finalStep, bestBLEU, lastEvaluated) = try fit(transformer)
         }
 
-        if !FileManager.default.fileExists(atPath: folder.weightsURL.path) {
-            try folder.saveWeights(of: module, metadata: ["step": String(finalStep)])
+        // A run stopped between evaluations (time limit, Ctrl-C): score its last weights too,
+        // and keep them if they beat the best evaluated ones.
+        var scores: (bleu: BLEU, chrF: ChrF, hypotheses: [String])?
+        if !lastEvaluated || !FileManager.default.fileExists(atPath: folder.weightsURL.path) {
+            model.setTraining(false)
+            let last = try TranslationInference.score(model, tokenizers: tokenizers, sources: valSources, references: references)
+            if last.bleu.score > (bestBLEU ?? -1) || !FileManager.default.fileExists(atPath: folder.weightsURL.path) {
+                try folder.saveWeights(of: module, metadata: ["step": String(finalStep), "bleu": String(last.bleu.score)])
+                say(String(format: "the last weights (step %d) score BLEU %.2f: kept as model.safetensors", finalStep, last.bleu.score))
+                scores = last
+            }
         }
         let kept = try TranslateFolder.open(outURL.path)
-        let scores = try TranslationInference.score(kept.model, tokenizers: tokenizers, sources: valSources, references: references)
+        let keptScores = try scores ?? TranslationInference.score(kept.model, tokenizers: tokenizers, sources: valSources, references: references)
         let seconds = Date().timeIntervalSince(started)
-        try TranslateReport.write(folder: folder, config: config, bleu: scores.bleu, chrF: scores.chrF, seconds: seconds, threads: threads,
-                                  sources: valPairs.sources, hypotheses: scores.hypotheses, references: references,
+        try TranslateReport.write(folder: folder, config: config, bleu: keptScores.bleu, chrF: keptScores.chrF, seconds: seconds, threads: threads,
+                                  sources: valPairs.sources, hypotheses: keptScores.hypotheses, references: references,
                                   valSources: valSources, model: kept.model, tokenizers: tokenizers)
 
         let ending: String
@@ -298,7 +324,7 @@ struct TranslateTraining {
         case .earlyStopped: ending = "stopped early at step \(finalStep)"
         }
         print("\(ending) (\(String(format: "%.2f", Double(finalStep) / Double(stepsPerEpoch))) epochs) in \(String(format: "%.1f", seconds)) s on \(threads) thread\(threads == 1 ? "" : "s")")
-        print(String(format: "best validation (model.safetensors, greedy): BLEU %.2f, chrF %.2f over %d sentences", scores.bleu.score, scores.chrF.score, references.count))
+        print(String(format: "best validation (model.safetensors, greedy): BLEU %.2f, chrF %.2f over %d sentences", keptScores.bleu.score, keptScores.chrF.score, references.count))
         print("model: \(outURL.path)  (report: \(folder.reportURL.path))")
         print("next:  echo \"\(valPairs.sources.first ?? "a sentence")\" | sequent translate predict \(options.out) --beam 5")
     }
