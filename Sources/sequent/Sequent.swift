@@ -13,7 +13,7 @@ struct Sequent: ParsableCommand {
         commandName: "sequent",
         abstract: "Sequence models (RNN, LSTM, GRU, attention, Transformers) in Swift, on oneDNN.",
         version: version,
-        subcommands: [Demo.self, Lab.self, LM.self, Forecast.self, Classify.self, Speech.self, MemoryCommand.self, Info.self, Version.self])
+        subcommands: [Demo.self, Lab.self, LM.self, Forecast.self, Translate.self, Classify.self, Speech.self, MemoryCommand.self, Info.self, Version.self])
 
     /// Parses and runs, after refusing `sequent help NAME` for a NAME that is no subcommand
     /// (ArgumentParser would print the general help and exit 0).

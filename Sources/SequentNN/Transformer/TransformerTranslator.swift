@@ -1,0 +1,307 @@
+import Foundation
+import SequentTensor
+
+/// An encoder-decoder Transformer for translation (Vaswani et al., 2017): token embeddings
+/// scaled by sqrt(D) plus sinusoidal positions, dropout, `Transformer` (batch-first), and a
+/// linear output layer.
+///
+/// B = batch, S = source time, T = target time, D = d_model, V = target vocabulary.
+///
+///     x = dropout(E_src[src] * sqrt(D) + PE(0..<S))                 (B, S, D)
+///     y = dropout(E_tgt[[begin, y_1..y_{T-1}]] * sqrt(D) + PE(0..<T))  (B, T, D)
+///     h = Transformer(x, y, causal target, source padding masked)  (B, T, D)
+///     logits = W_o h + b_o                                          (B, T, V)
+///
+/// Keys: `source_embedding`, `target_embedding`, `transformer.encoder.*`,
+/// `transformer.decoder.*`, `head`. Decoding keeps each decoder layer's keys and values
+/// (`KeyValueCache`), so a new token costs one position per layer; beam search runs its k
+/// hypotheses as one batch and reorders the caches by parent.
+public final class TransformerTranslator: Module {
+    public let sourceEmbedding: Embedding
+    public let targetEmbedding: Embedding
+    public let transformer: Transformer
+    public let head: Linear
+    let embeddingDropout: Dropout
+    /// The most positions of a source or target sentence.
+    public let maxPositions: Int
+    public let beginToken: Int
+    public let endToken: Int
+    public let headCount: Int
+    public let dModel: Int
+    public var isTraining = true
+
+    public var sourceVocabularySize: Int { sourceEmbedding.vocabularySize }
+    public var targetVocabularySize: Int { targetEmbedding.vocabularySize }
+
+    /// A model with the given sizes (embeddings N(0, D^-1/2), the Transformer Xavier-uniform
+    /// as PyTorch's `nn.Transformer`, the head as `Linear`).
+    ///
+    /// - Throws: `SequentError` for sizes that are not positive or do not fit, or special
+    ///   tokens outside the target vocabulary.
+    public init(
+        sourceVocabularySize: Int, targetVocabularySize: Int, dModel: Int, headCount: Int, encoderLayerCount: Int,
+        decoderLayerCount: Int, dimFeedforward: Int, dropout: Float, maxPositions: Int, beginToken: Int, endToken: Int,
+        generator: inout RandomGenerator
+    ) throws {
+        let op = "TransformerTranslator"
+        guard sourceVocabularySize > 0, targetVocabularySize > 0, maxPositions > 0 else {
+            throw SequentError.invalidArgument(op, "vocabularies and maxPositions must be positive, got \(sourceVocabularySize), \(targetVocabularySize), \(maxPositions)")
+        }
+        for (name, token) in [("begin", beginToken), ("end", endToken)] where token < 0 || token >= targetVocabularySize {
+            throw SequentError.invalidArgument(op, "\(name) token \(token) is outside the target vocabulary 0..<\(targetVocabularySize)")
+        }
+        transformer = try Transformer(dModel: dModel, headCount: headCount, encoderLayerCount: encoderLayerCount,
+                                      decoderLayerCount: decoderLayerCount, dimFeedforward: dimFeedforward, dropout: dropout,
+                                      batchFirst: true, generator: &generator)
+        sourceEmbedding = Embedding(vocabularySize: sourceVocabularySize, embeddingSize: dModel, generator: &generator)
+        targetEmbedding = Embedding(vocabularySize: targetVocabularySize, embeddingSize: dModel, generator: &generator)
+        let scale = 1 / Float(dModel).squareRoot()
+        try sourceEmbedding.weight.assign(sourceEmbedding.weight.value * scale)
+        try targetEmbedding.weight.assign(targetEmbedding.weight.value * scale)
+        head = Linear(inputSize: dModel, outputSize: targetVocabularySize, generator: &generator)
+        embeddingDropout = try Dropout(probability: dropout, generator: &generator)
+        self.maxPositions = maxPositions
+        self.beginToken = beginToken
+        self.endToken = endToken
+        self.headCount = headCount
+        self.dModel = dModel
+    }
+
+    public var submodules: [(key: String, module: any Module)] {
+        [("source_embedding", sourceEmbedding), ("target_embedding", targetEmbedding), ("transformer", transformer),
+         ("head", head), ("embedding_dropout", embeddingDropout)]
+    }
+
+    /// Checks that a batch fits the positions and the vocabulary; padding becomes `filler`.
+    private func checkedTokens(_ batch: Seq2Seq.Batch, vocabularySize: Int, role: String, filler: Int) throws -> [Int] {
+        guard batch.time <= maxPositions else {
+            throw SequentError.invalidArgument("TransformerTranslator", "a \(role) of \(batch.time) tokens is longer than the model's \(maxPositions) positions")
+        }
+        var tokens = batch.tokens
+        for b in 0..<batch.batchSize {
+            for t in 0..<batch.time {
+                let index = b * batch.time + t
+                if t >= batch.lengths[b] {
+                    tokens[index] = filler
+                } else if tokens[index] < 0 || tokens[index] >= vocabularySize {
+                    throw SequentError.invalidArgument("TransformerTranslator", "\(role) token \(tokens[index]) at (\(b), \(t)) is outside the vocabulary 0..<\(vocabularySize)")
+                }
+            }
+        }
+        return tokens
+    }
+
+    /// E[tokens] * sqrt(D) + PE(positions), dropped out: (B, n, D).
+    private func embed(_ embedding: Embedding, _ tokens: [Int], batch: Int, positions: Range<Int>) throws -> Tensor {
+        let vectors = try embedding(tokens, shape: [batch, positions.count]) * Float(dModel).squareRoot()
+        let encoded = vectors + PositionalEncoding.sinusoidal(positions: positions, width: dModel).unsqueezed(at: 0)
+        return embeddingDropout(encoded)
+    }
+
+    /// The encoder's output (B, S, D) for a source batch.
+    func encode(_ source: Seq2Seq.Batch) throws -> Tensor {
+        let tokens = try checkedTokens(source, vocabularySize: sourceVocabularySize, role: "source", filler: 0)
+        let x = try embed(sourceEmbedding, tokens, batch: source.batchSize, positions: 0..<source.time)
+        return try transformer.encoder(x, keyPaddingMask: source.paddingMask)
+    }
+
+    /// Teacher-forced logits (B, T, V): position i reads [begin, y_1..y_{i}] and predicts y_{i+1}.
+    public func callAsFunction(source: Seq2Seq.Batch, target: Seq2Seq.Batch) throws -> Tensor {
+        guard source.batchSize == target.batchSize else {
+            throw SequentError.shapeMismatch("TransformerTranslator", "\(source.batchSize) source and \(target.batchSize) target sequences")
+        }
+        let (B, T) = (target.batchSize, target.time)
+        let targetTokens = try checkedTokens(target, vocabularySize: targetVocabularySize, role: "target", filler: beginToken)
+        var inputTokens = [Int](repeating: beginToken, count: B * T)
+        for b in 0..<B { for t in 1..<max(T, 1) { inputTokens[b * T + t] = targetTokens[b * T + t - 1] } }
+        let memory = try encode(source)
+        let y = try embed(targetEmbedding, inputTokens, batch: B, positions: 0..<T)
+        let h = try transformer.decoder(y, memory: memory, memoryKeyPaddingMask: source.paddingMask, targetCausal: true)
+        return head(h)
+    }
+
+    /// The teacher-forced cross-entropy over the target tokens that are not padding.
+    public func loss(source: Seq2Seq.Batch, target: Seq2Seq.Batch, labelSmoothing: Float = 0) throws -> Tensor {
+        let logits = try self(source: source, target: target)
+        let targets = try checkedTokens(target, vocabularySize: targetVocabularySize, role: "target", filler: 0)
+        return try Loss.crossEntropy(logits: logits, targets: targets, mask: 1 - target.paddingMask, labelSmoothing: labelSmoothing)
+    }
+
+    /// Incremental decoding state: the encoder memory and each decoder layer's caches.
+    final class DecoderRun {
+        var memory: Tensor
+        var mask: Tensor
+        var caches: [TransformerDecoderLayer.Cache]
+        init(memory: Tensor, mask: Tensor, caches: [TransformerDecoderLayer.Cache]) {
+            self.memory = memory
+            self.mask = mask
+            self.caches = caches
+        }
+
+        /// Keeps the rows `rows` of every cache and of the memory, in that order.
+        func select(rows: [Int]) {
+            memory = memory.indexSelect(alongAxis: 0, indices: rows)
+            mask = mask.indexSelect(alongAxis: 0, indices: rows)
+            for cache in caches {
+                for kv in [cache.selfAttention, cache.memory] {
+                    if let keys = kv.keys, let values = kv.values {
+                        kv.keys = keys.indexSelect(alongAxis: 0, indices: rows)
+                        kv.values = values.indexSelect(alongAxis: 0, indices: rows)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Log-probabilities (B, V) of the next token after `previous` at `position`.
+    private func step(_ run: DecoderRun, previous: [Int], position: Int) throws -> Tensor {
+        guard position < maxPositions else {
+            throw SequentError.invalidArgument("TransformerTranslator", "output position \(position) is past the model's \(maxPositions) positions")
+        }
+        let y = try embed(targetEmbedding, previous, batch: previous.count, positions: position..<(position + 1))
+        let h = try transformer.decoder(y, memory: run.memory, caches: run.caches, memoryKeyPaddingMask: run.mask)  // (B, 1, D)
+        return head(h.reshaped(to: [previous.count, dModel])).logSoftmax(alongAxis: -1)
+    }
+
+    /// The result of greedy decoding.
+    public struct Decoding {
+        /// Output tokens of each sentence, ending with `endToken` unless the limit was hit.
+        public let sequences: [[Int]]
+        /// With `keepsCrossAttention` and one sentence: the last decoder layer's attention to
+        /// the source (T, S), averaged over heads; else nil.
+        public let crossAttention: Tensor?
+    }
+
+    /// The last decoder layer's cross-attention weights while reading `tokens` after `source`
+    /// (teacher forcing, evaluation mode): (T, S) averaged over heads, or (h, T, S) per head.
+    ///
+    /// - Throws: `SequentError` for an empty output or tokens out of range.
+    public func crossAttention(source: [Int], tokens: [Int], perHead: Bool = false) throws -> Tensor {
+        guard !tokens.isEmpty else { throw SequentError.invalidArgument("TransformerTranslator", "no output tokens to align") }
+        let wasTraining = isTraining
+        setTraining(false)
+        defer { setTraining(wasTraining) }
+        return try withoutGradients {
+            let sourceBatch = try Seq2Seq.Batch([source])
+            let targetBatch = try Seq2Seq.Batch([tokens])
+            let targetTokens = try checkedTokens(targetBatch, vocabularySize: targetVocabularySize, role: "target", filler: beginToken)
+            let T = tokens.count
+            let memory = try encode(sourceBatch)
+            var x = try embed(targetEmbedding, [beginToken] + targetTokens.dropLast(), batch: 1, positions: 0..<T)
+            let layers = transformer.decoder.layers
+            for layer in layers.dropLast() {
+                x = try layer(x, memory: memory, memoryKeyPaddingMask: sourceBatch.paddingMask, targetCausal: true)
+            }
+            let last = layers[layers.count - 1]
+            // The query of the last layer's cross-attention, as its forward pass forms it.
+            let query: Tensor
+            if last.configuration.normFirst {
+                query = last.norm2(x + (try last.selfAttention.selfAttention(last.norm1(x), causal: true)))
+            } else {
+                query = last.norm1(x + (try last.selfAttention.selfAttention(x, causal: true)))
+            }
+            let weights = try last.crossAttention(query: query, key: memory, value: memory, keyPaddingMask: sourceBatch.paddingMask,
+                                                  needWeights: true, averageAttentionWeights: !perHead).weights!
+            return perHead ? weights.reshaped(to: [headCount, T, source.count]) : weights.reshaped(to: [T, source.count])
+        }
+    }
+
+    /// Greedy decoding with the key/value caches, until `endToken` or `maxLength` tokens
+    /// (at most the model's positions).
+    public func greedyDecode(source: Seq2Seq.Batch, maxLength: Int, keepsCrossAttention: Bool = false) throws -> Decoding {
+        guard maxLength >= 1 else {
+            throw SequentError.invalidArgument("TransformerTranslator", "the maximum output length must be at least 1, got \(maxLength)")
+        }
+        let limit = min(maxLength, maxPositions)
+        let wasTraining = isTraining
+        setTraining(false)
+        defer { setTraining(wasTraining) }
+        return try withoutGradients {
+            let B = source.batchSize
+            let run = DecoderRun(memory: try encode(source), mask: source.paddingMask, caches: transformer.decoder.makeCaches())
+            var sequences = [[Int]](repeating: [], count: B)
+            var previous = [Int](repeating: beginToken, count: B)
+            var position = 0
+            while position < limit, sequences.contains(where: { $0.last != endToken }) {
+                let logProbabilities = try step(run, previous: previous, position: position).scalars
+                let V = targetVocabularySize
+                for b in 0..<B where sequences[b].last != endToken {
+                    var best = 0
+                    for v in 1..<V where logProbabilities[b * V + v] > logProbabilities[b * V + best] { best = v }
+                    sequences[b].append(best)
+                    previous[b] = best
+                }
+                position += 1
+            }
+            let attention = keepsCrossAttention && B == 1 && !sequences[0].isEmpty
+                ? try crossAttention(source: source.sequence(0), tokens: sequences[0]) : nil
+            return Decoding(sequences: sequences, crossAttention: attention)
+        }
+    }
+
+    /// One beam-search hypothesis.
+    public struct Hypothesis {
+        public let tokens: [Int]
+        public let logProbability: Float
+        public let score: Float
+        public let isFinished: Bool
+    }
+
+    /// Beam search with GNMT's length normalisation, score = log p / ((5 + |Y|) / 6)^alpha,
+    /// the k live hypotheses decoded as one batch (caches reordered by parent each step);
+    /// the same rules as `Seq2Seq.beamSearch`.
+    public func beamSearch(source: [Int], beamWidth: Int, maxLength: Int, lengthPenalty alpha: Float = 0) throws -> [Hypothesis] {
+        guard beamWidth >= 1 else { throw SequentError.invalidArgument("TransformerTranslator", "the beam width must be at least 1, got \(beamWidth)") }
+        guard maxLength >= 1 else { throw SequentError.invalidArgument("TransformerTranslator", "the maximum output length must be at least 1, got \(maxLength)") }
+        guard alpha >= 0 else { throw SequentError.invalidArgument("TransformerTranslator", "the length penalty alpha must be >= 0, got \(alpha)") }
+        let limit = min(maxLength, maxPositions)
+        func score(_ logProbability: Float, length: Int) -> Float {
+            alpha == 0 ? logProbability : logProbability / Float(pow(Double(5 + length) / 6, Double(alpha)))
+        }
+        let wasTraining = isTraining
+        setTraining(false)
+        defer { setTraining(wasTraining) }
+        return try withoutGradients {
+            let batch = try Seq2Seq.Batch([source])
+            let run = DecoderRun(memory: try encode(batch), mask: batch.paddingMask, caches: transformer.decoder.makeCaches())
+            var beams: [(tokens: [Int], logProbability: Float)] = [([], 0)]
+            var finished: [Hypothesis] = []
+            let V = targetVocabularySize
+            for length in 1...limit {
+                let K = beams.count
+                let logProbabilities = try step(run, previous: beams.map { $0.tokens.last ?? beginToken }, position: length - 1).scalars
+                var candidates: [(index: Int, value: Float)] = []
+                candidates.reserveCapacity(K * V)
+                for r in 0..<K { for v in 0..<V { candidates.append((r * V + v, beams[r].logProbability + logProbabilities[r * V + v])) } }
+                candidates.sort { $0.value > $1.value || ($0.value == $1.value && $0.index < $1.index) }
+                var next: [(tokens: [Int], logProbability: Float)] = [], parents: [Int] = []
+                for (rank, candidate) in candidates.prefix(beamWidth + K).enumerated() {
+                    let (r, token) = (candidate.index / V, candidate.index % V)
+                    let tokens = beams[r].tokens + [token]
+                    if token == endToken {
+                        if rank < beamWidth {
+                            finished.append(Hypothesis(tokens: tokens, logProbability: candidate.value,
+                                                       score: score(candidate.value, length: tokens.count), isFinished: true))
+                        }
+                    } else if next.count < beamWidth {
+                        next.append((tokens, candidate.value))
+                        parents.append(r)
+                    }
+                    if next.count == beamWidth && rank >= beamWidth - 1 { break }
+                }
+                if finished.count >= beamWidth || next.isEmpty { break }
+                if length == limit {
+                    finished += next.map { Hypothesis(tokens: $0.tokens, logProbability: $0.logProbability,
+                                                      score: score($0.logProbability, length: $0.tokens.count), isFinished: false) }
+                    break
+                }
+                beams = next
+                run.select(rows: parents)
+            }
+            let ranked = finished.enumerated().sorted { a, b in
+                a.element.score > b.element.score || (a.element.score == b.element.score && a.offset < b.offset)
+            }
+            return ranked.prefix(beamWidth).map(\.element)
+        }
+    }
+}

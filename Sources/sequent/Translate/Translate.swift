@@ -1,0 +1,303 @@
+import ArgumentParser
+import Foundation
+import SequentData
+import SequentNN
+import SequentTensor
+import SequentTrain
+
+extension Sequent {
+    /// `sequent translate`: sequence-to-sequence models on sentence pairs (translation, chatbots).
+    struct Translate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "translate",
+            abstract: "Train a sequence-to-sequence model on sentence pairs, score it with BLEU and chrF, and translate.",
+            discussion: """
+                Example (runs as written from the repository, on ../shared/data; German to English):
+
+                  sequent translate train --source ../shared/data/translation/multi30k/train.de --target ../shared/data/translation/multi30k/train.en --val-source ../shared/data/translation/multi30k/val.de --val-target ../shared/data/translation/multi30k/val.en --out de-en --time-limit 30m
+                  sequent translate eval de-en --source ../shared/data/translation/multi30k/val.de --reference ../shared/data/translation/multi30k/val.en --json
+                  echo "Ein Mann fährt Fahrrad." | sequent translate predict de-en --beam 5 --attention-svg alignment.svg
+                  sequent translate predict de-en --interactive
+                """,
+            subcommands: [TranslateTrain.self, TranslatePredict.self, TranslateEval.self])
+    }
+}
+
+/// The architectures `sequent translate train --model` accepts.
+enum TranslationArchitecture: String, Codable, CaseIterable, ExpressibleByArgument {
+    case gru, lstm, transformer
+}
+
+/// The attention of the recurrent models (`--attention`).
+enum TranslationAttention: String, Codable, CaseIterable, ExpressibleByArgument {
+    case none, additive, dot, general
+
+    var seq2seq: Seq2Seq.Attention {
+        switch self {
+        case .none: return .none
+        case .additive: return .additive
+        case .dot: return .multiplicative(.dot)
+        case .general: return .multiplicative(.general)
+        }
+    }
+}
+
+
+/// What `config.json`'s `config` holds for `sequent translate`.
+struct TranslateConfig: Codable, Equatable {
+    var model: TranslationArchitecture
+    /// Recurrent models only.
+    var attention: TranslationAttention
+    var bidirectional: Bool
+    var layers: Int
+    /// Recurrent: the encoder's hidden size per direction; Transformer: d_model.
+    var hidden: Int
+    /// Recurrent: the token-vector size; Transformer: d_model as well.
+    var embedding: Int
+    /// Transformer only.
+    var heads: Int
+    var feedForward: Int
+    var dropout: Float
+    var labelSmoothing: Float
+    var tokenizer: TokenizerKind
+    var jointVocabulary: Bool
+    var sourceVocabularySize: Int
+    /// The target tokenizer's size plus the begin and end tokens.
+    var targetVocabularySize: Int
+    /// Sentences longer than this many tokens are dropped from training (or refused).
+    var maxLength: Int
+    /// Transformer: the positions the model has (source and target).
+    var maxPositions: Int
+    var batchSize: Int
+    var steps: Int
+    var learningRate: Float
+    var warmupSteps: Int
+    var seed: UInt64
+    var data: TranslateDataSummary
+
+    enum CodingKeys: String, CodingKey {
+        case model, attention, bidirectional, layers, hidden, embedding, heads, dropout, tokenizer, steps, seed, data
+        case feedForward = "feed_forward"
+        case labelSmoothing = "label_smoothing"
+        case jointVocabulary = "joint_vocabulary"
+        case sourceVocabularySize = "source_vocabulary_size"
+        case targetVocabularySize = "target_vocabulary_size"
+        case maxLength = "max_length"
+        case maxPositions = "max_positions"
+        case batchSize = "batch_size"
+        case learningRate = "learning_rate"
+        case warmupSteps = "warmup_steps"
+    }
+
+    /// The target tokenizer's own vocabulary (without the two specials).
+    var targetTokenizerSize: Int { targetVocabularySize - 2 }
+
+    func makeModel(generator: inout RandomGenerator) throws -> TranslationModel {
+        switch model {
+        case .gru, .lstm:
+            let perDirection = hidden
+            let valueSize = (bidirectional ? 2 : 1) * perDirection
+            let seq2seq = try Seq2Seq(
+                cell: model == .gru ? .gru : .lstm, sourceVocabularySize: sourceVocabularySize,
+                targetVocabularySize: targetVocabularySize, embeddingSize: embedding, hiddenSize: perDirection,
+                decoderHiddenSize: attention == .dot ? valueSize : perDirection, encoderLayerCount: layers,
+                bidirectional: bidirectional, attention: attention.seq2seq,
+                beginToken: targetTokenizerSize, endToken: targetTokenizerSize + 1, generator: &generator)
+            return .recurrent(seq2seq)
+        case .transformer:
+            let transformer = try TransformerTranslator(
+                sourceVocabularySize: sourceVocabularySize, targetVocabularySize: targetVocabularySize, dModel: hidden,
+                headCount: heads, encoderLayerCount: layers, decoderLayerCount: layers, dimFeedforward: feedForward,
+                dropout: dropout, maxPositions: maxPositions,
+                beginToken: targetTokenizerSize, endToken: targetTokenizerSize + 1, generator: &generator)
+            return .transformer(transformer)
+        }
+    }
+
+    func summary(parameterCount: Int) -> String {
+        switch model {
+        case .transformer:
+            return "Transformer \(layers)+\(layers) layers, d_model \(hidden), \(heads) heads, feed-forward \(feedForward), \(formatCount(parameterCount)) parameters, vocabularies \(sourceVocabularySize) -> \(targetVocabularySize) (\(tokenizer.rawValue)\(jointVocabulary ? ", joint" : ""))"
+        default:
+            return "\(model.rawValue.uppercased()) seq2seq, \(bidirectional ? "bidirectional " : "")encoder \(layers) x \(hidden), attention \(attention.rawValue), token vectors \(embedding), \(formatCount(parameterCount)) parameters, vocabularies \(sourceVocabularySize) -> \(targetVocabularySize) (\(tokenizer.rawValue)\(jointVocabulary ? ", joint" : ""))"
+        }
+    }
+}
+
+struct TranslateDataSummary: Codable, Equatable {
+    var train: String
+    var val: String?
+    var trainPairs: Int
+    var droppedPairs: Int
+    var valPairs: Int
+
+    enum CodingKeys: String, CodingKey {
+        case train, val
+        case trainPairs = "train_pairs"
+        case droppedPairs = "dropped_pairs"
+        case valPairs = "val_pairs"
+    }
+}
+
+/// A translation model: the recurrent encoder-decoder or the Transformer, behind one
+/// interface for the loss, decoding and the attention picture.
+enum TranslationModel {
+    case recurrent(Seq2Seq)
+    case transformer(TransformerTranslator)
+
+    var module: any Module {
+        switch self {
+        case .recurrent(let model): return model
+        case .transformer(let model): return model
+        }
+    }
+
+    func setTraining(_ training: Bool) { module.setTraining(training) }
+
+    /// The teacher-forced, label-smoothed cross-entropy of a batch (mean over target tokens).
+    func loss(source: Seq2Seq.Batch, target: Seq2Seq.Batch, labelSmoothing: Float) throws -> Tensor {
+        switch self {
+        case .recurrent(let model): return try model.loss(source: source, target: target, labelSmoothing: labelSmoothing)
+        case .transformer(let model): return try model.loss(source: source, target: target, labelSmoothing: labelSmoothing)
+        }
+    }
+
+    /// Greedy decoding of a batch: the tokens of each sentence.
+    func greedy(_ source: Seq2Seq.Batch, maxLength: Int) throws -> [[Int]] {
+        switch self {
+        case .recurrent(let model): return try model.greedyDecode(source: source, maxLength: maxLength).sequences
+        case .transformer(let model): return try model.greedyDecode(source: source, maxLength: maxLength).sequences
+        }
+    }
+
+    /// Beam search on one sentence: the best hypothesis's tokens and its alignment (T, S) if any.
+    func beam(_ source: [Int], width: Int, maxLength: Int, lengthPenalty: Float) throws -> (tokens: [Int], alignment: Tensor?) {
+        switch self {
+        case .recurrent(let model):
+            let best = try model.beamSearch(source: source, beamWidth: width, maxLength: maxLength, lengthPenalty: lengthPenalty).first
+            return (best?.tokens ?? [], best?.alignment)
+        case .transformer(let model):
+            let best = try model.beamSearch(source: source, beamWidth: width, maxLength: maxLength, lengthPenalty: lengthPenalty).first
+            return (best?.tokens ?? [], nil)
+        }
+    }
+
+    /// The greedy output of one sentence with its alignment (T, S): the recurrent model's
+    /// attention, the Transformer's last-layer cross-attention averaged over heads.
+    func alignment(_ source: [Int], maxLength: Int) throws -> (tokens: [Int], alignment: Tensor?, what: String) {
+        let batch = try Seq2Seq.Batch([source])
+        switch self {
+        case .recurrent(let model):
+            let decoding = try model.greedyDecode(source: batch, maxLength: maxLength)
+            return (decoding.sequences[0], decoding.alignment.map { $0.reshaped(to: [$0.shape[1], $0.shape[2]]) }, "\(model.attention == .additive ? "additive" : "multiplicative") attention weights")
+        case .transformer(let model):
+            let decoding = try model.greedyDecode(source: batch, maxLength: maxLength, keepsCrossAttention: true)
+            return (decoding.sequences[0], decoding.crossAttention, "last decoder layer's cross-attention, averaged over \(model.headCount) heads")
+        }
+    }
+
+    /// The most source tokens a sentence may have (nil: no limit).
+    var maxSourceLength: Int? {
+        if case .transformer(let model) = self { return model.maxPositions }
+        return nil
+    }
+}
+
+/// A model folder of `sequent translate`, opened.
+struct TranslateFolder {
+    static let task = "translate"
+    static let targetTokenizerFileName = "target_tokenizer.json"
+
+    let folder: ModelFolder
+    let config: TranslateConfig
+    let tokenizers: TranslationTokenizers
+    let model: TranslationModel
+
+    /// The folder, settings and tokenizers of a run to continue (`train --resume`).
+    static func openForResume(_ path: String) throws -> (folder: ModelFolder, config: TranslateConfig, tokenizers: TranslationTokenizers) {
+        let folder = try ModelFolder.open(URL(fileURLWithPath: path), task: task)
+        let config = try folder.readConfig(as: TranslateConfig.self)
+        return (folder, config, try tokenizers(of: folder, config: config))
+    }
+
+    /// The tokenizers saved in a folder, checked against its config.
+    static func tokenizers(of folder: ModelFolder, config: TranslateConfig) throws -> TranslationTokenizers {
+        let source = try folder.loadTokenizer(vocabularySize: config.sourceVocabularySize)
+        let target: any Tokenizer = config.jointVocabulary ? source : try loadTokenizer(from: folder.file(targetTokenizerFileName))
+        guard target.vocabularySize == config.targetTokenizerSize else {
+            throw SequentError.malformedFile(folder.file(targetTokenizerFileName).path, "the target tokenizer has \(target.vocabularySize) tokens but config.json says \(config.targetTokenizerSize)")
+        }
+        return TranslationTokenizers(source: source, target: target, isJoint: config.jointVocabulary)
+    }
+
+    static func open(_ path: String) throws -> TranslateFolder {
+        let folder = try ModelFolder.open(URL(fileURLWithPath: path), task: task)
+        let config = try folder.readConfig(as: TranslateConfig.self)
+        let tokenizers = try Self.tokenizers(of: folder, config: config)
+        var generator = RandomGenerator(seed: config.seed)
+        let model = try config.makeModel(generator: &generator)
+        try folder.loadTrainedWeights(into: model.module)
+        model.setTraining(false)
+        return TranslateFolder(folder: folder, config: config, tokenizers: tokenizers, model: model)
+    }
+}
+
+/// Translating many sentences: batches of similar lengths, greedy or beam search, text out.
+enum TranslationInference {
+    /// The default most output tokens: a little more than the source allows.
+    static func outputLimit(sourceLength: Int, maxLength: Int?) -> Int {
+        maxLength ?? max(10, sourceLength * 2 + 10)
+    }
+
+    /// Translates `sources` (token ids), returning each output's token ids.
+    static func translate(
+        _ model: TranslationModel, sources: [[Int]], beam: Int = 1, maxLength: Int? = nil, lengthPenalty: Float = 0.6,
+        batchSize: Int = 128
+    ) throws -> [[Int]] {
+        var outputs = [[Int]](repeating: [], count: sources.count)
+        if beam > 1 {
+            for (i, source) in sources.enumerated() {
+                outputs[i] = try model.beam(source, width: beam, maxLength: outputLimit(sourceLength: source.count, maxLength: maxLength),
+                                            lengthPenalty: lengthPenalty).tokens
+            }
+            return outputs
+        }
+        let order = sources.indices.sorted { sources[$0].count < sources[$1].count }
+        for start in stride(from: 0, to: order.count, by: batchSize) {
+            let indices = Array(order[start..<min(start + batchSize, order.count)])
+            let longest = indices.map { sources[$0].count }.max() ?? 1
+            let decoded = try model.greedy(try Seq2Seq.Batch(indices.map { sources[$0] }),
+                                           maxLength: outputLimit(sourceLength: longest, maxLength: maxLength))
+            for (row, index) in indices.enumerated() { outputs[index] = decoded[row] }
+        }
+        return outputs
+    }
+
+    /// The validation scores of a model: BLEU and chrF of its greedy detokenised output.
+    static func score(
+        _ model: TranslationModel, tokenizers: TranslationTokenizers, sources: [[Int]], references: [String],
+        beam: Int = 1, maxLength: Int? = nil
+    ) throws -> (bleu: BLEU, chrF: ChrF, hypotheses: [String]) {
+        let outputs = try translate(model, sources: sources, beam: beam, maxLength: maxLength)
+        let hypotheses = outputs.map { tokenizers.detokenize($0) }
+        return (BLEU(hypotheses: hypotheses, references: references), ChrF(hypotheses: hypotheses, references: references), hypotheses)
+    }
+
+    /// The source ids of each sentence, checked: an empty sentence or one longer than the
+    /// model's positions is refused, naming its line.
+    static func encodeSources(
+        _ lines: [String], tokenizers: TranslationTokenizers, model: TranslationModel, origin: String, lineNumbers: [Int]? = nil
+    ) throws -> [[Int]] {
+        try lines.enumerated().map { i, line in
+            let number = lineNumbers?[i] ?? i + 1
+            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw SequentError.malformedFile(origin, "line \(number) is empty; give one sentence a line")
+            }
+            let ids = try tokenizers.encodeSource(line)
+            if let limit = model.maxSourceLength, ids.count > limit {
+                throw SequentError.malformedFile(origin, "line \(number) has \(ids.count) tokens; the Transformer has \(limit) positions (retrain with a larger --max-length, or split the sentence)")
+            }
+            return ids
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import SequentData
+import SequentNN
+import SequentTensor
+import SequentTrain
+
+extension Sequent.Translate {
+    /// `sequent translate eval DIR --source FILE --reference FILE`: corpus BLEU and chrF.
+    struct TranslateEval: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "eval",
+            abstract: "Translate --source with a model folder and score it against --reference: corpus BLEU and chrF as sacrebleu's defaults.",
+            discussion: """
+                BLEU is sacrebleu's default corpus BLEU (13a tokenisation of the detokenised output, exp \
+                smoothing, exact brevity penalty); chrF is sacrebleu's default (character 6-grams, beta 2). \
+                --json prints one object with bleu, chrf, sentences, and the details. Example:
+
+                  sequent translate eval de-en --source ../shared/data/translation/multi30k/val.de --reference ../shared/data/translation/multi30k/val.en --json
+                """)
+
+        @Argument(help: "The model folder written by `sequent translate train`.")
+        var model: String
+
+        @Option(help: "Source sentences, one a line.")
+        var source: String
+
+        @Option(help: "Reference translations, line i for --source line i.")
+        var reference: String
+
+        @Option(parsing: .unconditional, help: "Beam width (1: greedy).")
+        var beam = 1
+
+        @Option(name: .customLong("length-penalty"), parsing: .unconditional, help: "Beam search: the length-normalisation exponent alpha.")
+        var lengthPenalty: Float = 0.6
+
+        @Option(name: .customLong("max-length"), parsing: .unconditional, help: "The most output tokens (default: twice the source's + 10).")
+        var maxLength: Int?
+
+        @Option(help: "Also write the translations to this file, one a line.")
+        var output: String?
+
+        @Flag(help: "Print one JSON object on stdout.")
+        var json = false
+
+        @Option(parsing: .unconditional, help: "Threads (default: all cores).")
+        var threads: Int?
+
+        func validate() throws {
+            guard beam >= 1, beam <= 1000 else { throw ValidationError("--beam must be in 1...1000; got \(beam)") }
+            guard lengthPenalty >= 0, lengthPenalty <= 10 else { throw ValidationError("--length-penalty must be in [0, 10]; got \(lengthPenalty)") }
+            try TrainingOptions.check(maxLength, "--max-length", in: 1...100_000)
+            _ = try ThreadCount.checked(threads)
+        }
+
+        func run() throws {
+            let threads = try ThreadCount.checked(threads)
+            try Parallelism.withThreads(threads) {
+                let started = Date()
+                let opened = try TranslateFolder.open(model)
+                let pairs = try SentencePairs.readParallel(source: URL(fileURLWithPath: source), target: URL(fileURLWithPath: reference),
+                                                           sourceFlag: "--source", targetFlag: "--reference")
+                let sources = try TranslationInference.encodeSources(pairs.sources, tokenizers: opened.tokenizers, model: opened.model,
+                                                                     origin: source, lineNumbers: pairs.lines)
+                let outputs = try TranslationInference.translate(opened.model, sources: sources, beam: beam, maxLength: maxLength,
+                                                                 lengthPenalty: lengthPenalty)
+                let hypotheses = outputs.map { opened.tokenizers.detokenize($0) }
+                let bleu = BLEU(hypotheses: hypotheses, references: pairs.targets)
+                let chrF = ChrF(hypotheses: hypotheses, references: pairs.targets)
+                if let output {
+                    do {
+                        try (hypotheses.joined(separator: "\n") + "\n").write(toFile: output, atomically: true, encoding: .utf8)
+                    } catch {
+                        throw SequentError.io(output, "--output: cannot write the translations (\(InputFile.describe(error)))")
+                    }
+                }
+                let seconds = Date().timeIntervalSince(started)
+                if json {
+                    let object: [String: Any] = [
+                        "bleu": bleu.score, "chrf": chrF.score, "sentences": pairs.count,
+                        "bleu_precisions": bleu.precisions, "brevity_penalty": bleu.brevityPenalty,
+                        "hypothesis_tokens": bleu.hypothesisLength, "reference_tokens": bleu.referenceLength,
+                        "source": source, "reference": reference, "beam": beam, "seconds": seconds,
+                    ]
+                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                    print(String(decoding: data, as: UTF8.self))
+                } else {
+                    print(String(format: "BLEU %.2f (%@; BP %.3f, %d/%d tokens), chrF %.2f over %d sentences (%@, %.1f s)",
+                                 bleu.score, bleu.precisions.map { String(format: "%.1f", $0) }.joined(separator: "/"),
+                                 bleu.brevityPenalty, bleu.hypothesisLength, bleu.referenceLength, chrF.score, pairs.count,
+                                 beam > 1 ? "beam \(beam)" : "greedy", seconds))
+                }
+            }
+        }
+    }
+}

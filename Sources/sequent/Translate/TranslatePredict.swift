@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import SequentData
+import SequentNN
+import SequentTensor
+import SequentTrain
+
+extension Sequent.Translate {
+    /// `sequent translate predict DIR`: translates sentences, one a line, from a file or stdin.
+    struct TranslatePredict: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "predict",
+            abstract: "Translate sentences (one a line, from --input or stdin) with a model folder; one translation a line on stdout.",
+            discussion: """
+                Greedy decoding by default; --beam N keeps N hypotheses ranked by log-probability over \
+                ((5 + length) / 6)^alpha (--length-penalty alpha, GNMT's normalisation). --interactive answers each \
+                line as it is typed (a chatbot, for a model trained on message/reply pairs). --attention-svg FILE \
+                draws the alignment of the first sentence (recurrent models with attention). Example:
+
+                  echo "Ein Mann fährt Fahrrad." | sequent translate predict de-en --beam 5
+                """)
+
+        @Argument(help: "The model folder written by `sequent translate train`.")
+        var model: String
+
+        @Option(help: "A file of sentences, one a line (default: stdin).")
+        var input: String?
+
+        @Option(parsing: .unconditional, help: "Beam width (1: greedy).")
+        var beam = 1
+
+        @Option(name: .customLong("length-penalty"), parsing: .unconditional, help: "Beam search: the length-normalisation exponent alpha (0: raw log-probability).")
+        var lengthPenalty: Float = 0.6
+
+        @Option(name: .customLong("max-length"), parsing: .unconditional, help: "The most output tokens (default: twice the source's + 10).")
+        var maxLength: Int?
+
+        @Flag(help: "Read a line, answer it, repeat (until end of input).")
+        var interactive = false
+
+        @Option(name: .customLong("attention-svg"), help: "Write the alignment of the first sentence (source tokens against output tokens) as an SVG.")
+        var attentionSVG: String?
+
+        @Option(parsing: .unconditional, help: "Threads (default: all cores).")
+        var threads: Int?
+
+        func validate() throws {
+            guard beam >= 1, beam <= 1000 else { throw ValidationError("--beam must be in 1...1000; got \(beam)") }
+            guard lengthPenalty >= 0, lengthPenalty <= 10 else { throw ValidationError("--length-penalty must be in [0, 10]; got \(lengthPenalty)") }
+            try TrainingOptions.check(maxLength, "--max-length", in: 1...100_000)
+            _ = try ThreadCount.checked(threads)
+            if interactive && input != nil { throw ValidationError("--interactive reads stdin; leave out --input") }
+        }
+
+        func run() throws {
+            let threads = try ThreadCount.checked(threads)
+            try Parallelism.withThreads(threads) {
+                let opened = try TranslateFolder.open(model)
+                if interactive {
+                    try runInteractive(opened)
+                    return
+                }
+                let origin = input ?? "stdin"
+                let text: String
+                if let input {
+                    text = try TextFiles.readFile(URL(fileURLWithPath: input), option: "--input")
+                } else {
+                    text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+                }
+                let lines = SentencePairs.lines(of: text)
+                guard !lines.isEmpty else { throw SequentError.malformedFile(origin, "no sentences to translate") }
+                let sources = try TranslationInference.encodeSources(lines, tokenizers: opened.tokenizers, model: opened.model, origin: origin)
+                let outputs = try TranslationInference.translate(opened.model, sources: sources, beam: beam, maxLength: maxLength,
+                                                                 lengthPenalty: lengthPenalty)
+                for output in outputs { print(opened.tokenizers.detokenize(output)) }
+                if let attentionSVG { try writeAttention(opened, source: sources[0], to: attentionSVG) }
+            }
+        }
+
+        func writeAttention(_ opened: TranslateFolder, source: [Int], to path: String) throws {
+            let limit = TranslationInference.outputLimit(sourceLength: source.count, maxLength: maxLength)
+            guard let svg = try TranslateReport.attentionSVG(model: opened.model, source: source, tokenizers: opened.tokenizers, maxLength: limit) else {
+                throw SequentError.invalidArgument("--attention-svg", "the model in \(model) has no attention weights to draw (\(opened.config.model.rawValue), attention \(opened.config.attention.rawValue)); train with --attention additive, dot or general")
+            }
+            do {
+                try svg.write(toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                throw SequentError.io(path, "--attention-svg: cannot write the picture (\(InputFile.describe(error)))")
+            }
+            FileHandle.standardError.write(Data("attention: \(path)\n".utf8))
+        }
+
+        func runInteractive(_ opened: TranslateFolder) throws {
+            let prompt = isatty(0) != 0
+            var number = 0
+            var first = true
+            while true {
+                if prompt { print("> ", terminator: ""); fflush(nil) }
+                guard let line = readLine() else { break }
+                number += 1
+                let sentence = line.trimmingCharacters(in: .whitespacesAndNewlines)
+                if sentence.isEmpty { continue }
+                do {
+                    let sources = try TranslationInference.encodeSources([sentence], tokenizers: opened.tokenizers, model: opened.model,
+                                                                         origin: "stdin", lineNumbers: [number])
+                    let output = try TranslationInference.translate(opened.model, sources: sources, beam: beam, maxLength: maxLength,
+                                                                    lengthPenalty: lengthPenalty)[0]
+                    print(opened.tokenizers.detokenize(output))
+                    fflush(nil)
+                    if first, let attentionSVG { try writeAttention(opened, source: sources[0], to: attentionSVG) }
+                    first = false
+                } catch let error as SequentError {
+                    // One bad line does not end the conversation.
+                    FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+                }
+            }
+        }
+    }
+}
