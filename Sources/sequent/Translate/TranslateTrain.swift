@@ -159,6 +159,7 @@ struct TranslateTraining {
 
     func run(threads: Int) throws {
         let started = Date()
+        let startedMonotonic = MetricsClock.system.monotonicSeconds()
         let outURL = options.outURL
         let (trainPairs, valPairs, valOrigin) = try readPairs()
         // On --resume the run's own tokenizers and settings; the data flags must give the same pairs.
@@ -207,10 +208,7 @@ struct TranslateTraining {
             folder = resumed.folder
         } else {
             folder = try ModelFolder.create(at: outURL, task: TranslateFolder.task)
-            if FileManager.default.fileExists(atPath: folder.checkpointsURL.path)
-                || FileManager.default.fileExists(atPath: folder.file("metrics.jsonl").path) {
-                throw SequentError.invalidArgument("--out", "\(outURL.path) holds a previous run; continue it with --resume, or choose another folder")
-            }
+            try folder.refuseExistingRun()
             try tokenizers.source.save(to: folder.tokenizerURL)
             if !config.jointVocabulary { try tokenizers.target.save(to: folder.file(TranslateFolder.targetTokenizerFileName)) }
             try folder.writeConfig(config, version: Sequent.version)
@@ -238,6 +236,9 @@ struct TranslateTraining {
         trainerConfiguration.logDirectory = folder.url
         trainerConfiguration.progress = options.quiet ? nil : .standardOutput()
         trainerConfiguration.threadCount = threads
+        // The final scoring and the report take about 5 % of the limit.
+        trainerConfiguration.timeLimit = options.timeLimit(
+            startedAt: startedMonotonic, reservedSeconds: 0.05 * (options.timeLimit?.inSeconds ?? 0) + 5)
 
         let references = valPairs.targets
         let labelSmoothing = config.labelSmoothing
@@ -269,24 +270,14 @@ struct TranslateTraining {
             let loss = try model.loss(source: source, target: target, labelSmoothing: labelSmoothing)
             return (loss, target.lengths.reduce(0, +))
         }
-        let limitSeconds = options.timeLimit.map { limit -> Double in
-            let (s, atto) = limit.components
-            return Double(s) + Double(atto) * 1e-18
-        }
-        trainer.callbacks.append(ClosureCallback(onStepEnd: { _, control in
-            // Keep about 5 % of the limit for the final evaluation and the report.
-            if let limitSeconds, Date().timeIntervalSince(started) >= 0.95 * limitSeconds - 5 { control.requestStop() }
-        }, onEvaluation: { report, _ in
+        trainer.callbacks.append(ClosureCallback(onEvaluation: { report, _ in
             if report.improved, let bleu = report.metrics["bleu"] {
                 try folder.saveWeights(of: module, metadata: ["step": String(report.step), "bleu": String(bleu)])
             }
         }))
-        if resumed != nil {
-            guard let latest = try Checkpoint.latest(in: folder.checkpointsURL) else {
-                throw SequentError.io(folder.checkpointsURL.path, "--resume: no checkpoint to continue from")
-            }
-            _ = try trainer.resume(from: latest)
-            say("resumed at step \(trainer.step) of \(steps) from \(latest.path)")
+        if let stop = TrainingOptions.stopAtStepForTests { trainer.callbacks.append(stop) }
+        if resumed != nil, let checkpoint = try trainer.resumeFromLatest(in: folder.checkpointsURL) {
+            say("resumed at step \(trainer.step) of \(steps) from \(checkpoint.directory.path)")
         }
         let result = try trainer.fit()
         return (result, trainer.step, trainer.bestMetric, result.lastEvaluation != nil && (trainer.step % (trainerConfiguration.evaluationInterval ?? 1) == 0 || result.reason == .completed))
@@ -316,13 +307,7 @@ struct TranslateTraining {
                                   sources: valPairs.sources, hypotheses: keptScores.hypotheses, references: references,
                                   valSources: valSources, model: kept.model, tokenizers: tokenizers)
 
-        let ending: String
-        switch result.reason {
-        case .completed: ending = "trained \(finalStep) steps"
-        case .interrupted: ending = "interrupted at step \(finalStep) of \(steps)"
-        case .stopRequested: ending = "stopped at the time limit after step \(finalStep) of \(steps)"
-        case .earlyStopped: ending = "stopped early at step \(finalStep)"
-        }
+        let ending = result.ending(of: steps)
         print("\(ending) (\(String(format: "%.2f", Double(finalStep) / Double(stepsPerEpoch))) epochs) in \(String(format: "%.1f", seconds)) s on \(threads) thread\(threads == 1 ? "" : "s")")
         print(String(format: "best validation (model.safetensors, greedy): BLEU %.2f, chrF %.2f over %d sentences", keptScores.bleu.score, keptScores.chrF.score, references.count))
         print("model: \(outURL.path)  (report: \(folder.reportURL.path))")
