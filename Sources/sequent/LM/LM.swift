@@ -164,24 +164,9 @@ enum LMEvaluation {
     static func score(
         _ model: LanguageModel, tokens: [Int], characters: Int, tokenizer: any Tokenizer, batchSize: Int, context: Int
     ) throws -> LMScore {
-        let streams = try TokenStreams(tokens: tokens, batchSize: batchSize, time: context)
-        var total = 0.0
-        var scored = 0
-        var state: RecurrentState?
-        try withoutGradients {
-            for element in streams {
-                let batch = element.batch
-                let (logits, next) = try model(
-                    batch.inputs, batchSize: batch.batchSize, time: batch.time, state: model.isRecurrent ? state : nil)
-                state = next
-                let losses = try Loss.crossEntropy(logits: logits, targets: batch.targets, reduction: .none)  // (B, T)
-                let values = losses.scalars
-                for i in values.indices where element.mask[i] != 0 { total += Double(values[i]) }
-                scored += element.scored
-            }
-        }
+        let (loss, scored) = try LanguageModelScore.loss(model, tokens: tokens, batchSize: batchSize, context: context)
         let firstCharacters = tokenizer.decode([tokens[0]]).unicodeScalars.count
-        return LMScore(loss: total / Double(max(scored, 1)), tokens: scored, characters: max(0, characters - firstCharacters))
+        return LMScore(loss: loss, tokens: scored, characters: max(0, characters - firstCharacters))
     }
 }
 
