@@ -13,8 +13,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Stacked layers (default: the task's).")
     var layers: Int?
 
-    @Option(parsing: .unconditional, help: "Hidden size of each layer, or the Transformer's width (default: the task's).")
-    var hidden: Int?
+    @Option(name: .customLong("hidden"), parsing: .unconditional, help: "Hidden size of each layer, or the Transformer's width (default: the task's).")
+    var hiddenSize: Int?
 
     @Option(parsing: .unconditional, help: "Dropout probability between layers, in [0, 1) (default: the task's).")
     var dropout: Float?
@@ -51,7 +51,7 @@ struct TrainingOptions: ParsableArguments {
 
     func validate() throws {
         try Self.check(layers, "--layers", in: 1...64)
-        try Self.check(hidden, "--hidden", in: 1...65_536)
+        try Self.check(hiddenSize, "--hidden", in: 1...65_536)
         try Self.check(batchSize, "--batch-size", in: 1...1_048_576)
         try Self.check(steps, "--steps", in: 1...1_000_000_000)
         if let dropout, !(dropout >= 0 && dropout < 1) {

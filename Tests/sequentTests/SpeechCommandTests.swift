@@ -158,6 +158,30 @@ final class SpeechCommandTests: XCTestCase {
         XCTAssertGreaterThan(lines.count, 1, "the transcript grows as the audio comes: \(lines)")
     }
 
+    /// A run stopped after step 20 and continued with --resume ends with the same weights,
+    /// bit for bit, as the run that was never stopped; other flags are refused by name.
+    func testResumeContinuesBitwise() throws {
+        let audio = try makeCorpus()
+        let common = ["speech", "train", "--audio", audio.path, "--transcripts", audio.appendingPathComponent("transcripts.tsv").path,
+                      "--model", "gru", "--steps", "40", "--learning-rate", "0.01"] + small
+        let whole = try BuiltTool.run(common + ["--out", "whole"], in: folder)
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let stopped = try BuiltTool.run(common + ["--out", "parts"], in: folder, environment: ["SEQUENT_STOP_AT_STEP": "20"])
+        XCTAssertEqual(stopped.status, 0, stopped.stderr)
+        XCTAssertTrue(stopped.stdout.contains("stopped after step 20 of 40"), stopped.stdout)
+        let different = try BuiltTool.run(common.map { $0 == "0.01" ? "0.02" : $0 } + ["--out", "parts", "--resume"], in: folder)
+        XCTAssertNotEqual(different.status, 0)
+        XCTAssertTrue(different.stderr.contains("--resume") && different.stderr.contains("do not reproduce"), different.stderr)
+        let resumed = try BuiltTool.run(common + ["--out", "parts", "--resume"], in: folder)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let latest = { (name: String) throws -> Data in
+            let checkpoints = self.folder.appendingPathComponent("\(name)/checkpoints")
+            let steps = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).filter { $0.hasPrefix("checkpoint-") }.sorted()
+            return try Data(contentsOf: checkpoints.appendingPathComponent("\(try XCTUnwrap(steps.last))/model.safetensors"))
+        }
+        XCTAssertEqual(try latest("parts"), try latest("whole"), "the resumed run's last checkpoint differs from the uninterrupted run's")
+    }
+
     func testBadFilesAreSkippedByNameAndCounted() throws {
         let audio = try makeCorpus(count: 30)
         try Data("not audio".utf8).write(to: audio.appendingPathComponent("u0.wav"))

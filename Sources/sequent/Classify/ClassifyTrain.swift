@@ -286,10 +286,10 @@ struct ClassifyTraining {
             throw SequentError.invalidArgument("--embedding", "\(size) differs from the \(vectors.dimension) numbers of each vector in \(command.embeddings ?? "")")
         }
         // A Transformer's token vectors are its width: --hidden, or the pretrained vectors' size.
-        if transformer, let vectors, let hidden = options.hidden, hidden != vectors.dimension {
+        if transformer, let vectors, let hidden = options.hiddenSize, hidden != vectors.dimension {
             throw SequentError.invalidArgument("--hidden", "a Transformer's width is its token vectors' size: \(hidden) differs from the \(vectors.dimension) numbers of each vector in \(command.embeddings ?? "")")
         }
-        let hidden = options.hidden ?? (transformer ? vectors?.dimension ?? 128 : 128)
+        let hidden = options.hiddenSize ?? (transformer ? vectors?.dimension ?? 128 : 128)
         let heads = transformer ? command.heads ?? 4 : nil
         if let heads, hidden % heads != 0 {
             throw SequentError.invalidArgument("--heads", "\(heads) heads do not divide the width \(hidden) (--hidden)")

@@ -93,7 +93,7 @@ enum ForecastTraining {
             calendar: calendar, missing: series.missing, frequency: table.frequency, lastTime: table.times[trainingSize - 1],
             trainingSize: trainingSize, validationSize: validationSize, testSize: n - trainingSize,
             season: season, horizon: horizon, window: window, strategy: model.strategy, transform: transform,
-            covariateScales: covariateScales, model: model.model, hidden: training.hidden ?? 32, layers: training.layers ?? 1,
+            covariateScales: covariateScales, model: model.model, hidden: training.hiddenSize ?? 32, layers: training.layers ?? 1,
             dropout: training.dropout ?? 0, batchSize: training.batchSize ?? 32, steps: training.steps ?? 600,
             learningRate: training.learningRate ?? 3e-3, seed: training.seed, ensemble: model.ensemble,
             differencingChosen: model.difference == nil, seasonalStrength: choice.seasonalStrength, kpss: choice.kpss)

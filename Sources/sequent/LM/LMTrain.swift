@@ -86,7 +86,7 @@ extension Sequent.LM {
             try TrainingOptions.check(evalInterval, "--eval-interval", in: 1...1_000_000_000)
             try TrainingOptions.check(evalTokens, "--eval-tokens", in: 2...1_000_000_000)
             try TrainingOptions.check(minimumCount, "--min-count", in: 1...1_000_000_000)
-            if let width, let hidden = training.hidden, width != hidden {
+            if let width, let hidden = training.hiddenSize, width != hidden {
                 throw ValidationError("--width and --hidden name the same size; got \(width) and \(hidden)")
             }
             if model != .transformer, width != nil || heads != nil {
@@ -360,7 +360,7 @@ struct LMTraining {
     ) throws -> LMConfig {
         let transformer = command.model == .transformer
         let context = command.context ?? 128
-        let hidden = command.width ?? options.hidden ?? (transformer ? 256 : 512)
+        let hidden = command.width ?? options.hiddenSize ?? (transformer ? 256 : 512)
         let heads = transformer ? (command.heads ?? 4) : 0
         if transformer, hidden % heads != 0 {
             throw SequentError.invalidArgument("--heads", "\(heads) heads do not divide the width \(hidden)")

@@ -117,7 +117,7 @@ struct MemoryTrain: ParsableCommand {
         var config = BitTaskConfig.defaults(task: bitTask, model: model ?? "ntm")
         if let minLength { config.task.minLength = minLength }
         if let maxLength { config.task.maxLength = maxLength }
-        if let hidden = training.hidden { config.ntm.controllerSize = hidden; config.lstmHidden = hidden }
+        if let hidden = training.hiddenSize { config.ntm.controllerSize = hidden; config.lstmHidden = hidden }
         if let layers = training.layers { config.lstmLayers = layers }
         if let memorySlots { config.ntm.memorySlots = memorySlots }
         if let memoryWidth { config.ntm.memoryWidth = memoryWidth }
@@ -170,7 +170,7 @@ struct MemoryTrain: ParsableCommand {
     /// The bAbI config: the defaults with the flags given.
     private func babiConfig() throws -> BAbIConfig {
         var config = BAbIConfig.defaults(model: model ?? "memn2n")
-        if let hidden = training.hidden { config.network.embeddingSize = hidden; config.lstmHidden = hidden }
+        if let hidden = training.hiddenSize { config.network.embeddingSize = hidden; config.lstmHidden = hidden }
         if let hops { config.network.hops = hops }
         if let memorySlots { config.network.memories = memorySlots }
         if let linearStart { config.linearStartSteps = linearStart }

@@ -84,7 +84,6 @@ extension Sequent.Speech {
             if features == .mfcc, ceps > melBins { throw ValidationError("--ceps \(ceps) must not exceed --mel-bins \(melBins)") }
             guard (0...1).contains(preemphasis) else { throw ValidationError("--preemphasis must be in [0, 1]; got \(preemphasis)") }
             guard dither >= 0, dither <= 1 else { throw ValidationError("--dither must be in [0, 1]; got \(dither)") }
-            if training.resume { throw ValidationError("--resume is not supported by `sequent speech train` yet; train again into a new --out") }
         }
 
         func run() throws {
@@ -154,7 +153,7 @@ struct SpeechTraining {
         let batchSize = min(options.batchSize ?? 32, trainAudio.utterances.count)
         let stepsPerEpoch = (trainAudio.utterances.count + batchSize - 1) / batchSize
         let config = SpeechConfig(
-            model: command.model, layers: options.layers ?? 2, hidden: options.hidden ?? 128, dropout: options.dropout ?? 0.2,
+            model: command.model, layers: options.layers ?? 2, hidden: options.hiddenSize ?? 128, dropout: options.dropout ?? 0.2,
             stack: command.stack, features: settings, normalization: normalization, alphabet: alphabet,
             specAugment: command.noSpecAugment ? nil : SpecAugment(frequencyWidth: max(1, size / 8)),
             batchSize: batchSize, steps: options.steps ?? command.epochs * stepsPerEpoch,
@@ -198,13 +197,24 @@ struct SpeechTraining {
         finalConfig.data.valUtterances = val.inputs.count
         finalConfig.data.skipped = skipped.count
 
-        let folder = try ModelFolder.create(at: outURL, task: SpeechFolder.task)
-        if FileManager.default.fileExists(atPath: folder.checkpointsURL.path)
-            || FileManager.default.fileExists(atPath: folder.file("metrics.jsonl").path) {
-            throw SequentError.invalidArgument("--out", "\(outURL.path) holds a previous run; choose another folder")
+        // --resume: the same flags and files give the same split, alphabet, normalisation and
+        // settings; the folder's config.json must say so, then the latest checkpoint continues.
+        let folder: ModelFolder
+        if options.resume {
+            folder = try ModelFolder.open(outURL, task: SpeechFolder.task)
+            let saved = try folder.readConfig(as: SpeechConfig.self)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            guard try encoder.encode(saved) == encoder.encode(finalConfig) else {
+                throw SequentError.invalidArgument(
+                    "--resume", "the flags and files given do not reproduce the run in \(outURL.path) (its config.json differs); resume with the flags and data it was trained with")
+            }
+        } else {
+            folder = try ModelFolder.create(at: outURL, task: SpeechFolder.task)
+            try folder.refuseExistingRun()
+            try folder.writeConfig(finalConfig, version: Sequent.version)
+            try folder.writeJSON(alphabet, to: ModelFolder.tokenizerFileName)
         }
-        try folder.writeConfig(finalConfig, version: Sequent.version)
-        try folder.writeJSON(alphabet, to: ModelFolder.tokenizerFileName)
 
         let model = try finalConfig.makeModel(generator: &modelGenerator)
         say("\(command.model.rawValue.uppercased()) \(finalConfig.layers) x \(finalConfig.hidden), \(formatCount(model.parameterCount)) parameters, \(alphabet.classCount - 1) \(alphabet.units.rawValue) + blank: \(alphabet.symbols.map { $0 == " " ? "' '" : $0 }.joined(separator: " "))")
@@ -256,6 +266,9 @@ struct SpeechTraining {
         }
         trainer.randomGenerators["spec_augment"] = RandomGeneratorAccess(get: { augmentGenerator }, set: { augmentGenerator = $0 })
         trainer.addTaskCallbacks(savingBestTo: folder)
+        if options.resume, let checkpoint = try trainer.resumeFromLatest(in: folder.checkpointsURL) {
+            say("resumed at step \(trainer.step) of \(finalConfig.steps) from \(checkpoint.directory.path)")
+        }
         let result = try trainer.fit()
         if !FileManager.default.fileExists(atPath: folder.weightsURL.path) {
             try folder.saveWeights(of: model, metadata: ["step": String(trainer.step)])
@@ -265,8 +278,7 @@ struct SpeechTraining {
         let seconds = Date().timeIntervalSince(started)
         try SpeechReport.write(folder: folder, config: finalConfig, metrics: metrics, seconds: seconds, threads: threads)
 
-        // Speech has no --resume yet: the ending's hint to continue does not apply.
-        let ending = result.ending(of: finalConfig.steps).replacingOccurrences(of: " (continue with --resume)", with: "")
+        let ending = result.ending(of: finalConfig.steps)
         print("\(ending) in \(String(format: "%.1f", seconds)) s on \(threads) thread\(threads == 1 ? "" : "s")")
         print(String(format: "best validation (model.safetensors): WER %.4f, CER %.4f, accuracy %.4f over %d utterances",
                      metrics.recognition.wordErrorRate, metrics.recognition.characterErrorRate, metrics.recognition.accuracy, val.inputs.count))

@@ -106,7 +106,7 @@ extension Sequent.Translate {
             guard labelSmoothing >= 0, labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1); got \(labelSmoothing)") }
             if tokenizer == .bpe, let vocabSize, vocabSize < 256 { throw ValidationError("--vocab-size for bpe must be at least 256 (the byte tokens); got \(vocabSize)") }
             if model == .transformer {
-                let width = training.hidden ?? 256, h = heads ?? 8
+                let width = training.hiddenSize ?? 256, h = heads ?? 8
                 guard width % h == 0 else { throw ValidationError("--hidden \(width) must be a multiple of --heads \(h)") }
             }
         }
@@ -187,7 +187,7 @@ struct TranslateTraining {
         let batchSize = resumed?.config.batchSize ?? options.batchSize ?? 64
         let stepsPerEpoch = (train.count + batchSize - 1) / batchSize
         let steps = resumed?.config.steps ?? options.steps ?? 20 * stepsPerEpoch
-        let hidden = options.hidden ?? 256
+        let hidden = options.hiddenSize ?? 256
         let config = resumed?.config ?? TranslateConfig(
             model: command.model, attention: isTransformer ? .none : command.attention, bidirectional: !command.unidirectional,
             layers: options.layers ?? (isTransformer ? 3 : 1), hidden: hidden, embedding: isTransformer ? hidden : (command.embedding ?? 256),
