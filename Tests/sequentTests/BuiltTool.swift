@@ -52,15 +52,17 @@ enum BuiltTool {
     /// seconds. Its output goes to temporary files (no pipe can fill and block it).
     ///
     /// - Parameters:
-    ///   - input: its standard input (default: empty).
+    ///   - input: its standard input as text (default: empty).
+    ///   - inputBytes: its standard input as bytes (raw audio, say), instead of `input`.
     ///   - environment: added to this process's environment.
     static func run(_ arguments: [String], tool: String = "sequent", in folder: URL? = nil,
-                    environment: [String: String] = [:], input: String? = nil, timeout: Double? = nil) throws -> Run {
+                    environment: [String: String] = [:], input: String? = nil, inputBytes: Data? = nil,
+                    timeout: Double? = nil) throws -> Run {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("built-tool-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let (outURL, errURL, inURL) = (scratch.appendingPathComponent("out"), scratch.appendingPathComponent("err"), scratch.appendingPathComponent("in"))
-        try Data((input ?? "").utf8).write(to: inURL)
+        try (inputBytes ?? Data((input ?? "").utf8)).write(to: inURL)
         FileManager.default.createFile(atPath: outURL.path, contents: nil)
         FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let (out, err, stdin) = (try FileHandle(forWritingTo: outURL), try FileHandle(forWritingTo: errURL), try FileHandle(forReadingFrom: inURL))

@@ -7,19 +7,8 @@ import XCTest
 final class TranslateCommandTests: XCTestCase {
     private var folder: URL!
 
-    private static let binary: URL? = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let candidates = ["release", "debug"].map { root.appendingPathComponent(".build/\($0)/sequent") }
-        return candidates.filter { FileManager.default.isExecutableFile(atPath: $0.path) }
-            .max { (modified($0) ?? .distantPast) < (modified($1) ?? .distantPast) }
-    }()
-
-    private static func modified(_ url: URL) -> Date? {
-        (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
-    }
-
     override func setUpWithError() throws {
-        guard Self.binary != nil else { throw XCTSkip("the sequent binary is not built") }
+        _ = try BuiltTool.url()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("TranslateCommandTests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
@@ -28,29 +17,8 @@ final class TranslateCommandTests: XCTestCase {
         if let folder { try? FileManager.default.removeItem(at: folder) }
     }
 
-    private struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    private func sequent(_ arguments: [String], stdin: String? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = Self.binary!
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+    private func sequent(_ arguments: [String], stdin: String? = nil) throws -> BuiltTool.Run {
+        try BuiltTool.run(arguments, in: folder, input: stdin)
     }
 
     @discardableResult
@@ -77,10 +45,7 @@ final class TranslateCommandTests: XCTestCase {
 
     private func assertFails(_ arguments: [String], stdin: String? = nil, mentions words: [String],
                              file: StaticString = #filePath, line: UInt = #line) throws {
-        let run = try sequent(arguments, stdin: stdin)
-        XCTAssertTrue([1, 64].contains(run.status), "status \(run.status) stdout: \(run.stdout) stderr: \(run.stderr)", file: file, line: line)
-        for word in words { XCTAssertTrue(run.stderr.contains(word), "'\(word)' not in: \(run.stderr)", file: file, line: line) }
-        XCTAssertFalse(run.stderr.contains("Fatal error") || run.stderr.contains("backtrace"), run.stderr, file: file, line: line)
+        assertClearError(try sequent(arguments, stdin: stdin), mentions: words, file: file, line: line)
     }
 
     func testTrainPredictEvalEndToEnd() throws {
