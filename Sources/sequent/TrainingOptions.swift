@@ -115,6 +115,13 @@ struct TrainingOptions: ParsableArguments {
         return configuration
     }
 
+    /// Prints a line unless --quiet, flushed so that it shows before a long step.
+    func say(_ text: String) {
+        guard !quiet else { return }
+        print(text)
+        fflush(nil)
+    }
+
     /// `--out` as a file URL.
     var outURL: URL { URL(fileURLWithPath: out) }
 

@@ -115,13 +115,6 @@ struct ClassifyTraining {
     let command: Sequent.Classify.ClassifyTrain
     private var options: TrainingOptions { command.training }
 
-    private func say(_ text: String) {
-        if !options.quiet {
-            print(text)
-            fflush(nil)
-        }
-    }
-
     func run(threads: Int) throws {
         let started = Date()
         let startedMonotonic = MetricsClock.system.monotonicSeconds()
@@ -150,7 +143,7 @@ struct ClassifyTraining {
         }
         let classID = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         let counts = trainSet.classCounts
-        say("classes (training split): " + classes.map { c in
+        options.say("classes (training split): " + classes.map { c in
             String(format: "%@ %d (%.1f%%)", c, counts[c] ?? 0, 100 * Double(counts[c] ?? 0) / Double(trainSet.count))
         }.joined(separator: ", "))
         if let unseen = valSet.labels.enumerated().first(where: { classID[$0.element] == nil }) {
@@ -201,7 +194,7 @@ struct ClassifyTraining {
                 found += 1
             }
             try model.embedding.weight.assign(Tensor(shape: [tokenizer.vocabularySize, E], scalars: table))
-            say("--embeddings: \(found) of \(tokenizer.vocabularySize) tokens have a vector (the rest keep random ones)\(config.freezeEmbeddings ? "; frozen" : "")")
+            options.say("--embeddings: \(found) of \(tokenizer.vocabularySize) tokens have a vector (the rest keep random ones)\(config.freezeEmbeddings ? "; frozen" : "")")
         }
         let batches = try ShuffledBatches(Array(trainSequences.indices), batchSize: config.batchSize, generator: dataGenerator.split())
         let loss: Trainer<TextClassifier, ShuffledBatches<Int>>.LossFunction = { model, indices in
@@ -221,8 +214,8 @@ struct ClassifyTraining {
             }
             try folder.writeConfig(config, version: Sequent.version)
         }
-        say(config.summary(parameterCount: model.parameterCount))
-        say("data: \(trainSet.count) training texts, \(valSet.count) validation texts; \(stepsPerEpoch) steps an epoch, \(config.steps) steps")
+        options.say(config.summary(parameterCount: model.parameterCount))
+        options.say("data: \(trainSet.count) training texts, \(valSet.count) validation texts; \(stepsPerEpoch) steps an epoch, \(config.steps) steps")
 
         let trained = model.namedParameters().filter { !(config.freezeEmbeddings && $0.key == "emb.weight") }
         let optimizer = try Adam(namedParameters: trained, learningRate: config.learningRate)
@@ -241,7 +234,7 @@ struct ClassifyTraining {
             model: model, optimizer: optimizer, data: batches, configuration: trainerConfiguration,
             schedule: schedule, validation: validation, modelConfig: config, loss: loss)
         if saved != nil, try trainer.resumeFromLatest(in: folder.checkpointsURL) != nil {
-            say("resumed at step \(trainer.step) of \(config.steps)")
+            options.say("resumed at step \(trainer.step) of \(config.steps)")
         }
         trainer.addTaskCallbacks(savingBestTo: folder)
         let result = try trainer.fit()
@@ -328,7 +321,7 @@ struct ClassifyTraining {
         fitted.reservedSeconds = 3 * evaluationSeconds
         config.steps = fitted.fittedSteps(secondsPerStep: stepSeconds, evaluationSeconds: 10 * evaluationSeconds,
                                           at: MetricsClock.system.monotonicSeconds())
-        say(String(format: "--time-limit: %.3f s a step here, so %d steps (the learning-rate schedule's length)", stepSeconds, config.steps))
+        options.say(String(format: "--time-limit: %.3f s a step here, so %d steps (the learning-rate schedule's length)", stepSeconds, config.steps))
         return fitted
     }
 }

@@ -123,12 +123,9 @@ struct LMTraining {
 
     private var options: TrainingOptions { command.training }
 
-    /// Prints unless --quiet.
+    /// Prints unless --quiet, on rank 0 alone in a data-parallel run.
     private func say(_ text: String) {
-        if !options.quiet && isRoot {
-            print(text)
-            fflush(nil)
-        }
+        if isRoot { options.say(text) }
     }
 
     func run() throws {

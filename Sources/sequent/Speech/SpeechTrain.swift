@@ -98,13 +98,6 @@ struct SpeechTraining {
     let command: Sequent.Speech.SpeechTrain
     private var options: TrainingOptions { command.training }
 
-    private func say(_ text: String) {
-        if !options.quiet {
-            print(text)
-            fflush(nil)
-        }
-    }
-
     func run(threads: Int) throws {
         let started = Date()
         let startedMonotonic = MetricsClock.system.monotonicSeconds()
@@ -138,7 +131,7 @@ struct SpeechTraining {
             throw SequentError.invalidArgument("--audio", "\(command.input.audio): \(selected.count) utterance\(selected.count == 1 ? "" : "s") cannot be split into training and validation; need at least 2")
         }
 
-        say("reading \(trainSet.count + valSet.count) files at \(rate) Hz (\(settings.kind.rawValue), \(settings.featureSize) features, \(threads) thread\(threads == 1 ? "" : "s"))")
+        options.say("reading \(trainSet.count + valSet.count) files at \(rate) Hz (\(settings.kind.rawValue), \(settings.featureSize) features, \(threads) thread\(threads == 1 ? "" : "s"))")
         let trainAudio = SpeechFeatures.load(trainSet, extractor: extractor, resampling: resampling)
         let valAudio = SpeechFeatures.load(valSet, extractor: extractor, resampling: resampling)
         var skipped = unmatched + trainAudio.skipped + valAudio.skipped
@@ -217,8 +210,8 @@ struct SpeechTraining {
         }
 
         let model = try finalConfig.makeModel(generator: &modelGenerator)
-        say("\(command.model.rawValue.uppercased()) \(finalConfig.layers) x \(finalConfig.hidden), \(formatCount(model.parameterCount)) parameters, \(alphabet.classCount - 1) \(alphabet.units.rawValue) + blank: \(alphabet.symbols.map { $0 == " " ? "' '" : $0 }.joined(separator: " "))")
-        say(String(format: "data: %d training utterances (%.1f min of audio), %d validation; %d steps an epoch, %d steps",
+        options.say("\(command.model.rawValue.uppercased()) \(finalConfig.layers) x \(finalConfig.hidden), \(formatCount(model.parameterCount)) parameters, \(alphabet.classCount - 1) \(alphabet.units.rawValue) + blank: \(alphabet.symbols.map { $0 == " " ? "' '" : $0 }.joined(separator: " "))")
+        options.say(String(format: "data: %d training utterances (%.1f min of audio), %d validation; %d steps an epoch, %d steps",
                    train.inputs.count, trainAudio.seconds / 60, val.inputs.count, stepsPerEpoch, finalConfig.steps))
 
         let batches = try ShuffledBatches(Array(train.inputs.indices), batchSize: batchSize, generator: dataGenerator.split())
@@ -267,7 +260,7 @@ struct SpeechTraining {
         trainer.randomGenerators["spec_augment"] = RandomGeneratorAccess(get: { augmentGenerator }, set: { augmentGenerator = $0 })
         trainer.addTaskCallbacks(savingBestTo: folder)
         if options.resume, let checkpoint = try trainer.resumeFromLatest(in: folder.checkpointsURL) {
-            say("resumed at step \(trainer.step) of \(finalConfig.steps) from \(checkpoint.directory.path)")
+            options.say("resumed at step \(trainer.step) of \(finalConfig.steps) from \(checkpoint.directory.path)")
         }
         let result = try trainer.fit()
         if !FileManager.default.fileExists(atPath: folder.weightsURL.path) {

@@ -123,13 +123,6 @@ struct TranslateTraining {
     let command: Sequent.Translate.TranslateTrain
     private var options: TrainingOptions { command.training }
 
-    private func say(_ text: String) {
-        if !options.quiet {
-            print(text)
-            fflush(nil)
-        }
-    }
-
     func readPairs() throws -> (train: SentencePairs, val: SentencePairs, valOrigin: String?) {
         let all: SentencePairs
         if let pairs = command.pairs {
@@ -174,7 +167,7 @@ struct TranslateTraining {
                 "--resume", "the data flags give \(train.count) training and \(valPairs.count) validation pairs, but the run in \(outURL.path) was trained on \(resumed.config.data.trainPairs) and \(resumed.config.data.valPairs) (\(resumed.config.data.train)); resume with the same files")
         }
         if !train.droppedLines.isEmpty {
-            say("dropped \(train.droppedLines.count) training pairs longer than --max-length \(command.maxLength) tokens (lines \(train.droppedLines.prefix(5).map(String.init).joined(separator: ", "))\(train.droppedLines.count > 5 ? ", ..." : ""))")
+            options.say("dropped \(train.droppedLines.count) training pairs longer than --max-length \(command.maxLength) tokens (lines \(train.droppedLines.prefix(5).map(String.init).joined(separator: ", "))\(train.droppedLines.count > 5 ? ", ..." : ""))")
         }
         // Validation keeps every pair (BLEU is over the whole set); the loss uses those that fit.
         let valSources = try valPairs.sources.map { try tokenizers.encodeSource($0) }.map { Array($0.prefix(maxLength)) }
@@ -200,7 +193,7 @@ struct TranslateTraining {
             data: TranslateDataSummary(train: command.pairs ?? "\(command.source!) + \(command.target!)", val: valOrigin,
                                        trainPairs: train.count, droppedPairs: train.droppedLines.count, valPairs: valPairs.count))
         if !isTransformer && config.dropout > 0 {
-            say("note: the recurrent models have no dropout yet; --dropout \(config.dropout) is recorded but not applied")
+            options.say("note: the recurrent models have no dropout yet; --dropout \(config.dropout) is recorded but not applied")
         }
 
         let folder: ModelFolder
@@ -216,8 +209,8 @@ struct TranslateTraining {
 
         let model = try config.makeModel(generator: &modelGenerator)
         let module = model.module
-        say(config.summary(parameterCount: module.parameterCount))
-        say("data: \(train.count) training pairs, \(valPairs.count) validation pairs; \(stepsPerEpoch) steps an epoch, \(steps) steps planned")
+        options.say(config.summary(parameterCount: module.parameterCount))
+        options.say("data: \(train.count) training pairs, \(valPairs.count) validation pairs; \(stepsPerEpoch) steps an epoch, \(steps) steps planned")
 
         let batches = try BucketedPairBatches(sourceLengths: train.sources.map(\.count), targetLengths: train.targets.map(\.count),
                                               batchSize: batchSize, generator: dataGenerator.split())
@@ -277,7 +270,7 @@ struct TranslateTraining {
         }))
         if let stop = TrainingOptions.stopAtStepForTests { trainer.callbacks.append(stop) }
         if resumed != nil, let checkpoint = try trainer.resumeFromLatest(in: folder.checkpointsURL) {
-            say("resumed at step \(trainer.step) of \(steps) from \(checkpoint.directory.path)")
+            options.say("resumed at step \(trainer.step) of \(steps) from \(checkpoint.directory.path)")
         }
         let result = try trainer.fit()
         return (result, trainer.step, trainer.bestMetric, result.lastEvaluation != nil && (trainer.step % (trainerConfiguration.evaluationInterval ?? 1) == 0 || result.reason == .completed))
@@ -296,7 +289,7 @@ struct TranslateTraining {
             let last = try TranslationInference.score(model, tokenizers: tokenizers, sources: valSources, references: references)
             if last.bleu.score > (bestBLEU ?? -1) || !FileManager.default.fileExists(atPath: folder.weightsURL.path) {
                 try folder.saveWeights(of: module, metadata: ["step": String(finalStep), "bleu": String(last.bleu.score)])
-                say(String(format: "the last weights (step %d) score BLEU %.2f: kept as model.safetensors", finalStep, last.bleu.score))
+                options.say(String(format: "the last weights (step %d) score BLEU %.2f: kept as model.safetensors", finalStep, last.bleu.score))
                 scores = last
             }
         }
