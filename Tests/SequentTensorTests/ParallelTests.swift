@@ -115,3 +115,32 @@ extension ParallelTests {
         }
     }
 }
+
+extension ParallelTests {
+    /// Inside the scope the signals are blocked on the caller and on every thread of the
+    /// team, including threads the team had before; afterwards each has its old mask back.
+    func testSignalsBlockedOnEveryThreadOnlyInsideTheScope() {
+        func blockedOnEachThread(_ threads: Int) -> [Bool] {
+            var blocked = [Bool](repeating: false, count: threads + 1)
+            blocked.withUnsafeMutableBufferPointer { cells in
+                let shared = UncheckedSendable(cells.baseAddress!)
+                Parallelism.forEachPhase(1, parts: threads) { _, part in
+                    var mask = sigset_t()
+                    pthread_sigmask(SIG_BLOCK, nil, &mask)
+                    shared.value[part] = sigismember(&mask, SIGUSR2) == 1
+                }
+                var mask = sigset_t()
+                pthread_sigmask(SIG_BLOCK, nil, &mask)
+                shared.value[threads] = sigismember(&mask, SIGUSR2) == 1
+            }
+            return blocked
+        }
+        Parallelism.withThreads(4) {
+            XCTAssertEqual(blockedOnEachThread(4), [false, false, false, false, false])  // the team exists
+            Parallelism.withSignalsBlocked([SIGUSR2]) {
+                XCTAssertEqual(blockedOnEachThread(4), [true, true, true, true, true])
+            }
+            XCTAssertEqual(blockedOnEachThread(4), [false, false, false, false, false])
+        }
+    }
+}

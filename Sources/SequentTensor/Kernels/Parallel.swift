@@ -108,6 +108,52 @@ extension Parallelism {
         }
     }
 
+    /// Runs `body` with `signals` blocked on the calling thread and on every thread of the
+    /// OpenMP team (threads the team starts meanwhile inherit the calling thread's mask), then
+    /// gives each thread its previous mask back. A process-directed signal is then delivered
+    /// to some other thread, never to one running a kernel.
+    ///
+    /// Why: oneDNN's JIT sgemm kernels (2.x, up to 3.11) point `rsp` into a heap buffer while
+    /// they run; a signal frame the kernel pushes there corrupts the heap (oneDNN issue 4845,
+    /// fixed upstream in 2026 by PR 4855, not in Debian's 2.6).
+    public static func withSignalsBlocked<R>(_ signals: [Int32], _ body: () throws -> R) rethrows -> R {
+        #if canImport(Glibc)
+        var job = SignalMaskJob(set: sigset_t(), previous: .allocate(capacity: max(threadCount, Int(omp_get_max_threads()))), restoring: false)
+        defer { job.previous.deallocate() }
+        sigemptyset(&job.set)
+        for signal in signals { sigaddset(&job.set, signal) }
+        pthread_sigmask(SIG_BLOCK, &job.set, job.previous.baseAddress)
+        onEveryOtherThreadOfTeam(&job)
+        defer {
+            job.restoring = true
+            onEveryOtherThreadOfTeam(&job)
+            pthread_sigmask(SIG_SETMASK, job.previous.baseAddress, nil)
+        }
+        #endif
+        return try body()
+    }
+
+    #if canImport(Glibc)
+    /// Blocks `job.set` on (or restores the saved mask of) threads 1... of a team as large as
+    /// the pool may be; thread i keeps its previous mask in `job.previous[i]`.
+    private static func onEveryOtherThreadOfTeam(_ job: inout SignalMaskJob) {
+        let team = job.previous.count
+        guard team > 1, omp_in_parallel() == 0 else { return }
+        withUnsafeMutablePointer(to: &job) { pointer in
+            GOMP_parallel({ context in
+                let job = context!.assumingMemoryBound(to: SignalMaskJob.self)
+                let thread = Int(omp_get_thread_num())
+                guard thread > 0 else { return }
+                if job.pointee.restoring {
+                    pthread_sigmask(SIG_SETMASK, job.pointee.previous.baseAddress! + thread, nil)
+                } else {
+                    pthread_sigmask(SIG_BLOCK, &job.pointee.set, job.pointee.previous.baseAddress! + thread)
+                }
+            }, pointer, UInt32(team), 0)
+        }
+    }
+    #endif
+
     /// Runs `body` with subnormal Float results flushed to zero (and subnormal inputs read
     /// as zero) on the calling thread and on every thread of the OpenMP team (oneDNN's and
     /// Sequent's kernels), then restores the caller's mode on all of them.
@@ -139,6 +185,16 @@ extension Parallelism {
     }
     #endif
 }
+
+#if canImport(Glibc)
+/// What `withSignalsBlocked` hands to the team: the signals, and each thread's mask before
+/// (slot 0: the calling thread's).
+private struct SignalMaskJob {
+    var set: sigset_t
+    let previous: UnsafeMutableBufferPointer<sigset_t>
+    var restoring: Bool
+}
+#endif
 
 /// The work `forEachPhase` hands to the OpenMP team.
 private struct PhasedJob {

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Synchronization
+import SequentTensor
 
 /// SIGINT (Ctrl-C) and SIGTERM turned into a request to stop, while a `Trainer.fit` runs.
 ///
@@ -15,6 +16,12 @@ import Synchronization
 ///
 /// A signal is process-wide: every `fit` running at that moment sees it. The state here is
 /// private to this file and exists only while some `fit` watches; nothing else reads it.
+///
+/// The signals are blocked on the threads that compute (the caller and the OpenMP team) and
+/// taken by a thread that only waits for them: a signal frame pushed onto a thread running
+/// oneDNN's JIT sgemm corrupts the heap (see `Parallelism.withSignalsBlocked`). A program
+/// that already blocks them on the calling thread (one that takes them with `sigwait`, as
+/// `sequent lab` does) keeps them: `watch` then installs nothing and never reports a signal.
 enum StopSignals {
     /// The signals that ask a run to stop.
     static let watched: [Int32] = [SIGINT, SIGTERM]
@@ -36,17 +43,45 @@ enum StopSignals {
     /// Runs `body` with the handlers installed; `body` gets a function telling whether a
     /// stop signal arrived since `body` started, and which.
     static func watch<R>(_ body: (_ received: () -> Int32?) throws -> R) rethrows -> R {
+        guard !blockedOnCallingThread() else { return try body { nil } }
         let start = install()
         defer { uninstall() }
-        return try body {
-            count.load(ordering: .acquiring) > start ? lastSignal.load(ordering: .relaxed) : nil
+        return try Parallelism.withSignalsBlocked(watched) {
+            try body {
+                count.load(ordering: .acquiring) > start ? lastSignal.load(ordering: .relaxed) : nil
+            }
         }
     }
+
+    /// How many signals the handler has taken so far (tests wait on it).
+    static var receivedCount: Int { count.load(ordering: .acquiring) }
+
+    /// Whether the calling thread blocks one of the watched signals.
+    private static func blockedOnCallingThread() -> Bool {
+        var mask = sigset_t()
+        pthread_sigmask(SIG_BLOCK, nil, &mask)
+        return watched.contains { sigismember(&mask, $0) == 1 }
+    }
+
+    /// The thread that takes the signals while the computing threads block them: it waits
+    /// in `pause()` for ever, the handler running on it. Started on the first `watch`.
+    private static let receiver: Void = {
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { _ in
+            var signals = sigset_t()
+            sigemptyset(&signals)
+            for signal in StopSignals.watched { sigaddset(&signals, signal) }
+            pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+            while true { pause() }
+        }, nil)
+        if started == 0 { pthread_detach(thread) }
+    }()
 
     /// Installs the handlers if no watch is running; returns the signal count now.
     private static func install() -> Int {
         installation.withLock { state in
             if state.depth == 0 {
+                _ = receiver
                 lastSignal.store(0, ordering: .relaxed)
                 for signal in watched {
                     var action = sigaction()
