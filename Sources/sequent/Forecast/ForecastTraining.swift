@@ -106,7 +106,9 @@ enum ForecastTraining {
     /// the statistical choice (`DifferencingChoice`). The choice is validated at the horizon
     /// it will forecast: its validation part is the last max(--val-fraction, horizon) rows of
     /// the training part (when that leaves at least half of it to fit), one block of H steps
-    /// as the test part is. The test part is never read.
+    /// as the test part is. The test part is never read. When the final model's own validation
+    /// part is shorter than the horizon, the chosen candidate's intervals (calibrated on those
+    /// rows at every step ahead) are kept in the configuration for it (`train` keeps them).
     ///
     /// - Parameters:
     ///   - timeLimit, runsAfter: as `train`'s; the candidates share the time with the runs after.
