@@ -184,4 +184,39 @@ final class ForecastCommandTests: XCTestCase {
         XCTAssertEqual(object["origins"] as? Int, 4)  // 2007-01, -04, -07, -10
         XCTAssertNotNil((object["seasonal_naive"] as? [String: Any])?["last_step_mape"])
     }
+
+    /// Several columns in one backtest: each its own models and metrics, nested under "columns".
+    func testBacktestOfSeveralColumns() throws {
+        let csv = try writeSeries("s.csv")
+        let out = directory.appendingPathComponent("bt2").path
+        let result = try sequent(["forecast", "backtest", "--csv", csv, "--column", "sales,price", "--horizon", "3", "--start", "2007-01",
+                                  "--stride", "3", "--steps", "10", "--hidden", "8", "--ensemble", "1", "--threads", "1", "--json",
+                                  "--out", out])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+        XCTAssertEqual(object["origins"] as? Int, 4)
+        let columns = try XCTUnwrap(object["columns"] as? [String: [String: Any]])
+        XCTAssertEqual(Set(columns.keys), ["sales", "price"])
+        for (_, column) in columns { XCTAssertNotNil((column["seasonal_naive"] as? [String: Any])?["last_step_mape"]) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(out)/price/metrics.jsonl"))
+        let eval = try sequent(["forecast", "eval", out, "--json", "--threads", "1"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+    }
+
+    /// A validation part shorter than the horizon: the intervals come from the differencing's
+    /// choice, validated at every step ahead, so no step's width is extrapolated.
+    func testIntervalsAreCalibratedAtEveryStepOfTheHorizon() throws {
+        let csv = try writeSeries("s.csv")
+        let out = directory.appendingPathComponent("h12").path
+        let result = try sequent(["forecast", "train", "--csv", csv, "--column", "sales", "--horizon", "12", "--val-fraction", "0.1",
+                                  "--steps", "20", "--hidden", "8", "--threads", "1", "--quiet", "--ensemble", "1", "--out", out])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let data = try Data(contentsOf: URL(fileURLWithPath: "\(out)/config.json"))
+        let envelope = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let column = try XCTUnwrap(((envelope["config"] as? [String: Any])?["columns"] as? [[String: Any]])?.first)
+        XCTAssertEqual(column["validationSize"] as? Int, 8)  // 0.1 of the 84 training rows, fewer than H = 12
+        let counts = try XCTUnwrap((column["intervals"] as? [String: Any])?["errorCounts"] as? [Int])
+        XCTAssertEqual(counts.count, 12)
+        XCTAssertTrue(counts.allSatisfy { $0 > 0 }, "\(counts)")
+    }
 }

@@ -24,7 +24,9 @@ extension Sequent {
                 The last rows of the file (--test-size, default the horizon) are held out; \
                 everything the models and the scaling learn comes from the rows before them, \
                 and the last --val-fraction of those rows serve early stopping and the \
-                prediction intervals (split-conformal, from the validation errors).
+                prediction intervals (split-conformal, from the validation errors at each step \
+                ahead; when that part is shorter than the horizon, from the differencing's \
+                choice, validated on the last max(--val-fraction, horizon) rows).
                 """,
             subcommands: [Train.self, Eval.self, Predict.self, Backtest.self])
 

@@ -16,7 +16,9 @@ extension Sequent.Forecast {
                 at each origin. Only origins with a full horizon after them are used. Besides the \
                 mean over origins of each block's metrics, the MAPE of the last step alone \
                 (each origin's H-step-ahead point, as Darts' historical_forecasts with \
-                last_points_only) is reported.
+                last_points_only) is reported. Several --column values are backtested one after \
+                another, each with its own models (weights COLUMN.*, logs in DIR/COLUMN); --json \
+                then nests one object per column under "columns".
                 """)
 
         @OptionGroup var series: SeriesOptions
@@ -52,20 +54,54 @@ extension Sequent.Forecast {
             throw SequentError.invalidArgument("--start", "'\(text)' is neither a timestamp like the time column's, a row count, nor a fraction in (0, 1)")
         }
 
+        /// One column's backtest: the mean metrics of the model and every baseline over the origins.
+        struct ColumnResult {
+            var column: String
+            var names: [String]
+            var means: [String: ForecastMetrics]
+            var lastStepMAPE: [String: Double]
+            var best: String
+            /// Forecast values inside the model's intervals, of `total`.
+            var covered: Int
+            var total: Int
+            var forecaster: NeuralForecaster
+
+            var coverage: Double { total > 0 ? Double(covered) / Double(total) : 0 }
+
+            /// The JSON object of this column.
+            func json(extra: [String]) -> String {
+                var fields = extra
+                for name in names {
+                    let m = means[name]!
+                    fields.append("\(JSONText.quoted(name)): {\"mae\": \(ForecastEvaluation.number(m.mae)), \"rmse\": \(ForecastEvaluation.number(m.rmse)), \"mape\": \(ForecastEvaluation.number(m.mape)), \"smape\": \(ForecastEvaluation.number(m.smape)), \"mase\": \(ForecastEvaluation.number(m.mase)), \"last_step_mape\": \(ForecastEvaluation.number(lastStepMAPE[name]))}")
+                }
+                fields.append("\"best\": \(JSONText.quoted(best))")
+                fields.append("\"interval\": {\"nominal_coverage\": \(ForecastEvaluation.number(forecaster.config.intervals?.coverage)), \"coverage\": \(ForecastEvaluation.number(coverage))}")
+                return "{" + fields.joined(separator: ", ") + "}"
+            }
+
+            /// The Markdown table of this column.
+            func markdownTable() -> String {
+                var lines = ["| forecast | MAE | RMSE | MAPE % | sMAPE % | MASE | last-step MAPE % |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                for name in names {
+                    let m = means[name]!
+                    let title = Baseline(rawValue: name)?.title ?? name
+                    lines.append("| \(name == best ? "**\(title)**" : title) | \(ForecastEvaluation.fixed(m.mae)) | \(ForecastEvaluation.fixed(m.rmse)) | \(ForecastEvaluation.fixed(m.mape)) | \(ForecastEvaluation.fixed(m.smape)) | \(ForecastEvaluation.fixed(m.mase)) | \(ForecastEvaluation.fixed(lastStepMAPE[name])) |")
+                }
+                return lines.joined(separator: "\n")
+            }
+        }
+
         func run() throws {
             let started = Date(), cpuClock = clock()
             let timeLimit = training.timeLimit(startedAt: MetricsClock.system.monotonicSeconds())
             let say: (String) -> Void = { if !training.quiet && !json { ForecastCommon.output($0) } }
-            guard series.columnNames.count == 1 else {
-                throw SequentError.invalidArgument("--column", "backtest takes one column; got \(series.columnNames.count) (\(series.column))")
-            }
             let table = try series.read()
-            let y = table.columns[0].values
             let first = try Self.origin(start, table: table)
             let H = series.horizon
-            let origins = Array(Swift.stride(from: first, through: y.count - H, by: stride))
+            let origins = Array(Swift.stride(from: first, through: table.count - H, by: stride))
             guard !origins.isEmpty else {
-                throw SequentError.invalidArgument("--start", "no origin from row \(first + 1) leaves a full horizon of \(H) in the \(y.count) rows of \(table.path)")
+                throw SequentError.invalidArgument("--start", "no origin from row \(first + 1) leaves a full horizon of \(H) in the \(table.count) rows of \(table.path)")
             }
             let folder = try ModelFolder.create(at: training.outURL, task: Sequent.Forecast.task)
             if !training.resume, FileManager.default.fileExists(atPath: folder.configURL.path) {
@@ -73,19 +109,79 @@ extension Sequent.Forecast {
             }
             var quietTraining = training
             quietTraining.quiet = training.quiet || json
-            var config = try ForecastTraining.chooseDifferencing(
-                table: table, series: series, model: modelOptions, training: training, trainingRows: first, timeLimit: timeLimit,
-                runsAfter: (refit ? origins.count : 1) * modelOptions.ensemble)
-            ForecastCommon.describe(table, season: config.season, quiet: quietTraining.quiet, to: say)
-            say("backtest: \(origins.count) origins from row \(first + 1) (\(table.times[first].formatted(for: table.frequency))), every \(stride), horizon \(H)\(refit ? ", refitting at each" : ", trained once on the \(first) rows before the first")")
-            ForecastCommon.describeChoice(config, say: say)
-            try folder.writeConfig(ForecastFolderConfig(columns: [config]), version: Sequent.version)
-            var forecaster = try ForecastTraining.train(
-                config: &config, table: table, folder: folder, training: quietTraining, timeLimit: timeLimit,
-                runsAfter: refit ? (origins.count - 1) * config.ensemble : 0, coverage: modelOptions.coverage, say: say)
-            try ForecastCommon.saveWeights([forecaster], in: folder)
-            try folder.writeConfig(ForecastFolderConfig(columns: [config]), version: Sequent.version)
+            // Every column is configured (and its data checked) before any training starts, as in train.
+            let tables = table.columns.indices.map { ForecastCommon.column($0, of: table) }
+            let several = tables.count > 1
+            _ = try tables.map { try ForecastTraining.configure(table: $0, series: series, model: modelOptions, training: training, trainingRows: first) }
+            let runsPerColumn = (refit ? origins.count : 1) * modelOptions.ensemble
+            var results: [ColumnResult] = []
+            for (i, single) in tables.enumerated() {
+                var config = try ForecastTraining.chooseDifferencing(
+                    table: single, series: series, model: modelOptions, training: training, trainingRows: first, timeLimit: timeLimit,
+                    runsAfter: (tables.count - i) * runsPerColumn)
+                ForecastCommon.describe(single, season: config.season, quiet: quietTraining.quiet || i > 0, to: say)
+                say("\(several ? "column '\(config.column)': " : "")backtest: \(origins.count) origins from row \(first + 1) (\(table.times[first].formatted(for: table.frequency))), every \(stride), horizon \(H)\(refit ? ", refitting at each" : ", trained once on the \(first) rows before the first")")
+                ForecastCommon.describeChoice(config, say: say)
+                try folder.writeConfig(ForecastFolderConfig(columns: results.map(\.forecaster.config) + [config]), version: Sequent.version)
+                // One column's checkpoints and logs are the folder's own; several columns' go to DIR/COLUMN.
+                let root = several ? try ModelFolder.create(at: folder.file(ForecastCommon.fileName(config.column)), task: Sequent.Forecast.task) : folder
+                let forecaster = try ForecastTraining.train(
+                    config: &config, table: single, folder: root, training: quietTraining, timeLimit: timeLimit,
+                    runsAfter: (tables.count - 1 - i) * runsPerColumn + (refit ? (origins.count - 1) * config.ensemble : 0),
+                    coverage: modelOptions.coverage, say: say)
+                results.append(try backtest(single, forecaster: forecaster, origins: origins, timeLimit: timeLimit, quietTraining: quietTraining,
+                                            runsAfter: (tables.count - 1 - i) * runsPerColumn))
+            }
+            try ForecastCommon.saveWeights(results.map(\.forecaster), in: folder)
+            try folder.writeConfig(ForecastFolderConfig(columns: results.map(\.forecaster.config)), version: Sequent.version)
+            let seconds = Date().timeIntervalSince(started), cpuSeconds = Double(clock() - cpuClock) / Double(CLOCKS_PER_SEC)
 
+            let sections = results.map { result in
+                let level = Int(((result.forecaster.config.intervals?.coverage ?? modelOptions.coverage) * 100).rounded())
+                return """
+                    \(several ? "## Column" : "# Backtest of") `\(result.column)`
+
+                    `\(series.csv)`: \(origins.count) origins from row \(first + 1) (\(table.times[first].formatted(for: table.frequency))), every \(stride) row(s), \
+                    horizon \(H); the model \(refit ? "retrained at every origin" : "trained once on the \(first) rows before the first origin"), the baselines refitted at each. \
+                    Metrics are the mean over origins of each H-step block's; the last column is the MAPE of each origin's H-step-ahead point alone.
+
+                    \(result.markdownTable())
+
+                    Best by MASE: **\(result.best)**. The \(level)% conformal intervals of \(result.forecaster.config.model.rawValue) cover \(String(format: "%.1f", result.coverage * 100))% of the \(result.total) forecast values.
+                    """
+            }
+            let title = several ? "# Backtest of \(results.map { "`\($0.column)`" }.joined(separator: ", "))\n\n" : ""
+            let time = String(format: "Time: %.1f s wall, %.1f s CPU.", seconds, cpuSeconds)
+            try folder.write(text: title + sections.joined(separator: "\n\n") + "\n\n" + time + "\n", to: ModelFolder.reportFileName)
+            if json {
+                let common = ["\"data\": \(JSONText.quoted(series.csv))", "\"rows\": \(table.count)", "\"origins\": \(origins.count)", "\"horizon\": \(H)"]
+                if several {
+                    let columns = results.map { "\(JSONText.quoted($0.column)): \($0.json(extra: []))" }.joined(separator: ", ")
+                    ForecastCommon.output("{" + (common + ["\"columns\": {\(columns)}"]).joined(separator: ", ") + "}")
+                } else {
+                    ForecastCommon.output(results[0].json(extra: common))
+                }
+            } else {
+                for result in results {
+                    if several { ForecastCommon.output("column '\(result.column)':") }
+                    ForecastCommon.output(result.markdownTable())
+                    let level = Int(((result.forecaster.config.intervals?.coverage ?? modelOptions.coverage) * 100).rounded())
+                    ForecastCommon.output("best by MASE: \(result.best); \(level)% intervals cover \(String(format: "%.1f", result.coverage * 100))%")
+                }
+                ForecastCommon.output(String(format: "backtest in %.1f s (%.1f s CPU); report: ", seconds, cpuSeconds) + folder.reportURL.path)
+            }
+        }
+
+        /// The forecasts of one column (`table`'s first) from every origin, by the model trained
+        /// before the first origin (or, with --refit, before each) and by the baselines refitted at each.
+        func backtest(
+            _ table: SeriesTable, forecaster trained: NeuralForecaster, origins: [Int], timeLimit: TimeLimit?,
+            quietTraining: TrainingOptions, runsAfter: Int
+        ) throws -> ColumnResult {
+            let y = table.columns[0].values
+            let H = series.horizon
+            var forecaster = trained
+            let config = trained.config
             let names = [config.model.rawValue] + Baseline.allCases.map(\.rawValue)
             var perOrigin: [String: [ForecastMetrics]] = [:]
             var lastStep: [String: [(actual: Double, forecast: Double)]] = [:]
@@ -96,7 +192,7 @@ extension Sequent.Forecast {
                                                                differencing: config.transform.differencing)
                     forecaster = try ForecastTraining.train(
                         config: &again, table: table, folder: nil, training: quietTraining, timeLimit: timeLimit,
-                        runsAfter: (origins.count - 1 - k) * again.ensemble, coverage: modelOptions.coverage, say: { _ in })
+                        runsAfter: (origins.count - 1 - k) * again.ensemble + runsAfter, coverage: modelOptions.coverage, say: { _ in })
                 }
                 let history = Array(y[0..<origin])
                 let inputs = try forecaster.inputs(y: y, covariates: table.covariates.map(\.values), times: table.times)
@@ -116,43 +212,8 @@ extension Sequent.Forecast {
             let means = perOrigin.mapValues { ForecastMetrics.mean($0)! }
             let lastMAPE = lastStep.mapValues { pairs in 100 * pairs.map { abs($0.actual - $0.forecast) / abs($0.actual) }.reduce(0, +) / Double(pairs.count) }
             let best = names.min { (means[$0]!.mase ?? means[$0]!.mae) < (means[$1]!.mase ?? means[$1]!.mae) }!
-            let coverage = total > 0 ? Double(covered) / Double(total) : 0
-            let seconds = Date().timeIntervalSince(started), cpuSeconds = Double(clock() - cpuClock) / Double(CLOCKS_PER_SEC)
-
-            var tableLines = ["| forecast | MAE | RMSE | MAPE % | sMAPE % | MASE | last-step MAPE % |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-            for name in names {
-                let m = means[name]!
-                let title = Baseline(rawValue: name)?.title ?? name
-                tableLines.append("| \(name == best ? "**\(title)**" : title) | \(ForecastEvaluation.fixed(m.mae)) | \(ForecastEvaluation.fixed(m.rmse)) | \(ForecastEvaluation.fixed(m.mape)) | \(ForecastEvaluation.fixed(m.smape)) | \(ForecastEvaluation.fixed(m.mase)) | \(ForecastEvaluation.fixed(lastMAPE[name])) |")
-            }
-            let level = Int((modelOptions.coverage * 100).rounded())
-            let report = """
-                # Backtest of `\(series.column)`
-
-                `\(series.csv)`: \(origins.count) origins from row \(first + 1) (\(table.times[first].formatted(for: table.frequency))), every \(stride) row(s), \
-                horizon \(H); the model \(refit ? "retrained at every origin" : "trained once on the \(first) rows before the first origin"), the baselines refitted at each. \
-                Metrics are the mean over origins of each H-step block's; the last column is the MAPE of each origin's H-step-ahead point alone.
-
-                \(tableLines.joined(separator: "\n"))
-
-                Best by MASE: **\(best)**. The \(level)% conformal intervals of \(config.model.rawValue) cover \(String(format: "%.1f", coverage * 100))% of the \(total) forecast values. \
-                Time: \(String(format: "%.1f", seconds)) s wall, \(String(format: "%.1f", cpuSeconds)) s CPU.
-                """
-            try folder.write(text: report + "\n", to: ModelFolder.reportFileName)
-            if json {
-                var fields = ["\"data\": \(JSONText.quoted(series.csv))", "\"rows\": \(y.count)", "\"origins\": \(origins.count)", "\"horizon\": \(H)"]
-                for name in names {
-                    let m = means[name]!
-                    fields.append("\(JSONText.quoted(name)): {\"mae\": \(ForecastEvaluation.number(m.mae)), \"rmse\": \(ForecastEvaluation.number(m.rmse)), \"mape\": \(ForecastEvaluation.number(m.mape)), \"smape\": \(ForecastEvaluation.number(m.smape)), \"mase\": \(ForecastEvaluation.number(m.mase)), \"last_step_mape\": \(ForecastEvaluation.number(lastMAPE[name]))}")
-                }
-                fields.append("\"best\": \(JSONText.quoted(best))")
-                fields.append("\"interval\": {\"nominal_coverage\": \(ForecastEvaluation.number(modelOptions.coverage)), \"coverage\": \(ForecastEvaluation.number(coverage))}")
-                ForecastCommon.output("{" + fields.joined(separator: ", ") + "}")
-            } else {
-                ForecastCommon.output(tableLines.joined(separator: "\n"))
-                ForecastCommon.output("best by MASE: \(best); \(level)% intervals cover \(String(format: "%.1f", coverage * 100))%")
-                ForecastCommon.output(String(format: "backtest in %.1f s (%.1f s CPU); report: ", seconds, cpuSeconds) + folder.reportURL.path)
-            }
+            return ColumnResult(column: config.column, names: names, means: means, lastStepMAPE: lastMAPE, best: best,
+                                covered: covered, total: total, forecaster: trained)
         }
     }
 }

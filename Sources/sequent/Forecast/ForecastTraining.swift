@@ -106,7 +106,9 @@ enum ForecastTraining {
     /// the statistical choice (`DifferencingChoice`). The choice is validated at the horizon
     /// it will forecast: its validation part is the last max(--val-fraction, horizon) rows of
     /// the training part (when that leaves at least half of it to fit), one block of H steps
-    /// as the test part is. The test part is never read.
+    /// as the test part is. The test part is never read. When the final model's own validation
+    /// part is shorter than the horizon, the chosen candidate's intervals (calibrated on those
+    /// rows at every step ahead) are kept in the configuration for it (`train` keeps them).
     ///
     /// - Parameters:
     ///   - timeLimit, runsAfter: as `train`'s; the candidates share the time with the runs after.
@@ -120,6 +122,7 @@ enum ForecastTraining {
         var quiet = training
         quiet.quiet = true
         var scores: [SeriesTransform.Differencing: Double] = [:]
+        var intervals: [SeriesTransform.Differencing: ConformalIntervals] = [:]
         let atHorizon = max(statistical.validationSize, statistical.horizon)
         let validationRows = atHorizon <= statistical.trainingSize / 2 ? atHorizon : statistical.validationSize
         let candidates = SeriesTransform.Differencing.allCases.compactMap {
@@ -129,14 +132,20 @@ enum ForecastTraining {
         for (k, var candidate) in candidates.enumerated() {
             candidate.ensemble = 1
             _ = try train(config: &candidate, table: table, folder: nil, training: quiet, timeLimit: timeLimit,
-                          runsAfter: candidates.count - 1 - k + runsAfter, coverage: 0.9, say: { _ in })
-            if let mae = candidate.validationMAE?.first ?? nil, mae.isFinite { scores[candidate.transform.differencing] = mae }
+                          runsAfter: candidates.count - 1 - k + runsAfter, coverage: model.coverage, say: { _ in })
+            if let mae = candidate.validationMAE?.first ?? nil, mae.isFinite {
+                scores[candidate.transform.differencing] = mae
+                intervals[candidate.transform.differencing] = candidate.intervals
+            }
         }
         let best = scores.min { ($0.value, $0.key == statistical.transform.differencing ? 0 : 1) < ($1.value, $1.key == statistical.transform.differencing ? 0 : 1) }
         var chosen = try best.map {
             try configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows, differencing: $0.key)
         } ?? statistical
         chosen.differencingChosen = true
+        // The chosen candidate was validated at every step of the horizon: its errors give the
+        // intervals when the final model's own validation part is shorter than the horizon.
+        if chosen.validationSize < chosen.horizon, let best { chosen.intervals = intervals[best.key] }
         chosen.differencingValidationMAE = Dictionary(uniqueKeysWithValues: scores.map { ($0.key.rawValue, $0.value) })
         chosen.differencingValidationRows = validationRows
         return chosen
@@ -289,7 +298,12 @@ enum ForecastTraining {
         members.forEach { $0.setTraining(false) }
         forecaster = NeuralForecaster(config: config, members: members)
 
-        // Split-conformal intervals from the origins in the validation part (at most 128).
+        // Split-conformal intervals from the origins in the validation part (at most 128),
+        // unless that part is shorter than the horizon and the differencing's choice left
+        // intervals calibrated at every step ahead (`chooseDifferencing`).
+        if config.validationSize < config.horizon, config.intervals != nil {
+            return NeuralForecaster(config: config, members: members)
+        }
         var errors = [[Double]](repeating: [], count: config.horizon)
         let history = Array(y[0..<config.trainingSize])
         let forecasts = try forecaster.rollingForecasts(inputs, y: history, range: validationRange)
