@@ -70,20 +70,14 @@ public final class TransformerDecoderLayer: Module {
     public init(_ configuration: TransformerLayerConfiguration, generator: inout RandomGenerator) throws(SequentError) {
         try configuration.validate("TransformerDecoderLayer")
         self.configuration = configuration
-        let c = configuration
-        selfAttention = try MultiheadAttention(embedDim: c.dModel, headCount: c.headCount, dropout: c.dropout, bias: c.bias,
-                                               batchFirst: c.batchFirst, generator: &generator)
-        crossAttention = try MultiheadAttention(embedDim: c.dModel, headCount: c.headCount, dropout: c.dropout, bias: c.bias,
-                                                batchFirst: c.batchFirst, generator: &generator)
-        linear1 = Linear(inputSize: c.dModel, outputSize: c.dimFeedforward, bias: c.bias, generator: &generator)
-        activationDropout = try Dropout(probability: c.dropout, generator: &generator)
-        linear2 = Linear(inputSize: c.dimFeedforward, outputSize: c.dModel, bias: c.bias, generator: &generator)
-        norm1 = LayerNorm(featureCount: c.dModel, epsilon: c.layerNormEpsilon, bias: c.bias)
-        norm2 = LayerNorm(featureCount: c.dModel, epsilon: c.layerNormEpsilon, bias: c.bias)
-        norm3 = LayerNorm(featureCount: c.dModel, epsilon: c.layerNormEpsilon, bias: c.bias)
-        dropout1 = try Dropout(probability: c.dropout, generator: &generator)
-        dropout2 = try Dropout(probability: c.dropout, generator: &generator)
-        dropout3 = try Dropout(probability: c.dropout, generator: &generator)
+        selfAttention = try configuration.makeAttention(generator: &generator)
+        crossAttention = try configuration.makeAttention(generator: &generator)
+        let feedForward = try configuration.makeFeedForward(generator: &generator)
+        (linear1, activationDropout, linear2) = (feedForward.linear1, feedForward.dropout, feedForward.linear2)
+        (norm1, norm2, norm3) = (configuration.makeNorm(), configuration.makeNorm(), configuration.makeNorm())
+        dropout1 = try configuration.makeDropout(generator: &generator)
+        dropout2 = try configuration.makeDropout(generator: &generator)
+        dropout3 = try configuration.makeDropout(generator: &generator)
     }
 
     public var submodules: [(key: String, module: any Module)] {

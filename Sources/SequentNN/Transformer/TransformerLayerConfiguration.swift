@@ -66,6 +66,34 @@ public struct TransformerLayerConfiguration: Sendable, Equatable {
         batchFirst ? "(B, \(length), \(dModel))" : "(\(length), B, \(dModel))"
     }
 
+    // The sublayers' parts, built in one place for the encoder and decoder layers; each
+    // layer calls them in PyTorch's order, so that the generator's draws match it.
+
+    /// Multi-head attention over D with h heads (self- or encoder-decoder attention).
+    func makeAttention(generator: inout RandomGenerator) throws(SequentError) -> MultiheadAttention {
+        try MultiheadAttention(embedDim: dModel, headCount: headCount, dropout: dropout, bias: bias,
+                               batchFirst: batchFirst, generator: &generator)
+    }
+
+    /// The feed-forward network's parts, drawn in this order: linear1 (D -> F), the dropout
+    /// after the activation, linear2 (F -> D).
+    func makeFeedForward(generator: inout RandomGenerator) throws(SequentError) -> (linear1: Linear, dropout: Dropout, linear2: Linear) {
+        let linear1 = Linear(inputSize: dModel, outputSize: dimFeedforward, bias: bias, generator: &generator)
+        let inner = try makeDropout(generator: &generator)
+        let linear2 = Linear(inputSize: dimFeedforward, outputSize: dModel, bias: bias, generator: &generator)
+        return (linear1, inner, linear2)
+    }
+
+    /// A LayerNorm over D (a sublayer's, or a stack's final one).
+    func makeNorm() -> LayerNorm {
+        LayerNorm(featureCount: dModel, epsilon: layerNormEpsilon, bias: bias)
+    }
+
+    /// A dropout of the layer's probability.
+    func makeDropout(generator: inout RandomGenerator) throws(SequentError) -> Dropout {
+        try Dropout(probability: dropout, generator: &generator)
+    }
+
     /// Checks that `x` is a sequence batch of width D, naming the layer and the argument.
     func checkSequence(_ x: Tensor, _ name: String, _ op: String, length: String = "T") throws(SequentError) {
         guard x.rank == 3, x.shape[2] == dModel else {
