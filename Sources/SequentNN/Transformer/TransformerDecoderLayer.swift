@@ -150,17 +150,9 @@ public final class TransformerDecoderLayer: Module {
         _ tgt: Tensor, selfAttentionBlock: (Tensor) throws(SequentError) -> Tensor,
         crossAttentionBlock: (Tensor) throws(SequentError) -> Tensor, feedForward: (Tensor) -> Tensor
     ) throws(SequentError) -> Tensor {
-        var x = tgt
-        if configuration.normFirst {
-            x = x + (try selfAttentionBlock(norm1(x)))
-            x = x + (try crossAttentionBlock(norm2(x)))
-            x = x + feedForward(norm3(x))
-        } else {
-            x = norm1(x + (try selfAttentionBlock(x)))
-            x = norm2(x + (try crossAttentionBlock(x)))
-            x = norm3(x + feedForward(x))
-        }
-        return x
+        var x = try configuration.residual(tgt, norm1, selfAttentionBlock)
+        x = try configuration.residual(x, norm2, crossAttentionBlock)
+        return try configuration.residual(x, norm3, feedForward)
     }
 
     /// FFN(x), with the dropouts when `dropping`.

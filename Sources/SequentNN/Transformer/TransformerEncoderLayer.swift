@@ -99,15 +99,8 @@ public final class TransformerEncoderLayer: Module {
     private func residualBlocks(
         _ src: Tensor, _ selfAttentionBlock: (Tensor) throws(SequentError) -> Tensor, feedForward: (Tensor) -> Tensor
     ) throws(SequentError) -> Tensor {
-        var x = src
-        if configuration.normFirst {
-            x = x + (try selfAttentionBlock(norm1(x)))
-            x = x + feedForward(norm2(x))
-        } else {
-            x = norm1(x + (try selfAttentionBlock(x)))
-            x = norm2(x + feedForward(x))
-        }
-        return x
+        let x = try configuration.residual(src, norm1, selfAttentionBlock)
+        return try configuration.residual(x, norm2, feedForward)
     }
 
     /// FFN(x), with the dropouts when `dropping`.

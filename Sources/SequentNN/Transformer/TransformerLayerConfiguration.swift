@@ -1,7 +1,8 @@
 import SequentTensor
 
-// What the Transformer layers share: their options, the activation of the feed-forward
-// network, and that network itself.
+// What the Transformer encoder and decoder layers share: their options, the construction of
+// their sublayers, the residual connection around each, the activation of the feed-forward
+// network and that network itself.
 //
 // B = batch, T = time (target length L or source length S), D = d_model, F = dim_feedforward.
 
@@ -92,6 +93,14 @@ public struct TransformerLayerConfiguration: Sendable, Equatable {
     /// A dropout of the layer's probability.
     func makeDropout(generator: inout RandomGenerator) throws(SequentError) -> Dropout {
         try Dropout(probability: dropout, generator: &generator)
+    }
+
+    /// One sublayer f inside its residual connection: x + f(norm(x)) when `normFirst`,
+    /// norm(x + f(x)) otherwise.
+    func residual(
+        _ x: Tensor, _ norm: LayerNorm, _ sublayer: (Tensor) throws(SequentError) -> Tensor
+    ) throws(SequentError) -> Tensor {
+        normFirst ? x + (try sublayer(norm(x))) : norm(x + (try sublayer(x)))
     }
 
     /// Checks that `x` is a sequence batch of width D, naming the layer and the argument.

@@ -411,8 +411,8 @@ struct RecurrentSequenceKernel {
                 if let cBefore, let c0 { (cBefore + layout.row(b, firstTime) * H).update(from: c0 + b * H, count: H) }
             }
             // In Float, W_hh^T (H, G) is copied once: oneDNN's sgemm with a transposed right
-            // operand is about half as fast at M = B as with a plain one, and this one runs T
-            // times. At bfloat16 precision W_hh (G, H) is rounded once (each thread's packed
+            // operand measured slower at M = B than with a plain one (docs/performance.md,
+            // "Figures behind comments"), and this one runs T times. At bfloat16 precision W_hh (G, H) is rounded once (each thread's packed
             // product reorders it) and h_{t-1} at every step.
             let bfloat16 = GEMM.precision == .bfloat16
             let recurrentWeightBits = bfloat16 ? BFloat16.rounded(weights.recurrentWeight, rows: G, cols: H, ld: H) : nil
