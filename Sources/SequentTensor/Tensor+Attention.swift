@@ -220,16 +220,11 @@ extension Tensor {
 private struct AttentionProblem {
     let batch: Int, heads: Int, tq: Int, tk: Int, d: Int, dv: Int
     let scale: Float
-    let causal: Bool
     /// Whether the caller passed 3-D tensors (results are returned 3-D).
     let threeDimensional: Bool
-    /// The explicit mask as given, padded to rank 4 with leading 1s, and its broadcast strides.
-    let mask: Tensor?
-    let maskStrides: (Int, Int, Int, Int)
-    /// (B, Tk) nonzero = padding, from either form of key padding, and the first padded
-    /// position after the last real key of each batch entry.
-    let keyPadding: [Float]?
-    let keyLimits: [Int]?
+    /// The masks in the form the kernels take: causal, the explicit mask padded to rank 4
+    /// with its broadcast strides, the key padding from either of its forms.
+    let masks: AttentionMasks
 
     /// The problem of attending from `query` to `key` and `value` (only their shapes are read).
     init(query: Tensor, key: Tensor, value: Tensor, mask: Tensor?, keyPaddingMask: Tensor?, keyLengths: [Int]?,
@@ -250,8 +245,8 @@ private struct AttentionProblem {
         (batch, heads, tq, d) = (query[0], query[1], query[2], query[3])
         (tk, dv) = (key[2], value[3])
         self.scale = scale ?? 1 / Float(d).squareRoot()
-        self.causal = causal
 
+        let explicitMask: Tensor?, maskStrides: (Int, Int, Int, Int)
         if let mask {
             // Rank 4 with leading 1s; for 3-D inputs the missing head axis is axis 1.
             let scoreRank = threeDimensional ? 3 : 4
@@ -261,10 +256,10 @@ private struct AttentionProblem {
             let dims = m.shape
             let contiguous = [dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1]
             let s = (0..<4).map { dims[$0] == 1 ? 0 : contiguous[$0] }
-            self.mask = m
+            explicitMask = m
             maskStrides = (s[0], s[1], s[2], s[3])
         } else {
-            self.mask = nil
+            explicitMask = nil
             maskStrides = (0, 0, 0, 0)
         }
 
@@ -272,14 +267,15 @@ private struct AttentionProblem {
         if let keyLengths {
             padding = keyLengths.flatMap { length in (0..<keyShape[keyShape.count - 2]).map { $0 >= length ? Float(1) : 0 } }
         }
-        keyPadding = padding
         let (batch, tk) = (self.batch, self.tk)
-        keyLimits = padding.map { padding in
+        let keyLimits = padding.map { padding in
             (0..<batch).map { b in
                 let row = padding[(b * tk)..<((b + 1) * tk)]
                 return (row.lastIndex(where: { $0 == 0 }).map { $0 - b * tk + 1 }) ?? 0
             }
         }
+        masks = AttentionMasks(causal: causal, heads: heads, keyCount: tk, mask: explicitMask, maskStrides: maskStrides,
+                               keyPadding: padding, keyLimits: keyLimits)
     }
 
     /// An input brought to 4-D: (B, 1, T, width) for 3-D inputs.
@@ -288,17 +284,12 @@ private struct AttentionProblem {
     /// A 4-D result back to 3-D when the inputs were 3-D.
     func restoringRank(_ t: Tensor) -> Tensor { threeDimensional ? t.squeezed(at: 1) : t }
 
-    /// The masks in the form the kernels take.
-    var masks: AttentionMasks {
-        AttentionMasks(causal: causal, heads: heads, keyCount: tk, mask: mask, maskStrides: maskStrides,
-                       keyPadding: keyPadding, keyLimits: keyLimits)
-    }
 
     /// The masks as an additive bias (0 or -inf), (B or 1, h or 1, Tq, Tk); nil without masks.
     func maskBias() -> Tensor? {
-        guard causal || keyPadding != nil || mask != nil else { return nil }
-        let batches = keyPadding != nil || maskStrides.0 != 0 ? batch : 1
-        let headCount = maskStrides.1 != 0 ? heads : 1
+        guard masks.causal || masks.keyPadding != nil || masks.mask != nil else { return nil }
+        let batches = masks.keyPadding != nil || masks.maskStrides.0 != 0 ? batch : 1
+        let headCount = masks.maskStrides.1 != 0 ? heads : 1
         return AttentionKernels.maskBias(masks, batches: batches, heads: headCount, tq: tq, tk: tk)
     }
 }

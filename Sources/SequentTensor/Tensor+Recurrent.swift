@@ -1,5 +1,5 @@
 // A whole recurrent layer (one or two directions) as one differentiable operation on the
-// fused path (Kernels/RecurrentLayerKernel.swift, Kernels/RecurrentSequenceKernel.swift).
+// fused path (Kernels/RecurrentSequenceKernel.swift).
 //
 // D = directions, B = batch, T = time, In = input width, H = hiddenSize, G = gateCount * H.
 
@@ -39,9 +39,10 @@ extension Tensor {
         let layout = SequenceLayout(batch: batch, time: time, batchFirst: batchFirst)
         try validateRecurrentLayer(layout, inputSize: input.shape[2], cell: cell, hiddenSize: hiddenSize, weights: weights,
                                    initialHiddenState: initialHiddenState, initialCellState: initialCellState, lengths: lengths)
-        return runRecurrentLayer(.vectors(input), layout, inputSize: input.shape[2], cell: cell, hiddenSize: hiddenSize,
-                                 weights: weights, initialHiddenState: initialHiddenState, initialCellState: initialCellState,
-                                 lengths: lengths, stepGradientNorms: stepGradientNorms)
+        let kernel = RecurrentSequenceKernel(cell: cell, layout: layout, inputSize: input.shape[2], hiddenSize: hiddenSize,
+                                             directionCount: weights.count, lengths: lengths)
+        return recordRecurrentLayer(kernel, .vectors(input), weights: weights, initialHiddenState: initialHiddenState,
+                      initialCellState: initialCellState, stepGradientNorms: stepGradientNorms)
     }
 
     /// Runs one recurrent layer over token sequences looked up in an embedding table: the
@@ -73,9 +74,10 @@ extension Tensor {
         try validateRecurrentLayer(layout, inputSize: embedding.shape[1], cell: cell, hiddenSize: hiddenSize, weights: weights,
                                    initialHiddenState: initialHiddenState, initialCellState: initialCellState, lengths: lengths)
         let tables = weights.map { Tensor.linear(embedding, weight: $0.inputWeight, bias: nil) }  // (V, G) each
-        return runRecurrentLayer(.tokens(tokens, tables: tables), layout, inputSize: embedding.shape[1], cell: cell,
-                                 hiddenSize: hiddenSize, weights: weights, initialHiddenState: initialHiddenState,
-                                 initialCellState: initialCellState, lengths: lengths, stepGradientNorms: stepGradientNorms)
+        let kernel = RecurrentSequenceKernel(cell: cell, layout: layout, inputSize: embedding.shape[1], hiddenSize: hiddenSize,
+                                             directionCount: weights.count, lengths: lengths)
+        return recordRecurrentLayer(kernel, .tokens(tokens, tables: tables), weights: weights, initialHiddenState: initialHiddenState,
+                      initialCellState: initialCellState, stepGradientNorms: stepGradientNorms)
     }
 
     /// The checks of the weights, the initial state and the lengths against the layout.
@@ -121,15 +123,13 @@ extension Tensor {
         }
     }
 
-    /// Runs the checked layer and records it on the tape.
-    private static func runRecurrentLayer(
-        _ input: RecurrentLayerInput, _ layout: SequenceLayout, inputSize: Int, cell: RecurrentCellType, hiddenSize: Int,
-        weights: [RecurrentWeights<Tensor>], initialHiddenState: Tensor, initialCellState: Tensor?, lengths: [Int]?,
-        stepGradientNorms: ((Int, [Float]) -> Void)?
+    /// Runs the checked layer on its kernel and records it on the tape.
+    private static func recordRecurrentLayer(
+        _ kernel: RecurrentSequenceKernel, _ input: RecurrentLayerInput, weights: [RecurrentWeights<Tensor>],
+        initialHiddenState: Tensor, initialCellState: Tensor?, stepGradientNorms: ((Int, [Float]) -> Void)?
     ) -> RecurrentLayerResult {
-        let (B, T, H, D) = (layout.batch, layout.time, hiddenSize, weights.count)
-        let kernel = RecurrentLayerKernel(cell: cell, layout: layout, inputSize: inputSize, hiddenSize: H,
-                                          directionCount: D, lengths: lengths)
+        let (layout, cell) = (kernel.layout, kernel.cell)
+        let (B, T, H, D) = (layout.batch, layout.time, kernel.hiddenSize, kernel.directionCount)
         let forward = kernel.forward(input, weights: weights, initialHiddenState: initialHiddenState, initialCellState: initialCellState)
         let stateShape = [D, B, H]
         let output = Tensor(shape: layout.batchFirst ? [B, T, D * H] : [T, B, D * H], scalars: forward.output)

@@ -9,14 +9,13 @@ import SequentTrain
 /// number printed being measured in this run.
 struct AdditionDemo {
     struct Settings {
+        /// The model: its cell, V (the corpus's symbols), E and H, one layer, no dropout.
+        var model: RecurrentLanguageModel.Configuration
         var steps: Int
-        var hiddenSize: Int
-        var cell: RecurrentCellType
         var seed: UInt64
         /// How many held-out sums the finished model answers.
         var answerTestCount: Int
         var learningRate: Float
-        var embeddingSize = 32
         /// B: windows per training batch.
         var batchSize = 32
         /// T: characters per window.
@@ -41,7 +40,7 @@ struct AdditionDemo {
     func run() throws {
         let s = settings
         let (B, T) = (s.batchSize, s.time)
-        let V = AdditionCorpus.symbols.count
+        let V = s.model.vocabularySize
         var root = RandomGenerator(seed: s.seed)
         var dataGenerator = root.split(), modelGenerator = root.split()
         let batchGenerator = root.split()
@@ -51,9 +50,7 @@ struct AdditionDemo {
         let training = AdditionCorpus.stream(from: corpus.trainingPairs, length: s.trainingLength, generator: &dataGenerator)
         let validation = makeValidationBatch(corpus, generator: &dataGenerator)
 
-        let model = try LanguageModel(
-            cell: s.cell, vocabularySize: V, embeddingSize: s.embeddingSize, hiddenSize: s.hiddenSize, layerCount: 1,
-            dropout: 0, generator: &modelGenerator)
+        let model = try LanguageModel(s.model, generator: &modelGenerator)
         let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: s.learningRate)
         let warmup = max(1, s.steps / 20)
         let schedule = try LinearWarmup(
@@ -62,9 +59,10 @@ struct AdditionDemo {
                                   minimumLearningRate: s.learningRate / 10))
 
         let pairCount = (corpus.maxOperand + 1) * (corpus.maxOperand + 1)
-        say("sequent demo: a character-level \(s.cell.name) learns to add numbers in 0...\(corpus.maxOperand)")
+        say("sequent demo: a character-level \(s.model.cell.name) learns to add numbers in 0...\(corpus.maxOperand)")
         say("data:  sums like \"37+48=85;\" in a row; \(corpus.trainingPairs.count) of the \(pairCount) operand pairs for training, \(corpus.heldOutPairs.count) held out for validation")
-        say("model: Embedding(\(V), \(s.embeddingSize)) -> \(s.cell.name)(\(s.embeddingSize), \(s.hiddenSize)) -> Linear(\(s.hiddenSize), \(V)), \(model.parameterCount) parameters")
+        let (E, H) = (s.model.embeddingSize, s.model.hiddenSize)
+        say("model: Embedding(\(V), \(E)) -> \(s.model.cell.name)(\(E), \(H)) -> Linear(\(H), \(V)), \(model.parameterCount) parameters")
         say("train: \(s.steps) steps of \(B) random windows x \(T) characters; Adam, lr \(String(format: "%g", s.learningRate)) (warm-up, cosine to \(String(format: "%g", s.learningRate / 10))), gradient norm clipped at \(String(format: "%g", s.maxGradientNorm)); \(Parallelism.threadCount) thread(s), seed \(s.seed)")
         say("")
         say("  step   train loss   val loss   val answer loss   tokens/s")

@@ -1,4 +1,6 @@
 import ArgumentParser
+import SequentData
+import SequentNN
 import SequentTensor
 
 extension Sequent {
@@ -44,8 +46,10 @@ extension Sequent {
         }
 
         func run() throws {
+            let model = RecurrentLanguageModel.Configuration(
+                cell: cell, vocabularySize: AdditionCorpus.symbols.count, embeddingSize: 32, hiddenSize: hiddenSize)
             let settings = AdditionDemo.Settings(
-                steps: steps ?? (quick ? 600 : 2000), hiddenSize: hiddenSize, cell: cell, seed: seed,
+                model: model, steps: steps ?? (quick ? 600 : 2000), seed: seed,
                 answerTestCount: quick ? 100 : 300, learningRate: learningRate)
             try Parallelism.withThreads(try ThreadCount.checked(threads)) {
                 try AdditionDemo(settings: settings).run()

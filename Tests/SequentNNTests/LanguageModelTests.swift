@@ -8,8 +8,8 @@ import XCTest
 final class LanguageModelTests: XCTestCase {
     private func recurrent(_ cell: RecurrentCellType = .lstm, dropout: Float = 0) throws -> LanguageModel {
         var generator = RandomGenerator(seed: 3)
-        return try LanguageModel(cell: cell, vocabularySize: 11, embeddingSize: 5, hiddenSize: 8, layerCount: 2,
-                                 dropout: dropout, generator: &generator)
+        return try LanguageModel(.init(cell: cell, vocabularySize: 11, embeddingSize: 5, hiddenSize: 8, layerCount: 2,
+                                       dropout: dropout), generator: &generator)
     }
 
     private func tokens(_ count: Int, seed: UInt64) -> [Int] {
@@ -21,6 +21,26 @@ final class LanguageModelTests: XCTestCase {
         let keys = Set(try recurrent(dropout: 0.3).stateDictionary().keys)
         XCTAssertEqual(keys, ["emb.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
                               "rnn.weight_ih_l1", "rnn.weight_hh_l1", "rnn.bias_ih_l1", "rnn.bias_hh_l1", "head.weight", "head.bias"])
+    }
+
+    func testRecurrentModelIsBuiltFromItsConfiguration() throws {
+        let configuration = RecurrentLanguageModel.Configuration(
+            cell: .gru, vocabularySize: 11, embeddingSize: 5, hiddenSize: 8, layerCount: 2, dropout: 0.25)
+        var generator = RandomGenerator(seed: 3)
+        let model = try LanguageModel(configuration, generator: &generator)
+        guard case .recurrent(let inner) = model.network else { return XCTFail("not recurrent") }
+        XCTAssertEqual(inner.configuration, configuration)
+        let layer = inner.recurrent
+        XCTAssertEqual([layer.inputSize, layer.hiddenSize, layer.layerCount], [5, 8, 2])
+        XCTAssertEqual(layer.cellType, .gru)
+        XCTAssertEqual(layer.dropout, 0.25)
+        XCTAssertEqual(inner.head.weight.value.shape, [11, 8])
+        XCTAssertEqual(model.outputDropout?.probability, 0.25)
+        var bad = configuration
+        bad.hiddenSize = 0
+        XCTAssertThrowsError(try LanguageModel(bad, generator: &generator)) { error in
+            XCTAssertEqual((error as? SequentError)?.message, "GRU: input size and hidden size must be positive, got 5 and 0")
+        }
     }
 
     func testDropoutActsOnlyInTraining() throws {

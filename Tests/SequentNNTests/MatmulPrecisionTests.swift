@@ -25,8 +25,8 @@ final class MatmulPrecisionTests: XCTestCase {
     func testRecurrentLanguageModelsAtBFloat16() throws {
         for cell in [RecurrentCellType.rnn(.tanh), .lstm, .gru] {
             var generator = RandomGenerator(seed: 31)
-            let model = try RecurrentLanguageModel(cell: cell, vocabularySize: 65, embeddingSize: 64, hiddenSize: 128,
-                                                   layerCount: 2, generator: &generator)
+            let model = try RecurrentLanguageModel(.init(cell: cell, vocabularySize: 65, embeddingSize: 64, hiddenSize: 128,
+                                                         layerCount: 2), generator: &generator)
             let tokens = (0..<(8 * 40)).map { ($0 * 7 + $0 / 3) % 65 }
             let exact = try withoutGradients { try model(tokens, batchSize: 8, time: 40).logits }
             let reduced = try GEMM.withPrecision(.bfloat16) { try withoutGradients { try model(tokens, batchSize: 8, time: 40).logits } }

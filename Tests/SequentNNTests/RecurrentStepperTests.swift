@@ -48,8 +48,8 @@ extension RecurrentStepperTests {
     func testBFloat16WeightsStayCloseToFloat() throws {
         for cell in [RecurrentCellType.rnn(.tanh), .lstm, .gru] {
             var generator = RandomGenerator(seed: 21)
-            let model = try RecurrentLanguageModel(cell: cell, vocabularySize: 65, embeddingSize: 32, hiddenSize: 64,
-                                                   layerCount: 2, generator: &generator)
+            let model = try RecurrentLanguageModel(.init(cell: cell, vocabularySize: 65, embeddingSize: 32, hiddenSize: 64,
+                                                         layerCount: 2), generator: &generator)
             func stepper(_ precision: WeightPrecision) throws -> RecurrentStepper {
                 try model.stepper(weightPrecision: precision)
             }
@@ -79,8 +79,8 @@ extension RecurrentStepperTests {
     func testResetContinuesBitForBit() throws {
         for precision in [WeightPrecision.float32, .bfloat16] {
             var generator = RandomGenerator(seed: 31)
-            let model = try RecurrentLanguageModel(cell: .lstm, vocabularySize: 20, embeddingSize: 8, hiddenSize: 40,
-                                                   layerCount: 2, generator: &generator)
+            let model = try RecurrentLanguageModel(.init(cell: .lstm, vocabularySize: 20, embeddingSize: 8, hiddenSize: 40,
+                                                         layerCount: 2), generator: &generator)
             func stepper() throws -> RecurrentStepper {
                 try model.stepper(weightPrecision: precision)
             }

@@ -35,8 +35,8 @@ final class ThreadDeterminismTests: XCTestCase {
         let targets = (0..<(batch * time)).map { _ in Int(data.next() % UInt64(vocabulary)) }
         for cell in [RecurrentCellType.lstm, .gru, .rnn(.tanh)] {
             var generator = RandomGenerator(seed: 1)
-            let model = try RecurrentLanguageModel(cell: cell, vocabularySize: vocabulary, embeddingSize: 24, hiddenSize: 40,
-                                                   layerCount: 2, generator: &generator)
+            let model = try RecurrentLanguageModel(.init(cell: cell, vocabularySize: vocabulary, embeddingSize: 24, hiddenSize: 40,
+                                                         layerCount: 2), generator: &generator)
             try assertSameBits("\(cell.name) language model", model: model) {
                 let (logits, state) = try model(tokens, batchSize: batch, time: time)
                 let loss = try Loss.crossEntropy(logits: logits, targets: targets)

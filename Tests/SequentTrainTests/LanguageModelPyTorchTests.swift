@@ -13,8 +13,8 @@ final class LanguageModelPyTorchTests: XCTestCase {
     /// The model, its weights file and the JSON (config, tokens, logits) the script reads.
     static func fixture() throws -> (bytes: [UInt8], json: Data) {
         var generator = RandomGenerator(seed: 42)
-        let model = try LanguageModel(cell: .lstm, vocabularySize: 11, embeddingSize: 5, hiddenSize: 7, layerCount: 2,
-                                      dropout: 0.2, generator: &generator)
+        let model = try LanguageModel(.init(cell: .lstm, vocabularySize: 11, embeddingSize: 5, hiddenSize: 7, layerCount: 2,
+                                            dropout: 0.2), generator: &generator)
         model.setTraining(false)
         var tokenGenerator = RandomGenerator(seed: 43)
         let tokens = (0..<(3 * 6)).map { _ in Int(tokenGenerator.next() % 11) }

@@ -267,7 +267,7 @@ final class TrainerTests: XCTestCase {
     /// checkpointed, so its resume is bitwise too.
     func testRecurrentDropoutGeneratorIsCheckpointed() throws {
         var generator = RandomGenerator(seed: 1)
-        let model = try RecurrentLanguageModel(cell: .gru, vocabularySize: 5, embeddingSize: 3, hiddenSize: 4, layerCount: 2, dropout: 0.2, generator: &generator)
+        let model = try RecurrentLanguageModel(.init(cell: .gru, vocabularySize: 5, embeddingSize: 3, hiddenSize: 4, layerCount: 2, dropout: 0.2), generator: &generator)
         let optimizer = try SGD(namedParameters: model.namedParameters(), learningRate: 0.1)
         let data = try ShuffledBatches([[0, 1, 2, 3]], batchSize: 1, generator: generator)
         var configuration = TrainerConfiguration(totalSteps: 1)

@@ -55,6 +55,7 @@ final class LMCommandTests: XCTestCase {
         }
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("model/config.json"))) as? [String: Any]
         XCTAssertEqual(config?["task"] as? String, "lm")
+        XCTAssertEqual((config?["config"] as? [String: Any])?["hidden"] as? Int, 16, "--hidden is saved under the key hidden")
 
         let eval = try sequent(["lm", "eval", "model", "--text", path, "--json", "--threads", "1"])
         XCTAssertEqual(eval.status, 0, eval.stderr)

@@ -79,7 +79,7 @@ public struct RealDataExperiment {
             // V E + G (H E + H H + 2 H) + H V + V: solve G H^2 + (G (E + 2) + V) H = budget - V E - V for H.
             let G = Double(cell.gateCount), b = G * Double(E + 2) + Double(V), c = Double(budget - V * E - V)
             let H = max(1, Int(((-b + (b * b + 4 * G * c).squareRoot()) / (2 * G)).rounded()))
-            let model = try LanguageModel(cell: cell, vocabularySize: V, embeddingSize: E, hiddenSize: H, layerCount: 1, dropout: 0, generator: &generator)
+            let model = try LanguageModel(.init(cell: cell, vocabularySize: V, embeddingSize: E, hiddenSize: H, layerCount: 1, dropout: 0), generator: &generator)
             if case .recurrent(let network) = model.network { try ForgetGateInitialisation.unitBias.apply(to: network.recurrent, generator: &generator) }
             return model
         }

@@ -27,16 +27,11 @@ public final class LanguageModel: Module {
     public let outputDropout: Dropout?
     public var isTraining = true
 
-    /// A recurrent language model (see `RecurrentLanguageModel.init`); `dropout` acts between
-    /// layers and before the head.
-    public init(
-        cell: RecurrentCellType, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, layerCount: Int,
-        dropout: Float, generator: inout RandomGenerator
-    ) throws {
-        let model = try RecurrentLanguageModel(
-            cell: cell, vocabularySize: vocabularySize, embeddingSize: embeddingSize, hiddenSize: hiddenSize,
-            layerCount: layerCount, dropout: dropout, generator: &generator)
-        network = .recurrent(model)
+    /// A recurrent language model (see `RecurrentLanguageModel.init`); the configuration's
+    /// dropout acts between layers and before the head.
+    public init(_ configuration: RecurrentLanguageModel.Configuration, generator: inout RandomGenerator) throws {
+        network = .recurrent(try RecurrentLanguageModel(configuration, generator: &generator))
+        let dropout = configuration.dropout
         outputDropout = dropout > 0 ? try Dropout(probability: dropout, generator: &generator) : nil
     }
 

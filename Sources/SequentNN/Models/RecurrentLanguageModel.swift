@@ -15,6 +15,35 @@ import SequentTensor
 /// exactly the three layers, with nothing added between them (the embedding's lookup is
 /// folded into the first recurrent layer's input projection, with the same results).
 public final class RecurrentLanguageModel: Module {
+    /// The sizes and options a model is built from: what `sequent demo` and `sequent lm
+    /// train` make of their flags, passed whole to the model.
+    public struct Configuration: Sendable, Equatable {
+        /// The recurrent cell (`.lstm`, `.gru`, `.rnn(.tanh)`, ...).
+        public var cell: RecurrentCellType
+        /// V: the number of distinct tokens.
+        public var vocabularySize: Int
+        /// E: the width of a token vector.
+        public var embeddingSize: Int
+        /// H: the width of the recurrent state.
+        public var hiddenSize: Int
+        /// L: stacked recurrent layers.
+        public var layerCount: Int
+        /// The dropout between recurrent layers in training mode (as PyTorch's `dropout=`).
+        public var dropout: Float
+
+        public init(cell: RecurrentCellType, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int,
+                    layerCount: Int = 1, dropout: Float = 0) {
+            self.cell = cell
+            self.vocabularySize = vocabularySize
+            self.embeddingSize = embeddingSize
+            self.hiddenSize = hiddenSize
+            self.layerCount = layerCount
+            self.dropout = dropout
+        }
+    }
+
+    /// What the model was built from.
+    public let configuration: Configuration
     /// Token vectors, (V, E); key `emb`.
     public let embedding: Embedding
     /// The recurrent layer, batch-first; key `rnn`.
@@ -30,28 +59,22 @@ public final class RecurrentLanguageModel: Module {
     /// head weights U(-1/sqrt(fan), 1/sqrt(fan)).
     ///
     /// - Parameters:
-    ///   - cell: the recurrent cell (`.lstm`, `.gru`, `.rnn(.tanh)`, ...).
-    ///   - vocabularySize: V.
-    ///   - embeddingSize: E.
-    ///   - hiddenSize: H.
-    ///   - layerCount: L, stacked recurrent layers.
-    ///   - dropout: the dropout between recurrent layers in training mode (as PyTorch's).
+    ///   - configuration: the cell, V, E, H, L and the dropout between layers.
     ///   - generator: the source of the initial values.
     /// - Throws: `SequentError` for a size that is not positive or a dropout outside [0, 1).
-    public init(
-        cell: RecurrentCellType, vocabularySize: Int, embeddingSize: Int, hiddenSize: Int,
-        layerCount: Int = 1, dropout: Float = 0, generator: inout RandomGenerator
-    ) throws {
-        guard vocabularySize > 0, embeddingSize > 0 else {
+    public init(_ configuration: Configuration, generator: inout RandomGenerator) throws {
+        let c = configuration
+        guard c.vocabularySize > 0, c.embeddingSize > 0 else {
             throw SequentError.invalidArgument(
                 "RecurrentLanguageModel",
-                "vocabulary size and embedding size must be positive, got \(vocabularySize) and \(embeddingSize)")
+                "vocabulary size and embedding size must be positive, got \(c.vocabularySize) and \(c.embeddingSize)")
         }
-        embedding = Embedding(vocabularySize: vocabularySize, embeddingSize: embeddingSize, generator: &generator)
+        self.configuration = configuration
+        embedding = Embedding(vocabularySize: c.vocabularySize, embeddingSize: c.embeddingSize, generator: &generator)
         recurrent = try RecurrentLayer(
-            cell: cell, inputSize: embeddingSize, hiddenSize: hiddenSize, layerCount: layerCount,
-            batchFirst: true, dropout: dropout, generator: &generator)
-        head = Linear(inputSize: hiddenSize, outputSize: vocabularySize, generator: &generator)
+            cell: c.cell, inputSize: c.embeddingSize, hiddenSize: c.hiddenSize, layerCount: c.layerCount,
+            batchFirst: true, dropout: c.dropout, generator: &generator)
+        head = Linear(inputSize: c.hiddenSize, outputSize: c.vocabularySize, generator: &generator)
     }
 
     public var submodules: [(key: String, module: any Module)] {

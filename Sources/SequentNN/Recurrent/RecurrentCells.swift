@@ -33,28 +33,34 @@ extension RecurrentWeights where Value == Parameter {
     }
 }
 
-/// Checks a cell's sizes before its weights are drawn.
-private func checkCellSizes(_ name: String, inputSize: Int, hiddenSize: Int) throws {
-    guard inputSize > 0, hiddenSize > 0 else {
-        throw SequentError.invalidArgument(name, "input size and hidden size must be positive, got \(inputSize) and \(hiddenSize)")
+/// What the three one-step cells share: one direction's weights and H.
+public class RecurrentCellModule: Module {
+    public let weights: RecurrentWeights<Parameter>
+    public var isTraining = true
+    public let hiddenSize: Int
+    public var localParameters: [(key: String, parameter: Parameter)] { weights.entries.map { ($0.key, $0.value) } }
+
+    /// Checks the sizes, naming the cell, then draws the weights as the layers do.
+    init(_ name: String, cell: RecurrentCellType, inputSize: Int, hiddenSize: Int, bias: Bool,
+         generator: inout RandomGenerator) throws {
+        guard inputSize > 0, hiddenSize > 0 else {
+            throw SequentError.invalidArgument(name, "input size and hidden size must be positive, got \(inputSize) and \(hiddenSize)")
+        }
+        self.hiddenSize = hiddenSize
+        weights = .uniform(cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
     }
 }
 
 /// One step of the Elman RNN through ordinary autograd, for loops users write themselves:
 /// h' = act(W_ih x + b_ih + W_hh h + b_hh), act = tanh or relu.
-public final class RNNCell: Module {
-    public let weights: RecurrentWeights<Parameter>
+public final class RNNCell: RecurrentCellModule {
     public let nonlinearity: RecurrentNonlinearity
-    public var isTraining = true
-    public let hiddenSize: Int
-    public var localParameters: [(key: String, parameter: Parameter)] { weights.entries.map { ($0.key, $0.value) } }
 
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, nonlinearity: RecurrentNonlinearity = .tanh,
                 generator: inout RandomGenerator) throws {
         self.nonlinearity = nonlinearity
-        try checkCellSizes("RNNCell", inputSize: inputSize, hiddenSize: hiddenSize)
-        self.hiddenSize = hiddenSize
-        weights = .uniform(cell: .rnn(nonlinearity), inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
+        try super.init("RNNCell", cell: .rnn(nonlinearity), inputSize: inputSize, hiddenSize: hiddenSize, bias: bias,
+                       generator: &generator)
     }
 
     /// x is (B, In) or (In); h (same batch, H) defaults to zeros. Returns h'.
@@ -72,16 +78,9 @@ public final class RNNCell: Module {
 ///
 ///     i, f, o = sigma(.), g = tanh(.)   where . = W_i* x + b_i* + W_h* h + b_h*
 ///     c' = f * c + i * g,   h' = o * tanh(c')
-public final class LSTMCell: Module {
-    public let weights: RecurrentWeights<Parameter>
-    public var isTraining = true
-    public let hiddenSize: Int
-    public var localParameters: [(key: String, parameter: Parameter)] { weights.entries.map { ($0.key, $0.value) } }
-
+public final class LSTMCell: RecurrentCellModule {
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, generator: inout RandomGenerator) throws {
-        try checkCellSizes("LSTMCell", inputSize: inputSize, hiddenSize: hiddenSize)
-        self.hiddenSize = hiddenSize
-        weights = .uniform(cell: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
+        try super.init("LSTMCell", cell: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
     }
 
     /// x is (B, In) or (In); the state (h, c) defaults to zeros. Returns (h', c').
@@ -106,16 +105,9 @@ public final class LSTMCell: Module {
 ///
 ///     r = sigma(W_ir x + b_ir + W_hr h + b_hr),  z = sigma(W_iz x + b_iz + W_hz h + b_hz)
 ///     n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h
-public final class GRUCell: Module {
-    public let weights: RecurrentWeights<Parameter>
-    public var isTraining = true
-    public let hiddenSize: Int
-    public var localParameters: [(key: String, parameter: Parameter)] { weights.entries.map { ($0.key, $0.value) } }
-
+public final class GRUCell: RecurrentCellModule {
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, generator: inout RandomGenerator) throws {
-        try checkCellSizes("GRUCell", inputSize: inputSize, hiddenSize: hiddenSize)
-        self.hiddenSize = hiddenSize
-        weights = .uniform(cell: .gru, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
+        try super.init("GRUCell", cell: .gru, inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, generator: &generator)
     }
 
     /// x is (B, In) or (In); h defaults to zeros. Returns h'.

@@ -70,20 +70,14 @@ public final class TransformerDecoderLayer: Module {
     public init(_ configuration: TransformerLayerConfiguration, generator: inout RandomGenerator) throws(SequentError) {
         try configuration.validate("TransformerDecoderLayer")
         self.configuration = configuration
-        let c = configuration
-        selfAttention = try MultiheadAttention(embedDim: c.dModel, headCount: c.headCount, dropout: c.dropout, bias: c.bias,
-                                               batchFirst: c.batchFirst, generator: &generator)
-        crossAttention = try MultiheadAttention(embedDim: c.dModel, headCount: c.headCount, dropout: c.dropout, bias: c.bias,
-                                                batchFirst: c.batchFirst, generator: &generator)
-        linear1 = Linear(inputSize: c.dModel, outputSize: c.dimFeedforward, bias: c.bias, generator: &generator)
-        activationDropout = try Dropout(probability: c.dropout, generator: &generator)
-        linear2 = Linear(inputSize: c.dimFeedforward, outputSize: c.dModel, bias: c.bias, generator: &generator)
-        norm1 = LayerNorm(featureCount: c.dModel, epsilon: c.layerNormEpsilon, bias: c.bias)
-        norm2 = LayerNorm(featureCount: c.dModel, epsilon: c.layerNormEpsilon, bias: c.bias)
-        norm3 = LayerNorm(featureCount: c.dModel, epsilon: c.layerNormEpsilon, bias: c.bias)
-        dropout1 = try Dropout(probability: c.dropout, generator: &generator)
-        dropout2 = try Dropout(probability: c.dropout, generator: &generator)
-        dropout3 = try Dropout(probability: c.dropout, generator: &generator)
+        selfAttention = try configuration.makeAttention(generator: &generator)
+        crossAttention = try configuration.makeAttention(generator: &generator)
+        let feedForward = try configuration.makeFeedForward(generator: &generator)
+        (linear1, activationDropout, linear2) = (feedForward.linear1, feedForward.dropout, feedForward.linear2)
+        (norm1, norm2, norm3) = (configuration.makeNorm(), configuration.makeNorm(), configuration.makeNorm())
+        dropout1 = try configuration.makeDropout(generator: &generator)
+        dropout2 = try configuration.makeDropout(generator: &generator)
+        dropout3 = try configuration.makeDropout(generator: &generator)
     }
 
     public var submodules: [(key: String, module: any Module)] {
@@ -156,17 +150,9 @@ public final class TransformerDecoderLayer: Module {
         _ tgt: Tensor, selfAttentionBlock: (Tensor) throws(SequentError) -> Tensor,
         crossAttentionBlock: (Tensor) throws(SequentError) -> Tensor, feedForward: (Tensor) -> Tensor
     ) throws(SequentError) -> Tensor {
-        var x = tgt
-        if configuration.normFirst {
-            x = x + (try selfAttentionBlock(norm1(x)))
-            x = x + (try crossAttentionBlock(norm2(x)))
-            x = x + feedForward(norm3(x))
-        } else {
-            x = norm1(x + (try selfAttentionBlock(x)))
-            x = norm2(x + (try crossAttentionBlock(x)))
-            x = norm3(x + feedForward(x))
-        }
-        return x
+        var x = try configuration.residual(tgt, norm1, selfAttentionBlock)
+        x = try configuration.residual(x, norm2, crossAttentionBlock)
+        return try configuration.residual(x, norm3, feedForward)
     }
 
     /// FFN(x), with the dropouts when `dropping`.

@@ -48,16 +48,12 @@ public final class TransformerEncoderLayer: Module {
     public init(_ configuration: TransformerLayerConfiguration, generator: inout RandomGenerator) throws(SequentError) {
         try configuration.validate("TransformerEncoderLayer")
         self.configuration = configuration
-        let c = configuration
-        selfAttention = try MultiheadAttention(embedDim: c.dModel, headCount: c.headCount, dropout: c.dropout, bias: c.bias,
-                                               batchFirst: c.batchFirst, generator: &generator)
-        linear1 = Linear(inputSize: c.dModel, outputSize: c.dimFeedforward, bias: c.bias, generator: &generator)
-        activationDropout = try Dropout(probability: c.dropout, generator: &generator)
-        linear2 = Linear(inputSize: c.dimFeedforward, outputSize: c.dModel, bias: c.bias, generator: &generator)
-        norm1 = LayerNorm(featureCount: c.dModel, epsilon: c.layerNormEpsilon, bias: c.bias)
-        norm2 = LayerNorm(featureCount: c.dModel, epsilon: c.layerNormEpsilon, bias: c.bias)
-        dropout1 = try Dropout(probability: c.dropout, generator: &generator)
-        dropout2 = try Dropout(probability: c.dropout, generator: &generator)
+        selfAttention = try configuration.makeAttention(generator: &generator)
+        let feedForward = try configuration.makeFeedForward(generator: &generator)
+        (linear1, activationDropout, linear2) = (feedForward.linear1, feedForward.dropout, feedForward.linear2)
+        (norm1, norm2) = (configuration.makeNorm(), configuration.makeNorm())
+        dropout1 = try configuration.makeDropout(generator: &generator)
+        dropout2 = try configuration.makeDropout(generator: &generator)
     }
 
     public var submodules: [(key: String, module: any Module)] {
@@ -103,15 +99,8 @@ public final class TransformerEncoderLayer: Module {
     private func residualBlocks(
         _ src: Tensor, _ selfAttentionBlock: (Tensor) throws(SequentError) -> Tensor, feedForward: (Tensor) -> Tensor
     ) throws(SequentError) -> Tensor {
-        var x = src
-        if configuration.normFirst {
-            x = x + (try selfAttentionBlock(norm1(x)))
-            x = x + feedForward(norm2(x))
-        } else {
-            x = norm1(x + (try selfAttentionBlock(x)))
-            x = norm2(x + feedForward(x))
-        }
-        return x
+        let x = try configuration.residual(src, norm1, selfAttentionBlock)
+        return try configuration.residual(x, norm2, feedForward)
     }
 
     /// FFN(x), with the dropouts when `dropping`.

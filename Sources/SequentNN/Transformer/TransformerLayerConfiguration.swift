@@ -1,7 +1,8 @@
 import SequentTensor
 
-// What the Transformer layers share: their options, the activation of the feed-forward
-// network, and that network itself.
+// What the Transformer encoder and decoder layers share: their options, the construction of
+// their sublayers, the residual connection around each, the activation of the feed-forward
+// network and that network itself.
 //
 // B = batch, T = time (target length L or source length S), D = d_model, F = dim_feedforward.
 
@@ -64,6 +65,42 @@ public struct TransformerLayerConfiguration: Sendable, Equatable {
     /// The layout of a (B, T, D) or (T, B, D) tensor, for messages.
     func layout(_ length: String) -> String {
         batchFirst ? "(B, \(length), \(dModel))" : "(\(length), B, \(dModel))"
+    }
+
+    // The sublayers' parts, built in one place for the encoder and decoder layers; each
+    // layer calls them in PyTorch's order, so that the generator's draws match it.
+
+    /// Multi-head attention over D with h heads (self- or encoder-decoder attention).
+    func makeAttention(generator: inout RandomGenerator) throws(SequentError) -> MultiheadAttention {
+        try MultiheadAttention(embedDim: dModel, headCount: headCount, dropout: dropout, bias: bias,
+                               batchFirst: batchFirst, generator: &generator)
+    }
+
+    /// The feed-forward network's parts, drawn in this order: linear1 (D -> F), the dropout
+    /// after the activation, linear2 (F -> D).
+    func makeFeedForward(generator: inout RandomGenerator) throws(SequentError) -> (linear1: Linear, dropout: Dropout, linear2: Linear) {
+        let linear1 = Linear(inputSize: dModel, outputSize: dimFeedforward, bias: bias, generator: &generator)
+        let inner = try makeDropout(generator: &generator)
+        let linear2 = Linear(inputSize: dimFeedforward, outputSize: dModel, bias: bias, generator: &generator)
+        return (linear1, inner, linear2)
+    }
+
+    /// A LayerNorm over D (a sublayer's, or a stack's final one).
+    func makeNorm() -> LayerNorm {
+        LayerNorm(featureCount: dModel, epsilon: layerNormEpsilon, bias: bias)
+    }
+
+    /// A dropout of the layer's probability.
+    func makeDropout(generator: inout RandomGenerator) throws(SequentError) -> Dropout {
+        try Dropout(probability: dropout, generator: &generator)
+    }
+
+    /// One sublayer f inside its residual connection: x + f(norm(x)) when `normFirst`,
+    /// norm(x + f(x)) otherwise.
+    func residual(
+        _ x: Tensor, _ norm: LayerNorm, _ sublayer: (Tensor) throws(SequentError) -> Tensor
+    ) throws(SequentError) -> Tensor {
+        normFirst ? x + (try sublayer(norm(x))) : norm(x + (try sublayer(x)))
     }
 
     /// Checks that `x` is a sequence batch of width D, naming the layer and the argument.

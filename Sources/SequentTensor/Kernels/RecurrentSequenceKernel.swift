@@ -1,7 +1,11 @@
 // The one sequence driver shared by RNN, LSTM and GRU: forward and backward through time
-// for one layer and one direction, generic over the cell's elementwise kernel.
+// of one layer, every direction, generic over the cell's elementwise kernel. Its two entry
+// points take arrays and tensors and set the pointers up once, so that `Tensor.recurrentLayer`
+// reads as checks plus the tape; below them, one direction's pass through time.
 //
-// B = batch, T = time, In = input width, H = hidden size, G = gateCount * H, rows = B * T.
+// D = directions, B = batch, T = time, In = input width, H = hiddenSize, G = gateCount * H,
+// rows = B * T.
+//
 // Every per-row buffer (input, gates, states before each step, output) uses the caller's
 // sequence layout, so batch-first and time-first inputs need no transpose:
 //   row(b, t) = b * T + t (batch-first) or t * B + b (time-first).
@@ -65,6 +69,40 @@ struct RecurrentWeightPointers {
     let recurrentBias: UnsafePointer<Float>?
 }
 
+/// What a layer's first operand is.
+enum RecurrentLayerInput {
+    /// (B, T, In) or (T, B, In): projected by each direction's W_ih.
+    case vectors(Tensor)
+    /// Token ids in the rows' layout, and each direction's table E W_ih^T (V, G).
+    case tokens([Int], tables: [Tensor])
+}
+
+/// What a layer's forward pass returns and keeps for its backward pass.
+struct RecurrentLayerForward {
+    /// (rows, D*H) in the sequence layout.
+    var output: [Float]
+    /// (D, B, H).
+    var finalHidden: [Float]
+    /// (D, B, H) for LSTM, empty otherwise.
+    var finalCell: [Float]
+    /// One per direction.
+    let traces: [RecurrentTrace]
+}
+
+/// A layer's gradients.
+struct RecurrentLayerGradients {
+    /// dLoss/dX in X's layout; empty when not asked for or when the input is tokens.
+    var input: [Float]
+    /// Per direction, in the order of the tape: the first operand of the input projection
+    /// (W_ih, or the token table), W_hh, and b_ih, b_hh when present.
+    var weights: [[[Float]]]
+    /// (D, B, H): dLoss/dh0, and dLoss/dc0 for LSTM (empty otherwise).
+    var initialHiddenState: [Float]
+    var initialCellState: [Float]
+    /// Per direction, ||dLoss/dh_t|| over the batch for t = 0..<T (empty when not asked for).
+    var stepNorms: [[Float]]
+}
+
 /// What one direction's forward pass keeps for its backward pass.
 final class RecurrentTrace {
     /// (rows, G): activated gates, overwritten by their gradients in backward.
@@ -117,18 +155,18 @@ final class RecurrentTrace {
     }
 }
 
-/// Forward and backward through time for one layer and direction.
-struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
+/// Forward and backward through time for one recurrent layer, every direction.
+struct RecurrentSequenceKernel {
+    let cell: RecurrentCellType
     let layout: SequenceLayout
+    /// In.
     let inputSize: Int
+    /// H.
     let hiddenSize: Int
-    let nonlinearity: RecurrentNonlinearity
+    /// D: 1, or 2 for a bidirectional layer (the reverse direction runs from t = T-1 down to 0).
+    let directionCount: Int
     /// Each sequence's length (nil: all T).
     let lengths: [Int]?
-    /// Whether this direction runs from t = T-1 down to 0.
-    let reverse: Bool
-
-    var gateWidth: Int { Cell.gateCount * hiddenSize }
 
     /// Batch entries per thread from which each thread runs entries of its own through time
     /// (measured faster than sharing each step's products from this batch size on).
@@ -152,27 +190,200 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
         }
     }
 
-    /// The time index processed at step s.
-    @inline(__always) func time(atStep s: Int) -> Int { reverse ? layout.time - 1 - s : s }
+    /// The time index processed at step s of a direction.
+    @inline(__always) func time(atStep s: Int, reverse: Bool) -> Int { reverse ? layout.time - 1 - s : s }
 
     @inline(__always) func isActive(_ b: Int, _ t: Int) -> Bool { lengths.map { t < $0[b] } ?? true }
 
-    /// Runs the forward pass.
+    // MARK: - One layer, every direction
+
+    /// Runs the forward pass of every direction.
     ///
     /// - Parameters:
+    ///   - input: the vectors, or the tokens and each direction's projected table.
+    ///   - weights: one entry per direction (forward, then reverse).
+    ///   - initialHiddenState, initialCellState: (D, B, H); the cell state for LSTM only.
+    func forward(_ input: RecurrentLayerInput, weights: [RecurrentWeights<Tensor>],
+                 initialHiddenState: Tensor, initialCellState: Tensor?) -> RecurrentLayerForward {
+        switch cell {
+        case .rnn(let nonlinearity):
+            return forward(RNNCellKernel.self, nonlinearity, input, weights, initialHiddenState, initialCellState)
+        case .lstm:
+            return forward(LSTMCellKernel.self, .tanh, input, weights, initialHiddenState, initialCellState)
+        case .gru:
+            return forward(GRUCellKernel.self, .tanh, input, weights, initialHiddenState, initialCellState)
+        }
+    }
+
+    /// Runs the backward pass of every direction over what `forward` kept.
+    ///
+    /// - Parameters:
+    ///   - dOutput, dFinalHidden, dFinalCell: the gradients of the forward's results (nil: zero).
+    ///   - inputGradient: whether to compute dLoss/dX (vector input only).
+    ///   - stepNorms: whether to compute the per-step gradient norms.
+    func backward(_ input: RecurrentLayerInput, weights: [RecurrentWeights<Tensor>], forward: RecurrentLayerForward,
+                  dOutput: Tensor?, dFinalHidden: Tensor?, dFinalCell: Tensor?,
+                  inputGradient: Bool, stepNorms: Bool) -> RecurrentLayerGradients {
+        switch cell {
+        case .rnn(let nonlinearity):
+            return backward(RNNCellKernel.self, nonlinearity, input, weights, forward, dOutput, dFinalHidden, dFinalCell, inputGradient, stepNorms)
+        case .lstm:
+            return backward(LSTMCellKernel.self, .tanh, input, weights, forward, dOutput, dFinalHidden, dFinalCell, inputGradient, stepNorms)
+        case .gru:
+            return backward(GRUCellKernel.self, .tanh, input, weights, forward, dOutput, dFinalHidden, dFinalCell, inputGradient, stepNorms)
+        }
+    }
+
+    /// The forward pass of every direction, for one cell kernel: the pointers set up once.
+    private func forward<Cell: RecurrentCellKernel>(
+        _ kernel: Cell.Type, _ nonlinearity: RecurrentNonlinearity, _ input: RecurrentLayerInput,
+        _ weights: [RecurrentWeights<Tensor>], _ initialHiddenState: Tensor, _ initialCellState: Tensor?
+    ) -> RecurrentLayerForward {
+        let (B, H, D) = (layout.batch, hiddenSize, directionCount)
+        let outputWidth = D * H
+        let traces = (0..<D).map { _ in
+            RecurrentTrace(rows: layout.rowCount, batch: B, hiddenSize: H, gateCount: Cell.gateCount,
+                           hasCellState: Cell.hasCellState, hasExtra: Cell.hasSeparateRecurrentGate)
+        }
+        // Every element is written: outputs by each direction's columns, final states per direction.
+        var output = uninitializedArray(layout.rowCount * outputWidth)
+        var finalHidden = uninitializedArray(D * B * H)
+        var finalCell = Cell.hasCellState ? uninitializedArray(D * B * H) : []
+        output.withUnsafeMutableBufferPointer { outputBuffer in
+        finalHidden.withUnsafeMutableBufferPointer { finalHiddenBuffer in
+        finalCell.withUnsafeMutableBufferPointer { finalCellBuffer in
+        initialHiddenState.withUnsafeBufferPointer { h0 in
+        (initialCellState ?? Tensor.zeros([0])).withUnsafeBufferPointer { c0 in
+            for d in 0..<D {
+                withSource(input, direction: d) { source in
+                    withPointers(weights[d]) { w in
+                        forward(
+                            Cell.self, nonlinearity, reverse: d == 1, source: source, weights: w,
+                            h0: h0.baseAddress! + d * B * H,
+                            c0: Cell.hasCellState ? c0.baseAddress! + d * B * H : nil,
+                            output: outputBuffer.baseAddress!, outputStride: outputWidth, outputOffset: d * H,
+                            finalHidden: finalHiddenBuffer.baseAddress! + d * B * H,
+                            finalCell: Cell.hasCellState ? finalCellBuffer.baseAddress! + d * B * H : nil,
+                            trace: traces[d])
+                    }
+                }
+            }
+        }}}}}
+        return RecurrentLayerForward(output: output, finalHidden: finalHidden, finalCell: finalCell, traces: traces)
+    }
+
+    /// The backward pass of every direction, for one cell kernel: the pointers set up once.
+    private func backward<Cell: RecurrentCellKernel>(
+        _ kernel: Cell.Type, _ nonlinearity: RecurrentNonlinearity, _ input: RecurrentLayerInput,
+        _ weights: [RecurrentWeights<Tensor>], _ forward: RecurrentLayerForward,
+        _ dOutput: Tensor?, _ dFinalHidden: Tensor?, _ dFinalCell: Tensor?, _ inputGradient: Bool, _ stepNorms: Bool
+    ) -> RecurrentLayerGradients {
+        let (B, H, D) = (layout.batch, hiddenSize, directionCount)
+        let outputWidth = D * H
+        var dInput: [Float] = []
+        if case .vectors(let x) = input, inputGradient { dInput = [Float](repeating: 0, count: x.count) }
+        var dHidden = [Float](repeating: 0, count: D * B * H)
+        var dCell = [Float](repeating: 0, count: Cell.hasCellState ? D * B * H : 0)
+        var dWeights: [[[Float]]] = []
+        var norms: [[Float]] = []
+        for d in 0..<D {
+            // The first operand of the input projection: W_ih (G, In) or the token table (V, G).
+            let firstCount: Int
+            switch input {
+            case .vectors: firstCount = weights[d].inputWeight.count
+            case .tokens(_, let tables): firstCount = tables[d].count
+            }
+            let hasBias = weights[d].inputBias != nil
+            let G = Cell.gateCount * H
+            // Overwritten completely by the kernel's products and sums.
+            var dFirst = uninitializedArray(firstCount)
+            var dRecurrentWeight = uninitializedArray(G * H)
+            var dInputBias = hasBias ? uninitializedArray(G) : []
+            var dRecurrentBias = hasBias ? uninitializedArray(G) : []
+            var directionNorms = [Float](repeating: 0, count: stepNorms ? layout.time : 0)
+            withSource(input, direction: d) { source in
+                withPointers(weights[d]) { w in
+                withOptionalPointer(dOutput) { dOut in
+                withOptionalPointer(dFinalHidden) { dhN in
+                withOptionalPointer(dFinalCell) { dcN in
+                dInput.withUnsafeMutableBufferPointer { dx in
+                dHidden.withUnsafeMutableBufferPointer { dh0 in
+                dCell.withUnsafeMutableBufferPointer { dc0 in
+                dFirst.withUnsafeMutableBufferPointer { dFirst in
+                dRecurrentWeight.withUnsafeMutableBufferPointer { dWhh in
+                dInputBias.withUnsafeMutableBufferPointer { dbih in
+                dRecurrentBias.withUnsafeMutableBufferPointer { dbhh in
+                directionNorms.withUnsafeMutableBufferPointer { normBuffer in
+                    let isTokens: Bool
+                    if case .tokens = source { isTokens = true } else { isTokens = false }
+                    let gradients = DirectionGradients(
+                        input: dx.isEmpty ? nil : dx.baseAddress, accumulateInput: d > 0,
+                        table: isTokens ? dFirst.baseAddress : nil, inputWeight: isTokens ? nil : dFirst.baseAddress,
+                        recurrentWeight: dWhh.baseAddress!,
+                        inputBias: hasBias ? dbih.baseAddress : nil, recurrentBias: hasBias ? dbhh.baseAddress : nil,
+                        h0: dh0.baseAddress! + d * B * H,
+                        c0: Cell.hasCellState ? dc0.baseAddress! + d * B * H : nil)
+                    backward(
+                        Cell.self, nonlinearity, reverse: d == 1, source: source, weights: w,
+                        dOutput: dOut, outputStride: outputWidth, outputOffset: d * H,
+                        dFinalHidden: dhN.map { $0 + d * B * H }, dFinalCell: dcN.map { $0 + d * B * H },
+                        trace: forward.traces[d], gradients: gradients,
+                        stepNorms: normBuffer.isEmpty ? nil : normBuffer.baseAddress)
+                }}}}}}}}}}}}
+            }
+            dWeights.append([dFirst, dRecurrentWeight] + (hasBias ? [dInputBias, dRecurrentBias] : []))
+            norms.append(directionNorms)
+        }
+        return RecurrentLayerGradients(input: dInput, weights: dWeights, initialHiddenState: dHidden, initialCellState: dCell, stepNorms: norms)
+    }
+
+    /// Calls `body` with direction d's input source.
+    private func withSource<R>(_ input: RecurrentLayerInput, direction d: Int, _ body: (RecurrentInputSource) -> R) -> R {
+        switch input {
+        case .vectors(let x):
+            return x.withUnsafeBufferPointer { body(.vectors($0.baseAddress!, stride: inputSize)) }
+        case .tokens(let tokens, let tables):
+            return tokens.withUnsafeBufferPointer { ids in
+                tables[d].withUnsafeBufferPointer {
+                    body(.tokens(ids.baseAddress!, table: $0.baseAddress!, tableRows: tables[d].shape[0]))
+                }
+            }
+        }
+    }
+
+    private func withPointers<R>(_ w: RecurrentWeights<Tensor>, _ body: (RecurrentWeightPointers) -> R) -> R {
+        w.inputWeight.withUnsafeBufferPointer { wih in
+            w.recurrentWeight.withUnsafeBufferPointer { whh in
+                withOptionalPointer(w.inputBias) { bih in
+                    withOptionalPointer(w.recurrentBias) { bhh in
+                        body(RecurrentWeightPointers(inputWeight: wih.baseAddress!, recurrentWeight: whh.baseAddress!,
+                                                     inputBias: bih, recurrentBias: bhh))
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - One direction through time
+
+    /// Runs one direction's forward pass.
+    ///
+    /// - Parameters:
+    ///   - reverse: whether the direction runs from t = T-1 down to 0.
     ///   - source: the input vectors, or tokens and their projected table.
     ///   - h0, c0: (B, H) initial states (c0 for LSTM only).
     ///   - output: (rows, outputStride); this direction writes columns outputOffset..<+H.
     ///   - finalHidden, finalCell: (B, H) states after each sequence's last step.
     ///   - trace: the buffers to fill for backward.
-    func forward(
+    private func forward<Cell: RecurrentCellKernel>(
+        _: Cell.Type, _ nonlinearity: RecurrentNonlinearity, reverse: Bool,
         source: RecurrentInputSource, weights: RecurrentWeightPointers,
         h0: UnsafePointer<Float>, c0: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>, outputStride: Int, outputOffset: Int,
         finalHidden: UnsafeMutablePointer<Float>, finalCell: UnsafeMutablePointer<Float>?,
         trace: RecurrentTrace
     ) {
-        let (B, T, H, G) = (layout.batch, layout.time, hiddenSize, gateWidth)
+        let (B, T, H, G) = (layout.batch, layout.time, hiddenSize, Cell.gateCount * hiddenSize)
         guard B > 0 else { return }
         trace.withPointers { buffers in
             let (gates, hBefore, cBefore, extra) = (buffers.gates, buffers.hiddenBefore, buffers.cellBefore, buffers.extra)
@@ -194,14 +405,14 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
                 return
             }
             // The state before the first processed step is the initial state.
-            let firstTime = time(atStep: 0)
+            let firstTime = time(atStep: 0, reverse: reverse)
             for b in 0..<B {
                 (hBefore + layout.row(b, firstTime) * H).update(from: h0 + b * H, count: H)
                 if let cBefore, let c0 { (cBefore + layout.row(b, firstTime) * H).update(from: c0 + b * H, count: H) }
             }
             // In Float, W_hh^T (H, G) is copied once: oneDNN's sgemm with a transposed right
-            // operand is about half as fast at M = B as with a plain one, and this one runs T
-            // times. At bfloat16 precision W_hh (G, H) is rounded once (each thread's packed
+            // operand measured slower at M = B than with a plain one (docs/performance.md,
+            // "Figures behind comments"), and this one runs T times. At bfloat16 precision W_hh (G, H) is rounded once (each thread's packed
             // product reorders it) and h_{t-1} at every step.
             let bfloat16 = GEMM.precision == .bfloat16
             let recurrentWeightBits = bfloat16 ? BFloat16.rounded(weights.recurrentWeight, rows: G, cols: H, ld: H) : nil
@@ -234,8 +445,8 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
                 let widenedState = widenedWeights != nil ? UnsafeMutablePointer<Float>.allocate(capacity: rows * H) : nil
                 defer { widenedWeights?.deallocate(); widenedState?.deallocate() }
                 for s in 0..<T {
-                    let t = time(atStep: s)
-                    let nextTime = s + 1 < T ? time(atStep: s + 1) : nil
+                    let t = time(atStep: s, reverse: reverse)
+                    let nextTime = s + 1 < T ? time(atStep: s + 1, reverse: reverse) : nil
                     let hFirst = hBefore + layout.row(batchRange.lowerBound, t) * H
                     // R (rows, G) = h_{t-1} (rows, H) W_hh^T
                     if let recurrentWeightBits, let stateBits {
@@ -294,7 +505,7 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
     }
 
     /// The gradients of one direction, accumulated into the caller's buffers.
-    struct Gradients {
+    private struct DirectionGradients {
         /// Vector input: (rows, In), row stride as the input's; added to when `accumulateInput`.
         let input: UnsafeMutablePointer<Float>?
         let accumulateInput: Bool
@@ -310,19 +521,20 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
         let c0: UnsafeMutablePointer<Float>?
     }
 
-    /// Runs the backward pass; the trace's gates and extra buffers are overwritten.
+    /// Runs one direction's backward pass; the trace's gates and extra buffers are overwritten.
     ///
     /// - Parameters:
     ///   - dOutput: (rows, outputStride) gradient of the output (nil: zero).
     ///   - dFinalHidden, dFinalCell: (B, H) gradients of the final states (nil: zero).
     ///   - stepNorms: if given, receives ||dLoss/dh_t|| over the batch for every t (time order).
-    func backward(
+    private func backward<Cell: RecurrentCellKernel>(
+        _: Cell.Type, _ nonlinearity: RecurrentNonlinearity, reverse: Bool,
         source: RecurrentInputSource, weights: RecurrentWeightPointers,
         dOutput: UnsafePointer<Float>?, outputStride: Int, outputOffset: Int,
         dFinalHidden: UnsafePointer<Float>?, dFinalCell: UnsafePointer<Float>?,
-        trace: RecurrentTrace, gradients: Gradients, stepNorms: UnsafeMutablePointer<Float>?
+        trace: RecurrentTrace, gradients: DirectionGradients, stepNorms: UnsafeMutablePointer<Float>?
     ) {
-        let (B, T, H, G) = (layout.batch, layout.time, hiddenSize, gateWidth)
+        let (B, T, H, G) = (layout.batch, layout.time, hiddenSize, Cell.gateCount * hiddenSize)
         let rows = layout.rowCount
         // The columns of dGates that also drive W_hh; GRU's last gate comes from `extra`.
         let sharedWidth = Cell.hasSeparateRecurrentGate ? G - H : G
@@ -351,8 +563,8 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
                     let (gates, hBefore, cBefore, extra, finalCell, dhTotal, dhCarry, dcCarry, dOutput, normSquares, biasSums) = shared.value
                     let first = batchRange.lowerBound
                     for s in stride(from: T - 1, through: 0, by: -1) {
-                        let t = time(atStep: s)
-                        let nextTime = s + 1 < T ? time(atStep: s + 1) : nil
+                        let t = time(atStep: s, reverse: reverse)
+                        let nextTime = s + 1 < T ? time(atStep: s + 1, reverse: reverse) : nil
                         func cells(_ range: Range<Int>) {
                             for b in range {
                                 let r = layout.row(b, t)
@@ -458,4 +670,9 @@ struct RecurrentSequenceKernel<Cell: RecurrentCellKernel> {
             }
         }
     }
+}
+
+/// An array of `count` values that the caller overwrites completely before reading.
+func uninitializedArray(_ count: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }

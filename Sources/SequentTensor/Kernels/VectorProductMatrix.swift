@@ -13,8 +13,8 @@ public enum WeightPrecision: String, Sendable, Codable {
 ///
 /// The weights are packed once in row blocks (16 rows stored column after column, the
 /// layout in CSequentKernels.h), so that the products stream them in whole cache lines.
-/// Written for batch 1, where oneDNN's GEMM with M = 1 was measured twice as slow
-/// (docs/performance.md, "Streaming matrix-vector products").
+/// Written for batch 1, where oneDNN's GEMM with M = 1 measured slower (docs/performance.md,
+/// "Figures behind comments in the kernels").
 final class VectorProductMatrix {
     /// Rows in a block of the packed layout; products start at a block's first row.
     static let blockRows = 16

@@ -24,8 +24,8 @@ extension Workload {
         _ name: String, cell: RecurrentCellType, hidden: Int, layers: Int, batch: Int
     ) -> Workload {
         @Sendable func model(_ generator: inout RandomGenerator) -> RecurrentLanguageModel {
-            try! RecurrentLanguageModel(cell: cell, vocabularySize: vocabulary, embeddingSize: embeddingSize,
-                                        hiddenSize: hidden, layerCount: layers, generator: &generator)
+            try! RecurrentLanguageModel(.init(cell: cell, vocabularySize: vocabulary, embeddingSize: embeddingSize,
+                                              hiddenSize: hidden, layerCount: layers), generator: &generator)
         }
         @Sendable func tokens(_ count: Int, _ generator: inout RandomGenerator) -> [Int] {
             (0..<count).map { _ in Int(generator.next() % UInt64(vocabulary)) }

@@ -45,8 +45,8 @@ struct LMConfig: Codable, Equatable {
     var model: LMArchitecture
     /// Stacked layers.
     var layers: Int
-    /// The recurrent hidden size, or the Transformer's width.
-    var hidden: Int
+    /// The recurrent hidden size, or the Transformer's width (key `hidden`).
+    var hiddenSize: Int
     /// The recurrent model's token-vector size (the Transformer's is its width).
     var embedding: Int
     /// The Transformer's attention heads (0 for recurrent models).
@@ -68,7 +68,9 @@ struct LMConfig: Codable, Equatable {
     var data: LMDataSummary
 
     enum CodingKeys: String, CodingKey {
-        case model, layers, hidden, embedding, heads, context, dropout, tokenizer, steps, seed, data
+        case model, layers
+        case hiddenSize = "hidden"
+        case embedding, heads, context, dropout, tokenizer, steps, seed, data
         case vocabularySize = "vocabulary_size"
         case batchSize = "batch_size"
         case learningRate = "learning_rate"
@@ -79,17 +81,19 @@ struct LMConfig: Codable, Equatable {
     func makeModel(generator: inout RandomGenerator) throws -> LanguageModel {
         if let cell = model.cell {
             return try LanguageModel(
-                cell: cell, vocabularySize: vocabularySize, embeddingSize: embedding, hiddenSize: hidden,
-                layerCount: layers, dropout: dropout, generator: &generator)
+                RecurrentLanguageModel.Configuration(
+                    cell: cell, vocabularySize: vocabularySize, embeddingSize: embedding, hiddenSize: hiddenSize,
+                    layerCount: layers, dropout: dropout),
+                generator: &generator)
         }
         return try LanguageModel(
-            vocabularySize: vocabularySize, width: hidden, layerCount: layers, headCount: heads, context: context,
+            vocabularySize: vocabularySize, width: hiddenSize, layerCount: layers, headCount: heads, context: context,
             dropout: dropout, generator: &generator)
     }
 
     /// One line for the terminal: "LSTM 2 x 512, 3.3M parameters, char tokens (65)".
     func summary(parameterCount: Int) -> String {
-        let shape = model == .transformer ? "\(layers) layers x \(hidden) wide, \(heads) heads" : "\(layers) x \(hidden)"
+        let shape = model == .transformer ? "\(layers) layers x \(hiddenSize) wide, \(heads) heads" : "\(layers) x \(hiddenSize)"
         return "\(model.rawValue.uppercased()) \(shape), \(formatCount(parameterCount)) parameters, \(tokenizer.rawValue) tokens (\(vocabularySize)), context \(context)"
     }
 }

@@ -31,7 +31,7 @@ enum LMReport {
             start += window
         }
         let chart = LineChart(
-            title: "sequent lm: \(config.model.rawValue) \(config.layers) x \(config.hidden), \(config.tokenizer.rawValue) tokens",
+            title: "sequent lm: \(config.model.rawValue) \(config.layers) x \(config.hiddenSize), \(config.tokenizer.rawValue) tokens",
             x: Axis("step"), y: Axis("loss (nats per token)"),
             series: [LineSeries(name: "training (mean of \(window) steps)", points: smoothed),
                      LineSeries(name: "validation", points: validation)])

@@ -357,10 +357,10 @@ struct LMTraining {
     ) throws -> LMConfig {
         let transformer = command.model == .transformer
         let context = command.context ?? 128
-        let hidden = command.width ?? options.hiddenSize ?? (transformer ? 256 : 512)
+        let hiddenSize = command.width ?? options.hiddenSize ?? (transformer ? 256 : 512)
         let heads = transformer ? (command.heads ?? 4) : 0
-        if transformer, hidden % heads != 0 {
-            throw SequentError.invalidArgument("--heads", "\(heads) heads do not divide the width \(hidden)")
+        if transformer, hiddenSize % heads != 0 {
+            throw SequentError.invalidArgument("--heads", "\(heads) heads do not divide the width \(hiddenSize)")
         }
         // --batch-size is per rank; the config keeps the global batch.
         var batchSize = (options.batchSize ?? (transformer ? 32 : 32)) * ranks
@@ -383,8 +383,8 @@ struct LMTraining {
             say("note: the text fills only \(batchSize) streams of \(context) tokens; --batch-size \(batchSize / ranks)\(ranks > 1 ? " per rank" : "")")
         }
         return LMConfig(
-            model: command.model, layers: options.layers ?? (transformer ? 4 : 2), hidden: hidden,
-            embedding: transformer ? hidden : (command.embedding ?? 64), heads: heads, context: context,
+            model: command.model, layers: options.layers ?? (transformer ? 4 : 2), hiddenSize: hiddenSize,
+            embedding: transformer ? hiddenSize : (command.embedding ?? 64), heads: heads, context: context,
             dropout: options.dropout ?? (transformer ? 0 : 0.2), tokenizer: tokenizer.kind,
             vocabularySize: tokenizer.vocabularySize, batchSize: batchSize, steps: options.steps ?? Self.defaultSteps,
             learningRate: options.learningRate ?? (transformer ? 1e-3 : 2e-3), seed: options.seed, windowOrder: order,
