@@ -169,6 +169,18 @@ int sequent_mpi_iallreduce_sum_float(float *buffer, size_t count, void **request
     return code == MPI_SUCCESS_CODE ? 0 : mpi_failed("MPI_Iallreduce", code);
 }
 
+int sequent_mpi_iallreduce_double(double *buffer, size_t count, int operation, void **request) {
+    if (require_initialized("MPI_Iallreduce")) return -1;
+    if (count > INT_MAX) {
+        set_error("MPI_Iallreduce: %zu doubles exceed one request's INT_MAX", count);
+        return -1;
+    }
+    mpi_handle op = operation == 1 ? mpi.op_max : operation == 2 ? mpi.op_min : mpi.op_sum;
+    *request = NULL;
+    int code = mpi.iallreduce((void *)1, buffer, (int)count, mpi.datatype_double, op, mpi.comm_world, request);
+    return code == MPI_SUCCESS_CODE ? 0 : mpi_failed("MPI_Iallreduce", code);
+}
+
 // MPI_STATUS_IGNORE is ((MPI_Status *) 0) in Open MPI.
 int sequent_mpi_test(void **request, int *done) {
     *done = 0;

@@ -114,6 +114,14 @@ extension Distributed {
         return json + "\nthreads: \(threads)\nresume: \(resume)"
     }
 
+    /// Refuses to resume the run in `folder`, whose global batch is `globalBatch`, on
+    /// `ranks` ranks that do not divide it.
+    static func checkResume(globalBatch: Int, ranks: Int, folder: URL) throws {
+        guard globalBatch % ranks != 0 else { return }
+        throw SequentError.invalidArgument(
+            "--resume", "the run in \(folder.path) has a global batch of \(globalBatch), which does not divide among \(ranks) ranks; resume with a number of ranks that divides it")
+    }
+
     /// The line a data-parallel run prints at its start (the global batch, per rank).
     func summary(globalBatch: Int, threads: Int) -> String {
         "data-parallel: \(size) ranks (Open MPI) x \(globalBatch / size) per rank = global batch \(globalBatch); \(threads) thread\(threads == 1 ? "" : "s") per rank"

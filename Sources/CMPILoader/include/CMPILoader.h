@@ -36,6 +36,10 @@ int sequent_mpi_allreduce_sum_float(float *buffer, size_t count);
 /// `buffer` must stay valid and untouched until then.
 int sequent_mpi_iallreduce_sum_float(float *buffer, size_t count, void **request);
 
+/// Starts an in-place MPI_Iallreduce of `count` doubles (operation as in
+/// `sequent_mpi_allreduce_double`), completed as `sequent_mpi_iallreduce_sum_float`'s.
+int sequent_mpi_iallreduce_double(double *buffer, size_t count, int operation, void **request);
+
 /// MPI_Test: `*done` becomes 1 when the request has completed (it is then freed).
 int sequent_mpi_test(void **request, int *done);
 

@@ -105,12 +105,13 @@ public final class Distributed {
         return peers.indices.filter { $0 != rank && peers[$0].machine == peers[rank].machine && ProcessLiveness.hasEnded(peers[$0].pid) }
     }
 
-    /// Thrown while waiting for the gradients of ranks that have died.
+    /// Throws when a rank on this machine has died (called while waiting for the ranks in
+    /// the collectives of every step: the gradients, the losses, the stop flags).
     private func checkPeersAlive() throws {
         let dead = deadPeers()
         guard !dead.isEmpty else { return }
         let pids = dead.map { String(peers[$0].pid) }.joined(separator: ", ")
-        throw SequentError(.io, "\(Self.list(dead)) (process \(pids) on this machine) died while the ranks were averaging gradients; this rank stops too. The last checkpoint holds the state of its step: continue with --resume")
+        throw SequentError(.io, "\(Self.list(dead)) (process \(pids) on this machine) died during training; this rank stops too. The last checkpoint holds the state of its step: continue with --resume")
     }
 
     /// Whether this rank writes checkpoints, logs and progress (rank 0).
@@ -171,7 +172,7 @@ public final class Distributed {
         let (firstStarted, lastCompleted) = try plan.storage.waitAll { try checkPeersAlive() }
 
         var header = [Double(loss), Double(tokenCount)] + parameters.map { $0.grad == nil ? 0 : 1 }
-        try MPILibrary.allreduce(&header, operation: .sum)
+        try MPILibrary.allreduce(&header, operation: .sum) { try checkPeersAlive() }
         let scale = 1 / Float(size)
         for (index, parameter) in parameters.enumerated() {
             guard header[2 + index] > 0 else {
@@ -284,7 +285,7 @@ public final class Distributed {
     /// Every rank calls this at the same point of every step, so all stop after the same step.
     public func agreeOnStop(signal: Int32?, stopRequested: Bool) throws -> (signal: Int32?, stopRequested: Bool) {
         var flags = [Double(signal ?? 0), stopRequested ? 1 : 0]
-        try MPILibrary.allreduce(&flags, operation: .maximum)
+        try MPILibrary.allreduce(&flags, operation: .maximum) { try checkPeersAlive() }
         return (flags[0] > 0 ? Int32(flags[0]) : nil, flags[1] > 0)
     }
 

@@ -172,10 +172,7 @@ struct ClassifyTraining {
                 throw SequentError.invalidArgument(
                     "--resume", "\(trainPath) gives \(trainSet.count) training and \(valSet.count) validation texts in classes \(classes), but the run in \(outURL.path) was trained on \(saved.data.trainRecords) and \(saved.data.valRecords) in \(saved.classes); resume with the same file")
             }
-            guard saved.batchSize % ranks == 0 else {
-                throw SequentError.invalidArgument(
-                    "--resume", "the run in \(outURL.path) has a global batch of \(saved.batchSize), which does not divide among \(ranks) ranks; resume with a number of ranks that divides it")
-            }
+            try Distributed.checkResume(globalBatch: saved.batchSize, ranks: ranks, folder: outURL)
             (config, tokenizer) = (saved, loaded)
         } else {
             tokenizer = try WordTokenizer.train(on: trainSet.texts.joined(separator: "\n"), minimumCount: command.minimumCount)

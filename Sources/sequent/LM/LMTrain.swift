@@ -155,10 +155,7 @@ struct LMTraining {
                     "--resume", "\(textPath) gives \(trainTokens.count) training and \(valTokens.count) validation tokens, but the run in \(outURL.path) was trained on \(config.data.trainTokens) and \(config.data.valTokens); resume with the same text")
             }
             // The global batch is the run's; a different number of ranks splits it anew.
-            guard config.batchSize % ranks == 0 else {
-                throw SequentError.invalidArgument(
-                    "--resume", "the run in \(outURL.path) has a global batch of \(config.batchSize), which does not divide among \(ranks) ranks; resume with a number of ranks that divides it")
-            }
+            try Distributed.checkResume(globalBatch: config.batchSize, ranks: ranks, folder: outURL)
         } else {
             let textPath = command.text ?? ""
             let fullText = try TextFiles.read(URL(fileURLWithPath: textPath), option: "--text")

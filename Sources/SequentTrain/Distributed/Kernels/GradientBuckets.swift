@@ -80,15 +80,19 @@ final class GradientBuckets: @unchecked Sendable {
     /// Waits until every started bucket is reduced, and returns the uptimes (ns) of the first
     /// start and the last completion in the gradient thread.
     ///
-    /// - Parameter check: called every 0.1 s while waiting; its error ends the wait (a
+    /// - Parameter check: called every 20 ms while waiting; its error ends the wait (a
     ///   peer found dead: Open MPI would wait for it until mpirun ends the job).
     /// - Throws: `SequentError` with MPI's wording when an allreduce failed; `check`'s error.
     func waitAll(checking check: () throws -> Void) throws -> (firstStarted: UInt64, lastCompleted: UInt64) {
         condition.lock()
         defer { condition.unlock() }
+        var lastCheck = DispatchTime.now().uptimeNanoseconds
         while completedCount < startedCount && failure == nil {
-            if !condition.wait(until: Date(timeIntervalSinceNow: 0.1)) {
+            _ = condition.wait(until: Date(timeIntervalSinceNow: 0.02))
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now - lastCheck >= 20_000_000 {
                 try check()
+                lastCheck = now
             }
         }
         if let failure { throw failure }
@@ -156,7 +160,7 @@ final class GradientBuckets: @unchecked Sendable {
             if done > 0 { lastCompleted = DispatchTime.now().uptimeNanoseconds }
             completedCount += done
             if let error { failure = error }
-            condition.broadcast()
+            if done > 0 || error != nil { condition.broadcast() }
             if !inFlight.isEmpty && queued.isEmpty {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: 50e-6))
             }
