@@ -69,7 +69,7 @@ for round in $(seq "${ROUNDS:-1}"); do
     ratios+=("$(awk -v a="$(field tokens_per_s one-1thread)" -v b="$(field tokens_per_s two-ranks)" 'BEGIN { printf "%.2f", b / a }')")
     echo "round $round: 2 ranks / 1 process x 1 thread = ${ratios[-1]}x"
     for name in two-ranks two-ranks-after; do
-        echo "round $round, $name: step $(field step_s $name) s, waiting for gradients after backward $(field allreduce_s $name) s, communication hidden behind backward $(field allreduce_overlap_s $name) s (medians)"
+        echo "round $round, $name: step $(field step_s $name) s, waiting for gradients after backward $(field allreduce_s $name) s, allreduce in flight during backward $(field allreduce_overlap_s $name) s (medians)"
     done
 done
 echo "median over ${#ratios[@]} rounds: $(printf '%s\n' "${ratios[@]}" | median)x"
@@ -91,7 +91,7 @@ awk -v a="$a" -v b="$b" -v c="$c" -v ar="$allreduce" -v ov="$overlap" -v ex="$ex
     printf "speed-up, 2 ranks x 1 thread over 1 process x 1 thread (last round): %.2fx\n", b / a
     printf "speed-up, 2 ranks x 1 thread over 1 process x 2 threads: %.2fx\n", b / c
     printf "allreduce after backward (--no-allreduce-overlap): %.4f s of a %.3f s step (%.1f%%)\n", ar, st, 100 * ar / st
-    printf "overlapped: %.4f s still waited after backward, %.4f s hidden behind it; step %.3f s\n", ex, ov, so
+    printf "overlapped: %.4f s still waited after backward, %.4f s of allreduce in flight during backward; step %.3f s\n", ex, ov, so
     printf "CPU seconds of forward + backward per step: 1 process (batch 64) %.3f, rank 0 (batch 32) %.3f\n", ca, cb
     printf "on a quiet machine (each rank its own core, the step its CPU time + allreduce): %.2fx\n", ca / (cb + ar)
     bytes = 4 * p; compute = st - ar

@@ -40,9 +40,10 @@ public final class Distributed {
     /// complete, plus the small allreduce of losses and token counts: communication not
     /// hidden by backward, and the wait for a slower rank.
     public private(set) var lastGradientSeconds = 0.0
-    /// Seconds of the latest step's bucket allreduces that ran while its backward pass was
-    /// still running (hidden by overlap): from the first bucket's start to the end of
-    /// backward, or to the last bucket's completion if that came first.
+    /// Seconds the latest step's bucket allreduces were in flight while its backward pass was
+    /// still running (hidden by overlap), summed over the buckets: each from its start to
+    /// its completion or the end of backward, whichever came first. It includes waiting for
+    /// the other ranks to start the same bucket.
     public private(set) var lastOverlapSeconds = 0.0
     /// Bytes of gradients each rank contributed to allreduce in the latest `averageGradients`.
     public private(set) var lastGradientBytes = 0
@@ -169,7 +170,7 @@ public final class Distributed {
         let backwardEnded = DispatchTime.now().uptimeNanoseconds
         for index in parameters.indices where !written[index] { write(index) }
         startReadyBuckets()
-        let (firstStarted, lastCompleted) = try plan.storage.waitAll { try checkPeersAlive() }
+        let inFlight = try plan.storage.waitAll { try checkPeersAlive() }
 
         var header = [Double(loss), Double(tokenCount)] + parameters.map { $0.grad == nil ? 0 : 1 }
         try MPILibrary.allreduce(&header, operation: .sum) { try checkPeersAlive() }
@@ -184,8 +185,9 @@ public final class Distributed {
         }
         let ended = DispatchTime.now().uptimeNanoseconds
         lastGradientSeconds = Double(ended - backwardEnded) / 1e9
-        lastOverlapSeconds = firstStarted > 0 && firstStarted < backwardEnded
-            ? Double(min(backwardEnded, lastCompleted) - firstStarted) / 1e9 : 0
+        lastOverlapSeconds = inFlight.reduce(0) { sum, bucket in
+            bucket.started < backwardEnded ? sum + Double(min(backwardEnded, bucket.completed) - bucket.started) / 1e9 : sum
+        }
         gradientSeconds += lastGradientSeconds
         lastGradientBytes = plan.storage.sizes.reduce(0, +) * MemoryLayout<Float>.stride
         gradientReductions += 1

@@ -30,10 +30,9 @@ final class GradientBuckets: @unchecked Sendable {
     private var failure: SequentError?
     private var closing = false
     private var running = false
-    /// Uptime (ns) at which the gradient thread started the first bucket, and completed the
-    /// last, of the current step; 0 before.
-    private var firstStarted: UInt64 = 0
-    private var lastCompleted: UInt64 = 0
+    /// The uptimes (ns) at which the gradient thread started and completed each bucket of
+    /// the current step's allreduces, in the order completed.
+    private var intervals: [(started: UInt64, completed: UInt64)] = []
 
     /// Buckets of `sizes` floats; the gradient thread starts at once and sleeps until work comes.
     init(sizes: [Int]) {
@@ -77,13 +76,13 @@ final class GradientBuckets: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Waits until every started bucket is reduced, and returns the uptimes (ns) of the first
-    /// start and the last completion in the gradient thread.
+    /// Waits until every started bucket is reduced, and returns when each was in flight:
+    /// the uptimes (ns) of its start and completion in the gradient thread.
     ///
     /// - Parameter check: called every 20 ms while waiting; its error ends the wait (a
     ///   peer found dead: Open MPI would wait for it until mpirun ends the job).
     /// - Throws: `SequentError` with MPI's wording when an allreduce failed; `check`'s error.
-    func waitAll(checking check: () throws -> Void) throws -> (firstStarted: UInt64, lastCompleted: UInt64) {
+    func waitAll(checking check: () throws -> Void) throws -> [(started: UInt64, completed: UInt64)] {
         condition.lock()
         defer { condition.unlock() }
         var lastCheck = DispatchTime.now().uptimeNanoseconds
@@ -96,8 +95,8 @@ final class GradientBuckets: @unchecked Sendable {
             }
         }
         if let failure { throw failure }
-        let times = (firstStarted, lastCompleted)
-        (startedCount, completedCount, firstStarted, lastCompleted) = (0, 0, 0, 0)
+        let times = intervals
+        (startedCount, completedCount, intervals) = (0, 0, [])
         return times
     }
 
@@ -115,7 +114,7 @@ final class GradientBuckets: @unchecked Sendable {
     /// Starts the allreduce of every bucket handed over, tests those in flight, and sleeps
     /// 50 us between tests while some are unfinished (a poll that leaves the cores to backward).
     private func reduceLoop() {
-        var inFlight: [(bucket: Int, request: UnsafeMutableRawPointer?)] = []
+        var inFlight: [(bucket: Int, request: UnsafeMutableRawPointer?, started: UInt64)] = []
         while true {
             condition.lock()
             while queued.isEmpty && inFlight.isEmpty && !closing { condition.wait() }
@@ -130,25 +129,23 @@ final class GradientBuckets: @unchecked Sendable {
             condition.unlock()
 
             var error: SequentError?
-            var started: UInt64 = 0
             for bucket in new {
                 var request: UnsafeMutableRawPointer?
+                let started = DispatchTime.now().uptimeNanoseconds
                 if sequent_mpi_iallreduce_sum_float(buffers[bucket].baseAddress, sizes[bucket], &request) != 0 {
                     error = SequentError(.io, String(cString: sequent_mpi_last_error()))
                     break
                 }
-                if started == 0 { started = DispatchTime.now().uptimeNanoseconds }
-                inFlight.append((bucket, request))
+                inFlight.append((bucket, request, started))
             }
-            var done = 0
+            var finished: [(started: UInt64, completed: UInt64)] = []
             var index = 0
             while error == nil, index < inFlight.count {
                 var flag: Int32 = 0
                 if sequent_mpi_test(&inFlight[index].request, &flag) != 0 {
                     error = SequentError(.io, String(cString: sequent_mpi_last_error()))
                 } else if flag != 0 {
-                    inFlight.remove(at: index)
-                    done += 1
+                    finished.append((inFlight.remove(at: index).started, DispatchTime.now().uptimeNanoseconds))
                 } else {
                     index += 1
                 }
@@ -156,11 +153,10 @@ final class GradientBuckets: @unchecked Sendable {
             if error != nil { inFlight.removeAll() }  // the run ends; the requests are abandoned
 
             condition.lock()
-            if firstStarted == 0, started != 0 { firstStarted = started }
-            if done > 0 { lastCompleted = DispatchTime.now().uptimeNanoseconds }
-            completedCount += done
+            intervals += finished
+            completedCount += finished.count
             if let error { failure = error }
-            if done > 0 || error != nil { condition.broadcast() }
+            if !finished.isEmpty || error != nil { condition.broadcast() }
             if !inFlight.isEmpty && queued.isEmpty {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: 50e-6))
             }
