@@ -13,7 +13,7 @@ typedef void *mpi_handle;
 
 enum {
     MPI_SUCCESS_CODE = 0,
-    MPI_THREAD_FUNNELED_LEVEL = 1,  // Open MPI: SINGLE 0, FUNNELED 1, SERIALIZED 2, MULTIPLE 3
+    MPI_THREAD_SERIALIZED_LEVEL = 2,  // Open MPI: SINGLE 0, FUNNELED 1, SERIALIZED 2, MULTIPLE 3
     MPI_ERROR_STRING_LENGTH = 256,  // MPI_MAX_ERROR_STRING
 };
 
@@ -26,6 +26,9 @@ static struct {
     int (*comm_size)(mpi_handle, int *);
     int (*comm_set_errhandler)(mpi_handle, mpi_handle);
     int (*allreduce)(const void *, void *, int, mpi_handle, mpi_handle, mpi_handle);
+    int (*iallreduce)(const void *, void *, int, mpi_handle, mpi_handle, mpi_handle, mpi_handle *);
+    int (*test)(mpi_handle *, int *, void *);
+    int (*wait)(mpi_handle *, void *);
     int (*bcast)(void *, int, mpi_handle, int, mpi_handle);
     int (*barrier)(mpi_handle);
     int (*abort_)(mpi_handle, int);
@@ -80,6 +83,9 @@ int sequent_mpi_load(const char *path) {
         {"MPI_Comm_size", (void **)&mpi.comm_size},
         {"MPI_Comm_set_errhandler", (void **)&mpi.comm_set_errhandler},
         {"MPI_Allreduce", (void **)&mpi.allreduce},
+        {"MPI_Iallreduce", (void **)&mpi.iallreduce},
+        {"MPI_Test", (void **)&mpi.test},
+        {"MPI_Wait", (void **)&mpi.wait},
         {"MPI_Bcast", (void **)&mpi.bcast},
         {"MPI_Barrier", (void **)&mpi.barrier},
         {"MPI_Abort", (void **)&mpi.abort_},
@@ -115,9 +121,13 @@ int sequent_mpi_initialize(int *rank, int *size) {
     }
     if (!mpi.initialized) {
         int provided = 0;
-        int code = mpi.init_thread(NULL, NULL, MPI_THREAD_FUNNELED_LEVEL, &provided);
+        int code = mpi.init_thread(NULL, NULL, MPI_THREAD_SERIALIZED_LEVEL, &provided);
         if (code != MPI_SUCCESS_CODE) return mpi_failed("MPI_Init_thread", code);
         mpi.initialized = 1;
+        if (provided < MPI_THREAD_SERIALIZED_LEVEL) {
+            set_error("MPI_Init_thread: this Open MPI provides thread level %d; Sequent's gradient thread needs MPI_THREAD_SERIALIZED (2)", provided);
+            return -1;
+        }
         code = mpi.comm_set_errhandler(mpi.comm_world, mpi.errors_return);
         if (code != MPI_SUCCESS_CODE) return mpi_failed("MPI_Comm_set_errhandler", code);
     }
@@ -146,6 +156,41 @@ int sequent_mpi_allreduce_sum_float(float *buffer, size_t count) {
         if (code != MPI_SUCCESS_CODE) return mpi_failed("MPI_Allreduce", code);
     }
     return 0;
+}
+
+int sequent_mpi_iallreduce_sum_float(float *buffer, size_t count, void **request) {
+    if (require_initialized("MPI_Iallreduce")) return -1;
+    if (count > INT_MAX) {
+        set_error("MPI_Iallreduce: %zu floats exceed one request's INT_MAX; use smaller buckets", count);
+        return -1;
+    }
+    *request = NULL;
+    int code = mpi.iallreduce((void *)1, buffer, (int)count, mpi.datatype_float, mpi.op_sum, mpi.comm_world, request);
+    return code == MPI_SUCCESS_CODE ? 0 : mpi_failed("MPI_Iallreduce", code);
+}
+
+int sequent_mpi_iallreduce_double(double *buffer, size_t count, int operation, void **request) {
+    if (require_initialized("MPI_Iallreduce")) return -1;
+    if (count > INT_MAX) {
+        set_error("MPI_Iallreduce: %zu doubles exceed one request's INT_MAX", count);
+        return -1;
+    }
+    mpi_handle op = operation == 1 ? mpi.op_max : operation == 2 ? mpi.op_min : mpi.op_sum;
+    *request = NULL;
+    int code = mpi.iallreduce((void *)1, buffer, (int)count, mpi.datatype_double, op, mpi.comm_world, request);
+    return code == MPI_SUCCESS_CODE ? 0 : mpi_failed("MPI_Iallreduce", code);
+}
+
+// MPI_STATUS_IGNORE is ((MPI_Status *) 0) in Open MPI.
+int sequent_mpi_test(void **request, int *done) {
+    *done = 0;
+    int code = mpi.test(request, done, NULL);
+    return code == MPI_SUCCESS_CODE ? 0 : mpi_failed("MPI_Test", code);
+}
+
+int sequent_mpi_wait(void **request) {
+    int code = mpi.wait(request, NULL);
+    return code == MPI_SUCCESS_CODE ? 0 : mpi_failed("MPI_Wait", code);
 }
 
 int sequent_mpi_allreduce_double(double *buffer, size_t count, int operation) {

@@ -22,15 +22,43 @@ extension Tensor {
         }
         if p == 0 { return self }
         let key = generator.next()
-        let result = Tensor.droppedOut(self, probability: p, key: key)
-        // Saved for the backward pass: only the key.
+        // In a batch split over data-parallel ranks, this rank's scalars are the shard's
+        // part of the whole batch's tensor: its mask is that part of the whole batch's mask.
+        let offset = BatchShard.current.map { $0.index * count } ?? 0
+        let result = Tensor.droppedOut(self, probability: p, key: key, indexOffset: offset)
+        // Saved for the backward pass: only the key and the offset.
         return Tensor.recorded(result, operation: "dropout", inputs: [self]) { dy, _ in
-            [Tensor.droppedOut(dy, probability: p, key: key)]
+            [Tensor.droppedOut(dy, probability: p, key: key, indexOffset: offset)]
         }
     }
 
-    /// x with the dropout mask of `key` applied; records nothing.
-    private static func droppedOut(_ x: Tensor, probability p: Float, key: UInt64) -> Tensor {
-        DropoutKernels.apply(x, probability: p, key: key)
+    /// x with the dropout mask of `key` applied, x's scalar i taking the mask's scalar
+    /// `indexOffset + i`; records nothing.
+    private static func droppedOut(_ x: Tensor, probability p: Float, key: UInt64, indexOffset: Int) -> Tensor {
+        DropoutKernels.apply(x, probability: p, key: key, indexOffset: indexOffset)
+    }
+}
+
+/// This process's share of a batch split in equal, consecutive shares along its first axis
+/// (data-parallel training: share `index` of `count`), for the operations whose result
+/// depends on a scalar's place in the whole batch. Dropout draws the whole batch's mask and
+/// applies the shard's part, so with every rank drawing the same keys, row i of the global
+/// batch gets the same mask whichever rank holds it, and N ranks x batch B compute what
+/// one process with N x B computes. Exact only where the batch axis comes first (the
+/// batch-first layouts Sequent's models use); elsewhere the masks are as random, but not
+/// those of the single process.
+public struct BatchShard: Sendable {
+    /// This share, 0..<count.
+    public let index: Int
+    /// The number of shares.
+    public let count: Int
+
+    @TaskLocal static var current: BatchShard?
+
+    /// Runs `body` (a forward pass) as share `index` of `count`. Scoped to the current
+    /// task, like `withoutGradients`.
+    public static func with<R>(index: Int, count: Int, _ body: () throws -> R) rethrows -> R {
+        precondition(count >= 1 && (0..<count).contains(index), "BatchShard: share \(index) of \(count)")
+        return try $current.withValue(BatchShard(index: index, count: count), operation: body)
     }
 }

@@ -49,6 +49,9 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "Print only errors and the final summary.")
     var quiet = false
 
+    /// `--distributed` and its settings: data-parallel training under `mpirun`.
+    @OptionGroup var distribution: DistributedOptions
+
     func validate() throws {
         try Self.check(layers, "--layers", in: 1...64)
         try Self.check(hiddenSize, "--hidden", in: 1...65_536)

@@ -132,4 +132,56 @@ final class AutogradTests: XCTestCase {
         XCTAssertEqual(a.grad?.scalars, [3])
         XCTAssertNil(b.grad)
     }
+
+    /// An identity op that notes when its backward runs.
+    private func logged(_ input: Tensor, _ name: String, into events: Events) -> Tensor {
+        Tensor.recorded([input], operation: name, inputs: [input]) { gradients, _ in
+            events.list.append(name)
+            return [gradients[0]!]
+        }[0]
+    }
+
+    private final class Events { var list: [String] = [] }
+
+    /// The hook fires for a leaf right after the last node that feeds it, long before the
+    /// leaf's own place in the walk (w2 comes first among the last product's inputs, so the
+    /// depth-first order puts it after the whole chain), with the leaf's final gradient.
+    func testGradientReadyFiresAsSoonAsALeafsLastFeederHasRun() {
+        let w1 = Tensor([2, 3]).requiringGrad(), w2 = Tensor([5, 7]).requiringGrad()
+        let events = Events()
+        let early = logged(w1 * Tensor([1, 1]), "early", into: events)
+        let middle = logged(early * early, "middle", into: events)
+        let loss = (w2 * middle).sum()
+        let names = [w1.gradientLeaf!: "w1", w2.gradientLeaf!: "w2"]
+        var seen: [String: [Float]] = [:]
+        loss.backward { leaf in
+            let name = names[leaf]!
+            events.list.append(name)
+            seen[name] = (name == "w1" ? w1 : w2).grad?.scalars
+        }
+        XCTAssertEqual(events.list, ["w2", "middle", "early", "w1"])
+        XCTAssertEqual(seen["w2"], [4, 9])    // middle = w1^2
+        XCTAssertEqual(seen["w1"], [20, 42])  // 2 w1 w2
+        XCTAssertEqual(w1.grad?.scalars, [20, 42])
+        XCTAssertEqual(w2.grad?.scalars, [4, 9])
+    }
+
+    /// A leaf that feeds both ends of the tape is reported once, after its last use, with
+    /// the sum of both paths; leaves that get no gradient and non-leaves are not reported.
+    func testGradientReadyFiresOnceWithTheSumOfEveryPath() {
+        let w = Tensor([3]).requiringGrad(), unused = Tensor([1]).requiringGrad()
+        let events = Events()
+        let inner = logged(w * Tensor([2]), "inner", into: events)
+        let loss = (w * inner).sum() + (unused * 0).detached().sum()
+        var calls: [GradientLeaf] = []
+        loss.backward { leaf in
+            calls.append(leaf)
+            events.list.append("w")
+        }
+        XCTAssertEqual(calls, [w.gradientLeaf!])
+        XCTAssertEqual(events.list, ["inner", "w"])
+        XCTAssertEqual(w.grad?.scalars, [12])  // d(2 w^2)/dw
+        XCTAssertNil(unused.grad)
+        XCTAssertNil(inner.gradientLeaf)
+    }
 }

@@ -68,4 +68,24 @@ final class TensorDropoutTests: XCTestCase {
         var copy = before
         XCTAssertEqual(generator.next(), copy.next())
     }
+
+    /// Each share of a batch split along its first axis gets its rows of the whole batch's
+    /// mask, forward and backward (data-parallel dropout equal to one process's).
+    func testSharesOfABatchGetTheirRowsOfTheWholeMask() {
+        let batch = randomTensor([6, 5], seed: 9)  // 6 rows: 3 shares of 2, 2 of 3
+        var generator = RandomGenerator(seed: 10)
+        let whole = batch.dropout(probability: 0.5, using: &generator)
+        for shares in [2, 3] {
+            let rows = 6 / shares
+            for share in 0..<shares {
+                let part = batch.slice(alongAxis: 0, (share * rows)..<((share + 1) * rows)).requiringGrad()
+                var same = RandomGenerator(seed: 10)
+                let dropped = BatchShard.with(index: share, count: shares) { part.dropout(probability: 0.5, using: &same) }
+                let expected = whole.slice(alongAxis: 0, (share * rows)..<((share + 1) * rows))
+                XCTAssertEqual(dropped.scalars, expected.scalars, "share \(share) of \(shares)")
+                dropped.sum().backward()
+                XCTAssertEqual(part.grad?.scalars, expected.scalars.map { $0 == 0 ? 0 : 2 }, "gradient of share \(share) of \(shares)")
+            }
+        }
+    }
 }

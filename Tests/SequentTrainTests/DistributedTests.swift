@@ -1,3 +1,4 @@
+import SequentNN
 import SequentTensor
 @testable import SequentTrain
 import XCTest
@@ -34,5 +35,19 @@ final class DistributedTests: XCTestCase {
     func testRowListsNameRanks() {
         XCTAssertEqual(Distributed.list([1]), "rank 1")
         XCTAssertEqual(Distributed.list([1, 3]), "ranks 1, 3")
+    }
+
+    /// Buckets take the parameters last first (the order backward finishes them), each closed
+    /// once it reaches the cap (the parameter that crosses it stays, as in DDP).
+    func testBucketsTakeParametersLastFirstUpToTheCap() {
+        let sizes = [3, 5, 2, 10, 1]
+        let parameters = sizes.map { Parameter(Tensor(shape: [$0], scalars: [Float](repeating: 1, count: $0))) }
+        let plan = BucketPlan(parameters: parameters, leaves: parameters.map { $0.value.gradientLeaf }, bucketElements: 8)
+        defer { plan.storage.close() }
+        XCTAssertEqual(plan.buckets, [[4, 3], [2, 1, 0]])
+        XCTAssertEqual(plan.storage.sizes, [11, 10])
+        XCTAssertEqual(plan.place.map(\.bucket), [1, 1, 1, 0, 0])
+        XCTAssertEqual(plan.place.map(\.offset), [7, 2, 0, 1, 0])
+        XCTAssertEqual(plan.index[parameters[3].value.gradientLeaf!], 3)
     }
 }

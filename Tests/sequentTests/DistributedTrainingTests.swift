@@ -90,10 +90,10 @@ final class DistributedTrainingTests: XCTestCase {
         return (0..<80).map { lines[$0 % lines.count] }.joined(separator: "\n") + "\n"
     }()
 
-    /// A tiny LSTM without dropout, evaluated and checkpointed every 3 steps.
-    private func options(_ text: String, steps: Int = 6, evalInterval: Int = 3) -> [String] {
+    /// A tiny LSTM (without dropout unless asked), evaluated and checkpointed every 3 steps.
+    private func options(_ text: String, steps: Int = 6, evalInterval: Int = 3, dropout: Float = 0) -> [String] {
         ["lm", "train", "--text", text, "--steps", String(steps), "--hidden", "16", "--layers", "2", "--embedding", "8",
-         "--context", "16", "--dropout", "0", "--eval-interval", String(evalInterval), "--threads", "1", "--quiet"]
+         "--context", "16", "--dropout", String(dropout), "--eval-interval", String(evalInterval), "--threads", "1", "--quiet"]
     }
 
     private func corpusFile() throws -> String {
@@ -187,6 +187,60 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(try losses("again"), twoLosses)
     }
 
+    /// `sequent classify train` through the same `--distributed` (from `TrainingOptions`):
+    /// 2 ranks x batch 2 equal 1 process x batch 4 (losses and final weights within 1e-5
+    /// relative); a task not yet data-parallel refuses mpirun by name.
+    func testClassifyTwoRanksEqualOneProcess() throws {
+        _ = try requireMPI()
+        let positive = ["good fun film", "a great , warm story", "wonderful and witty", "great acting", "fun , good and moving"]
+        let negative = ["bad dull film", "a boring , flat story", "awful and tedious", "bad acting", "dull , bad and slow"]
+        var lines = ["label\tsentence"]
+        for i in 0..<40 { lines.append("1\t\(positive[i % 5])"); lines.append("0\t\(negative[i % 5])") }
+        let data = folder.appendingPathComponent("train.tsv")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: data)
+        let options = ["classify", "train", "--train", data.path, "--val-fraction", "0.25", "--hidden", "8", "--embedding", "8",
+                       "--steps", "6", "--eval-interval", "3", "--dropout", "0", "--embedding-dropout", "0", "--threads", "1", "--quiet",
+                       "--text-column", "sentence", "--label-column", "label"]
+        let two = try mpi(2, options + ["--out", "two", "--batch-size", "2"])
+        XCTAssertEqual(two.status, 0, two.output)
+        let one = try sequent(options + ["--out", "one", "--batch-size", "4"])
+        XCTAssertEqual(one.status, 0, one.output)
+        let twoLosses = try losses("two"), oneLosses = try losses("one")
+        XCTAssertEqual(twoLosses.count, 6)
+        let steps = twoLosses.keys.sorted()
+        assertClose(steps.map { Float(twoLosses[$0]!) }, steps.map { Float(oneLosses[$0] ?? .nan) }, "losses")
+        let twoWeights = try checkpointWeights("two"), oneWeights = try checkpointWeights("one")
+        XCTAssertEqual(Set(twoWeights.keys), Set(oneWeights.keys))
+        for key in twoWeights.keys.sorted() { assertClose(twoWeights[key]!, oneWeights[key]!, key) }
+        XCTAssertEqual(two.output.components(separatedBy: "best validation").count, 2, "one final summary (rank 0's): \(two.output)")
+
+        let forecast = try mpi(2, ["forecast", "train", "--out", "f", "--csv", data.path, "--column", "label", "--horizon", "2"])
+        XCTAssertNotEqual(forecast.status, 0)
+        XCTAssertTrue(forecast.output.contains("`sequent forecast train` does not train data-parallel yet"), forecast.output)
+    }
+
+    /// With dropout (between the LSTM layers and before the head), 2 ranks x batch 2 still
+    /// equal 1 process x batch 4 within 1e-5: every rank draws the same keys and applies its
+    /// rows of the global batch's masks.
+    func testTwoRanksEqualOneProcessWithDropout() throws {
+        _ = try requireMPI()
+        let text = try corpusFile()
+        let two = try mpi(2, options(text, dropout: 0.3) + ["--out", "two", "--batch-size", "2"])
+        XCTAssertEqual(two.status, 0, two.output)
+        let one = try sequent(options(text, dropout: 0.3) + ["--out", "one", "--batch-size", "4"])
+        XCTAssertEqual(one.status, 0, one.output)
+        let twoLosses = try losses("two"), oneLosses = try losses("one")
+        XCTAssertEqual(twoLosses.count, 6)
+        let steps = twoLosses.keys.sorted()
+        assertClose(steps.map { Float(twoLosses[$0]!) }, steps.map { Float(oneLosses[$0] ?? .nan) }, "losses")
+        let twoWeights = try checkpointWeights("two"), oneWeights = try checkpointWeights("one")
+        for key in twoWeights.keys.sorted() { assertClose(twoWeights[key]!, oneWeights[key] ?? [], key) }
+        // Without the shared masks the losses would differ in the second decimal.
+        let plain = try sequent(options(text, dropout: 0) + ["--out", "plain", "--batch-size", "4"])
+        XCTAssertEqual(plain.status, 0, plain.output)
+        XCTAssertNotEqual(try losses("plain")[2], oneLosses[2], "dropout changes the loss")
+    }
+
     /// The global batch prints, and only rank 0 writes the progress and the folder.
     func testRunSaysTheGlobalBatch() throws {
         let text = try corpusFile()
@@ -198,9 +252,9 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(run.output.components(separatedBy: "best validation").count, 2, "one final summary (rank 0's): \(run.output)")
     }
 
-    /// A rank killed with SIGKILL ends the job within a bounded time, non-zero, with a
-    /// message naming the rank; the last checkpoint loads and a resume (here by 1 process)
-    /// finishes the run.
+    /// A rank killed with SIGKILL ends the job within a bounded time, non-zero; the surviving
+    /// rank names it in its own message; the last checkpoint loads and a resume (here by 1
+    /// process) finishes the run.
     func testKilledRankEndsTheJobAndTheCheckpointResumes() throws {
         let mpirun = try requireMPI()
         guard FileManager.default.fileExists(atPath: "/proc/self/environ") else { throw XCTSkip("needs /proc to find rank 1") }
@@ -235,7 +289,8 @@ final class DistributedTrainingTests: XCTestCase {
         let seconds = Date().timeIntervalSince(killed)
         XCTAssertLessThan(seconds, 30, "the job outlived its killed rank by \(seconds) s")
         XCTAssertNotEqual(process.terminationStatus, 0)
-        XCTAssertTrue(output.contains("rank 1"), output)
+        // The survivor's own line, besides mpirun's.
+        XCTAssertTrue(output.contains("rank 0 of 2: rank 1 (process \(rankOne) on this machine) died during training"), output)
 
         // The last checkpoint loads: a single process resumes it (only a few steps more).
         let checkpoint = try String(contentsOf: latest, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)

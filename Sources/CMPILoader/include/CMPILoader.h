@@ -23,12 +23,28 @@ int sequent_mpi_load(const char *path);
 /// Whether `sequent_mpi_load` succeeded.
 int sequent_mpi_is_loaded(void);
 
-/// MPI_Init_thread(MPI_THREAD_FUNNELED), errors returned instead of fatal on
-/// MPI_COMM_WORLD, then this process's rank and the world's size.
+/// MPI_Init_thread(MPI_THREAD_SERIALIZED: MPI is called by one thread at a time, the
+/// main thread or the gradient thread of `Distributed`), errors returned instead of fatal
+/// on MPI_COMM_WORLD, then this process's rank and the world's size.
 int sequent_mpi_initialize(int *rank, int *size);
 
 /// In-place MPI_Allreduce of `count` floats with MPI_SUM (in chunks below INT_MAX).
 int sequent_mpi_allreduce_sum_float(float *buffer, size_t count);
+
+/// Starts an in-place MPI_Iallreduce of `count` floats (at most INT_MAX) with MPI_SUM;
+/// `*request` is the MPI_Request to complete with `sequent_mpi_test` or `sequent_mpi_wait`.
+/// `buffer` must stay valid and untouched until then.
+int sequent_mpi_iallreduce_sum_float(float *buffer, size_t count, void **request);
+
+/// Starts an in-place MPI_Iallreduce of `count` doubles (operation as in
+/// `sequent_mpi_allreduce_double`), completed as `sequent_mpi_iallreduce_sum_float`'s.
+int sequent_mpi_iallreduce_double(double *buffer, size_t count, int operation, void **request);
+
+/// MPI_Test: `*done` becomes 1 when the request has completed (it is then freed).
+int sequent_mpi_test(void **request, int *done);
+
+/// MPI_Wait on a request.
+int sequent_mpi_wait(void **request);
 
 /// In-place MPI_Allreduce of `count` doubles; operation 0 = sum, 1 = max, 2 = min.
 int sequent_mpi_allreduce_double(double *buffer, size_t count, int operation);

@@ -87,8 +87,14 @@ extension Tensor {
     /// The tape is freed as it is walked: a second `backward()` through the same graph
     /// stops with a message, as in PyTorch without `retain_graph`.
     ///
-    /// - Parameter gradient: dLoss/dSelf; may be omitted for a single-element tensor (1).
-    public func backward(gradient: Tensor? = nil) {
+    /// - Parameters:
+    ///   - gradient: dLoss/dSelf; may be omitted for a single-element tensor (1).
+    ///   - onGradientReady: called once for each leaf that receives a gradient, as soon as
+    ///     that gradient is final: right after the last node that feeds the leaf has run,
+    ///     while the rest of the tape is still to go (data-parallel training starts
+    ///     reducing it then, as PyTorch's DDP does from its gradient hooks). The leaf's
+    ///     `grad` holds the sum at that point.
+    public func backward(gradient: Tensor? = nil, onGradientReady: ((GradientLeaf) -> Void)? = nil) {
         guard let root = gradNode else {
             preconditionFailure("backward: the tensor does not require gradients (shape \(shape))")
         }
@@ -110,25 +116,55 @@ extension Tensor {
                 slots[edge.output] = slots[edge.output].map { $0 + gradient } ?? gradient
                 pending[key] = slots
             }
+            // A leaf is done once the last node feeding it (in this order) has run, which can
+            // be long before the leaf's own place in the order.
+            func finish(_ leaf: GradNode) {
+                guard let gradients = pending.removeValue(forKey: ObjectIdentifier(leaf)) else { return }
+                let gradient = gradients[0]!
+                leaf.grad = leaf.grad.map { $0 + gradient } ?? gradient
+                onGradientReady?(GradientLeaf(leaf))
+            }
             accumulate(seed, into: GradNode.Edge(node: root, output: gradOutput))
-            for node in root.topologicallySorted() {
-                guard let outputGradients = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+            let order = root.topologicallySorted()
+            var lastFeeder: [ObjectIdentifier: Int] = [:]
+            for (index, node) in order.enumerated() {
+                for case let input? in node.inputs where input.node.isLeaf { lastFeeder[ObjectIdentifier(input.node)] = index }
+            }
+            for (index, node) in order.enumerated() {
                 if node.isLeaf {
-                    let gradient = outputGradients[0]!
-                    node.grad = node.grad.map { $0 + gradient } ?? gradient
+                    finish(node)
                     continue
                 }
-                guard let rule = node.backward else {
-                    preconditionFailure("backward: the graph through '\(node.operation)' was already back-propagated and freed; compute the forward pass again")
-                }
                 let inputs = node.inputs
-                let inputGradients = rule(outputGradients, inputs.map { $0 != nil })
-                node.release()
-                for (input, inputGradient) in zip(inputs, inputGradients) {
-                    guard let input, let inputGradient else { continue }
-                    accumulate(inputGradient, into: input)
+                if let outputGradients = pending.removeValue(forKey: ObjectIdentifier(node)) {
+                    guard let rule = node.backward else {
+                        preconditionFailure("backward: the graph through '\(node.operation)' was already back-propagated and freed; compute the forward pass again")
+                    }
+                    let inputGradients = rule(outputGradients, inputs.map { $0 != nil })
+                    node.release()
+                    for (input, inputGradient) in zip(inputs, inputGradients) {
+                        guard let input, let inputGradient else { continue }
+                        accumulate(inputGradient, into: input)
+                    }
+                }
+                for case let input? in inputs where input.node.isLeaf && lastFeeder[ObjectIdentifier(input.node)] == index {
+                    finish(input.node)
                 }
             }
         }
     }
+
+    /// The leaf this tensor is (a parameter's value, a tensor marked `requiresGrad`), as
+    /// `backward(onGradientReady:)` names it; nil for tensors that are not leaves.
+    public var gradientLeaf: GradientLeaf? {
+        gradNode.flatMap { $0.isLeaf ? GradientLeaf($0) : nil }
+    }
+}
+
+/// The identity of one gradient leaf, stable across `backward` calls for as long as the
+/// leaf lives (a parameter keeps its leaf when its values are assigned).
+public struct GradientLeaf: Hashable {
+    private let node: ObjectIdentifier
+
+    init(_ node: GradNode) { self.node = ObjectIdentifier(node) }
 }

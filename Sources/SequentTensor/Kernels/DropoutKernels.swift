@@ -22,9 +22,10 @@ enum DropoutKernels {
     /// u_i = (top 24 bits of mix(mix(i * 0x9E3779B9 ^ key.low) ^ key.high)) / 2^24.
     ///
     /// The index is taken modulo 2^32: tensors beyond 4 billion scalars repeat the mask.
+    /// Scalar i of x takes the mask's scalar `indexOffset + i` (a shard of a larger tensor).
     static func apply(
         _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int,
-        probability p: Float, key: UInt64
+        probability p: Float, key: UInt64, indexOffset: Int = 0
     ) {
         let threshold = SIMD16<UInt32>(repeating: UInt32((Double(p) * 16_777_216).rounded()))
         let scale = FloatVector(repeating: 1 / (1 - p))
@@ -36,7 +37,7 @@ enum DropoutKernels {
             var i = range.lowerBound
             while i < range.upperBound {
                 let remaining = range.upperBound - i
-                let index = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: i)) &+ lanes
+                let index = SIMD16<UInt32>(repeating: UInt32(truncatingIfNeeded: indexOffset &+ i)) &+ lanes
                 let bits = mix(mix(index &* 0x9E37_79B9 ^ keyLow) ^ keyHigh) &>> 8
                 let kept = scale.replacing(with: 0, where: bits .< threshold)
                 ElementwiseKernels.store(ElementwiseKernels.load(xBase.value, i, remaining) * kept, outBase.value, i, remaining)
@@ -45,12 +46,12 @@ enum DropoutKernels {
         }
     }
 
-    /// x with the dropout mask of `key` applied (x's shape).
-    static func apply(_ x: Tensor, probability p: Float, key: UInt64) -> Tensor {
+    /// x with the dropout mask of `key` applied (x's shape), from the mask's scalar `indexOffset` on.
+    static func apply(_ x: Tensor, probability p: Float, key: UInt64, indexOffset: Int = 0) -> Tensor {
         Tensor(shape: x.shape) { out in
             guard out.count > 0 else { return }
             x.withUnsafeBufferPointer { xp in
-                apply(xp.baseAddress!, out.baseAddress!, count: out.count, probability: p, key: key)
+                apply(xp.baseAddress!, out.baseAddress!, count: out.count, probability: p, key: key, indexOffset: indexOffset)
             }
         }
     }

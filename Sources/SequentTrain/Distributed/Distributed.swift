@@ -23,24 +23,37 @@ public final class Distributed {
     public let rank: Int
     /// The number of ranks.
     public let size: Int
-    /// Floats per gradient bucket (one allreduce each): 25 MiB by default, DDP's
-    /// `bucket_cap_mb`. Without overlap with backward, small buckets only add latency; Open
-    /// MPI's shared-memory allreduce of 13 MB took 30 ms in one call and 100 ms in 4 MiB
-    /// pieces (docs/distributed.md).
-    public var bucketElements = 25 << 18
+    /// Floats per gradient bucket (one allreduce each): a bucket is closed once it holds at
+    /// least this many (8 MiB by default). A bucket's allreduce starts when backward has
+    /// finished all of its gradients, so smaller buckets start sooner and overlap more of
+    /// backward, but each costs a collective's latency (docs/distributed.md measures both).
+    /// DDP's `bucket_cap_mb` is 25.
+    public var bucketElements = 1 << 21
+    /// Whether bucket allreduces start during backward, as each bucket's gradients are
+    /// final (`true`, DDP's way), or all after backward (`false`, for comparison).
+    public var overlapsBackward = true
 
-    /// Seconds spent in gradient allreduce since the start (the header and every bucket).
+    /// Seconds the steps waited for gradient communication after their own backward pass
+    /// (the exposed allreduce), since the start.
     public private(set) var gradientSeconds = 0.0
-    /// Seconds of the latest `averageGradients`' allreduces (after every rank arrived).
+    /// Seconds the latest step waited after its backward pass for the bucket allreduces to
+    /// complete, plus the small allreduce of losses and token counts: communication not
+    /// hidden by backward, and the wait for a slower rank.
     public private(set) var lastGradientSeconds = 0.0
-    /// Seconds the latest `averageGradients` waited for the slowest rank to finish its
-    /// backward pass (a barrier before the allreduces, so that `lastGradientSeconds` is the
-    /// communication alone): load imbalance, not communication.
-    public private(set) var lastWaitSeconds = 0.0
+    /// Seconds the latest step's bucket allreduces were in flight while its backward pass was
+    /// still running (hidden by overlap), summed over the buckets: each from its start to
+    /// its completion or the end of backward, whichever came first. It includes waiting for
+    /// the other ranks to start the same bucket.
+    public private(set) var lastOverlapSeconds = 0.0
     /// Bytes of gradients each rank contributed to allreduce in the latest `averageGradients`.
     public private(set) var lastGradientBytes = 0
     /// `averageGradients` calls since the start.
     public private(set) var gradientReductions = 0
+
+    /// The buckets of the parameters last averaged, and the thread that reduces them.
+    private var plan: BucketPlan?
+    /// Each rank's machine (a fingerprint) and process id, to tell which peer died.
+    private var peers: [(machine: Double, pid: Int32)] = []
 
     /// The environment variable Open MPI's launcher sets in every rank: the world's size.
     public static let launcherSizeVariable = "OMPI_COMM_WORLD_SIZE"
@@ -71,7 +84,35 @@ public final class Distributed {
                 """)
         }
         let (rank, size) = try MPILibrary.initialize()
-        return Distributed(rank: rank, size: size)
+        let distributed = Distributed(rank: rank, size: size)
+        try distributed.gatherPeers()
+        return distributed
+    }
+
+    /// Learns every rank's machine and process id (an allgather by a sum of zero-padded rows).
+    private func gatherPeers() throws {
+        var machine = Fingerprint()
+        machine.add(Array(ProcessLiveness.machine.utf8))
+        var all = [Double](repeating: 0, count: 2 * size)
+        all[2 * rank] = machine.value
+        all[2 * rank + 1] = Double(ProcessLiveness.processID)
+        try MPILibrary.allreduce(&all, operation: .sum)
+        peers = (0..<size).map { (all[2 * $0], Int32(all[2 * $0 + 1])) }
+    }
+
+    /// The ranks on this machine whose processes have ended.
+    func deadPeers() -> [Int] {
+        guard rank < peers.count else { return [] }
+        return peers.indices.filter { $0 != rank && peers[$0].machine == peers[rank].machine && ProcessLiveness.hasEnded(peers[$0].pid) }
+    }
+
+    /// Throws when a rank on this machine has died (called while waiting for the ranks in
+    /// the collectives of every step: the gradients, the losses, the stop flags).
+    private func checkPeersAlive() throws {
+        let dead = deadPeers()
+        guard !dead.isEmpty else { return }
+        let pids = dead.map { String(peers[$0].pid) }.joined(separator: ", ")
+        throw SequentError(.io, "\(Self.list(dead)) (process \(pids) on this machine) died during training; this rank stops too. The last checkpoint holds the state of its step: continue with --resume")
     }
 
     /// Whether this rank writes checkpoints, logs and progress (rank 0).
@@ -79,60 +120,88 @@ public final class Distributed {
 
     // MARK: - Gradients
 
-    /// Replaces every parameter's gradient with its average over the ranks, and returns the
-    /// average loss and the total token count of the step.
+    /// Runs `backward` and replaces every parameter's gradient with its average over the
+    /// ranks; returns the average loss and the total token count of the step.
     ///
-    /// One small allreduce carries the losses, token counts and which parameters have a
-    /// gradient on which rank; then the gradients go in buckets of at most `bucketElements`
-    /// floats, last parameters first (the order backward finishes them, as DDP buckets).
-    /// A parameter without a gradient on a rank counts as zeros there; one without a gradient
-    /// on every rank keeps none.
+    /// The parameters go into buckets of about `bucketElements` floats in reverse order
+    /// (the order backward finishes them, as DDP buckets; `BucketPlan`). `backward` is given the hook to
+    /// pass to `Tensor.backward(onGradientReady:)`: when the last gradient of bucket k is
+    /// final and buckets 0..<k have started, bucket k's allreduce starts on the gradient
+    /// thread while backward goes on. After backward the remaining buckets start; all are
+    /// waited for, then one small allreduce carries the losses, token counts and which
+    /// parameters have a gradient on which rank. A parameter without a gradient on a rank
+    /// counts as zeros there; one without a gradient on every rank keeps none.
+    ///
+    ///     (loss, tokens) = try distributed.averageGradients(parameters, loss: l, tokenCount: n) { hook in
+    ///         lossTensor.backward(onGradientReady: hook)
+    ///     }
     ///
     /// - Throws: `SequentError` when MPI fails (for instance a rank has died).
-    public func averageGradients(_ parameters: [Parameter], loss: Float, tokenCount: Int) throws
-        -> (loss: Float, tokenCount: Int) {
-        let arrived = DispatchTime.now().uptimeNanoseconds
-        try MPILibrary.barrier()
-        let started = DispatchTime.now().uptimeNanoseconds
-        lastWaitSeconds = Double(started - arrived) / 1e9
-        var header = [Double(loss), Double(tokenCount)] + parameters.map { $0.grad == nil ? 0 : 1 }
-        try MPILibrary.allreduce(&header, operation: .sum)
-        let scale = 1 / Float(size)
-        var bytes = 0
-        var bucket: [Float] = []
-        var members: [Int] = []
-        func flush() throws {
-            guard !members.isEmpty else { return }
-            try MPILibrary.allreduceSum(&bucket)
-            bytes += bucket.count * MemoryLayout<Float>.stride
-            var offset = 0
-            for index in members {
-                let parameter = parameters[index]
-                let count = parameter.value.count
-                let averaged = bucket[offset..<(offset + count)].map { $0 * scale }
-                parameter.grad = Tensor(shape: parameter.shape, scalars: averaged)
-                offset += count
-            }
-            bucket.removeAll(keepingCapacity: true)
-            members.removeAll(keepingCapacity: true)
-        }
-        for index in parameters.indices.reversed() where header[2 + index] > 0 {
-            let parameter = parameters[index]
-            let count = parameter.value.count
-            if !bucket.isEmpty, bucket.count + count > bucketElements { try flush() }
-            if let grad = parameter.grad {
-                bucket.append(contentsOf: grad.scalars)
+    public func averageGradients(
+        _ parameters: [Parameter], loss: Float, tokenCount: Int,
+        backward: (_ onGradientReady: ((GradientLeaf) -> Void)?) throws -> Void
+    ) throws -> (loss: Float, tokenCount: Int) {
+        let plan = self.plan(for: parameters)
+        var remaining = plan.buckets.map(\.count)
+        var written = [Bool](repeating: false, count: parameters.count)
+        var nextBucket = 0
+        func write(_ index: Int) {
+            let (bucket, offset) = plan.place[index]
+            if let grad = parameters[index].grad {
+                plan.storage.write(grad.scalars, bucket: bucket, at: offset)
             } else {
-                bucket.append(contentsOf: repeatElement(0, count: count))
+                plan.storage.writeZeros(count: parameters[index].value.count, bucket: bucket, at: offset)
             }
-            members.append(index)
+            written[index] = true
+            remaining[bucket] -= 1
         }
-        try flush()
-        lastGradientSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        // Buckets start in index order on every rank (MPI matches collectives by order).
+        func startReadyBuckets() {
+            while nextBucket < plan.buckets.count, remaining[nextBucket] == 0 {
+                plan.storage.start(bucket: nextBucket)
+                nextBucket += 1
+            }
+        }
+        try backward(overlapsBackward ? { leaf in
+            guard let index = plan.index[leaf], !written[index] else { return }
+            write(index)
+            startReadyBuckets()
+        } : nil)
+        let backwardEnded = DispatchTime.now().uptimeNanoseconds
+        for index in parameters.indices where !written[index] { write(index) }
+        startReadyBuckets()
+        let inFlight = try plan.storage.waitAll { try checkPeersAlive() }
+
+        var header = [Double(loss), Double(tokenCount)] + parameters.map { $0.grad == nil ? 0 : 1 }
+        try MPILibrary.allreduce(&header, operation: .sum) { try checkPeersAlive() }
+        let scale = 1 / Float(size)
+        for (index, parameter) in parameters.enumerated() {
+            guard header[2 + index] > 0 else {
+                parameter.grad = nil
+                continue
+            }
+            let (bucket, offset) = plan.place[index]
+            parameter.grad = Tensor(shape: parameter.shape, scalars: plan.storage.read(bucket: bucket, at: offset, count: parameter.value.count, scale: scale))
+        }
+        let ended = DispatchTime.now().uptimeNanoseconds
+        lastGradientSeconds = Double(ended - backwardEnded) / 1e9
+        lastOverlapSeconds = inFlight.reduce(0) { sum, bucket in
+            bucket.started < backwardEnded ? sum + Double(min(backwardEnded, bucket.completed) - bucket.started) / 1e9 : sum
+        }
         gradientSeconds += lastGradientSeconds
-        lastGradientBytes = bytes
+        lastGradientBytes = plan.storage.sizes.reduce(0, +) * MemoryLayout<Float>.stride
         gradientReductions += 1
         return (Float(header[0] / Double(size)), Int(header[1]))
+    }
+
+    /// The buckets of `parameters` (made again when the parameters or `bucketElements` change).
+    private func plan(for parameters: [Parameter]) -> BucketPlan {
+        let leaves = parameters.map { $0.value.gradientLeaf }
+        if let plan, plan.leaves == leaves, plan.bucketElements == bucketElements { return plan }
+        plan?.storage.close()
+        let made = BucketPlan(parameters: parameters, leaves: leaves, bucketElements: bucketElements)
+        plan = made
+        return made
     }
 
     // MARK: - Starting from the same state
@@ -218,7 +287,7 @@ public final class Distributed {
     /// Every rank calls this at the same point of every step, so all stop after the same step.
     public func agreeOnStop(signal: Int32?, stopRequested: Bool) throws -> (signal: Int32?, stopRequested: Bool) {
         var flags = [Double(signal ?? 0), stopRequested ? 1 : 0]
-        try MPILibrary.allreduce(&flags, operation: .maximum)
+        try MPILibrary.allreduce(&flags, operation: .maximum) { try checkPeersAlive() }
         return (flags[0] > 0 ? Int32(flags[0]) : nil, flags[1] > 0)
     }
 
@@ -273,23 +342,14 @@ public final class Distributed {
         return Tensor(shape: shape, scalars: local)
     }
 
-    // MARK: - Randomness
-
-    /// This rank's generator derived from a generator every rank holds in the same state:
-    /// rank 0 keeps `generator` itself (so one rank draws what a single process draws);
-    /// rank r takes the r-th generator split off a copy of it.
-    public func rankGenerator(from generator: RandomGenerator) -> RandomGenerator {
-        guard rank > 0 else { return generator }
-        var parent = generator
-        var derived = generator
-        for _ in 0..<rank { derived = parent.split() }
-        return derived
-    }
-
     // MARK: - Ending
 
     /// Shuts MPI down (every rank calls it once, at the end).
-    public func finish() throws { try MPILibrary.finalize() }
+    public func finish() throws {
+        plan?.storage.close()
+        plan = nil
+        try MPILibrary.finalize()
+    }
 
     /// Ends every rank of the job at once with `code` (for an error seen by one rank only).
     public func abort(code: Int32) { MPILibrary.abort(code: code) }
@@ -314,6 +374,46 @@ public final class Distributed {
             throw SequentError.invalidArgument("Distributed.\(op)", "axis \(axis) is outside the shape \(shape)")
         }
         return (shape[..<axis].reduce(1, *), shape[axis], shape[(axis + 1)...].reduce(1, *))
+    }
+}
+
+/// Which parameters go in which gradient bucket: reverse registration order (the order
+/// backward finishes them), each bucket closed once it holds at least `bucketElements`
+/// floats, as DDP closes its buckets: the tensor that crosses the cap stays, so a layer's
+/// gradients, which backward finishes together, are not split off into the next bucket.
+struct BucketPlan {
+    let leaves: [GradientLeaf?]
+    let bucketElements: Int
+    /// The parameter indices of each bucket.
+    let buckets: [[Int]]
+    /// Each parameter's bucket and float offset in it.
+    let place: [(bucket: Int, offset: Int)]
+    /// Each leaf's parameter index.
+    let index: [GradientLeaf: Int]
+    let storage: GradientBuckets
+
+    init(parameters: [Parameter], leaves: [GradientLeaf?], bucketElements: Int) {
+        self.leaves = leaves
+        self.bucketElements = bucketElements
+        var buckets: [[Int]] = []
+        var sizes: [Int] = []
+        var place = [(bucket: Int, offset: Int)](repeating: (0, 0), count: parameters.count)
+        for index in parameters.indices.reversed() {
+            let count = parameters[index].value.count
+            if buckets.isEmpty || sizes[sizes.count - 1] >= bucketElements {
+                buckets.append([])
+                sizes.append(0)
+            }
+            place[index] = (buckets.count - 1, sizes[sizes.count - 1])
+            buckets[buckets.count - 1].append(index)
+            sizes[sizes.count - 1] += count
+        }
+        self.buckets = buckets
+        self.place = place
+        var index: [GradientLeaf: Int] = [:]
+        for (position, leaf) in leaves.enumerated() { if let leaf { index[leaf] = position } }
+        self.index = index
+        storage = GradientBuckets(sizes: sizes)
     }
 }
 

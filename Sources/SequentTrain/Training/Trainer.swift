@@ -27,8 +27,9 @@ import SequentTensor
 ///
 /// then, in order: metrics (`loss`, `learning_rate`, `tokens_per_s`, `step_s`,
 /// `gradient_norm`, `compute_cpu_s`: the CPU time of forward and backward, which a busy
-/// machine does not inflate as it does `step_s`; with data parallelism `allreduce_s` and
-/// `allreduce_wait_s`) to `metrics.jsonl` and TensorBoard, the progress display, `onStepEnd`;
+/// machine does not inflate as it does `step_s`; with data parallelism `allreduce_s`, the
+/// wait for gradient communication after backward, and `allreduce_overlap_s`, the
+/// communication hidden behind backward) to `metrics.jsonl` and TensorBoard, the progress display, `onStepEnd`;
 /// every `evaluationInterval` steps (and at the last) the validation function in evaluation
 /// mode (`eval/<name>` in the logs), early stopping, `onEvaluation`; every
 /// `checkpointInterval` steps (and whenever the run ends) a checkpoint, `onCheckpoint`.
@@ -175,18 +176,24 @@ public final class Trainer<Model: Module, Data: TrainingData> {
             model.zeroGradients()
             optimizer.zeroGradients()
             let computeStarted = ProcessCPUTime.seconds  // of forward and backward, all threads
-            var (lossTensor, tokenCount) = try loss(model, batch)
+            // With data parallelism the forward pass runs as this rank's share of the global
+            // batch, so dropout applies the global batch's masks (`BatchShard`).
+            var (lossTensor, tokenCount) = try distributed.map { distributed in
+                try BatchShard.with(index: distributed.rank, count: distributed.size) { try loss(model, batch) }
+            } ?? loss(model, batch)
             guard lossTensor.count == 1 else {
                 throw SequentError.shapeMismatch("Trainer", "the loss function returned shape \(lossTensor.shape) at step \(step + 1); it must return one number")
             }
             var lossValue = lossTensor.item
             var computeCPUSeconds: Double?
             if let distributed {
-                // Every rank back-propagates, then the gradients, losses and token counts
-                // are averaged (summed) over the ranks; a non-finite loss anywhere stops all.
-                lossTensor.backward()
-                computeCPUSeconds = ProcessCPUTime.seconds - computeStarted
-                (lossValue, tokenCount) = try distributed.averageGradients(optimizer.parameters, loss: lossValue, tokenCount: tokenCount)
+                // Every rank back-propagates, its gradients reduced in buckets as backward
+                // finishes them; the losses and token counts are averaged (summed) over the
+                // ranks after, and a non-finite loss anywhere stops all.
+                (lossValue, tokenCount) = try distributed.averageGradients(optimizer.parameters, loss: lossValue, tokenCount: tokenCount) { hook in
+                    lossTensor.backward(onGradientReady: hook)
+                    computeCPUSeconds = ProcessCPUTime.seconds - computeStarted
+                }
             }
             guard lossValue.isFinite else {
                 throw Self.divergence("the loss is \(lossValue)", step: step + 1, learningRate: learningRate, previousLoss: losses.last)
@@ -218,7 +225,7 @@ public final class Trainer<Model: Module, Data: TrainingData> {
             if let computeCPUSeconds { scalars["compute_cpu_s"] = computeCPUSeconds }
             if let distributed {
                 scalars["allreduce_s"] = distributed.lastGradientSeconds
-                scalars["allreduce_wait_s"] = distributed.lastWaitSeconds
+                scalars["allreduce_overlap_s"] = distributed.lastOverlapSeconds
             }
             try logs.append(step: step, scalars)
             let runSeconds = now - started
@@ -306,16 +313,16 @@ public final class Trainer<Model: Module, Data: TrainingData> {
     }
 
     /// Puts every rank in rank 0's state before the first step: the weights and optimizer
-    /// state broadcast and checked, the step and data position checked, and each rank's own
-    /// dropout generators derived (`Distributed.rankGenerator`) so that the ranks drop
-    /// different units of their different examples.
+    /// state broadcast and checked; the step, data position and dropout generators checked.
+    /// Every rank keeps the same generators, so all draw the same dropout keys and each
+    /// applies its rows of the global batch's masks (`BatchShard`).
     private func startDistributed(_ distributed: Distributed) throws {
         try distributed.broadcastState(parameters: optimizer.namedParameters, optimizer: optimizer)
         let position = data.position
+        let generators = stochasticModules().map { "\($0.key) \($0.layer.generator.stateWords)" }.joined(separator: "\n")
         try distributed.checkAgreement(
-            "step \(step), epoch \(position.epoch), batch \(position.index), data order \(position.generator?.words ?? [])",
+            "step \(step), epoch \(position.epoch), batch \(position.index), data order \(position.generator?.words ?? [])\n\(generators)",
             on: "where training starts")
-        for (_, layer) in stochasticModules() { layer.generator = distributed.rankGenerator(from: layer.generator) }
     }
 
     /// Runs `validation` with the model in evaluation mode.

@@ -101,7 +101,9 @@ extension Sequent.Classify {
 
         func run() throws {
             let threads = training.threadCount
-            try Parallelism.withThreads(threads) { try ClassifyTraining(command: self).run(threads: threads) }
+            try training.distribution.run { distributed in
+                try Parallelism.withThreads(threads) { try ClassifyTraining(command: self, distributed: distributed).run(threads: threads) }
+            }
         }
     }
 }
@@ -113,7 +115,13 @@ enum ClassWeighting: String, ExpressibleByArgument, CaseIterable {
 /// The run behind `sequent classify train`.
 struct ClassifyTraining {
     let command: Sequent.Classify.ClassifyTrain
+    /// The MPI job of a data-parallel run (rank 0 writes and prints); nil for one process.
+    let distributed: Distributed?
     private var options: TrainingOptions { command.training }
+    private var ranks: Int { distributed?.size ?? 1 }
+    private var isRoot: Bool { distributed?.isRoot ?? true }
+    /// Prints unless --quiet, on rank 0 alone in a data-parallel run.
+    private func say(_ text: String) { if isRoot { options.say(text) } }
 
     func run(threads: Int) throws {
         let started = Date()
@@ -143,7 +151,7 @@ struct ClassifyTraining {
         }
         let classID = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         let counts = trainSet.classCounts
-        options.say("classes (training split): " + classes.map { c in
+        say("classes (training split): " + classes.map { c in
             String(format: "%@ %d (%.1f%%)", c, counts[c] ?? 0, 100 * Double(counts[c] ?? 0) / Double(trainSet.count))
         }.joined(separator: ", "))
         if let unseen = valSet.labels.enumerated().first(where: { classID[$0.element] == nil }) {
@@ -164,16 +172,22 @@ struct ClassifyTraining {
                 throw SequentError.invalidArgument(
                     "--resume", "\(trainPath) gives \(trainSet.count) training and \(valSet.count) validation texts in classes \(classes), but the run in \(outURL.path) was trained on \(saved.data.trainRecords) and \(saved.data.valRecords) in \(saved.classes); resume with the same file")
             }
+            try Distributed.checkResume(globalBatch: saved.batchSize, ranks: ranks, folder: outURL)
             (config, tokenizer) = (saved, loaded)
         } else {
             tokenizer = try WordTokenizer.train(on: trainSet.texts.joined(separator: "\n"), minimumCount: command.minimumCount)
             vectors = try command.embeddings.map { try WordVectors.read(URL(fileURLWithPath: $0), flag: "--embeddings") }
             config = try makeConfig(trainSet: trainSet, valSet: valSet, valFraction: valFraction, classes: classes,
                                     counts: counts, tokenizer: tokenizer, vectors: vectors)
-            // The folder is created (and checked writable) only once the data is known good.
-            folder = try ModelFolder.create(at: outURL, task: ClassifyFolder.task)
-            try folder.refuseExistingRun()
-            try tokenizer.save(to: folder.tokenizerURL)
+            // The folder is created (and checked writable) only once the data is known good,
+            // by rank 0 alone in a data-parallel run.
+            if isRoot {
+                folder = try ModelFolder.create(at: outURL, task: ClassifyFolder.task)
+                try folder.refuseExistingRun()
+                try tokenizer.save(to: folder.tokenizerURL)
+            } else {
+                folder = ModelFolder.unchecked(outURL, task: ClassifyFolder.task)
+            }
         }
         let maxLength = config.maxLength
         let trainSequences = try trainSet.texts.map { try classifierTokens($0, tokenizer: tokenizer, maxLength: maxLength) }
@@ -194,10 +208,14 @@ struct ClassifyTraining {
                 found += 1
             }
             try model.embedding.weight.assign(Tensor(shape: [tokenizer.vocabularySize, E], scalars: table))
-            options.say("--embeddings: \(found) of \(tokenizer.vocabularySize) tokens have a vector (the rest keep random ones)\(config.freezeEmbeddings ? "; frozen" : "")")
+            say("--embeddings: \(found) of \(tokenizer.vocabularySize) tokens have a vector (the rest keep random ones)\(config.freezeEmbeddings ? "; frozen" : "")")
         }
-        let batches = try ShuffledBatches(Array(trainSequences.indices), batchSize: config.batchSize, generator: dataGenerator.split())
-        let loss: Trainer<TextClassifier, ShuffledBatches<Int>>.LossFunction = { model, indices in
+        // config.batchSize is the global batch; each rank reads its share of every batch. With
+        // several ranks an epoch's smaller last batch is dropped (its rows may not divide).
+        let batches = try ShardedBatches(
+            ShuffledBatches(Array(trainSequences.indices), batchSize: config.batchSize, dropsLast: ranks > 1, generator: dataGenerator.split()),
+            rank: distributed?.rank ?? 0, shardCount: ranks)
+        let loss: Trainer<TextClassifier, ShardedBatches<ShuffledBatches<Int>>>.LossFunction = { model, indices in
             let batch = TextBatch(trainSequences, indices: indices)
             let (logits, _) = try model(batch.tokens, batchSize: batch.batchSize, time: batch.time, lengths: batch.lengths)
             let targets = indices.map { trainLabels[$0] }
@@ -211,11 +229,17 @@ struct ClassifyTraining {
                 timeLimit = try fitSteps(to: limit, config: &config, batches: batches, loss: loss,
                                          valTokens: valSequences.reduce(0) { $0 + $1.count },
                                          trainTokens: trainSequences.reduce(0) { $0 + $1.count })
+                // Timed on each rank's share; every rank runs rank 0's schedule.
+                if let distributed { config.steps = try distributed.broadcast(config.steps) }
             }
-            try folder.writeConfig(config, version: Sequent.version)
+            if isRoot { try folder.writeConfig(config, version: Sequent.version) }
         }
-        options.say(config.summary(parameterCount: model.parameterCount))
-        options.say("data: \(trainSet.count) training texts, \(valSet.count) validation texts; \(stepsPerEpoch) steps an epoch, \(config.steps) steps")
+        if let distributed {
+            try distributed.checkAgreement(on: config, threads: threads, resume: saved != nil)
+            say(distributed.summary(globalBatch: config.batchSize, threads: threads))
+        }
+        say(config.summary(parameterCount: model.parameterCount))
+        say("data: \(trainSet.count) training texts, \(valSet.count) validation texts; \(stepsPerEpoch) steps an epoch, \(config.steps) steps")
 
         let trained = model.namedParameters().filter { !(config.freezeEmbeddings && $0.key == "emb.weight") }
         let optimizer = try Adam(namedParameters: trained, learningRate: config.learningRate)
@@ -223,6 +247,7 @@ struct ClassifyTraining {
         var trainerConfiguration = options.trainerConfiguration(
             steps: config.steps, folder: folder, evaluationInterval: command.evalInterval ?? max(1, config.steps / 10), timeLimit: timeLimit)
         trainerConfiguration.earlyStopping = try EarlyStopping(metric: "accuracy", mode: .maximize, patience: Int.max)
+        trainerConfiguration.distributed = distributed
 
         let classCount = classes.count
         let validation: (TextClassifier) throws -> [String: Double] = { model in
@@ -234,10 +259,12 @@ struct ClassifyTraining {
             model: model, optimizer: optimizer, data: batches, configuration: trainerConfiguration,
             schedule: schedule, validation: validation, modelConfig: config, loss: loss)
         if saved != nil, try trainer.resumeFromLatest(in: folder.checkpointsURL) != nil {
-            options.say("resumed at step \(trainer.step) of \(config.steps)")
+            say("resumed at step \(trainer.step) of \(config.steps)")
         }
-        trainer.addTaskCallbacks(savingBestTo: folder)
+        trainer.addTaskCallbacks(savingBestTo: isRoot ? folder : nil)
         let result = try trainer.fit()
+        // The other ranks are done: rank 0 scores, keeps the best weights and reports.
+        guard isRoot else { return }
 
         model.setTraining(false)
         let last = try validation(model)
@@ -269,7 +296,11 @@ struct ClassifyTraining {
         tokenizer: WordTokenizer, vectors: WordVectors?
     ) throws -> ClassifyConfig {
         let transformer = command.model == .transformer
-        let batchSize = min(options.batchSize ?? 64, trainSet.count)
+        // --batch-size is per rank; the config keeps the global batch.
+        let batchSize = min((options.batchSize ?? 64) * ranks, trainSet.count / ranks * ranks)
+        guard batchSize >= 1 else {
+            throw SequentError.invalidArgument("--train", "\(trainSet.count) training texts cannot be shared among \(ranks) ranks")
+        }
         let stepsPerEpoch = (trainSet.count + batchSize - 1) / batchSize
         var weights: [Float]?
         if command.classWeights == .balanced {
@@ -307,11 +338,11 @@ struct ClassifyTraining {
     ///
     /// - Returns: `limit` with the evaluations after training reserved.
     private func fitSteps(
-        to limit: TimeLimit, config: inout ClassifyConfig, batches: ShuffledBatches<Int>,
-        loss: @escaping Trainer<TextClassifier, ShuffledBatches<Int>>.LossFunction, valTokens: Int, trainTokens: Int
+        to limit: TimeLimit, config: inout ClassifyConfig, batches: ShardedBatches<ShuffledBatches<Int>>,
+        loss: @escaping Trainer<TextClassifier, ShardedBatches<ShuffledBatches<Int>>>.LossFunction, valTokens: Int, trainTokens: Int
     ) throws -> TimeLimit {
         var generator = RandomGenerator(seed: config.seed ^ 0x5EED)
-        let stepSeconds = try Trainer<TextClassifier, ShuffledBatches<Int>>.secondsPerStep(
+        let stepSeconds = try Trainer<TextClassifier, ShardedBatches<ShuffledBatches<Int>>>.secondsPerStep(
             probe: try config.makeModel(generator: &generator), data: batches, learningRate: config.learningRate, loss: loss)
         // An evaluation reads each validation token once, forward only: about a third of a
         // training step's time per token.
@@ -321,7 +352,7 @@ struct ClassifyTraining {
         fitted.reservedSeconds = 3 * evaluationSeconds
         config.steps = fitted.fittedSteps(secondsPerStep: stepSeconds, evaluationSeconds: 10 * evaluationSeconds,
                                           at: MetricsClock.system.monotonicSeconds())
-        options.say(String(format: "--time-limit: %.3f s a step here, so %d steps (the learning-rate schedule's length)", stepSeconds, config.steps))
+        say(String(format: "--time-limit: %.3f s a step here, so %d steps (the learning-rate schedule's length)", stepSeconds, config.steps))
         return fitted
     }
 }

@@ -28,6 +28,7 @@ extension Sequent.Forecast {
         @OptionGroup var training: TrainingOptions
 
         func run() throws {
+            try training.distribution.refuse(task: "forecast")
             let started = Date()
             let timeLimit = training.timeLimit(startedAt: MetricsClock.system.monotonicSeconds())
             let cpuClock = clock()

@@ -35,8 +35,6 @@ extension Sequent.LM {
 
         @OptionGroup var training: TrainingOptions
 
-        @OptionGroup var distribution: DistributedOptions
-
         @Option(help: "The training text: a UTF-8 file or a folder of them (on --resume, default: the run's own).")
         var text: String?
 
@@ -101,7 +99,7 @@ extension Sequent.LM {
         }
 
         func run() throws {
-            try LMTraining(command: self, distributed: distribution.start()).run()
+            try training.distribution.run { try LMTraining(command: self, distributed: $0).run() }
         }
     }
 }
@@ -130,13 +128,7 @@ struct LMTraining {
 
     func run() throws {
         let threads = options.threadCount
-        do {
-            try Parallelism.withThreads(threads) { try train(threads: threads) }
-        } catch let error as SequentError where ranks > 1 {
-            // This rank exits non-zero and mpirun ends the others.
-            throw SequentError(error.kind, "rank \(distributed!.rank) of \(ranks): \(error.message)")
-        }
-        try distributed?.finish()
+        try Parallelism.withThreads(threads) { try train(threads: threads) }
     }
 
     private func train(threads: Int) throws {
@@ -163,10 +155,7 @@ struct LMTraining {
                     "--resume", "\(textPath) gives \(trainTokens.count) training and \(valTokens.count) validation tokens, but the run in \(outURL.path) was trained on \(config.data.trainTokens) and \(config.data.valTokens); resume with the same text")
             }
             // The global batch is the run's; a different number of ranks splits it anew.
-            guard config.batchSize % ranks == 0 else {
-                throw SequentError.invalidArgument(
-                    "--resume", "the run in \(outURL.path) has a global batch of \(config.batchSize), which does not divide among \(ranks) ranks; resume with a number of ranks that divides it")
-            }
+            try Distributed.checkResume(globalBatch: config.batchSize, ranks: ranks, folder: outURL)
         } else {
             let textPath = command.text ?? ""
             let fullText = try TextFiles.read(URL(fileURLWithPath: textPath), option: "--text")
@@ -226,13 +215,12 @@ struct LMTraining {
             if isRoot { try folder.writeConfig(config, version: Sequent.version) }
         }
         if let distributed {
-            try distributed.checkAgreement(try LMTraining.describe(config, threads: threads, resume: options.resume),
-                                           on: "the configuration")
+            try distributed.checkAgreement(on: config, threads: threads, resume: options.resume)
         }
         say(config.summary(parameterCount: model.parameterCount))
         say("data: \(formatCount(config.data.trainTokens)) training tokens, \(formatCount(config.data.valTokens)) validation tokens; \(windows.batchesPerEpoch) steps an epoch")
         if ranks > 1 {
-            say("data-parallel: \(ranks) ranks (Open MPI) x \(config.batchSize / ranks) per rank = global batch \(config.batchSize); \(threads) thread\(threads == 1 ? "" : "s") per rank")
+            say(distributed!.summary(globalBatch: config.batchSize, threads: threads))
         }
 
         let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: config.learningRate)
@@ -317,15 +305,6 @@ struct LMTraining {
                      bestScore.loss, bestScore.perplexity, bestScore.bitsPerCharacter, bestScore.tokens))
         print("model: \(outURL.path)  (report: \(folder.reportURL.path))")
         print("next:  sequent lm generate \(options.out) --prompt \"...\" --length 500")
-    }
-
-    /// What every rank of a data-parallel run must agree on: the run's config (hyper-
-    /// parameters, seed, data sizes, steps), the thread count and whether it resumes.
-    static func describe(_ config: LMConfig, threads: Int, resume: Bool) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = String(decoding: try encoder.encode(config), as: UTF8.self)
-        return json + "\nthreads: \(threads)\nresume: \(resume)"
     }
 
     /// The last `valFraction` of `text` (by Unicode scalars) for validation, the rest to train.

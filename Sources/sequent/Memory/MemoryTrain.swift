@@ -95,6 +95,7 @@ struct MemoryTrain: ParsableCommand {
     }
 
     func run() throws {
+        try training.distribution.refuse(task: "memory")
         let started = MetricsClock.system.monotonicSeconds()
         Memory.keepFreedMemoryForReuse()
         // Every setting is checked before the folder is touched.

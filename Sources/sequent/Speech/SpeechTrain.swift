@@ -87,6 +87,7 @@ extension Sequent.Speech {
         }
 
         func run() throws {
+            try training.distribution.refuse(task: "speech")
             let threads = training.threadCount
             try Parallelism.withThreads(threads) { try SpeechTraining(command: self).run(threads: threads) }
         }

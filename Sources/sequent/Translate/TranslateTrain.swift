@@ -112,6 +112,7 @@ extension Sequent.Translate {
         }
 
         func run() throws {
+            try training.distribution.refuse(task: "translate")
             let threads = training.threadCount
             try Parallelism.withThreads(threads) { try TranslateTraining(command: self).run(threads: threads) }
         }

@@ -1,4 +1,5 @@
 import CMPILoader
+import Dispatch
 import SequentTensor
 
 /// The calls into Open MPI (through CMPILoader, which dlopen()s libmpi): the only place
@@ -36,6 +37,28 @@ enum MPILibrary {
         let count = values.count
         try values.withUnsafeMutableBufferPointer { buffer in
             try check(sequent_mpi_allreduce_double(buffer.baseAddress, count, operation.rawValue))
+        }
+    }
+
+    /// Reduces `values` element by element over every rank, in place, calling `probe` every
+    /// 20 ms while it waits (its error ends the wait: a rank found dead), where a blocking
+    /// allreduce would wait for a dead rank until mpirun ends the job.
+    static func allreduce(_ values: inout [Double], operation: Operation, checking probe: () throws -> Void) throws {
+        let count = values.count
+        try values.withUnsafeMutableBufferPointer { buffer in
+            var request: UnsafeMutableRawPointer?
+            try check(sequent_mpi_iallreduce_double(buffer.baseAddress, count, operation.rawValue, &request))
+            var lastCheck = DispatchTime.now().uptimeNanoseconds
+            while true {
+                var done: Int32 = 0
+                try check(sequent_mpi_test(&request, &done))
+                if done != 0 { return }
+                let now = DispatchTime.now().uptimeNanoseconds
+                if now - lastCheck > 20_000_000 {
+                    try probe()
+                    lastCheck = now
+                }
+            }
         }
     }
 
