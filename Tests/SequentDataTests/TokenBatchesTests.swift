@@ -30,6 +30,43 @@ final class TokenBatchesTests: XCTestCase {
         }
     }
 
+    /// `.random` windows: every token scored once an epoch, every phase 0..<T of the windows
+    /// against the text drawn over epochs (the offset used to come only from the tokens left
+    /// over after whole windows: none on this text of 100 T + 1 tokens, so one phase for the
+    /// whole run), no token kept at one place in its window, and the rows of a batch not
+    /// neighbouring windows more often than chance.
+    func testRandomWindowsMeetTheTextAtEveryPhaseAcrossEpochs() throws {
+        let T = 8, B = 5
+        let sequence = Array(0..<(100 * T + 1))  // N - 1 a multiple of T: nothing left over
+        var data = try TokenWindows(tokens: sequence, batchSize: B, time: T, order: .random, generator: RandomGenerator(seed: 7))
+        var phases = Set<Int>()
+        var placesOfToken500 = Set<Int>()
+        var adjacentRows = 0, rowPairs = 0
+        for _ in 0..<60 {
+            var targets: [Int] = []
+            for _ in 0..<data.batchesPerEpoch {
+                let batch = data.nextBatch()
+                let starts = (0..<batch.batchSize).map { batch.inputs[$0 * T] }
+                phases.formUnion(starts.map { $0 % T })
+                for (first, second) in zip(starts, starts.dropFirst()) {
+                    rowPairs += 1
+                    if abs(second - first) == T { adjacentRows += 1 }
+                }
+                if let place = batch.inputs.firstIndex(of: 500) { placesOfToken500.insert(place % T) }
+                targets += batch.targets
+            }
+            // Each epoch still scores a contiguous span once.
+            let sorted = targets.sorted()
+            XCTAssertEqual(sorted.count, data.tokensPerEpoch)
+            XCTAssertEqual(Set(sorted).count, sorted.count, "a token was scored twice in an epoch")
+            XCTAssertEqual(sorted.last! - sorted.first! + 1, sorted.count, "the span has a hole")
+        }
+        XCTAssertEqual(phases, Set(0..<T), "the windows met the text at only some phases")
+        XCTAssertGreaterThanOrEqual(placesOfToken500.count, T - 1, "a token kept its place in the window")
+        // Rows of a batch are not neighbouring windows: about 2 in 99 pairs by chance.
+        XCTAssertLessThan(Double(adjacentRows) / Double(rowPairs), 0.06)
+    }
+
     func testStreamsContinueFromBatchToBatchAndCoverTheSpan() throws {
         var data = try TokenWindows(tokens: tokens, batchSize: 3, time: 10, order: .streams, generator: RandomGenerator(seed: 2))
         XCTAssertEqual(data.batchesPerEpoch, 33)

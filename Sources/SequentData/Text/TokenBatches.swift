@@ -35,14 +35,17 @@ public enum WindowOrder: String, Codable, Sendable {
 
 /// Training batches over a token sequence, covering every token of an epoch's span once.
 ///
-/// Each epoch draws an offset o in 0...slack from its generator (slack < B*T for
-/// `.streams`, < T for `.random`, the tokens that do not fill a whole window), so that over
-/// epochs no token is always left out.
+/// Each epoch draws an offset o from its generator, so that over epochs no token is always
+/// left out and no token always sits at the same place in its window.
 ///
-/// - `.random`: the epoch's windows start at o, o + T, o + 2T, ...; their order is shuffled
-///   (Fisher-Yates, as `ShuffledBatches`), B a batch, the last batch smaller.
-/// - `.streams`: the span after o is cut into B equal streams of W*T tokens; batch k holds
-///   window k of every stream; W batches an epoch.
+/// - `.random`: o in 0..<T (fewer where the text is shorter than two windows), the same
+///   number of windows at every o; the epoch's windows start at o, o + T, o + 2T, ...; their
+///   order is shuffled (Fisher-Yates, as `ShuffledBatches`), B a batch, the last batch
+///   smaller. (Until 2026-12 o was drawn only from the tokens left over after whole windows:
+///   on a text of k T + 1 tokens the windows met the text at one phase for the whole run.)
+/// - `.streams`: o in 0...slack (slack < B*T, the tokens that do not fill B whole streams);
+///   the span after o is cut into B equal streams of W*T tokens; batch k holds window k of
+///   every stream; W batches an epoch.
 /// - `.sampled`: every batch draws B starts uniformly from 0..<N-T, with replacement (no
 ///   coverage guarantee; `sequent demo` trains this way).
 ///
@@ -87,8 +90,14 @@ public struct TokenWindows: TrainingData {
         startEpoch()
     }
 
-    /// Windows of T along the sequence (inputs; the targets need one more token).
-    private var windowCount: Int { (tokens.count - 1) / time }
+    /// The largest offset `.random` draws for an epoch's first window: T - 1, so that every
+    /// phase of the windows against the text comes up, or less when the text is shorter than
+    /// two windows.
+    private var maximumOffset: Int { Swift.min(time - 1, tokens.count - 1 - time) }
+
+    /// Windows of T an epoch (inputs; the targets need one more token), the same at every
+    /// offset in 0...maximumOffset.
+    private var windowCount: Int { (tokens.count - 1 - maximumOffset) / time }
 
     /// W: windows per stream (streams), or windows in all (random).
     private var windowsPerStream: Int { (tokens.count - 1) / (batchSize * time) }
@@ -168,8 +177,7 @@ public struct TokenWindows: TrainingData {
         epochStart = generator
         switch order {
         case .random:
-            let slack = tokens.count - 1 - windowCount * time
-            let offset = draw(below: slack + 1)
+            let offset = draw(below: maximumOffset + 1)
             starts = (0..<windowCount).map { offset + $0 * time }
             for i in stride(from: starts.count - 1, to: 0, by: -1) {
                 starts.swapAt(i, draw(below: i + 1))
