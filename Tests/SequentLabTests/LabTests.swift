@@ -29,6 +29,7 @@ final class LabTests: XCTestCase {
         s.speedRepeats = 1
         s.reversalLengths = 3...4
         s.reversalSteps = 2
+        s.reversalSweepSteps = 1
         s.textSteps = 2
         s.seriesSteps = 2
         return s
