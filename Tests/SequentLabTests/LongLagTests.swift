@@ -23,15 +23,21 @@ final class LongLagTests: XCTestCase {
         }
     }
 
-    /// The check at the full run's budget (2,000 steps, 17,000 parameters, the full sweep's
-    /// rates): the LSTM with chrono initialisation on the adding problem at T = 100 and 200
-    /// and copy memory at lag 100, one seed. Minutes of CPU, so only when asked for:
+    /// The check at the long-lag budget the issue asks for (2,000 steps, 17,000 parameters,
+    /// sweeps of 400 steps over the full run's rates; more than the full run now gives): the
+    /// LSTM with chrono initialisation on the adding problem at T = 100 and 200 and copy
+    /// memory at lag 100, one seed. Minutes of CPU, so only when asked for:
     /// `SEQUENT_LAB_FULL_BUDGET=1 swift test ... --filter LongLagTests`.
     func testChronoInitialisationAtTheFullBudget() throws {
         try XCTSkipUnless(ProcessInfo.processInfo.environment["SEQUENT_LAB_FULL_BUDGET"] == "1",
                           "set SEQUENT_LAB_FULL_BUDGET=1 to run the full-budget check")
         var settings = LabSettings.full
         settings.longLagChrono = true
+        settings.longLagSteps = 2000
+        settings.longLagSweepSteps = 400
+        settings.parameterBudget = 17_000
+        settings.addingLengths = [10, 50, 100, 200, 400]
+        settings.copyLags = [10, 50, 100, 200]
         let experiment = LongLagExperiment(settings: settings, progress: .silent)
         for (task, lengths) in [(LongLagExperiment.Task.adding, [100, 200]), (.copy, [100])] {
             let sweepLength = LongLagExperiment.sweepLength(task == .adding ? settings.addingLengths : settings.copyLags)
