@@ -35,6 +35,12 @@ final class LabTests: XCTestCase {
         return s
     }
 
+    /// One thread: the tiny models gain nothing from two, and OpenMP threads that spin while
+    /// they wait make these tests many times slower on a machine whose cores are shared.
+    override func invokeTest() {
+        Parallelism.withThreads(1) { super.invokeTest() }
+    }
+
     private func temporaryFolder() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("sequent-lab-\(UUID().uuidString)")
     }

@@ -19,6 +19,12 @@ final class RealDataTests: XCTestCase {
         return s
     }
 
+    /// One thread: the tiny models gain nothing from two, and OpenMP threads that spin while
+    /// they wait make these tests many times slower on a machine whose cores are shared.
+    override func invokeTest() {
+        Parallelism.withThreads(1) { super.invokeTest() }
+    }
+
     private func file(_ name: String, _ text: String) throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sequent-lab-data-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
