@@ -16,6 +16,7 @@ final class LongLagTests: XCTestCase {
         let experiment = LongLagExperiment(settings: settings, progress: .silent)
         XCTAssertEqual(experiment.forgetGate(.adding, length: 100), .chrono(maximumLag: 100))
         XCTAssertEqual(experiment.forgetGate(.copy, length: 100), .chrono(maximumLag: 120))
+        XCTAssertEqual(LongLagExperiment.sweepLength([10, 50, 100]), 10, "swept where a short trial still learns")
         for task in LongLagExperiment.Task.allCases {
             let run = try experiment.train(task, .lstm, length: 100, seed: 1, learningRate: 1e-2, steps: 2, stopsWhenSolved: true)
             XCTAssertEqual(run.curve.map(\.step), [0, 2], "\(task)")
