@@ -59,3 +59,34 @@ final class LongLagTests: XCTestCase {
         }
     }
 }
+
+extension LongLagTests {
+    /// The full run's adding problem for the RNN and the LSTM with the sweep at the shortest
+    /// length (what `LongLagExperiment.run` now does): each model's sweep, then the longest T
+    /// solved per seed. Minutes of CPU, so only when asked for (`SEQUENT_LAB_FULL_BUDGET=1`).
+    func testAddingProblemWithTheSweepAtTheShortestLength() throws {
+        try XCTSkipUnless(ProcessInfo.processInfo.environment["SEQUENT_LAB_FULL_BUDGET"] == "1",
+                          "set SEQUENT_LAB_FULL_BUDGET=1 to run the full-budget check")
+        let settings = LabSettings.full
+        let experiment = LongLagExperiment(settings: settings, progress: .silent)
+        let sweepLength = LongLagExperiment.sweepLength(settings.addingLengths)
+        for architecture in [Architecture.rnn, .lstm] {
+            let sweep = try LearningRateSweep.run(architecture.rawValue, candidates: settings.sweepRates) { rate in
+                try experiment.train(.adding, architecture, length: sweepLength, seed: LabSettings.sweepSeed, learningRate: rate,
+                                     steps: settings.longLagSweepSteps, stopsWhenSolved: false).finalMetric
+            }
+            var line = "\(architecture.rawValue): sweep at T = \(sweepLength): \(sweep.trials.map { "lr \($0.learningRate): \(String(format: "%.4g", $0.validationLoss))" }.joined(separator: ", ")); chosen \(sweep.chosen);"
+            for seed in settings.seeds {
+                var longest = 0
+                for length in settings.addingLengths {
+                    let run = try experiment.train(.adding, architecture, length: length, seed: seed, learningRate: sweep.chosen,
+                                                   steps: settings.longLagSteps, stopsWhenSolved: true)
+                    line += " seed \(seed) T = \(length): \(String(format: "%.4g", run.finalMetric)) at step \(run.steps)\(run.solved ? " (solved)" : "");"
+                    if run.solved { longest = length }
+                }
+                line += " seed \(seed) longest solved \(longest);"
+            }
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+}
