@@ -8,4 +8,8 @@ cd "$(dirname "$0")/.."
 
 bash scripts/bootstrap.sh
 swift build -c release --product sequent
+# OpenMP threads that wait by spinning hold their core: on a machine whose cores other
+# processes also want, a 2-thread run of the lab's small models then spends most of its
+# time spinning (docs/lab.md: about 10 times slower). Waiting threads sleep instead.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 exec "$(swift build -c release --show-bin-path)/sequent" lab --quick "$@"

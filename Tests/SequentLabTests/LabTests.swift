@@ -29,9 +29,16 @@ final class LabTests: XCTestCase {
         s.speedRepeats = 1
         s.reversalLengths = 3...4
         s.reversalSteps = 2
+        s.reversalSweepSteps = 1
         s.textSteps = 2
         s.seriesSteps = 2
         return s
+    }
+
+    /// One thread: the tiny models gain nothing from two, and OpenMP threads that spin while
+    /// they wait make these tests many times slower on a machine whose cores are shared.
+    override func invokeTest() {
+        Parallelism.withThreads(1) { super.invokeTest() }
     }
 
     private func temporaryFolder() -> URL {
@@ -58,6 +65,21 @@ final class LabTests: XCTestCase {
         let html = try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertTrue(html.contains("<svg"), "plots inline")
         XCTAssertTrue(html.contains("--quick"), "the quick mode is stated")
+    }
+
+    /// Experiments 1 and 4 choose each model's learning rate by its own sweep: every model
+    /// tries the same rates, and the report shows the table.
+    func testTheGradientAndAttentionModelsSweepTheirLearningRates() throws {
+        var settings = tiny
+        settings.sweepRates = [3e-3, 1e-2]
+        let gradients = try VanishingGradientsExperiment(settings: settings, progress: .silent).run()
+        XCTAssertEqual(gradients.sweeps.map(\.name), VanishingGradientsExperiment.Variant.all.map(\.name))
+        XCTAssertTrue(gradients.sweeps.allSatisfy { $0.trials.map(\.learningRate) == [3e-3, 1e-2] })
+        XCTAssertTrue(LabReport(title: "", preamble: [], sections: [VanishingGradientsExperiment.section(gradients, settings: settings)]).markdown.contains("| lr 0.003 | lr 0.01 | chosen |"))
+        let attention = try AttentionExperiment(settings: settings, progress: .silent).run()
+        XCTAssertEqual(attention.sweeps.map(\.name), ["no attention", "additive attention"])
+        XCTAssertTrue(attention.sweeps.allSatisfy { $0.trials.count == 2 && $0.trials.allSatisfy { $0.validationLoss.isFinite } })
+        XCTAssertTrue(LabReport(title: "", preamble: [], sections: [AttentionExperiment.section(attention, settings: settings)]).markdown.contains("| lr 0.003 | lr 0.01 | chosen |"))
     }
 
     func testGradientProbeGivesOneNormPerDistance() throws {

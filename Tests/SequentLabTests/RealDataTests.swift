@@ -19,6 +19,12 @@ final class RealDataTests: XCTestCase {
         return s
     }
 
+    /// One thread: the tiny models gain nothing from two, and OpenMP threads that spin while
+    /// they wait make these tests many times slower on a machine whose cores are shared.
+    override func invokeTest() {
+        Parallelism.withThreads(1) { super.invokeTest() }
+    }
+
     private func file(_ name: String, _ text: String) throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sequent-lab-data-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -65,5 +71,25 @@ final class RealDataTests: XCTestCase {
             .series(url, column: "value", into: &section)
         XCTAssertEqual(section.allClaims.count, 3)
         XCTAssertTrue(section.allClaims.allSatisfy { $0.verdict == .inconclusive }, "\(section.allClaims.map(\.verdict))")
+    }
+
+    /// Every forecaster's learning rate comes from its own sweep over the same rates, scored
+    /// on the last fifth of the training windows; the sweep table is in the section.
+    func testTheForecastersSweepTheirLearningRates() throws {
+        var generator = RandomGenerator(seed: 3)
+        let rows = (1...80).map { t in "\(t),\(10 + Double(t % 4) * 3 + Double(generator.nextUniform()))" }
+        let url = try file("seasonal.csv", "t,value\n" + rows.joined(separator: "\n"))
+        defer { try? FileManager.default.removeItem(at: url.deletingLastPathComponent()) }
+        var twoRates = settings
+        twoRates.sweepRates = [3e-3, 1e-2]
+        var section = ReportSection(title: "5")
+        let json = try RealDataExperiment(settings: twoRates, inputs: LabInputs(csvFile: url, csvColumn: "value", season: 4), progress: .silent)
+            .series(url, column: "value", into: &section)
+        guard case .object(let fields) = json, case .array(let sweeps)? = fields.first(where: { $0.0 == "sweep" })?.1 else {
+            return XCTFail("no sweep in \(json.serialized())")
+        }
+        XCTAssertEqual(sweeps.count, Architecture.allCases.count)
+        let markdown = LabReport(title: "", preamble: [], sections: [section]).markdown
+        XCTAssertTrue(markdown.contains("| lr 0.003 | lr 0.01 | chosen |"), markdown)
     }
 }

@@ -8,7 +8,7 @@ import SequentTrain
 /// attention can be checked: how often its argmax hits the true source position.
 ///
 /// Both models: bidirectional LSTM encoder (16 per direction), LSTM decoder (32),
-/// embeddings 16, vocabulary of 10 symbols, Adam 0.01, batches of 32 fresh pairs with
+/// embeddings 16, vocabulary of 10 symbols, Adam at each model's swept rate, batches of 32 fresh pairs with
 /// lengths drawn uniformly from the range; the recipe of Tests/SequentTrainTests/Seq2SeqReversalTests.
 public struct AttentionExperiment {
     public struct Variant: Sendable {
@@ -26,6 +26,8 @@ public struct AttentionExperiment {
     public struct Result: Sendable {
         public var variants: [Variant]
         public var lengths: [Int]
+        /// Each model's learning-rate sweep (the measured run trains at its chosen rate).
+        public var sweeps: [LearningRateSweep] = []
     }
 
     let settings: LabSettings
@@ -50,22 +52,49 @@ public struct AttentionExperiment {
         return (sources, targets)
     }
 
+    /// A model of the experiment with its initial weights from `seed`.
+    func makeModel(_ attention: Seq2Seq.Attention, seed: UInt64) throws -> Seq2Seq {
+        var generator = RandomGenerator(seed: seed)
+        return try Seq2Seq(cell: .lstm, sourceVocabularySize: symbols, targetVocabularySize: symbols + 2, embeddingSize: 16,
+                           hiddenSize: 16, decoderHiddenSize: 32, bidirectional: true, attention: attention,
+                           beginToken: begin, endToken: end, generator: &generator)
+    }
+
+    /// Trains `model` for `steps` on batches of 32 pairs drawn from `dataSeed`; returns the last training loss.
+    func train(_ model: Seq2Seq, learningRate: Float, steps: Int, dataSeed: UInt64) throws -> Double {
+        let lengths = settings.reversalLengths
+        let outcome = try LabTraining(learningRate: learningRate, steps: steps, maxGradientNorm: 5).run(
+            model, data: GeneratedBatches(generator: RandomGenerator(seed: dataSeed)) { pairs(32, lengths: lengths, &$0) }
+        ) { batch in
+            (try model.loss(source: Seq2Seq.Batch(batch.source), target: Seq2Seq.Batch(batch.target)), batch.target.count)
+        }
+        return Double(outcome.losses.last ?? .nan)
+    }
+
+    static let models: [(name: String, attention: Seq2Seq.Attention)] = [("no attention", .none), ("additive attention", .additive)]
+
     public func run() throws -> Result {
         let lengths = Array(settings.reversalLengths)
+        // Each model's sweep: the same rates and steps, on the sweep seed, scored by the
+        // teacher-forced loss on 256 validation pairs (lengths drawn from the same range).
+        var validationData = RandomGenerator(seed: 555)
+        let validation = pairs(256, lengths: settings.reversalLengths, &validationData)
+        var sweeps: [LearningRateSweep] = []
+        for (name, attention) in Self.models {
+            sweeps.append(try LearningRateSweep.run(name, candidates: settings.sweepRates) { rate in
+                progress("attention: learning-rate sweep, \(name), lr \(formatted(Double(rate))), \(settings.reversalSweepSteps) steps")
+                let model = try makeModel(attention, seed: LabSettings.sweepSeed)
+                _ = try train(model, learningRate: rate, steps: settings.reversalSweepSteps, dataSeed: LabSettings.sweepSeed)
+                return Double(try withoutGradients {
+                    try model.loss(source: Seq2Seq.Batch(validation.source), target: Seq2Seq.Batch(validation.target)).item
+                })
+            })
+        }
         var variants: [Variant] = []
-        for (name, attention) in [("no attention", Seq2Seq.Attention.none), ("additive attention", .additive)] {
-            var generator = RandomGenerator(seed: settings.seeds[0])
-            let model = try Seq2Seq(cell: .lstm, sourceVocabularySize: symbols, targetVocabularySize: symbols + 2, embeddingSize: 16,
-                                    hiddenSize: 16, decoderHiddenSize: 32, bidirectional: true, attention: attention,
-                                    beginToken: begin, endToken: end, generator: &generator)
+        for ((name, attention), sweep) in zip(Self.models, sweeps) {
+            let model = try makeModel(attention, seed: settings.seeds[0])
             progress("attention: \(name), \(settings.reversalSteps) steps")
-            let lengths = settings.reversalLengths
-            let outcome = try LabTraining(learningRate: 0.01, steps: settings.reversalSteps, maxGradientNorm: 5).run(
-                model, data: GeneratedBatches(generator: RandomGenerator(seed: 7)) { pairs(32, lengths: lengths, &$0) }
-            ) { batch in
-                (try model.loss(source: Seq2Seq.Batch(batch.source), target: Seq2Seq.Batch(batch.target)), batch.target.count)
-            }
-            let loss = Double(outcome.losses.last ?? .nan)
+            let loss = try train(model, learningRate: sweep.chosen, steps: settings.reversalSteps, dataSeed: 7)
             progress("attention: \(name), evaluating")
             var accuracy: [Int: Double] = [:], hits: [Int: Double] = [:]
             var example: [[Double]]?, exampleSource: [Int] = []
@@ -102,7 +131,7 @@ public struct AttentionExperiment {
             variants.append(Variant(name: name, accuracyByLength: accuracy, hitRateByLength: hits,
                                     exampleAlignment: example, exampleSource: exampleSource, finalLoss: loss))
         }
-        return Result(variants: variants, lengths: lengths)
+        return Result(variants: variants, lengths: lengths, sweeps: sweeps)
     }
 
     public static func section(_ result: Result, settings: LabSettings) -> ReportSection {
@@ -110,7 +139,9 @@ public struct AttentionExperiment {
         section.paragraph("""
             Task: reverse a sequence of n symbols (of 10), n drawn from \(settings.reversalLengths.lowerBound)...\(settings.reversalLengths.upperBound) \
             during training. Both models: bidirectional LSTM encoder (16 per direction), LSTM decoder (32), \
-            embeddings 16, \(settings.reversalSteps) Adam steps (learning rate 0.01, gradient norm clipped to 5) on batches of 32. One model \
+            embeddings 16, \(settings.reversalSteps) Adam steps (gradient norm clipped to 5) on batches of 32, at the learning rate of \
+            the model's own sweep (below: every rate trained for \(settings.reversalSweepSteps) steps on another seed, scored by the \
+            teacher-forced loss on 256 validation pairs); seed \(settings.seeds[0]) only. One model \
             decodes from the final encoder state alone (no attention, the fixed-length context); the other uses \
             Bahdanau's additive attention. Accuracy: share of output symbols right in greedy decoding, 64 held-out \
             sequences per length. Hit rate: share of teacher-forced steps whose attention argmax is the true \
@@ -139,6 +170,8 @@ public struct AttentionExperiment {
                 + [formatted(result.variants.first { !$0.hitRateByLength.isEmpty }?.hitRateByLength[n])])
         }
         section.table(ReportTable(header: ["n"] + result.variants.map { "accuracy, \($0.name)" } + ["argmax hit rate"], rows: rows))
+        section.paragraph("**Learning-rate sweep** (validation loss after \(settings.reversalSweepSteps) steps; the chosen rate in bold).")
+        section.table(LearningRateSweep.table(result.sweeps, lossName: "validation loss"))
 
         var claims: [Claim] = []
         if let none = result.variants.first(where: { $0.name == "no attention" }), let att = result.variants.first(where: { $0.name != "no attention" }) {
@@ -157,7 +190,7 @@ public struct AttentionExperiment {
                                 measured: "mean argmax hit rate \(formatted(hit))", verdict: .from(hit > 0.8)))
         }
         section.claims(claims)
-        section.results = .object(result.variants.map { v in
+        section.results = .object([("sweep", .array(result.sweeps.map(\.json)))] + result.variants.map { v in
             (v.name, .object([
                 ("final_loss", .of(v.finalLoss)),
                 ("accuracy_by_length", .object(result.lengths.map { ("\($0)", .of(v.accuracyByLength[$0])) })),

@@ -288,26 +288,46 @@ public struct RealDataExperiment {
         let naive = testTargets.map { data[$0] }
         let seasonal = testTargets.map { $0 + 1 - s >= 0 ? data[$0 + 1 - s] : data[$0] }
         var predictions: [Architecture: [Double]] = [:], errors: [Architecture: [Double]] = [:], sizes: [String] = []
-        let B = 16, learningRate: Float = 3e-3
+        let B = 16
+        /// A model at `seed` trained on windows ending at `targets`, for the experiment's steps.
+        func trainedModel(_ family: ModelFamily, _ size: ModelSize, seed: UInt64, learningRate: Float, targets: [Int]) throws -> any SequenceModel {
+            var generator = RandomGenerator(seed: seed)
+            let model = try family.model(size, generator: &generator)
+            let batches = GeneratedBatches(generator: RandomGenerator(seed: 13 &+ seed)) { picks in
+                (0..<B).map { _ in targets[Int(picks.next() % UInt64(targets.count))] }
+            }
+            _ = try LabTraining(learningRate: learningRate, steps: settings.seriesSteps).run(model, data: batches) { chosen in
+                let input = Tensor(shape: [B, W, 1], scalars: chosen.flatMap(window))
+                let target = Tensor(shape: [B, 1], scalars: chosen.map { z[$0] })
+                return (try Loss.meanSquaredError(try model.lastStep(input), target), B)
+            }
+            return model
+        }
+        /// The model's one-step predictions (scaled differences) of `targets`.
+        func predicted(_ model: any SequenceModel, _ targets: [Int]) throws -> [Float] {
+            try withoutGradients { try model.lastStep(Tensor(shape: [targets.count, W, 1], scalars: targets.flatMap(window))).scalars }
+        }
+        // The sweep holds out the last fifth of the training targets (chronologically, as
+        // the test part is held out) and trains on the rest, the same steps for every rate.
+        let sweepCut = max(1, trainingTargets.count * 4 / 5)
+        let (sweepTraining, sweepValidation) = (Array(trainingTargets[..<sweepCut]), Array(trainingTargets[sweepCut...]))
+        var sweeps: [LearningRateSweep] = []
         for architecture in Architecture.allCases {
             let family = ModelFamily(architecture, inputSize: 1, outputSize: 1)
             let size = family.size(closestTo: 2_000)
+            let sweep = try LearningRateSweep.run(architecture.rawValue, candidates: settings.sweepRates) { rate in
+                progress("real data: \(url.lastPathComponent) [\(column)], learning-rate sweep, \(architecture.rawValue), lr \(formatted(Double(rate)))")
+                guard !sweepValidation.isEmpty else { return 0 }
+                let model = try trainedModel(family, size, seed: LabSettings.sweepSeed, learningRate: rate, targets: sweepTraining)
+                let output = try predicted(model, sweepValidation)
+                return zip(sweepValidation, output).map { Double($1 - z[$0]) * Double($1 - z[$0]) }.reduce(0, +) / Double(sweepValidation.count)
+            }
+            sweeps.append(sweep)
             for seed in settings.seeds {
-                var generator = RandomGenerator(seed: seed)
-                let model = try family.model(size, generator: &generator)
-                if seed == settings.seeds.first { sizes.append("\(architecture.rawValue) \(family.sizeDescription(size)) (\(model.parameterCount) parameters)") }
                 progress("real data: \(url.lastPathComponent) [\(column)], \(architecture.rawValue), seed \(seed), \(settings.seriesSteps) steps")
-                let batches = GeneratedBatches(generator: RandomGenerator(seed: 13 &+ seed)) { picks in
-                    (0..<B).map { _ in trainingTargets[Int(picks.next() % UInt64(trainingTargets.count))] }
-                }
-                _ = try LabTraining(learningRate: learningRate, steps: settings.seriesSteps).run(model, data: batches) { chosen in
-                    let input = Tensor(shape: [B, W, 1], scalars: chosen.flatMap(window))
-                    let target = Tensor(shape: [B, 1], scalars: chosen.map { z[$0] })
-                    return (try Loss.meanSquaredError(try model.lastStep(input), target), B)
-                }
-                let output = try withoutGradients {
-                    try model.lastStep(Tensor(shape: [testTargets.count, W, 1], scalars: testTargets.flatMap(window))).scalars
-                }
+                let model = try trainedModel(family, size, seed: seed, learningRate: sweep.chosen, targets: trainingTargets)
+                if seed == settings.seeds.first { sizes.append("\(architecture.rawValue) \(family.sizeDescription(size)) (\(model.parameterCount) parameters)") }
+                let output = try predicted(model, testTargets)
                 let forecast = zip(testTargets, output).map { i, predicted in data[i] + Double(predicted) * scale + mean }
                 if seed == settings.seeds.first { predictions[architecture] = forecast }
                 errors[architecture, default: []].append(mse(forecast))
@@ -323,8 +343,10 @@ public struct RealDataExperiment {
             **Series: \(url.lastPathComponent), column `\(column)`** (\(N) values). One-step-ahead forecasts of the last \
             20% (\(actual.count) points) from the \(W) previous changes; the models read and predict first differences \
             scaled by the training spread (\(sizes.joined(separator: ", ")); about 2000 parameters each, \
-            \(settings.seriesSteps) Adam steps (learning rate \(formatted(Double(learningRate))), gradient norm clipped to 1) on batches of \(B) windows of the first 80%, \
-            seeds \(settings.seeds.map(String.init).joined(separator: ", "))). Baselines: naive \
+            \(settings.seriesSteps) Adam steps (gradient norm clipped to 1) on batches of \(B) windows of the first 80%, \
+            seeds \(settings.seeds.map(String.init).joined(separator: ", "))), each model at the learning rate of its own sweep (below: \
+            every rate trained for the same steps on the first 80% of the training windows, on another seed, and scored by the MSE of the \
+            scaled changes on the last 20% of them, chronologically). Baselines: naive \
             (y_t = y_{t-1}) and seasonal naive (y_t = y_{t-\(s)}, season \(s) rows, `--season`). MSE in the column's units squared, \
             mean ± sd over seeds. Verdicts: \(SeedComparison.rule); the tie margin is 1% of the MSE (and differences below 1e-12 of the series' mean square).
             """)
@@ -334,6 +356,7 @@ public struct RealDataExperiment {
                                       return [a.rawValue, e.text(), naiveError > 0 ? formatted(e.mean / naiveError) + "x" : "-"]
                                   } + [["naive", formatted(naiveError), "1x"],
                                        ["seasonal naive (\(s))", formatted(seasonalError), naiveError > 0 ? formatted(seasonalError / naiveError) + "x" : "-"]]))
+        section.table(LearningRateSweep.table(sweeps, lossName: "validation MSE"))
         let x = testTargets.map { Double($0 + 1) }
         section.figure("series_forecast", "One-step forecasts of the test part of \(column), against the actual values (first seed).", LineChart(
             title: "One-step forecasts of \(column) (test part)", x: Axis("row of \(url.lastPathComponent)"), y: Axis("\(column) (file units)"),
@@ -352,7 +375,7 @@ public struct RealDataExperiment {
             ])
         }
         return .object([("file", .string(url.lastPathComponent)), ("column", .string(column)), ("season", .number(Double(s))),
-                        ("naive_mse", .of(naiveError)), ("seasonal_naive_mse", .of(seasonalError)),
+                        ("sweep", .array(sweeps.map(\.json))), ("naive_mse", .of(naiveError)), ("seasonal_naive_mse", .of(seasonalError)),
                         ("mse", .object(Architecture.allCases.map { ($0.rawValue, values[$0]?.json ?? .null) }))])
     }
 }

@@ -60,6 +60,8 @@ public struct VanishingGradientsExperiment {
         /// The adding-problem MSE after training, per variant, one value per seed.
         public var trainedMSE: [Variant: SeedValues]
         public var distances: [Int]
+        /// Each variant's learning-rate sweep (the measured runs train at its chosen rate).
+        public var sweeps: [LearningRateSweep] = []
 
         public func curve(_ architecture: Architecture, trained: Bool, pytorchInitialisation: Bool = false) -> Curve? {
             curves.first { $0.architecture == architecture && $0.trained == trained && $0.variant.pytorchInitialisation == pytorchInitialisation }
@@ -81,34 +83,64 @@ public struct VanishingGradientsExperiment {
     static let nonVanishingRatio = 10.0
     /// Differences of log10 ratios below this (a factor of about 3) are ties.
     static let tieDecades = 0.5
-    /// Adam's learning rate of the training between the two probes.
-    static let learningRate: Float = 3e-3
+    /// The variant's model at `seed` (its initial weights).
+    private func makeModel(_ variant: Variant, seed: UInt64) throws -> any SequenceModel {
+        let family = ModelFamily(variant.architecture, inputSize: 2, outputSize: 1)
+        var generator = RandomGenerator(seed: seed)
+        return try family.model(size(variant), forgetGate: variant.pytorchInitialisation ? .pytorch : .unitBias, generator: &generator)
+    }
+
+    private func size(_ variant: Variant) -> ModelSize {
+        ModelSize(width: settings.gradientWidth, layerCount: variant.architecture == .transformer ? settings.gradientTransformerLayers : 1)
+    }
+
+    /// Trains `model` on the adding problem for the experiment's steps, on batches of 32
+    /// drawn from `dataSeed`.
+    private func train(_ model: any SequenceModel, learningRate: Float, dataSeed: UInt64) throws {
+        let task = AddingProblem(length: settings.gradientLength)
+        let training = LabTraining(learningRate: learningRate, steps: settings.gradientTrainingSteps)
+        _ = try training.run(model, data: GeneratedBatches(generator: RandomGenerator(seed: dataSeed)) { task.batch(32, &$0) }) { batch in
+            (try Loss.meanSquaredError(try model.lastStep(batch.input), batch.target), batch.input.shape[0])
+        }
+    }
+
+    /// The adding-problem MSE of `model` on `batch`, without gradients.
+    private func meanSquaredError(_ model: any SequenceModel, _ batch: (input: Tensor, target: Tensor)) throws -> Double {
+        Double(try withoutGradients { try Loss.meanSquaredError(try model.lastStep(batch.input), batch.target).item })
+    }
 
     public func run() throws -> Result {
-        let T = settings.gradientLength, W = settings.gradientWidth
+        let T = settings.gradientLength
         let task = AddingProblem(length: T)
+        // Every variant's sweep: the same rates and steps as its measured runs, on the sweep
+        // seed (weights and data), scored on a validation batch the probes do not use.
+        var validationData = RandomGenerator(seed: 3000)
+        let validationBatch = task.batch(256, &validationData)
+        var sweeps: [LearningRateSweep] = []
+        var rates: [Variant: Float] = [:]
+        for variant in Variant.all {
+            let sweep = try LearningRateSweep.run(variant.name, candidates: settings.sweepRates) { rate in
+                progress("vanishing gradients: learning-rate sweep, \(variant.name), lr \(formatted(Double(rate)))")
+                let model = try makeModel(variant, seed: LabSettings.sweepSeed)
+                try train(model, learningRate: rate, dataSeed: 2000 + LabSettings.sweepSeed)
+                return try meanSquaredError(model, validationBatch)
+            }
+            sweeps.append(sweep)
+            rates[variant] = sweep.chosen
+        }
         var curves: [Curve] = []
         var trainedMSE: [Variant: SeedValues] = [:]
         for variant in Variant.all {
-            let architecture = variant.architecture
-            let family = ModelFamily(architecture, inputSize: 2, outputSize: 1)
-            let size = ModelSize(width: W, layerCount: architecture == .transformer ? settings.gradientTransformerLayers : 1)
             var initial: [[Double]] = [], trained: [[Double]] = [], mse: [Double] = []
             for seed in settings.seeds {
-                progress("vanishing gradients: \(variant.name), seed \(seed), T = \(T), \(family.sizeDescription(size))")
-                var generator = RandomGenerator(seed: seed)
-                let model = try family.model(size, forgetGate: variant.pytorchInitialisation ? .pytorch : .unitBias, generator: &generator)
+                progress("vanishing gradients: \(variant.name), seed \(seed), T = \(T), \(ModelFamily(variant.architecture, inputSize: 2, outputSize: 1).sizeDescription(size(variant)))")
+                let model = try makeModel(variant, seed: seed)
                 var probeData = RandomGenerator(seed: 1000 + seed)
                 let probeBatch = task.batch(64, &probeData)
                 initial.append(try probe(model, probeBatch))
-                let training = LabTraining(learningRate: Self.learningRate, steps: settings.gradientTrainingSteps)
-                _ = try training.run(model, data: GeneratedBatches(generator: RandomGenerator(seed: 2000 + seed)) { task.batch(32, &$0) }) { batch in
-                    (try Loss.meanSquaredError(try model.lastStep(batch.input), batch.target), batch.input.shape[0])
-                }
+                try train(model, learningRate: rates[variant]!, dataSeed: 2000 + seed)
                 trained.append(try probe(model, probeBatch))
-                mse.append(Double(try withoutGradients {
-                    try Loss.meanSquaredError(try model.lastStep(probeBatch.input), probeBatch.target).item
-                }))
+                mse.append(try meanSquaredError(model, probeBatch))
             }
             // A norm that underflowed to 0 in any seed makes the mean 0 (left out of the log plot).
             func average(_ runs: [[Double]]) -> [Double] {
@@ -118,7 +150,7 @@ public struct VanishingGradientsExperiment {
             curves.append(Curve(variant: variant, trained: true, normByDistance: average(trained), normsBySeed: trained))
             trainedMSE[variant] = SeedValues(mse)
         }
-        return Result(curves: curves, trainedMSE: trainedMSE, distances: distances)
+        return Result(curves: curves, trainedMSE: trainedMSE, distances: distances, sweeps: sweeps)
     }
 
     /// ||dLoss/dh_t|| by distance T-1-t from the loss, for one batch.
@@ -149,8 +181,8 @@ public struct VanishingGradientsExperiment {
             h_t is the recurrent layer's hidden state at step t (measured by the layer's gradient probe) and, for the \
             Transformer, its representation of step t after the input projection and the positions, before the first \
             layer. ||dLoss/dh_t|| is the L2 norm over a batch of 64 and the width, at initialisation \
-            and after \(settings.gradientTrainingSteps) Adam steps (learning rate \(formatted(Double(learningRate))), gradient norm clipped to 1) \
-            on the same task, for seeds \(settings.seeds.map(String.init).joined(separator: ", ")); the plots show the geometric mean over seeds, \
+            and after \(settings.gradientTrainingSteps) Adam steps (gradient norm clipped to 1, batches of 32) \
+            on the same task, at the learning rate of the variant's own sweep (below: every rate trained for the same steps on another seed, scored by the MSE on 256 validation sequences), for seeds \(settings.seeds.map(String.init).joined(separator: ", ")); the plots show the geometric mean over seeds, \
             the table and the claims log10 g(1)/g(d) as mean ± standard deviation over the seeds. A norm that underflowed to 0 in Float32 (in any seed) is \
             left out of the plot and makes the ratio "inf". The backward pass of the probe runs on the loss scaled by 2^50 (the \
             scale divided out again), so that norms down to about 1e-34 are measured rather than lost to underflow. \
@@ -175,6 +207,8 @@ public struct VanishingGradientsExperiment {
                 + result.distances.map { curve.logRatios(distance: $0).text() })
         }
         section.table(ReportTable(header: ["Model", "When"] + result.distances.map { "log10 g(1) / g(\($0))" }, rows: rows))
+        section.paragraph("**Learning-rate sweep** (validation MSE after \(settings.gradientTrainingSteps) steps; the chosen rate in bold).")
+        section.table(LearningRateSweep.table(result.sweeps, lossName: "validation MSE"))
         section.paragraph("Adding-problem MSE after training (the constant answer scores \(formatted(AddingProblem.baselineMSE))): " + Variant.all.map {
             "\($0.name) \(result.trainedMSE[$0]?.text() ?? "-")"
         }.joined(separator: ", ") + ".")
@@ -186,6 +220,7 @@ public struct VanishingGradientsExperiment {
                 ("log10_ratios", .object(result.distances.map { ("g1/g\($0)", curve.logRatios(distance: $0).json) })),
             ])))
         }
+        json.append(("sweep", .array(result.sweeps.map(\.json))))
         json.append(("trained_mse", .object(Variant.all.map { ($0.name, result.trainedMSE[$0]?.json ?? .null) })))
         section.results = .object(json)
         return section
