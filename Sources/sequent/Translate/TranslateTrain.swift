@@ -318,8 +318,10 @@ struct TranslateTraining {
     /// Fits `config.steps` (and so the warm-up and the cosine) to `limit`: a few steps of a
     /// throwaway model are timed (`Trainer.secondsPerStep`), and the evaluations are taken
     /// off. An evaluation (the validation loss, forward only, and greedy decoding of every
-    /// validation sentence) costs about as much as training on 1.5 times as many pairs;
-    /// three more run after training (the last weights, the kept ones, the report).
+    /// validation sentence) costs about as much as training on as many pairs (measured on
+    /// Multi30k: 13 GRU steps, 18 Transformer steps for its 1,014 pairs); at most two more
+    /// run after training (the last weights, and the kept ones when those are not the last),
+    /// and 2 % of the limit is kept for the report.
     ///
     /// - Returns: `limit` with the evaluations after training reserved.
     private func fitSteps(
@@ -343,9 +345,9 @@ struct TranslateTraining {
         case .recurrent(let model): stepSeconds = try seconds(model)
         case .transformer(let model): stepSeconds = try seconds(model)
         }
-        let evaluationSeconds = 1.5 * Double(valPairs) / Double(config.batchSize) * stepSeconds
+        let evaluationSeconds = Double(valPairs) / Double(config.batchSize) * stepSeconds
         var fitted = limit
-        fitted.reservedSeconds = max(limit.reservedSeconds, 3 * evaluationSeconds)
+        fitted.reservedSeconds = 2 * evaluationSeconds + 0.02 * limit.seconds  // and the report
         let now = MetricsClock.system.monotonicSeconds()
         // Evaluations every `evaluationInterval(steps)` steps: solve steps * s + steps / interval * e = left.
         var steps = fitted.fittedSteps(secondsPerStep: stepSeconds, at: now)
