@@ -186,18 +186,7 @@ public final class Seq2Seq: Module {
 
     /// The batch's tokens with padding replaced by `filler`, after checking every real token.
     func checkedTokens(_ batch: Batch, vocabularySize: Int, role: String, filler: Int = 0) throws -> [Int] {
-        var tokens = batch.tokens
-        for b in 0..<batch.batchSize {
-            for t in 0..<batch.time {
-                let index = b * batch.time + t
-                if t >= batch.lengths[b] {
-                    tokens[index] = filler
-                } else if tokens[index] < 0 || tokens[index] >= vocabularySize {
-                    throw SequentError.invalidArgument("Seq2Seq", "\(role) token \(tokens[index]) at (\(b), \(t)) is outside the vocabulary 0..<\(vocabularySize)")
-                }
-            }
-        }
-        return tokens
+        try batch.checkedTokens(vocabularySize: vocabularySize, role: role, filler: filler, model: "Seq2Seq")
     }
 
     /// Runs the encoder over the source and prepares the attention memory and s_0.

@@ -77,18 +77,7 @@ public final class TransformerTranslator: Module {
         guard batch.time <= maxPositions else {
             throw SequentError.invalidArgument("TransformerTranslator", "a \(role) of \(batch.time) tokens is longer than the model's \(maxPositions) positions")
         }
-        var tokens = batch.tokens
-        for b in 0..<batch.batchSize {
-            for t in 0..<batch.time {
-                let index = b * batch.time + t
-                if t >= batch.lengths[b] {
-                    tokens[index] = filler
-                } else if tokens[index] < 0 || tokens[index] >= vocabularySize {
-                    throw SequentError.invalidArgument("TransformerTranslator", "\(role) token \(tokens[index]) at (\(b), \(t)) is outside the vocabulary 0..<\(vocabularySize)")
-                }
-            }
-        }
-        return tokens
+        return try batch.checkedTokens(vocabularySize: vocabularySize, role: role, filler: filler, model: "TransformerTranslator")
     }
 
     /// E[tokens] * sqrt(D) + PE(positions), dropped out: (B, n, D).
