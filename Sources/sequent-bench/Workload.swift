@@ -75,6 +75,7 @@ struct Workload: Sendable {
     static let registry: [Workload] = [
         .lstm1x256, .lstm2x512, .gru2x512, .rnn2x512,
         .gpt4x256,
+        .translator3x256,
         .sgemm2048,
         .matmulOverhead,
         .attentionScaling,

@@ -75,6 +75,37 @@ final class Seq2SeqTests: XCTestCase {
         XCTAssertTrue(additive.contains("attention.v") && additive.contains("attention.query.weight") && !additive.contains("bridge_hidden.weight"))
     }
 
+    /// Dropout (token vectors and between encoder layers) acts in training only: the weights
+    /// are those of the same seed without dropout, evaluation mode gives the same logits,
+    /// training mode different ones with gradients, and decoding never drops.
+    func testDropoutActsInTrainingOnly() throws {
+        func make(_ dropout: Float) throws -> Seq2Seq {
+            var generator = RandomGenerator(seed: 8)
+            return try Seq2Seq(cell: .lstm, sourceVocabularySize: sourceVocabulary, targetVocabularySize: targetVocabulary,
+                               embeddingSize: 5, hiddenSize: 4, decoderHiddenSize: 6, encoderLayerCount: 2, bidirectional: true,
+                               attention: .additive, dropout: dropout, beginToken: begin, endToken: end, generator: &generator)
+        }
+        let plain = try make(0), dropped = try make(0.5)
+        XCTAssertEqual(dropped.dropout, 0.5)
+        XCTAssertEqual(plain.dropout, 0)
+        XCTAssertEqual(dropped.namedParameters().map(\.key), plain.namedParameters().map(\.key))
+        for (a, b) in zip(plain.namedParameters(), dropped.namedParameters()) { XCTAssertEqual(a.parameter.value.scalars, b.parameter.value.scalars, a.key) }
+        let reference = try plain(source: sources, target: targets).logits
+        let training = try dropped(source: sources, target: targets).logits
+        XCTAssertGreaterThan(zip(training.scalars, reference.scalars).map { abs($0 - $1) }.max()!, 1e-3, "training mode drops")
+        let loss = try dropped.loss(source: sources, target: targets)
+        loss.backward()
+        XCTAssertTrue(dropped.namedParameters().allSatisfy { $0.parameter.grad != nil })
+        let greedy = try dropped.greedyDecode(source: sources, maxLength: 6)
+        XCTAssertTrue(dropped.isTraining, "decoding restores training mode")
+        XCTAssertEqual(greedy.sequences, try plain.greedyDecode(source: sources, maxLength: 6).sequences)
+        XCTAssertEqual(try dropped.beamSearch(source: sources, beamWidth: 2, maxLength: 6).map { $0[0].tokens },
+                       try plain.beamSearch(source: sources, beamWidth: 2, maxLength: 6).map { $0[0].tokens })
+        dropped.setTraining(false)
+        assertClose(try dropped(source: sources, target: targets).logits, reference, relative: 0, absolute: 0)
+        XCTAssertThrowsError(try make(1))
+    }
+
     /// A sentence pair gives the same logits and weights alone and padded inside a batch.
     func testPaddingChangesNothing() throws {
         for attention in attentions {

@@ -81,6 +81,23 @@ final class TranslateCommandTests: XCTestCase {
         XCTAssertEqual(object?["sentences"] as? Int, 60)
     }
 
+    /// --time-limit without --steps fits the schedule's length (and its warm-up) to the limit,
+    /// and the command ends within it.
+    func testTimeLimitFitsTheSteps() throws {
+        let source = try text("train.src", Self.corpus.source), target = try text("train.tgt", Self.corpus.target)
+        let flags = ["--hidden", "8", "--embedding", "8", "--batch-size", "8", "--threads", "1", "--min-count", "1"]
+        let started = Date()
+        let run = try sequent(["translate", "train", "--source", source, "--target", target, "--out", "timed", "--time-limit", "4s"] + flags)
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 6)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("timed/config.json"))) as? [String: Any]
+        let inner = try XCTUnwrap(config?["config"] as? [String: Any])
+        let steps = try XCTUnwrap(inner["steps"] as? Int)
+        XCTAssertTrue(run.stdout.contains("--time-limit:") && run.stdout.contains("so \(steps) steps"), run.stdout)
+        XCTAssertGreaterThan(steps, 10, "a tiny model fits many steps in 4 s")
+        XCTAssertEqual(inner["warmup_steps"] as? Int, min(200, steps / 10))
+    }
+
     func testTransformerTrainsAndRefusesTooLongSentences() throws {
         let pairs = try text("pairs.tsv", "source\ttarget\n" + zip(Self.corpus.source.split(separator: "\n"), Self.corpus.target.split(separator: "\n"))
             .map { "\($0)\t\($1)" }.joined(separator: "\n") + "\n")

@@ -49,6 +49,25 @@ extension Seq2Seq {
             Array(tokens[(b * time)..<(b * time + lengths[b])])
         }
 
+        /// The tokens with padding replaced by `filler`, after checking that every real token
+        /// is in 0..<vocabularySize.
+        ///
+        /// - Throws: `SequentError` naming `model`, the `role` and the (b, t) of a bad token.
+        func checkedTokens(vocabularySize: Int, role: String, filler: Int, model: String) throws -> [Int] {
+            var checked = tokens
+            for b in 0..<batchSize {
+                for t in 0..<time {
+                    let index = b * time + t
+                    if t >= lengths[b] {
+                        checked[index] = filler
+                    } else if checked[index] < 0 || checked[index] >= vocabularySize {
+                        throw SequentError.invalidArgument(model, "\(role) token \(checked[index]) at (\(b), \(t)) is outside the vocabulary 0..<\(vocabularySize)")
+                    }
+                }
+            }
+            return checked
+        }
+
         /// (B, T): 1 at padding (t >= length), 0 inside a sequence, as attention masks are.
         public var paddingMask: Tensor {
             Tensor(shape: [batchSize, time], scalars: lengths.flatMap { length in (0..<time).map { $0 >= length ? 1 : 0 } })

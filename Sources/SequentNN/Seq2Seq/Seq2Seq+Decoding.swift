@@ -2,7 +2,8 @@ import Foundation
 import SequentTensor
 
 // Decoding: the decoder steps one cell per output token through `decoderStep`, the same step
-// teacher forcing uses, with the encoder run once and nothing recorded for gradients.
+// teacher forcing uses, with the encoder run once, nothing recorded for gradients, and the
+// model in evaluation mode (no dropout) for the call.
 
 extension Seq2Seq {
     /// The result of greedy decoding.
@@ -42,6 +43,9 @@ extension Seq2Seq {
     /// - Throws: `SequentError` for a source token out of range or `maxLength` < 1.
     public func greedyDecode(source: Batch, maxLength: Int) throws -> Decoding {
         try checkedMaximumLength(maxLength)
+        let wasTraining = isTraining
+        setTraining(false)
+        defer { setTraining(wasTraining) }
         return try withoutGradients {
             let B = source.batchSize
             let encoding = try encode(source)
@@ -67,17 +71,8 @@ extension Seq2Seq {
         }
     }
 
-    /// Beam search over each source sentence of a batch; see `beamSearch(source:...)`.
-    public func beamSearch(
-        source: Batch, beamWidth: Int, maxLength: Int, lengthPenalty alpha: Float = 0
-    ) throws -> [[Hypothesis]] {
-        try (0..<source.batchSize).map { b in
-            try beamSearch(source: source.sequence(b), beamWidth: beamWidth, maxLength: maxLength, lengthPenalty: alpha)
-        }
-    }
-
     /// Beam search (Sutskever et al., 2014) with GNMT's length normalisation (Wu et al.,
-    /// 2016): hypotheses are ranked by
+    /// 2016) over every source sentence of a batch at once: hypotheses are ranked by
     ///
     ///     score(Y) = log p(Y | x) / lp(Y),   lp(Y) = ((5 + |Y|) / 6)^alpha
     ///
@@ -86,103 +81,64 @@ extension Seq2Seq {
     ///
     /// Each step extends the k live hypotheses by every token and keeps the k best
     /// extensions by log-probability; an extension by `endToken` among the k best becomes a
-    /// finished hypothesis. The search stops when k hypotheses have finished or after
-    /// `maxLength` tokens (the live ones then join the result unfinished). With k = 1 it is
-    /// greedy decoding.
+    /// finished hypothesis. A sentence's search stops when k hypotheses have finished or
+    /// after its maximum length (the live ones then join the result unfinished). With k = 1
+    /// it is greedy decoding. The live hypotheses of all sentences are one decoder batch
+    /// (`BatchedBeamSearch`): the encoder runs once, each step costs one decoder step of all
+    /// rows, and the states follow their parents; per sentence the result is the search of
+    /// that sentence alone.
     ///
     /// - Parameters:
-    ///   - source: one source sentence (no padding).
+    ///   - source: the source sentences.
     ///   - beamWidth: k >= 1.
     ///   - maxLength: the most output tokens, >= 1.
+    ///   - maxLengths: per sentence, instead of `maxLength` (each >= 1).
     ///   - alpha: the length-normalisation exponent, >= 0.
-    /// - Returns: at most k hypotheses sorted by score, best first.
+    /// - Returns: per sentence at most k hypotheses sorted by score, best first.
+    /// - Throws: `SequentError` for a token out of range, or k, a maximum length or alpha
+    ///   out of range.
+    public func beamSearch(
+        source: Batch, beamWidth: Int, maxLength: Int = 0, maxLengths: [Int]? = nil, lengthPenalty alpha: Float = 0
+    ) throws -> [[Hypothesis]] {
+        let limits = maxLengths ?? Array(repeating: maxLength, count: source.batchSize)
+        guard limits.count == source.batchSize else {
+            throw SequentError.invalidArgument("Seq2Seq", "\(limits.count) maximum lengths for \(source.batchSize) sentences")
+        }
+        for limit in limits { try checkedMaximumLength(limit) }
+        let search = try BatchedBeamSearch(model: "Seq2Seq", beamWidth: beamWidth, alpha: alpha, vocabularySize: targetVocabularySize,
+                                           beginToken: beginToken, endToken: endToken)
+        let wasTraining = isTraining
+        setTraining(false)
+        defer { setTraining(wasTraining) }
+        return try withoutGradients {
+            let encoding = try encode(source)
+            var state = encoding.initialState, memory = encoding.memory  // one row per live hypothesis
+            var stepped = state
+            let results = try search.run(limits: limits, sourceLengths: source.lengths, step: { previous, _ in
+                let step = try decoderStep(try targetEmbedding(previous), state: state, memory: memory)
+                stepped = step.state
+                return .init(logProbabilities: head(step.output).logSoftmax(alongAxis: -1).scalars, alignment: step.alignment?.scalars)
+            }, select: { rows in
+                state = stepped.selecting(rows: rows)
+                memory = memory?.selecting(rows: rows)
+            })
+            return results.enumerated().map { b, hypotheses in
+                hypotheses.map { found in
+                    Hypothesis(tokens: found.tokens, logProbability: found.logProbability, score: found.score, isFinished: found.isFinished,
+                               alignment: found.alignmentRows.isEmpty ? nil
+                                   : Tensor(shape: [found.tokens.count, source.lengths[b]], scalars: found.alignmentRows.flatMap { $0 }))
+                }
+            }
+        }
+    }
+
+    /// Beam search on one sentence; see `beamSearch(source:beamWidth:maxLength:maxLengths:lengthPenalty:)`.
+    ///
     /// - Throws: `SequentError` for an empty source, a token out of range, or k, maxLength
     ///   or alpha out of range.
     public func beamSearch(
         source: [Int], beamWidth: Int, maxLength: Int, lengthPenalty alpha: Float = 0
     ) throws -> [Hypothesis] {
-        try checkedMaximumLength(maxLength)
-        guard beamWidth >= 1 else { throw SequentError.invalidArgument("Seq2Seq", "the beam width must be at least 1, got \(beamWidth)") }
-        guard alpha >= 0 else { throw SequentError.invalidArgument("Seq2Seq", "the length penalty alpha must be >= 0, got \(alpha)") }
-        let sourceBatch = try Batch([source])
-        let endToken = endToken
-        func score(_ logProbability: Float, length: Int) -> Float {
-            alpha == 0 ? logProbability : logProbability / Float(pow(Double(5 + length) / 6, Double(alpha)))
-        }
-        /// A live hypothesis: its tokens, log-probability and the attention row of each step.
-        struct Beam { var tokens: [Int]; var logProbability: Float; var alignmentRows: [[Float]] }
-        func hypothesis(_ beam: Beam) -> Hypothesis {
-            Hypothesis(tokens: beam.tokens, logProbability: beam.logProbability,
-                       score: score(beam.logProbability, length: beam.tokens.count),
-                       isFinished: beam.tokens.last == endToken,
-                       alignment: beam.alignmentRows.isEmpty ? nil
-                           : Tensor(shape: [beam.tokens.count, source.count], scalars: beam.alignmentRows.flatMap { $0 }))
-        }
-        return try withoutGradients {
-            let encoding = try encode(sourceBatch)
-            var beams = [Beam(tokens: [], logProbability: 0, alignmentRows: [])]
-            var state = encoding.initialState
-            var finished: [Hypothesis] = []
-            let V = targetVocabularySize
-            var memory = encoding.memory  // one row per live hypothesis, all the same source
-            for length in 1...maxLength {
-                let K = beams.count
-                if let rows = memory?.batchSize, rows != K { memory = encoding.memory?.selecting(rows: Array(repeating: 0, count: K)) }
-                let input = try targetEmbedding(beams.map { $0.tokens.last ?? beginToken })
-                let step = try decoderStep(input, state: state, memory: memory)
-                let logProbabilities = head(step.output).logSoftmax(alongAxis: -1).scalars  // (K, V)
-                // The best extensions by log-probability, ties to the lower (beam, token):
-                // k live ones need at most k + K candidates (one end token per beam).
-                let candidates = bestCandidates(count: beamWidth + K, beams: K, vocabulary: V) { r, v in
-                    beams[r].logProbability + logProbabilities[r * V + v]
-                }
-                var next: [Beam] = [], parents: [Int] = []
-                for (rank, candidate) in candidates.enumerated() {
-                    let (r, token) = (candidate.index / V, candidate.index % V)
-                    let row = step.alignment.map { Array($0.scalars[(r * source.count)..<((r + 1) * source.count)]) }
-                    let extended = Beam(tokens: beams[r].tokens + [token], logProbability: candidate.value,
-                                        alignmentRows: beams[r].alignmentRows + (row.map { [$0] } ?? []))
-                    if token == endToken {
-                        if rank < beamWidth { finished.append(hypothesis(extended)) }
-                    } else if next.count < beamWidth {
-                        next.append(extended)
-                        parents.append(r)
-                    }
-                    if next.count == beamWidth && rank >= beamWidth - 1 { break }
-                }
-                if finished.count >= beamWidth || next.isEmpty { break }
-                if length == maxLength {
-                    finished += next.map(hypothesis)
-                    break
-                }
-                beams = next
-                state = step.state.selecting(rows: parents)
-            }
-            let ranked = finished.enumerated().sorted { a, b in
-                a.element.score > b.element.score || (a.element.score == b.element.score && a.offset < b.offset)
-            }
-            return ranked.prefix(beamWidth).map(\.element)
-        }
+        try beamSearch(source: try Batch([source]), beamWidth: beamWidth, maxLength: maxLength, lengthPenalty: alpha)[0]
     }
-}
-
-/// The `count` largest values of f(r, v) over r in 0..<beams, v in 0..<vocabulary, as
-/// (flat index r * vocabulary + v, value), largest first; ties keep the lower index first.
-private func bestCandidates(
-    count: Int, beams: Int, vocabulary: Int, _ f: (Int, Int) -> Float
-) -> [(index: Int, value: Float)] {
-    var best: [(index: Int, value: Float)] = []
-    best.reserveCapacity(count + 1)
-    for r in 0..<beams {
-        for v in 0..<vocabulary {
-            let value = f(r, v)
-            if best.count == count, let last = best.last, !(value > last.value) { continue }
-            // Insert after every candidate at least as good (ties stay in index order).
-            var position = best.count
-            while position > 0 && best[position - 1].value < value { position -= 1 }
-            best.insert((r * vocabulary + v, value), at: position)
-            if best.count > count { best.removeLast() }
-        }
-    }
-    return best
 }

@@ -77,6 +77,9 @@ public final class Seq2Seq: Module {
     public let endToken: Int
     public var isTraining = true
     let decoder: DecoderCell
+    /// Dropout of the source and target token vectors (training only); nil for p = 0;
+    /// key `embedding_dropout` (no parameters).
+    let embeddingDropout: Dropout?
 
     /// V_src.
     public var sourceVocabularySize: Int { sourceEmbedding.vocabularySize }
@@ -100,13 +103,16 @@ public final class Seq2Seq: Module {
     ///   - attention: `.none`, `.additive`, `.multiplicative(.dot)` (needs Hd == Hv) or
     ///     `.multiplicative(.general)`.
     ///   - attentionSize: A, the additive score's width (default Hd).
+    ///   - dropout: p in [0, 1): in training, dropout of the source and target token vectors
+    ///     and between stacked encoder layers (PyTorch's `nn.GRU(dropout:)`). Its generator
+    ///     is split after every weight is drawn, so the weights do not depend on p.
     ///   - beginToken, endToken: target token ids in 0..<V.
     /// - Throws: `SequentError` for sizes that are not positive, special tokens out of range,
     ///   or a dot score between states of different sizes.
     public init(
         cell: RecurrentCellType, sourceVocabularySize: Int, targetVocabularySize: Int, embeddingSize: Int,
         hiddenSize: Int, decoderHiddenSize: Int? = nil, encoderLayerCount: Int = 1, bidirectional: Bool = false,
-        attention: Attention, attentionSize: Int? = nil, beginToken: Int, endToken: Int,
+        attention: Attention, attentionSize: Int? = nil, dropout: Float = 0, beginToken: Int, endToken: Int,
         generator: inout RandomGenerator
     ) throws {
         let op = "Seq2Seq"
@@ -125,7 +131,7 @@ public final class Seq2Seq: Module {
         sourceEmbedding = Embedding(vocabularySize: sourceVocabularySize, embeddingSize: embeddingSize, generator: &generator)
         targetEmbedding = Embedding(vocabularySize: targetVocabularySize, embeddingSize: embeddingSize, generator: &generator)
         encoder = try RecurrentLayer(cell: cell, inputSize: embeddingSize, hiddenSize: hiddenSize, layerCount: encoderLayerCount,
-                                     batchFirst: true, bidirectional: bidirectional, generator: &generator)
+                                     batchFirst: true, dropout: dropout, bidirectional: bidirectional, generator: &generator)
         if bidirectional || hiddenSize != decoderSize {
             hiddenBridge = Linear(inputSize: valueSize, outputSize: decoderSize, generator: &generator)
             cellBridge = cell.hasCellState ? Linear(inputSize: valueSize, outputSize: decoderSize, generator: &generator) : nil
@@ -146,7 +152,14 @@ public final class Seq2Seq: Module {
             combine = nil
         }
         head = Linear(inputSize: outputSize, outputSize: targetVocabularySize, generator: &generator)
+        embeddingDropout = dropout > 0 ? try Dropout(probability: dropout, generator: &generator) : nil
     }
+
+    /// p of the dropout (0: none).
+    public var dropout: Float { embeddingDropout?.probability ?? 0 }
+
+    /// Token vectors, dropped out in training.
+    private func dropped(_ x: Tensor) -> Tensor { embeddingDropout.map { $0(x) } ?? x }
 
     public var submodules: [(key: String, module: any Module)] {
         var modules: [(key: String, module: any Module)] = [
@@ -158,6 +171,7 @@ public final class Seq2Seq: Module {
         if let attentionLayer { modules.append(("attention", attentionLayer)) }
         if let combine { modules.append(("combine", combine)) }
         modules.append(("head", head))
+        if let embeddingDropout { modules.append(("embedding_dropout", embeddingDropout)) }
         return modules
     }
 
@@ -172,25 +186,14 @@ public final class Seq2Seq: Module {
 
     /// The batch's tokens with padding replaced by `filler`, after checking every real token.
     func checkedTokens(_ batch: Batch, vocabularySize: Int, role: String, filler: Int = 0) throws -> [Int] {
-        var tokens = batch.tokens
-        for b in 0..<batch.batchSize {
-            for t in 0..<batch.time {
-                let index = b * batch.time + t
-                if t >= batch.lengths[b] {
-                    tokens[index] = filler
-                } else if tokens[index] < 0 || tokens[index] >= vocabularySize {
-                    throw SequentError.invalidArgument("Seq2Seq", "\(role) token \(tokens[index]) at (\(b), \(t)) is outside the vocabulary 0..<\(vocabularySize)")
-                }
-            }
-        }
-        return tokens
+        try batch.checkedTokens(vocabularySize: vocabularySize, role: role, filler: filler, model: "Seq2Seq")
     }
 
     /// Runs the encoder over the source and prepares the attention memory and s_0.
     func encode(_ source: Batch) throws -> Encoding {
         let (B, S) = (source.batchSize, source.time)
         let tokens = try checkedTokens(source, vocabularySize: sourceVocabularySize, role: "source")
-        let embedded = try sourceEmbedding(tokens, shape: [B, S])  // (B, S, E)
+        let embedded = dropped(try sourceEmbedding(tokens, shape: [B, S]))  // (B, S, E)
         let (states, final) = try encoder(embedded, lengths: source.lengths)  // (B, S, Hv), (L*D, B, H)
         let (D, L) = (encoder.directionCount, encoder.layerCount)
         // The top layer's final states, forward then backward: (D, B, H) -> (B, D*H).
@@ -263,7 +266,7 @@ public final class Seq2Seq: Module {
         // Decoder inputs: y_0 = begin, then the target shifted right by one.
         var inputTokens = [Int](repeating: beginToken, count: B * T)
         for b in 0..<B { for t in 1..<max(T, 1) { inputTokens[b * T + t] = targetTokens[b * T + t - 1] } }
-        let inputs = try targetEmbedding(inputTokens, shape: [B, T])  // (B, T, E)
+        let inputs = dropped(try targetEmbedding(inputTokens, shape: [B, T]))  // (B, T, E)
         let encoding = try encode(source)
         var state = encoding.initialState
         var outputs: [Tensor] = [], alignments: [Tensor] = []

@@ -77,18 +77,7 @@ public final class TransformerTranslator: Module {
         guard batch.time <= maxPositions else {
             throw SequentError.invalidArgument("TransformerTranslator", "a \(role) of \(batch.time) tokens is longer than the model's \(maxPositions) positions")
         }
-        var tokens = batch.tokens
-        for b in 0..<batch.batchSize {
-            for t in 0..<batch.time {
-                let index = b * batch.time + t
-                if t >= batch.lengths[b] {
-                    tokens[index] = filler
-                } else if tokens[index] < 0 || tokens[index] >= vocabularySize {
-                    throw SequentError.invalidArgument("TransformerTranslator", "\(role) token \(tokens[index]) at (\(b), \(t)) is outside the vocabulary 0..<\(vocabularySize)")
-                }
-            }
-        }
-        return tokens
+        return try batch.checkedTokens(vocabularySize: vocabularySize, role: role, filler: filler, model: "TransformerTranslator")
     }
 
     /// E[tokens] * sqrt(D) + PE(positions), dropped out: (B, n, D).
@@ -248,60 +237,46 @@ public final class TransformerTranslator: Module {
     }
 
     /// Beam search with GNMT's length normalisation, score = log p / ((5 + |Y|) / 6)^alpha,
-    /// the k live hypotheses decoded as one batch (caches reordered by parent each step);
-    /// the same rules as `Seq2Seq.beamSearch`.
-    public func beamSearch(source: [Int], beamWidth: Int, maxLength: Int, lengthPenalty alpha: Float = 0) throws -> [Hypothesis] {
-        guard beamWidth >= 1 else { throw SequentError.invalidArgument("TransformerTranslator", "the beam width must be at least 1, got \(beamWidth)") }
-        guard maxLength >= 1 else { throw SequentError.invalidArgument("TransformerTranslator", "the maximum output length must be at least 1, got \(maxLength)") }
-        guard alpha >= 0 else { throw SequentError.invalidArgument("TransformerTranslator", "the length penalty alpha must be >= 0, got \(alpha)") }
-        let limit = min(maxLength, maxPositions)
-        func score(_ logProbability: Float, length: Int) -> Float {
-            alpha == 0 ? logProbability : logProbability / Float(pow(Double(5 + length) / 6, Double(alpha)))
+    /// over every sentence of a batch at once (the rules of `Seq2Seq.beamSearch`): the
+    /// encoder runs once, the live hypotheses of all sentences are one decoder batch, and
+    /// each step costs one cached position per layer for all of them, the key/value caches
+    /// and the memory following each hypothesis's parent (`BatchedBeamSearch`).
+    ///
+    /// - Parameters:
+    ///   - maxLength: the most output tokens of every sentence (at most the positions), or
+    ///   - maxLengths: one per sentence.
+    /// - Returns: per sentence at most k hypotheses, best score first.
+    /// - Throws: `SequentError` for tokens out of range or past the positions, or k, a
+    ///   maximum length or alpha out of range.
+    public func beamSearch(
+        source: Seq2Seq.Batch, beamWidth: Int, maxLength: Int = 0, maxLengths: [Int]? = nil, lengthPenalty alpha: Float = 0
+    ) throws -> [[Hypothesis]] {
+        let limits = maxLengths ?? Array(repeating: maxLength, count: source.batchSize)
+        guard limits.count == source.batchSize else {
+            throw SequentError.invalidArgument("TransformerTranslator", "\(limits.count) maximum lengths for \(source.batchSize) sentences")
         }
+        for limit in limits where limit < 1 {
+            throw SequentError.invalidArgument("TransformerTranslator", "the maximum output length must be at least 1, got \(limit)")
+        }
+        let search = try BatchedBeamSearch(model: "TransformerTranslator", beamWidth: beamWidth, alpha: alpha,
+                                           vocabularySize: targetVocabularySize, beginToken: beginToken, endToken: endToken)
         let wasTraining = isTraining
         setTraining(false)
         defer { setTraining(wasTraining) }
         return try withoutGradients {
-            let batch = try Seq2Seq.Batch([source])
-            let run = DecoderRun(memory: try encode(batch), mask: batch.paddingMask, caches: transformer.decoder.makeCaches())
-            var beams: [(tokens: [Int], logProbability: Float)] = [([], 0)]
-            var finished: [Hypothesis] = []
-            let V = targetVocabularySize
-            for length in 1...limit {
-                let K = beams.count
-                let logProbabilities = try step(run, previous: beams.map { $0.tokens.last ?? beginToken }, position: length - 1).scalars
-                var candidates: [(index: Int, value: Float)] = []
-                candidates.reserveCapacity(K * V)
-                for r in 0..<K { for v in 0..<V { candidates.append((r * V + v, beams[r].logProbability + logProbabilities[r * V + v])) } }
-                candidates.sort { $0.value > $1.value || ($0.value == $1.value && $0.index < $1.index) }
-                var next: [(tokens: [Int], logProbability: Float)] = [], parents: [Int] = []
-                for (rank, candidate) in candidates.prefix(beamWidth + K).enumerated() {
-                    let (r, token) = (candidate.index / V, candidate.index % V)
-                    let tokens = beams[r].tokens + [token]
-                    if token == endToken {
-                        if rank < beamWidth {
-                            finished.append(Hypothesis(tokens: tokens, logProbability: candidate.value,
-                                                       score: score(candidate.value, length: tokens.count), isFinished: true))
-                        }
-                    } else if next.count < beamWidth {
-                        next.append((tokens, candidate.value))
-                        parents.append(r)
-                    }
-                    if next.count == beamWidth && rank >= beamWidth - 1 { break }
-                }
-                if finished.count >= beamWidth || next.isEmpty { break }
-                if length == limit {
-                    finished += next.map { Hypothesis(tokens: $0.tokens, logProbability: $0.logProbability,
-                                                      score: score($0.logProbability, length: $0.tokens.count), isFinished: false) }
-                    break
-                }
-                beams = next
-                run.select(rows: parents)
+            let run = DecoderRun(memory: try encode(source), mask: source.paddingMask, caches: transformer.decoder.makeCaches())
+            let results = try search.run(
+                limits: limits.map { min($0, maxPositions) }, sourceLengths: source.lengths,
+                step: { previous, position in .init(logProbabilities: try step(run, previous: previous, position: position).scalars) },
+                select: { run.select(rows: $0) })
+            return results.map { hypotheses in
+                hypotheses.map { Hypothesis(tokens: $0.tokens, logProbability: $0.logProbability, score: $0.score, isFinished: $0.isFinished) }
             }
-            let ranked = finished.enumerated().sorted { a, b in
-                a.element.score > b.element.score || (a.element.score == b.element.score && a.offset < b.offset)
-            }
-            return ranked.prefix(beamWidth).map(\.element)
         }
+    }
+
+    /// Beam search on one sentence; see `beamSearch(source:beamWidth:maxLength:maxLengths:lengthPenalty:)`.
+    public func beamSearch(source: [Int], beamWidth: Int, maxLength: Int, lengthPenalty alpha: Float = 0) throws -> [Hypothesis] {
+        try beamSearch(source: try Seq2Seq.Batch([source]), beamWidth: beamWidth, maxLength: maxLength, lengthPenalty: alpha)[0]
     }
 }

@@ -101,7 +101,7 @@ struct TranslateConfig: Codable, Equatable {
                 cell: model == .gru ? .gru : .lstm, sourceVocabularySize: sourceVocabularySize,
                 targetVocabularySize: targetVocabularySize, embeddingSize: embedding, hiddenSize: perDirection,
                 decoderHiddenSize: attention == .dot ? valueSize : perDirection, encoderLayerCount: layers,
-                bidirectional: bidirectional, attention: attention.seq2seq,
+                bidirectional: bidirectional, attention: attention.seq2seq, dropout: dropout,
                 beginToken: targetTokenizerSize, endToken: targetTokenizerSize + 1, generator: &generator)
             return .recurrent(seq2seq)
         case .transformer:
@@ -170,15 +170,16 @@ enum TranslationModel {
         }
     }
 
-    /// Beam search on one sentence: the best hypothesis's tokens and its alignment (T, S) if any.
-    func beam(_ source: [Int], width: Int, maxLength: Int, lengthPenalty: Float) throws -> (tokens: [Int], alignment: Tensor?) {
+    /// Beam search over a batch of sentences at once (every live hypothesis one decoder
+    /// row): each sentence's best hypothesis's tokens.
+    func beam(_ sources: Seq2Seq.Batch, width: Int, maxLengths: [Int], lengthPenalty: Float) throws -> [[Int]] {
         switch self {
         case .recurrent(let model):
-            let best = try model.beamSearch(source: source, beamWidth: width, maxLength: maxLength, lengthPenalty: lengthPenalty).first
-            return (best?.tokens ?? [], best?.alignment)
+            return try model.beamSearch(source: sources, beamWidth: width, maxLengths: maxLengths, lengthPenalty: lengthPenalty)
+                .map { $0.first?.tokens ?? [] }
         case .transformer(let model):
-            let best = try model.beamSearch(source: source, beamWidth: width, maxLength: maxLength, lengthPenalty: lengthPenalty).first
-            return (best?.tokens ?? [], nil)
+            return try model.beamSearch(source: sources, beamWidth: width, maxLengths: maxLengths, lengthPenalty: lengthPenalty)
+                .map { $0.first?.tokens ?? [] }
         }
     }
 
@@ -255,19 +256,20 @@ enum TranslationInference {
         batchSize: Int = 128
     ) throws -> [[Int]] {
         var outputs = [[Int]](repeating: [], count: sources.count)
-        if beam > 1 {
-            for (i, source) in sources.enumerated() {
-                outputs[i] = try model.beam(source, width: beam, maxLength: outputLimit(sourceLength: source.count, maxLength: maxLength),
-                                            lengthPenalty: lengthPenalty).tokens
-            }
-            return outputs
-        }
         let order = sources.indices.sorted { sources[$0].count < sources[$1].count }
-        for start in stride(from: 0, to: order.count, by: batchSize) {
-            let indices = Array(order[start..<min(start + batchSize, order.count)])
-            let longest = indices.map { sources[$0].count }.max() ?? 1
-            let decoded = try model.greedy(try Seq2Seq.Batch(indices.map { sources[$0] }),
-                                           maxLength: outputLimit(sourceLength: longest, maxLength: maxLength))
+        // Beam search: about `batchSize` decoder rows too (k per sentence).
+        let sentencesPerBatch = beam > 1 ? max(1, batchSize / beam) : batchSize
+        for start in stride(from: 0, to: order.count, by: sentencesPerBatch) {
+            let indices = Array(order[start..<min(start + sentencesPerBatch, order.count)])
+            let batch = try Seq2Seq.Batch(indices.map { sources[$0] })
+            let decoded: [[Int]]
+            if beam > 1 {
+                decoded = try model.beam(batch, width: beam, maxLengths: indices.map { outputLimit(sourceLength: sources[$0].count, maxLength: maxLength) },
+                                         lengthPenalty: lengthPenalty)
+            } else {
+                let longest = indices.map { sources[$0].count }.max() ?? 1
+                decoded = try model.greedy(batch, maxLength: outputLimit(sourceLength: longest, maxLength: maxLength))
+            }
             for (row, index) in indices.enumerated() { outputs[index] = decoded[row] }
         }
         return outputs

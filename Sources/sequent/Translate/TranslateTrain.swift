@@ -22,10 +22,13 @@ extension Sequent.Translate {
                 additive (Bahdanau) over a bidirectional 1-layer encoder of 256 per direction, token vectors of \
                 256, decoder 256; batches of 64 pairs bucketed by length (each batch padded only to its own \
                 longest sentence, padding masked), teacher forcing, label smoothing 0.1, Adam at 1e-3 with \
-                a linear warm-up and cosine decay to a tenth, gradients clipped to norm 1. --model transformer: \
-                3+3 layers, d_model 256, 8 heads, feed-forward 512, dropout 0.1, learning rate 5e-4 with a \
-                4000-step warm-up (--warmup). Validation loss and BLEU (sacrebleu's 13a, greedy decoding, \
-                detokenised) at every evaluation; model.safetensors keeps the best validation BLEU. Example:
+                a linear warm-up (--warmup, 200 steps) and cosine decay to a tenth, gradients clipped to norm 1; \
+                --dropout (recurrent default 0) drops token vectors and between encoder layers. --model \
+                transformer: 3+3 layers, d_model 256, 8 heads, feed-forward 512, dropout 0.1, learning rate \
+                7e-4. Steps: --steps, or with --time-limit alone as many as fit (a few steps are timed first; \
+                the schedule then ends with the limit), else 20 epochs. Validation loss and BLEU (sacrebleu's \
+                13a, greedy decoding, detokenised) at every evaluation; model.safetensors keeps the best \
+                validation BLEU. Example:
 
                   sequent translate train --source ../shared/data/translation/multi30k/train.de --target ../shared/data/translation/multi30k/train.en --val-source ../shared/data/translation/multi30k/val.de --val-target ../shared/data/translation/multi30k/val.en --out de-en --time-limit 30m
                 """)
@@ -64,7 +67,7 @@ extension Sequent.Translate {
         var feedForward: Int?
         @Option(name: .customLong("label-smoothing"), parsing: .unconditional, help: "Label smoothing epsilon in [0, 1).")
         var labelSmoothing: Float = 0.1
-        @Option(parsing: .unconditional, help: "Warm-up steps of the learning rate (default: 4000 for the Transformer, 200 otherwise, at most a tenth of --steps).")
+        @Option(parsing: .unconditional, help: "Warm-up steps of the learning rate (default 200, at most a tenth of the steps).")
         var warmup: Int?
 
         @Option(help: "word or bpe.")
@@ -180,59 +183,54 @@ struct TranslateTraining {
         let isTransformer = command.model == .transformer
         let batchSize = resumed?.config.batchSize ?? options.batchSize ?? 64
         let stepsPerEpoch = (train.count + batchSize - 1) / batchSize
-        let steps = resumed?.config.steps ?? options.steps ?? 20 * stepsPerEpoch
+        let plannedSteps = resumed?.config.steps ?? options.steps ?? 20 * stepsPerEpoch
         let hidden = options.hiddenSize ?? 256
-        let config = resumed?.config ?? TranslateConfig(
+        var config = resumed?.config ?? TranslateConfig(
             model: command.model, attention: isTransformer ? .none : command.attention, bidirectional: !command.unidirectional,
             layers: options.layers ?? (isTransformer ? 3 : 1), hidden: hidden, embedding: isTransformer ? hidden : (command.embedding ?? 256),
             heads: command.heads ?? 8, feedForward: command.feedForward ?? 2 * hidden, dropout: options.dropout ?? (isTransformer ? 0.1 : 0),
             labelSmoothing: command.labelSmoothing, tokenizer: command.tokenizer, jointVocabulary: command.jointVocab,
             sourceVocabularySize: tokenizers.sourceVocabularySize, targetVocabularySize: tokenizers.targetVocabularySize,
-            maxLength: command.maxLength, maxPositions: command.maxLength + 2, batchSize: batchSize, steps: steps,
-            learningRate: options.learningRate ?? (isTransformer ? 5e-4 : 1e-3),
-            warmupSteps: min(command.warmup ?? (isTransformer ? 4000 : 200), steps / 10), seed: options.seed,
+            maxLength: command.maxLength, maxPositions: command.maxLength + 2, batchSize: batchSize, steps: plannedSteps,
+            learningRate: options.learningRate ?? (isTransformer ? 7e-4 : 1e-3),
+            warmupSteps: warmupSteps(steps: plannedSteps), seed: options.seed,
             data: TranslateDataSummary(train: command.pairs ?? "\(command.source!) + \(command.target!)", val: valOrigin,
                                        trainPairs: train.count, droppedPairs: train.droppedLines.count, valPairs: valPairs.count))
-        if !isTransformer && config.dropout > 0 {
-            options.say("note: the recurrent models have no dropout yet; --dropout \(config.dropout) is recorded but not applied")
-        }
 
+        let batches = try BucketedPairBatches(sourceLengths: train.sources.map(\.count), targetLengths: train.targets.map(\.count),
+                                              batchSize: batchSize, generator: dataGenerator.split())
+        // --time-limit counts from the command's start (reading the data counts); without
+        // --steps the schedule (warm-up and cosine) is fitted to it.
+        // The final scoring and the report take about 5 % of the limit unless fitted.
+        var timeLimit = options.timeLimit(startedAt: startedMonotonic, reservedSeconds: 0.05 * (options.timeLimit?.inSeconds ?? 0) + 5)
         let folder: ModelFolder
         if let resumed {
             folder = resumed.folder
         } else {
             folder = try ModelFolder.create(at: outURL, task: TranslateFolder.task)
             try folder.refuseExistingRun()
+            if options.steps == nil, let limit = timeLimit {
+                timeLimit = try fitSteps(to: limit, config: &config, batches: batches, train: train, valPairs: valLossIndices.count)
+            }
             try tokenizers.source.save(to: folder.tokenizerURL)
             if !config.jointVocabulary { try tokenizers.target.save(to: folder.file(TranslateFolder.targetTokenizerFileName)) }
             try folder.writeConfig(config, version: Sequent.version)
         }
+        let steps = config.steps
 
         let model = try config.makeModel(generator: &modelGenerator)
         let module = model.module
         options.say(config.summary(parameterCount: module.parameterCount))
         options.say("data: \(train.count) training pairs, \(valPairs.count) validation pairs; \(stepsPerEpoch) steps an epoch, \(steps) steps planned")
 
-        let batches = try BucketedPairBatches(sourceLengths: train.sources.map(\.count), targetLengths: train.targets.map(\.count),
-                                              batchSize: batchSize, generator: dataGenerator.split())
         let optimizer = try Adam(namedParameters: module.namedParameters(), learningRate: config.learningRate)
         let schedule = try LinearWarmup(
             warmupSteps: max(1, config.warmupSteps), startFactor: 0.01,
             then: CosineAnnealing(initialLearningRate: config.learningRate, totalSteps: max(1, steps - config.warmupSteps),
                                   minimumLearningRate: config.learningRate / 10))
-        var trainerConfiguration = TrainerConfiguration(totalSteps: steps)
-        trainerConfiguration.maxGradientNorm = 1
-        trainerConfiguration.evaluationInterval = command.evalInterval ?? max(1, min(1000, steps / 20))
+        var trainerConfiguration = options.trainerConfiguration(
+            steps: steps, folder: folder, evaluationInterval: evaluationInterval(steps: steps), timeLimit: timeLimit)
         trainerConfiguration.earlyStopping = try EarlyStopping(metric: "bleu", mode: .maximize, patience: Int.max)
-        trainerConfiguration.checkpointDirectory = folder.checkpointsURL
-        trainerConfiguration.checkpointInterval = max(1, min(steps / 10, 500))
-        trainerConfiguration.keepLastCheckpoints = 2
-        trainerConfiguration.logDirectory = folder.url
-        trainerConfiguration.progress = options.quiet ? nil : .standardOutput()
-        trainerConfiguration.threadCount = threads
-        // The final scoring and the report take about 5 % of the limit.
-        trainerConfiguration.timeLimit = options.timeLimit(
-            startedAt: startedMonotonic, reservedSeconds: 0.05 * (options.timeLimit?.inSeconds ?? 0) + 5)
 
         let references = valPairs.targets
         let labelSmoothing = config.labelSmoothing
@@ -306,5 +304,62 @@ struct TranslateTraining {
         print(String(format: "best validation (model.safetensors, greedy): BLEU %.2f, chrF %.2f over %d sentences", keptScores.bleu.score, keptScores.chrF.score, references.count))
         print("model: \(outURL.path)  (report: \(folder.reportURL.path))")
         print("next:  echo \"\(valPairs.sources.first ?? "a sentence")\" | sequent translate predict \(options.out) --beam 5")
+    }
+
+    /// The warm-up of a run of `steps`: --warmup, else 200, at most a tenth of the steps.
+    func warmupSteps(steps: Int) -> Int {
+        min(command.warmup ?? 200, steps / 10)
+    }
+
+    /// --eval-interval, else about 20 evaluations a run (at most every 1000 steps).
+    func evaluationInterval(steps: Int) -> Int {
+        command.evalInterval ?? max(1, min(1000, steps / 20))
+    }
+
+    /// Fits `config.steps` (and so the warm-up and the cosine) to `limit`: a few steps of a
+    /// throwaway model are timed (`Trainer.secondsPerStep`), and the evaluations are taken
+    /// off. An evaluation (the validation loss, forward only, and greedy decoding of every
+    /// validation sentence) costs about as much as training on as many pairs (measured on
+    /// Multi30k: 13 GRU steps, 18 Transformer steps for its 1,014 pairs); at most two more
+    /// run after training (the last weights, and the kept ones when those are not the last),
+    /// and 2 % of the limit is kept for the report.
+    ///
+    /// - Returns: `limit` with the evaluations after training reserved.
+    private func fitSteps(
+        to limit: TimeLimit, config: inout TranslateConfig, batches: BucketedPairBatches, train: EncodedPairs, valPairs: Int
+    ) throws -> TimeLimit {
+        var generator = RandomGenerator(seed: config.seed ^ 0x5EED)
+        let probe = try config.makeModel(generator: &generator)
+        let labelSmoothing = config.labelSmoothing
+        func seconds<M: Module>(_ module: M) throws -> Double {
+            try Trainer<M, BucketedPairBatches>.secondsPerStep(
+                probe: module, data: batches, learningRate: config.learningRate, timedSteps: 6
+            ) { _, indices in
+                let target = try Seq2Seq.Batch(indices.map { train.targets[$0] })
+                let loss = try probe.loss(source: try Seq2Seq.Batch(indices.map { train.sources[$0] }), target: target,
+                                          labelSmoothing: labelSmoothing)
+                return (loss, target.lengths.reduce(0, +))
+            }
+        }
+        let stepSeconds: Double
+        switch probe {
+        case .recurrent(let model): stepSeconds = try seconds(model)
+        case .transformer(let model): stepSeconds = try seconds(model)
+        }
+        let evaluationSeconds = Double(valPairs) / Double(config.batchSize) * stepSeconds
+        var fitted = limit
+        fitted.reservedSeconds = 2 * evaluationSeconds + 0.02 * limit.seconds  // and the report
+        let now = MetricsClock.system.monotonicSeconds()
+        // Evaluations every `evaluationInterval(steps)` steps: solve steps * s + steps / interval * e = left.
+        var steps = fitted.fittedSteps(secondsPerStep: stepSeconds, at: now)
+        for _ in 0..<3 {
+            let evaluations = Double(steps) / Double(evaluationInterval(steps: steps))
+            steps = fitted.fittedSteps(secondsPerStep: stepSeconds, evaluationSeconds: evaluations * evaluationSeconds, at: now)
+        }
+        config.steps = steps
+        config.warmupSteps = warmupSteps(steps: steps)
+        options.say(String(format: "--time-limit: %.3f s a step here, so %d steps (the learning-rate schedule's length; warm-up %d)",
+                           stepSeconds, steps, config.warmupSteps))
+        return fitted
     }
 }
