@@ -244,6 +244,30 @@ struct TranslateFolder {
 }
 
 /// Translating many sentences: batches of similar lengths, greedy or beam search, text out.
+/// How `translate eval` and `translate predict` decode: greedy or beam, its length
+/// normalisation, the output limit.
+struct DecodingOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Beam width (1: greedy).")
+    var beam = 1
+
+    @Option(name: .customLong("length-penalty"), parsing: .unconditional, help: "Beam search: the length-normalisation exponent alpha (0: raw log-probability).")
+    var lengthPenalty: Float = 0.6
+
+    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "The most output tokens (default: twice the source's + 10).")
+    var maxLength: Int?
+
+    func validate() throws {
+        guard beam >= 1, beam <= 1000 else { throw ValidationError("--beam must be in 1...1000; got \(beam)") }
+        guard lengthPenalty >= 0, lengthPenalty <= 10 else { throw ValidationError("--length-penalty must be in [0, 10]; got \(lengthPenalty)") }
+        try TrainingOptions.check(maxLength, "--max-length", in: 1...100_000)
+    }
+
+    /// The output token ids of `sources`, decoded as these flags say.
+    func translate(_ model: TranslationModel, sources: [[Int]]) throws -> [[Int]] {
+        try TranslationInference.translate(model, sources: sources, beam: beam, maxLength: maxLength, lengthPenalty: lengthPenalty)
+    }
+}
+
 enum TranslationInference {
     /// The default most output tokens: a little more than the source allows.
     static func outputLimit(sourceLength: Int, maxLength: Int?) -> Int {

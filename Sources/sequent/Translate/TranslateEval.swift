@@ -28,14 +28,9 @@ extension Sequent.Translate {
         @Option(help: "Reference translations, line i for --source line i.")
         var reference: String
 
-        @Option(parsing: .unconditional, help: "Beam width (1: greedy).")
-        var beam = 1
+        @OptionGroup var decoding: DecodingOptions
 
-        @Option(name: .customLong("length-penalty"), parsing: .unconditional, help: "Beam search: the length-normalisation exponent alpha.")
-        var lengthPenalty: Float = 0.6
 
-        @Option(name: .customLong("max-length"), parsing: .unconditional, help: "The most output tokens (default: twice the source's + 10).")
-        var maxLength: Int?
 
         @Option(help: "Also write the translations to this file, one a line.")
         var output: String?
@@ -47,9 +42,6 @@ extension Sequent.Translate {
         var threads: Int?
 
         func validate() throws {
-            guard beam >= 1, beam <= 1000 else { throw ValidationError("--beam must be in 1...1000; got \(beam)") }
-            guard lengthPenalty >= 0, lengthPenalty <= 10 else { throw ValidationError("--length-penalty must be in [0, 10]; got \(lengthPenalty)") }
-            try TrainingOptions.check(maxLength, "--max-length", in: 1...100_000)
             _ = try ThreadCount.checked(threads)
         }
 
@@ -62,8 +54,7 @@ extension Sequent.Translate {
                                                            sourceFlag: "--source", targetFlag: "--reference")
                 let sources = try TranslationInference.encodeSources(pairs.sources, tokenizers: opened.tokenizers, model: opened.model,
                                                                      origin: source, lineNumbers: pairs.lines)
-                let outputs = try TranslationInference.translate(opened.model, sources: sources, beam: beam, maxLength: maxLength,
-                                                                 lengthPenalty: lengthPenalty)
+                let outputs = try decoding.translate(opened.model, sources: sources)
                 let hypotheses = outputs.map { opened.tokenizers.detokenize($0) }
                 let bleu = BLEU(hypotheses: hypotheses, references: pairs.targets)
                 let chrF = ChrF(hypotheses: hypotheses, references: pairs.targets)
@@ -80,7 +71,7 @@ extension Sequent.Translate {
                         "bleu": bleu.score, "chrf": chrF.score, "sentences": pairs.count,
                         "bleu_precisions": bleu.precisions, "brevity_penalty": bleu.brevityPenalty,
                         "hypothesis_tokens": bleu.hypothesisLength, "reference_tokens": bleu.referenceLength,
-                        "source": source, "reference": reference, "beam": beam, "seconds": seconds,
+                        "source": source, "reference": reference, "beam": decoding.beam, "seconds": seconds,
                     ]
                     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                     print(String(decoding: data, as: UTF8.self))
@@ -88,7 +79,7 @@ extension Sequent.Translate {
                     print(String(format: "BLEU %.2f (%@; BP %.3f, %d/%d tokens), chrF %.2f over %d sentences (%@, %.1f s)",
                                  bleu.score, bleu.precisions.map { String(format: "%.1f", $0) }.joined(separator: "/"),
                                  bleu.brevityPenalty, bleu.hypothesisLength, bleu.referenceLength, chrF.score, pairs.count,
-                                 beam > 1 ? "beam \(beam)" : "greedy", seconds))
+                                 decoding.beam > 1 ? "beam \(decoding.beam)" : "greedy", seconds))
                 }
             }
         }

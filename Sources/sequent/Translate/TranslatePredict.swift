@@ -26,14 +26,9 @@ extension Sequent.Translate {
         @Option(help: "A file of sentences, one a line (default: stdin).")
         var input: String?
 
-        @Option(parsing: .unconditional, help: "Beam width (1: greedy).")
-        var beam = 1
+        @OptionGroup var decoding: DecodingOptions
 
-        @Option(name: .customLong("length-penalty"), parsing: .unconditional, help: "Beam search: the length-normalisation exponent alpha (0: raw log-probability).")
-        var lengthPenalty: Float = 0.6
 
-        @Option(name: .customLong("max-length"), parsing: .unconditional, help: "The most output tokens (default: twice the source's + 10).")
-        var maxLength: Int?
 
         @Flag(help: "Read a line, answer it, repeat (until end of input).")
         var interactive = false
@@ -45,9 +40,6 @@ extension Sequent.Translate {
         var threads: Int?
 
         func validate() throws {
-            guard beam >= 1, beam <= 1000 else { throw ValidationError("--beam must be in 1...1000; got \(beam)") }
-            guard lengthPenalty >= 0, lengthPenalty <= 10 else { throw ValidationError("--length-penalty must be in [0, 10]; got \(lengthPenalty)") }
-            try TrainingOptions.check(maxLength, "--max-length", in: 1...100_000)
             _ = try ThreadCount.checked(threads)
             if interactive && input != nil { throw ValidationError("--interactive reads stdin; leave out --input") }
         }
@@ -70,15 +62,14 @@ extension Sequent.Translate {
                 let lines = SentencePairs.lines(of: text)
                 guard !lines.isEmpty else { throw SequentError.malformedFile(origin, "no sentences to translate") }
                 let sources = try TranslationInference.encodeSources(lines, tokenizers: opened.tokenizers, model: opened.model, origin: origin)
-                let outputs = try TranslationInference.translate(opened.model, sources: sources, beam: beam, maxLength: maxLength,
-                                                                 lengthPenalty: lengthPenalty)
+                let outputs = try decoding.translate(opened.model, sources: sources)
                 for output in outputs { print(opened.tokenizers.detokenize(output)) }
                 if let attentionSVG { try writeAttention(opened, source: sources[0], to: attentionSVG) }
             }
         }
 
         func writeAttention(_ opened: TranslateFolder, source: [Int], to path: String) throws {
-            let limit = TranslationInference.outputLimit(sourceLength: source.count, maxLength: maxLength)
+            let limit = TranslationInference.outputLimit(sourceLength: source.count, maxLength: decoding.maxLength)
             guard let svg = try TranslateReport.attentionSVG(model: opened.model, source: source, tokenizers: opened.tokenizers, maxLength: limit) else {
                 throw SequentError.invalidArgument("--attention-svg", "the model in \(model) has no attention weights to draw (\(opened.config.model.rawValue), attention \(opened.config.attention.rawValue)); train with --attention additive, dot or general")
             }
@@ -103,8 +94,7 @@ extension Sequent.Translate {
                 do {
                     let sources = try TranslationInference.encodeSources([sentence], tokenizers: opened.tokenizers, model: opened.model,
                                                                          origin: "stdin", lineNumbers: [number])
-                    let output = try TranslationInference.translate(opened.model, sources: sources, beam: beam, maxLength: maxLength,
-                                                                    lengthPenalty: lengthPenalty)[0]
+                    let output = try decoding.translate(opened.model, sources: sources)[0]
                     print(opened.tokenizers.detokenize(output))
                     fflush(nil)
                     if first, let attentionSVG { try writeAttention(opened, source: sources[0], to: attentionSVG) }
