@@ -143,44 +143,30 @@ public struct BLEU: Sendable, Equatable {
             if symbol { out += [space, c, space] } else { out.append(c) }
         }
         s = out
-        // 2. ([^0-9])([\.,]) -> "\1 \2 " (left to right, matches do not overlap)
-        out = []
-        var i = 0
-        while i < s.count {
-            if i + 1 < s.count, !isDigit(s[i]), isPeriodOrComma(s[i + 1]) {
-                out += [s[i], space, s[i + 1], space]
-                i += 2
-            } else {
-                out.append(s[i])
-                i += 1
+        // A regular expression of two characters (a, b) replaced left to right, matches not
+        // overlapping, as Python's re.sub does.
+        func substitutePairs(_ s: [Unicode.Scalar], _ matches: (Unicode.Scalar, Unicode.Scalar) -> Bool,
+                             _ replacement: (Unicode.Scalar, Unicode.Scalar) -> [Unicode.Scalar]) -> [Unicode.Scalar] {
+            var out: [Unicode.Scalar] = []
+            out.reserveCapacity(s.count * 2)
+            var i = 0
+            while i < s.count {
+                if i + 1 < s.count, matches(s[i], s[i + 1]) {
+                    out += replacement(s[i], s[i + 1])
+                    i += 2
+                } else {
+                    out.append(s[i])
+                    i += 1
+                }
             }
+            return out
         }
-        s = out
+        // 2. ([^0-9])([\.,]) -> "\1 \2 "
+        s = substitutePairs(s, { !isDigit($0) && isPeriodOrComma($1) }, { [$0, space, $1, space] })
         // 3. ([\.,])([^0-9]) -> " \1 \2"
-        out = []
-        i = 0
-        while i < s.count {
-            if i + 1 < s.count, isPeriodOrComma(s[i]), !isDigit(s[i + 1]) {
-                out += [space, s[i], space, s[i + 1]]
-                i += 2
-            } else {
-                out.append(s[i])
-                i += 1
-            }
-        }
-        s = out
+        s = substitutePairs(s, { isPeriodOrComma($0) && !isDigit($1) }, { [space, $0, space, $1] })
         // 4. ([0-9])(-) -> "\1 \2 "
-        out = []
-        i = 0
-        while i < s.count {
-            if i + 1 < s.count, isDigit(s[i]), s[i + 1] == "-" {
-                out += [s[i], space, s[i + 1], space]
-                i += 2
-            } else {
-                out.append(s[i])
-                i += 1
-            }
-        }
-        return splitWhitespace(out)
+        s = substitutePairs(s, { isDigit($0) && $1 == "-" }, { [$0, space, $1, space] })
+        return splitWhitespace(s)
     }
 }
