@@ -43,7 +43,10 @@ enum StopSignals {
     /// Runs `body` with the handlers installed; `body` gets a function telling whether a
     /// stop signal arrived since `body` started, and which.
     static func watch<R>(_ body: (_ received: () -> Int32?) throws -> R) rethrows -> R {
-        guard !blockedOnCallingThread() else { return try body { nil } }
+        // Blocked while no watch runs: the program takes the signals itself. (Inside a
+        // running watch they are blocked by that watch, and a nested one still reports them.)
+        let watching = installation.withLock { $0.depth > 0 }
+        guard watching || !blockedOnCallingThread() else { return try body { nil } }
         let start = install()
         defer { uninstall() }
         return try Parallelism.withSignalsBlocked(watched) {
