@@ -118,41 +118,20 @@ extension Parallelism {
     /// fixed upstream in 2026 by PR 4855, not in Debian's 2.6).
     public static func withSignalsBlocked<R>(_ signals: [Int32], _ body: () throws -> R) rethrows -> R {
         #if canImport(Glibc)
-        var job = SignalMaskJob(set: sigset_t(), previous: .allocate(capacity: max(threadCount, Int(omp_get_max_threads()))), restoring: false)
-        defer { job.previous.deallocate() }
-        sigemptyset(&job.set)
-        for signal in signals { sigaddset(&job.set, signal) }
-        pthread_sigmask(SIG_BLOCK, &job.set, job.previous.baseAddress)
-        onEveryOtherThreadOfTeam(&job)
-        defer {
-            job.restoring = true
-            onEveryOtherThreadOfTeam(&job)
-            pthread_sigmask(SIG_SETMASK, job.previous.baseAddress, nil)
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in signals { sigaddset(&set, signal) }
+        // The whole pool, not only the team in force: a thread outside it may run a kernel later.
+        let team = max(threadCount, Int(omp_get_max_threads()))
+        let previous = UnsafeMutableBufferPointer<sigset_t>.allocate(capacity: team)
+        defer { previous.deallocate() }
+        onEachThread(ofTeam: team) { [set] thread in
+            withUnsafePointer(to: set) { _ = pthread_sigmask(SIG_BLOCK, $0, previous.baseAddress! + thread) }
         }
+        defer { onEachThread(ofTeam: team) { thread in _ = pthread_sigmask(SIG_SETMASK, previous.baseAddress! + thread, nil) } }
         #endif
         return try body()
     }
-
-    #if canImport(Glibc)
-    /// Blocks `job.set` on (or restores the saved mask of) threads 1... of a team as large as
-    /// the pool may be; thread i keeps its previous mask in `job.previous[i]`.
-    private static func onEveryOtherThreadOfTeam(_ job: inout SignalMaskJob) {
-        let team = job.previous.count
-        guard team > 1, omp_in_parallel() == 0 else { return }
-        withUnsafeMutablePointer(to: &job) { pointer in
-            GOMP_parallel({ context in
-                let job = context!.assumingMemoryBound(to: SignalMaskJob.self)
-                let thread = Int(omp_get_thread_num())
-                guard thread > 0 else { return }
-                if job.pointee.restoring {
-                    pthread_sigmask(SIG_SETMASK, job.pointee.previous.baseAddress! + thread, nil)
-                } else {
-                    pthread_sigmask(SIG_BLOCK, &job.pointee.set, job.pointee.previous.baseAddress! + thread)
-                }
-            }, pointer, UInt32(team), 0)
-        }
-    }
-    #endif
 
     /// Runs `body` with subnormal Float results flushed to zero (and subnormal inputs read
     /// as zero) on the calling thread and on every thread of the OpenMP team (oneDNN's and
@@ -167,34 +146,36 @@ extension Parallelism {
         fegetenv(&saved)
         var flushing = saved
         flushing.__mxcsr |= 0x8040  // FTZ (bit 15) and DAZ (bit 6)
-        setOnEveryThread(flushing)
-        defer { setOnEveryThread(saved) }
+        onEachThread(ofTeam: threadCount) { [flushing] _ in withUnsafePointer(to: flushing) { _ = fesetenv($0) } }
+        defer { onEachThread(ofTeam: threadCount) { [saved] _ in withUnsafePointer(to: saved) { _ = fesetenv($0) } } }
         #endif
         return try body()
     }
 
-    #if canImport(Glibc) && arch(x86_64)
-    /// Installs `environment` on the calling thread and on each thread of the team.
-    private static func setOnEveryThread(_ environment: fenv_t) {
-        var job = environment
-        withUnsafeMutablePointer(to: &job) { pointer in
-            GOMP_parallel({ context in
-                _ = fesetenv(context!.assumingMemoryBound(to: fenv_t.self))
-            }, pointer, UInt32(threadCount), 0)
+    /// Runs `body(thread)` once on each thread of an OpenMP team of `team` threads, all at
+    /// once (thread 0 is the caller): for state each thread keeps for itself, such as its
+    /// signal mask or floating-point mode. Inside a running parallel region, on the calling
+    /// thread alone.
+    private static func onEachThread(ofTeam team: Int, _ body: (_ thread: Int) -> Void) {
+        if team <= 1 || omp_in_parallel() != 0 {
+            body(0)
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            var job = PerThreadJob(body: escapable)
+            withUnsafeMutablePointer(to: &job) { pointer in
+                GOMP_parallel({ context in
+                    context!.assumingMemoryBound(to: PerThreadJob.self).pointee.body(Int(omp_get_thread_num()))
+                }, pointer, UInt32(team), 0)
+            }
         }
     }
-    #endif
 }
 
-#if canImport(Glibc)
-/// What `withSignalsBlocked` hands to the team: the signals, and each thread's mask before
-/// (slot 0: the calling thread's).
-private struct SignalMaskJob {
-    var set: sigset_t
-    let previous: UnsafeMutableBufferPointer<sigset_t>
-    var restoring: Bool
+/// The work `onEachThread` hands to the OpenMP team.
+private struct PerThreadJob {
+    let body: (Int) -> Void
 }
-#endif
 
 /// The work `forEachPhase` hands to the OpenMP team.
 private struct PhasedJob {
