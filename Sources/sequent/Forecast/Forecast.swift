@@ -25,8 +25,10 @@ extension Sequent {
                 everything the models and the scaling learn comes from the rows before them, \
                 and the last --val-fraction of those rows serve early stopping and the \
                 prediction intervals (split-conformal, from the validation errors at each step \
-                ahead; when that part is shorter than the horizon, from the differencing's \
-                choice, validated on the last max(--val-fraction, horizon) rows).
+                ahead; or, with --intervals quantile --strategy direct, the model's own \
+                quantile heads). The differencing is chosen on the training part by AutoARIMA's \
+                tests (--difference auto: seasonal strength, then KPSS); --difference validate \
+                picks the one whose model has the lowest validation MAE instead.
                 """,
             subcommands: [Train.self, Eval.self, Predict.self, Backtest.self])
 
@@ -50,6 +52,13 @@ enum ForecastCommon {
     /// Says how the differencing was chosen, with the statistics.
     static func describeChoice(_ config: ForecastConfig, say: (String) -> Void) {
         guard config.differencingChosen else { return }
+        if config.differencingRule == .auto {
+            let space = config.transform.logarithm ? "log " : ""
+            let strength = config.seasonalStrength.map { "seasonal strength F_s \(ForecastEvaluation.fixed($0)) (seasonal difference above \(DifferencingChoice.seasonalStrengthThreshold))" } ?? "no seasonal test (season \(config.season), or under three seasons)"
+            let kpss = config.kpss.map { "KPSS \(ForecastEvaluation.fixed($0)) (first difference above \(DifferencingChoice.kpssCriticalValue), 5 %)" } ?? "no KPSS test (under 8 values)"
+            say("differencing: \(config.transform.differencing.rawValue), AutoARIMA's rule on the \(space)training part: \(strength), then \(kpss); the test part is not looked at; --difference validate|none|first|seasonal|both overrides")
+            return
+        }
         let scores = (config.differencingValidationMAE ?? [:]).sorted { $0.value < $1.value }
             .map { "\($0.key) \(ForecastEvaluation.fixed($0.value))" }.joined(separator: ", ")
         say("differencing: \(config.transform.differencing.rawValue), the lowest validation MAE of one \(config.model.rawValue) trained with each, on the last \(config.differencingValidationRows ?? config.validationSize) rows of the training part (\(scores)); the test part is not looked at; --difference overrides")

@@ -76,7 +76,7 @@ extension Sequent.Forecast {
                     fields.append("\(JSONText.quoted(name)): {\"mae\": \(ForecastEvaluation.number(m.mae)), \"rmse\": \(ForecastEvaluation.number(m.rmse)), \"mape\": \(ForecastEvaluation.number(m.mape)), \"smape\": \(ForecastEvaluation.number(m.smape)), \"mase\": \(ForecastEvaluation.number(m.mase)), \"last_step_mape\": \(ForecastEvaluation.number(lastStepMAPE[name]))}")
                 }
                 fields.append("\"best\": \(JSONText.quoted(best))")
-                fields.append("\"interval\": {\"nominal_coverage\": \(ForecastEvaluation.number(forecaster.config.intervals?.coverage)), \"coverage\": \(ForecastEvaluation.number(coverage))}")
+                fields.append("\"interval\": {\"nominal_coverage\": \(ForecastEvaluation.number(forecaster.config.intervalCoverage)), \"coverage\": \(ForecastEvaluation.number(coverage))}")
                 return "{" + fields.joined(separator: ", ") + "}"
             }
 
@@ -137,7 +137,7 @@ extension Sequent.Forecast {
             let seconds = Date().timeIntervalSince(started), cpuSeconds = Double(clock() - cpuClock) / Double(CLOCKS_PER_SEC)
 
             let sections = results.map { result in
-                let level = Int(((result.forecaster.config.intervals?.coverage ?? modelOptions.coverage) * 100).rounded())
+                let level = Int(((result.forecaster.config.intervalCoverage ?? modelOptions.coverage) * 100).rounded())
                 return """
                     \(several ? "## Column" : "# Backtest of") `\(result.column)`
 
@@ -147,7 +147,7 @@ extension Sequent.Forecast {
 
                     \(result.markdownTable())
 
-                    Best by MASE: **\(result.best)**. The \(level)% conformal intervals of \(result.forecaster.config.model.rawValue) cover \(String(format: "%.1f", result.coverage * 100))% of the \(result.total) forecast values.
+                    Best by MASE: **\(result.best)**. The \(level)% \(result.forecaster.config.quantiles == nil ? "conformal" : "quantile") intervals of \(result.forecaster.config.model.rawValue) cover \(String(format: "%.1f", result.coverage * 100))% of the \(result.total) forecast values.
                     """
             }
             let title = several ? "# Backtest of \(results.map { "`\($0.column)`" }.joined(separator: ", "))\n\n" : ""
@@ -165,7 +165,7 @@ extension Sequent.Forecast {
                 for result in results {
                     if several { ForecastCommon.output("column '\(result.column)':") }
                     ForecastCommon.output(result.markdownTable())
-                    let level = Int(((result.forecaster.config.intervals?.coverage ?? modelOptions.coverage) * 100).rounded())
+                    let level = Int(((result.forecaster.config.intervalCoverage ?? modelOptions.coverage) * 100).rounded())
                     ForecastCommon.output("best by MASE: \(result.best); \(level)% intervals cover \(String(format: "%.1f", result.coverage * 100))%")
                 }
                 ForecastCommon.output(String(format: "backtest in %.1f s (%.1f s CPU); report: ", seconds, cpuSeconds) + folder.reportURL.path)
@@ -203,8 +203,8 @@ extension Sequent.Forecast {
                     perOrigin[name, default: []].append(try ForecastMetrics(actual: actual, forecast: forecast, inSample: history, season: config.season))
                     lastStep[name, default: []].append((actual[H - 1], forecast[H - 1]))
                 }
-                if let intervals = forecaster.config.intervals {
-                    let (lower, upper) = intervals.bounds(forecasts[0], logarithm: forecaster.config.transform.logarithm)
+                if let bounds = try forecaster.bounds([forecasts[0]], inputs: inputs, y: y, origins: [origin])?.first {
+                    let (lower, upper) = bounds
                     covered += zip(actual, zip(lower, upper)).filter { $0 >= $1.0 && $0 <= $1.1 }.count
                     total += H
                 }

@@ -36,8 +36,8 @@ extension Sequent.Forecast {
                 let forecast = try Parallelism.withThreads(threadCount) {
                     try forecaster.forecast(inputs, y: y, origins: [y.count], steps: config.horizon)[0]
                 }
-                let (lower, upper) = config.intervals?.bounds(forecast, logarithm: config.transform.logarithm) ?? (forecast, forecast)
-                columns.append((config.column, Int(((config.intervals?.coverage ?? 0) * 100).rounded()), forecast, lower, upper))
+                let (lower, upper) = try forecaster.bounds([forecast], inputs: inputs, y: y, origins: [y.count])?[0] ?? (forecast, forecast)
+                columns.append((config.column, Int(((config.intervalCoverage ?? 0) * 100).rounded()), forecast, lower, upper))
             }
             let config = forecasters[0].config
             let single = columns.count == 1
