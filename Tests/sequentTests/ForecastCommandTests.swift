@@ -270,4 +270,29 @@ final class ForecastCommandTests: XCTestCase {
             XCTAssertLessThan(row[2] - row[1], 1.5 * 6.58, "\(row)")
         }
     }
+
+    /// The default differencing is AutoARIMA's rule, with its statistics in config.json and on
+    /// the terminal; `--difference validate` still trains one candidate per differencing.
+    func testDifferencingByTheRuleOrByValidation() throws {
+        let csv = try writeSeries("d.csv")
+        func column(_ name: String) throws -> [String: Any] {
+            let data = try Data(contentsOf: directory.appendingPathComponent("\(name)/config.json"))
+            let envelope = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            return try XCTUnwrap(((envelope["config"] as? [String: Any])?["columns"] as? [[String: Any]])?.first)
+        }
+        let auto = try sequent(["forecast", "train", "--csv", csv, "--column", "sales", "--horizon", "6", "--steps", "20",
+                                "--hidden", "8", "--threads", "1", "--ensemble", "1", "--out", directory.appendingPathComponent("auto").path])
+        XCTAssertEqual(auto.status, 0, auto.stderr)
+        XCTAssertTrue(auto.stdout.contains("AutoARIMA's rule on the training part: seasonal strength F_s"), auto.stdout)
+        let rule = try column("auto")
+        XCTAssertEqual(rule["differencingRule"] as? String, "auto")
+        XCTAssertNotNil(rule["kpss"] as? Double)
+        XCTAssertGreaterThan(try XCTUnwrap(rule["seasonalStrength"] as? Double), 0.64)  // 100 + t + 10 sin: a strong season
+        XCTAssertNil(rule["differencingValidationMAE"])
+        let validate = try train(csv, out: directory.appendingPathComponent("validate").path, ["--ensemble", "1", "--difference", "validate"])
+        XCTAssertEqual(validate.status, 0, validate.stderr)
+        let validated = try column("validate")
+        XCTAssertEqual(validated["differencingRule"] as? String, "validate")
+        XCTAssertEqual(Set(try XCTUnwrap(validated["differencingValidationMAE"] as? [String: Double]).keys), ["none", "first", "seasonal", "both"])
+    }
 }
