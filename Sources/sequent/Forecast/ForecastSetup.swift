@@ -18,6 +18,7 @@ enum TransformChoice: String, Codable, CaseIterable, ExpressibleByArgument { cas
 
 extension ForecastingModel.Architecture: ExpressibleByArgument {}
 extension MissingValuePolicy: ExpressibleByArgument {}
+extension CalendarFeature: ExpressibleByArgument {}
 
 /// `--difference`: how the differencing is chosen on the training part (auto: AutoARIMA's
 /// tests, `DifferencingChoice`; validate: the candidate with the lowest validation MAE), or
@@ -28,7 +29,6 @@ enum DifferenceOption: String, Codable, CaseIterable, ExpressibleByArgument {
     /// The differencing given; nil for the two rules.
     var given: SeriesTransform.Differencing? { SeriesTransform.Differencing(rawValue: rawValue) }
 }
-extension CalendarFeature: ExpressibleByArgument {}
 
 /// The data flags `train`, `backtest` share: which file, which columns, how to read them.
 struct SeriesOptions: ParsableArguments {
