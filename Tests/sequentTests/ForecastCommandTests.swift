@@ -271,8 +271,9 @@ final class ForecastCommandTests: XCTestCase {
         }
     }
 
-    /// The default differencing is AutoARIMA's rule, with its statistics in config.json and on
-    /// the terminal; `--difference validate` still trains one candidate per differencing.
+    /// `--difference kpss` is AutoARIMA's rule, with its statistics in config.json and on the
+    /// terminal; the default (`validate`) trains one candidate per differencing and prints
+    /// their validation scores.
     func testDifferencingByTheRuleOrByValidation() throws {
         let csv = try writeSeries("d.csv")
         func column(_ name: String) throws -> [String: Any] {
@@ -280,19 +281,30 @@ final class ForecastCommandTests: XCTestCase {
             let envelope = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             return try XCTUnwrap(((envelope["config"] as? [String: Any])?["columns"] as? [[String: Any]])?.first)
         }
-        let auto = try sequent(["forecast", "train", "--csv", csv, "--column", "sales", "--horizon", "6", "--steps", "20",
-                                "--hidden", "8", "--threads", "1", "--ensemble", "1", "--out", directory.appendingPathComponent("auto").path])
-        XCTAssertEqual(auto.status, 0, auto.stderr)
-        XCTAssertTrue(auto.stdout.contains("AutoARIMA's rule on the training part: seasonal strength F_s"), auto.stdout)
-        let rule = try column("auto")
-        XCTAssertEqual(rule["differencingRule"] as? String, "auto")
+        func run(_ name: String, _ extra: [String]) throws -> BuiltTool.Run {
+            try sequent(["forecast", "train", "--csv", csv, "--column", "sales", "--horizon", "6", "--steps", "20",
+                         "--hidden", "8", "--threads", "1", "--ensemble", "1", "--out", directory.appendingPathComponent(name).path] + extra)
+        }
+        let kpss = try run("kpss", ["--difference", "kpss"])
+        XCTAssertEqual(kpss.status, 0, kpss.stderr)
+        XCTAssertTrue(kpss.stdout.contains("AutoARIMA's rule on the training part: seasonal strength F_s"), kpss.stdout)
+        let rule = try column("kpss")
+        XCTAssertEqual(rule["differencingRule"] as? String, "kpss")
         XCTAssertNotNil(rule["kpss"] as? Double)
         XCTAssertGreaterThan(try XCTUnwrap(rule["seasonalStrength"] as? Double), 0.64)  // 100 + t + 10 sin: a strong season
         XCTAssertNil(rule["differencingValidationMAE"])
-        let validate = try train(csv, out: directory.appendingPathComponent("validate").path, ["--ensemble", "1", "--difference", "validate"])
+        let validate = try run("validate", [])
         XCTAssertEqual(validate.status, 0, validate.stderr)
+        XCTAssertTrue(validate.stdout.contains("the lowest validation MAE of one lstm trained with each"), validate.stdout)
+        for name in ["none", "first", "seasonal", "both"] {
+            XCTAssertNotNil(validate.stdout.range(of: "\(name) [0-9]", options: .regularExpression), validate.stdout)
+        }
         let validated = try column("validate")
         XCTAssertEqual(validated["differencingRule"] as? String, "validate")
         XCTAssertEqual(Set(try XCTUnwrap(validated["differencingValidationMAE"] as? [String: Double]).keys), ["none", "first", "seasonal", "both"])
+        // The rule's earlier name is refused, with the values that exist.
+        let renamed = try run("auto", ["--difference", "auto"])
+        XCTAssertNotEqual(renamed.status, 0)
+        XCTAssertTrue(renamed.stderr.contains("kpss"), renamed.stderr)
     }
 }

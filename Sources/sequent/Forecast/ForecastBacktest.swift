@@ -114,6 +114,7 @@ extension Sequent.Forecast {
             let several = tables.count > 1
             _ = try tables.map { try ForecastTraining.configure(table: $0, series: series, model: modelOptions, training: training, trainingRows: first) }
             let runsPerColumn = (refit ? origins.count : 1) * modelOptions.ensemble
+            let previous = ForecastCommon.previousConfigs(in: folder, resume: training.resume)
             var results: [ColumnResult] = []
             for (i, single) in tables.enumerated() {
                 var config = try ForecastTraining.chooseDifferencing(
@@ -125,6 +126,7 @@ extension Sequent.Forecast {
                 try folder.writeConfig(ForecastFolderConfig(columns: results.map(\.forecaster.config) + [config]), version: Sequent.version)
                 // One column's checkpoints and logs are the folder's own; several columns' go to DIR/COLUMN.
                 let root = several ? try ModelFolder.create(at: folder.file(ForecastCommon.fileName(config.column)), task: Sequent.Forecast.task) : folder
+                try ForecastCommon.discardStaleCheckpoints(of: config, previous: previous, in: root, say: say)
                 let forecaster = try ForecastTraining.train(
                     config: &config, table: single, folder: root, training: quietTraining, timeLimit: timeLimit,
                     runsAfter: (tables.count - 1 - i) * runsPerColumn + (refit ? (origins.count - 1) * config.ensemble : 0),

@@ -20,11 +20,11 @@ extension ForecastingModel.Architecture: ExpressibleByArgument {}
 extension MissingValuePolicy: ExpressibleByArgument {}
 extension CalendarFeature: ExpressibleByArgument {}
 
-/// `--difference`: how the differencing is chosen on the training part (auto: AutoARIMA's
-/// tests, `DifferencingChoice`; validate: the candidate with the lowest validation MAE), or
-/// one of them given.
+/// `--difference`: how the differencing is chosen on the training part (validate, the
+/// default: the candidate with the lowest validation MAE; kpss: AutoARIMA's tests,
+/// `DifferencingChoice`), or one of them given.
 enum DifferenceOption: String, Codable, CaseIterable, ExpressibleByArgument {
-    case auto, validate, none, first, seasonal, both
+    case validate, kpss, none, first, seasonal, both
 
     /// The differencing given; nil for the two rules.
     var given: SeriesTransform.Differencing? { SeriesTransform.Differencing(rawValue: rawValue) }
@@ -112,8 +112,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "auto, none or log (auto: log for a positive series whose seasonal swing grows with its level).")
     var transform: TransformChoice = .auto
 
-    @Option(help: "What the model reads and predicts: none, first, seasonal or both (first of seasonal) differences of the (log) series; auto: AutoARIMA's rule on the training part (seasonal when the seasonal strength F_s > 0.64, then first when KPSS rejects stationarity at 5 %); validate: the one whose model has the lowest validation MAE, one model trained with each on the last max(--val-fraction, horizon) rows of the training part. The test part is never read.")
-    var difference: DifferenceOption = .auto
+    @Option(help: "What the model reads and predicts: none, first, seasonal or both (first of seasonal) differences of the (log) series; validate (default): the one whose model has the lowest validation MAE, one model trained with each on the last max(--val-fraction, horizon) rows of the training part; kpss: AutoARIMA's rule on the training part (seasonal when the seasonal strength F_s > 0.64, then first when KPSS rejects stationarity at 5 %). The test part is never read.")
+    var difference: DifferenceOption = .validate
 
     /// --val-fraction's default: the last 20 % of the training part (chronologically) for
     /// early stopping and the intervals.

@@ -16,8 +16,8 @@ extension Sequent.Forecast {
                 Defaults: an ensemble of 5 LSTMs of 32 units, 1 layer, recursive strategy, 600 AdamW steps \
                 (learning rate 3e-3, cosine decay) on batches of 32 windows, early stopping on \
                 the validation MAE; --transform auto (log for a positive series whose seasonal \
-                swing grows with its level) and seasonal differencing when the series is \
-                seasonal. On AirPassengers (144 months) a run takes a few seconds on one core.
+                swing grows with its level) and the differencing whose model has the lowest \
+                validation MAE (--difference validate). On AirPassengers (144 months) a run takes a few seconds on one core.
                 Writes DIR/config.json, model.safetensors (every member; keys members.K.* \
                 for an ensemble), report.md, forecast.svg, and the first member's checkpoints/, \
                 metrics.jsonl and TensorBoard events (member K's in DIR/member-K).
@@ -48,6 +48,7 @@ extension Sequent.Forecast {
                     runsAfter: tables.count * modelOptions.ensemble - i)
             }
             let several = configs.count > 1
+            let previous = ForecastCommon.previousConfigs(in: folder, resume: training.resume)
             try folder.writeConfig(ForecastFolderConfig(columns: configs), version: Sequent.version)
             let curve = LearningCurve()
             var forecasters: [NeuralForecaster] = []
@@ -62,6 +63,7 @@ extension Sequent.Forecast {
                 ForecastCommon.describeChoice(config, say: say)
                 // One column's checkpoints and logs are the folder's own; several columns' go to DIR/COLUMN.
                 let root = several ? try ModelFolder.create(at: folder.file(ForecastCommon.fileName(config.column)), task: Sequent.Forecast.task) : folder
+                try ForecastCommon.discardStaleCheckpoints(of: config, previous: previous, in: root, say: say)
                 forecasters.append(try ForecastTraining.train(
                     config: &configs[i], table: single, folder: root, training: training, timeLimit: timeLimit,
                     runsAfter: configs[(i + 1)...].reduce(0) { $0 + $1.ensemble }, coverage: modelOptions.coverage,

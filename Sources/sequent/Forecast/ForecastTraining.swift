@@ -105,8 +105,8 @@ enum ForecastTraining {
     }
 
     /// The configuration with the differencing chosen on the training part alone: by
-    /// `DifferencingChoice` (`--difference auto`, the default), given, or, with `--difference
-    /// validate`, by validation: one model (the ensemble's first member, same steps) is
+    /// `DifferencingChoice` (`--difference kpss`), given, or, with `--difference validate`
+    /// (the default), by validation: one model (the ensemble's first member, same steps) is
     /// trained with each differencing the series is long enough for, none, first, seasonal
     /// and both, and the one with the lowest validation MAE (in the series' units) is kept;
     /// ties go to `DifferencingChoice`. Those candidates are validated at the horizon the model
@@ -115,7 +115,7 @@ enum ForecastTraining {
     /// test part is never read.
     ///
     /// When the final model's own validation part is shorter than the horizon, the conformal
-    /// intervals come from a candidate of its differencing (the chosen one; with auto or a
+    /// intervals come from a candidate of its differencing (the chosen one; with kpss or a
     /// given differencing, one trained for it), calibrated on those rows at every step ahead
     /// (`train` keeps them).
     ///

@@ -52,11 +52,11 @@ struct ForecastConfig: Codable {
     var learningRate: Float
     var seed: UInt64
     var ensemble: Int
-    /// Whether the differencing was chosen by `DifferencingChoice` (no `--difference`), and
-    /// the statistics it decided on (on the fitting part).
+    /// Whether the differencing was chosen (`--difference validate` or `kpss`) rather than
+    /// given, and `DifferencingChoice`'s statistics (on the training part).
     var differencingChosen = false
-    /// How it was chosen: auto (`DifferencingChoice`) or validate; nil when given (and in
-    /// folders written before `--difference auto` existed, whose choice was validate).
+    /// How it was chosen: validate or kpss (`DifferencingChoice`); nil when given (and in
+    /// folders written before `--difference kpss` existed, whose choice was validate).
     var differencingRule: DifferenceOption?
     var seasonalStrength: Double?
     var kpss: Double?
