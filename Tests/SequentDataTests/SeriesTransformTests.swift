@@ -46,4 +46,30 @@ final class SeriesTransformTests: XCTestCase {
         }
         XCTAssertThrowsError(try SeriesTransform(fittedOn: [1, 2, 3], logarithm: false, differencing: .seasonal, season: 4, column: "y"))
     }
+
+    /// The offsets from the naive continuation are sums of the model's values (u_{n+1} + ...
+    /// + u_{n+h} with first differences, u_{n+h} + u_{n+h-m} + ... with seasonal ones), and
+    /// fromOffsets undoes them for every differencing.
+    func testOffsetsAreSumsOfTheModelsValuesAndInvert() throws {
+        let y = (0..<40).map { 50 + Double($0) + 8 * sin(Double($0)) }
+        let history = Array(y[0..<30]), actual = Array(y[30..<40])
+        for differencing in SeriesTransform.Differencing.allCases {
+            for logarithm in [false, true] {
+                let transform = try SeriesTransform(fittedOn: history, logarithm: logarithm, differencing: differencing, season: 4, column: "y")
+                let v = transform.offsets(actual, history: history)
+                let back = transform.fromOffsets(v, history: history)
+                for (a, b) in zip(actual, back) { XCTAssertEqual(a, b, accuracy: 1e-9, "\(differencing), log \(logarithm)") }
+                let u = Array(transform.forward(y).suffix(10))  // the model's values at times 30...39
+                let expected: [Double] = (0..<10).map { h in
+                    switch differencing {
+                    case .none: return u[h]
+                    case .first: return u[0...h].reduce(0, +)
+                    case .seasonal: return stride(from: h, through: 0, by: -4).map { u[$0] }.reduce(0, +)
+                    case .both: return (0...h).map { j in stride(from: j, through: 0, by: -4).map { u[$0] }.reduce(0, +) }.reduce(0, +)
+                    }
+                }
+                for (a, b) in zip(v, expected) { XCTAssertEqual(a, b, accuracy: 1e-9, "\(differencing), log \(logarithm)") }
+            }
+        }
+    }
 }

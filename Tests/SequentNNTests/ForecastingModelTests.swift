@@ -50,4 +50,57 @@ final class ForecastingModelTests: XCTestCase {
         var generator = RandomGenerator(seed: 1)
         XCTAssertThrowsError(try ForecastingModel(architecture: .gru, featureCount: 0, outputCount: 1, hiddenSize: 4, layerCount: 1, dropout: 0, generator: &generator))
     }
+
+    /// The pinball loss by hand: e = target - prediction, tau e when e >= 0, (tau - 1) e when
+    /// e < 0, averaged over every element; quantile q of step h is output h * Q + q.
+    func testPinballLossByHand() throws {
+        let prediction = Tensor(shape: [1, 6], scalars: [1, 2, 3, 4, 5, 6])
+        let target = Tensor(shape: [1, 6], scalars: [2, 2, 2, 3, 3, 3])
+        let loss = try ForecastingModel.pinballLoss(prediction, target, quantiles: [0.05, 0.5, 0.95])
+        // e = 1, 0, -1, -1, -2, -3 with tau = 0.05, 0.5, 0.95, 0.05, 0.5, 0.95.
+        let expected: Float = (0.05 * 1 + 0 + 0.05 * 1 + 0.95 * 1 + 0.5 * 2 + 0.05 * 3) / 6
+        XCTAssertEqual(loss.item, expected, accuracy: 1e-6)
+        XCTAssertThrowsError(try ForecastingModel.pinballLoss(prediction, target, quantiles: [0.1, 0.5, 0.9, 0.95])) { error in
+            XCTAssertTrue("\(error)".contains("pinballLoss: expected prediction and target (B, H x 4)"), "\(error)")
+        }
+    }
+
+    /// Central differences against the gradient of the prediction, every element at least
+    /// 0.1 away from the loss's kink (e = 0).
+    func testPinballLossGradientCheck() {
+        let target = randomTensor([3, 6], lower: -1, upper: 1, seed: 5)
+        var offsets = randomTensor([3, 6], lower: 0.1, upper: 1, seed: 6).scalars
+        for i in offsets.indices where i % 2 == 0 { offsets[i] = -offsets[i] }
+        let prediction = Tensor(shape: [3, 6], scalars: zip(target.scalars, offsets).map { $0 + $1 })
+        checkGradient([prediction], epsilon: 1e-2, tolerance: 1e-2) { x in
+            try! ForecastingModel.pinballLoss(x[0], target, quantiles: [0.1, 0.5, 0.9])
+        }
+    }
+
+    /// The highway adds x[:, :, 0] W_hw^T + b_hw to the encoder's head, under its own keys;
+    /// windows of another length are refused.
+    func testHighwayAddsALinearAutoregressionOfTheSeries() throws {
+        var generator = RandomGenerator(seed: 1)
+        let model = try ForecastingModel(architecture: .gru, featureCount: 2, outputCount: 3, hiddenSize: 4, layerCount: 1,
+                                         dropout: 0, highwayWindow: 5, generator: &generator)
+        let keys = model.namedParameters().map(\.key)
+        XCTAssertTrue(keys.contains("highway.weight") && keys.contains("highway.bias"), "\(keys)")
+        let x = randomTensor([2, 5, 2], seed: 4)
+        let withHighway = try model(x).scalars
+        let series = x.scalars.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)  // x[:, :, 0], (2, 5)
+        let w = try XCTUnwrap(model.highway).weight.value.scalars, b = try XCTUnwrap(model.highway?.bias).value.scalars
+        var generator2 = RandomGenerator(seed: 1)
+        let plain = try ForecastingModel(architecture: .gru, featureCount: 2, outputCount: 3, hiddenSize: 4, layerCount: 1,
+                                         dropout: 0, generator: &generator2)
+        let encoderOnly = try plain(x).scalars  // same draws: the highway's come after the head's
+        for row in 0..<2 {
+            for o in 0..<3 {
+                let linear = (0..<5).map { w[o * 5 + $0] * series[row * 5 + $0] }.reduce(0, +) + b[o]
+                XCTAssertEqual(withHighway[row * 3 + o], encoderOnly[row * 3 + o] + linear, accuracy: 1e-5)
+            }
+        }
+        XCTAssertThrowsError(try model(randomTensor([2, 4, 2], seed: 5))) { error in
+            XCTAssertTrue("\(error)".contains("expected windows (B, 5, 2), got [2, 4, 2]"), "\(error)")
+        }
+    }
 }

@@ -97,13 +97,37 @@ public struct SeriesTransform: Sendable, Equatable, Codable {
     /// The forecast in the series' units from the model's values `u` for the steps after
     /// `history` (the raw values up to the forecast origin).
     public func inverse(_ u: [Double], history: [Double]) -> [Double] {
+        let forecast = inverseLevels(u, history: history)
+        return logarithm ? forecast.map { Foundation.exp($0) } : forecast
+    }
+
+    /// The levels z of the forecast from `u` (before the exponential of a log).
+    func inverseLevels(_ u: [Double], history: [Double]) -> [Double] {
         var z = level(history)
         let n = z.count
         for value in u {
             let d = value * scale + mean
             z.append(undifference(d, z))
         }
-        let forecast = Array(z[n...])
-        return logarithm ? forecast.map { Foundation.exp($0) } : forecast
+        return Array(z[n...])
+    }
+
+    /// The offsets v_h = (z_{n+h} - zbar_{n+h}) / scale of the levels of `actual` (the values
+    /// after `history`) from the transform's naive continuation zbar (u = 0 at every step:
+    /// the last level, last season's level, or the mean, as the differencing has it).
+    ///
+    /// z_{n+h} is linear in d_{n+1}...d_{n+h}, so v_h is a sum of u's (v_h = u_{n+h} without
+    /// differencing, u_{n+1} + ... + u_{n+h} with first differences): a quantile of v_h is a
+    /// quantile of the forecast h steps ahead, which a sum of quantiles of u would not be.
+    public func offsets(_ actual: [Double], history: [Double]) -> [Double] {
+        let naive = inverseLevels(Array(repeating: 0, count: actual.count), history: history)
+        return zip(level(actual), naive).map { ($0 - $1) / scale }
+    }
+
+    /// The forecast in the series' units from offsets `v` (`offsets`) after `history`.
+    public func fromOffsets(_ v: [Double], history: [Double]) -> [Double] {
+        let naive = inverseLevels(Array(repeating: 0, count: v.count), history: history)
+        let z = zip(v, naive).map { $0 * scale + $1 }
+        return logarithm ? z.map { Foundation.exp($0) } : z
     }
 }

@@ -25,8 +25,10 @@ extension Sequent {
                 everything the models and the scaling learn comes from the rows before them, \
                 and the last --val-fraction of those rows serve early stopping and the \
                 prediction intervals (split-conformal, from the validation errors at each step \
-                ahead; when that part is shorter than the horizon, from the differencing's \
-                choice, validated on the last max(--val-fraction, horizon) rows).
+                ahead; or, with --intervals quantile --strategy direct, the model's own \
+                quantile heads). The differencing is chosen on the training part: the one whose \
+                model has the lowest validation MAE (--difference validate, the default), or by \
+                AutoARIMA's tests (--difference kpss: seasonal strength, then KPSS).
                 """,
             subcommands: [Train.self, Eval.self, Predict.self, Backtest.self])
 
@@ -50,9 +52,41 @@ enum ForecastCommon {
     /// Says how the differencing was chosen, with the statistics.
     static func describeChoice(_ config: ForecastConfig, say: (String) -> Void) {
         guard config.differencingChosen else { return }
+        if config.differencingRule == .kpss {
+            let space = config.transform.logarithm ? "log " : ""
+            let strength = config.seasonalStrength.map { "seasonal strength F_s \(ForecastEvaluation.fixed($0)) (seasonal difference above \(DifferencingChoice.seasonalStrengthThreshold))" } ?? "no seasonal test (season \(config.season), or under three seasons)"
+            let kpss = config.kpss.map { "KPSS \(ForecastEvaluation.fixed($0)) (first difference above \(DifferencingChoice.kpssCriticalValue), 5 %)" } ?? "no KPSS test (under 8 values)"
+            say("differencing: \(config.transform.differencing.rawValue), AutoARIMA's rule on the \(space)training part: \(strength), then \(kpss); the test part is not looked at; --difference validate (the default) or none|first|seasonal|both overrides")
+            return
+        }
         let scores = (config.differencingValidationMAE ?? [:]).sorted { $0.value < $1.value }
             .map { "\($0.key) \(ForecastEvaluation.fixed($0.value))" }.joined(separator: ", ")
-        say("differencing: \(config.transform.differencing.rawValue), the lowest validation MAE of one \(config.model.rawValue) trained with each, on the last \(config.differencingValidationRows ?? config.validationSize) rows of the training part (\(scores)); the test part is not looked at; --difference overrides")
+        say("differencing: \(config.transform.differencing.rawValue), the lowest validation MAE of one \(config.model.rawValue) trained with each, on the last \(config.differencingValidationRows ?? config.validationSize) rows of the training part (\(scores)); the test part is not looked at; --difference kpss|none|first|seasonal|both overrides")
+    }
+
+    /// With `--resume`: the configurations the interrupted run wrote in `folder`, if any.
+    static func previousConfigs(in folder: ModelFolder, resume: Bool) -> [ForecastConfig]? {
+        guard resume, FileManager.default.fileExists(atPath: folder.configURL.path) else { return nil }
+        return try? folder.readConfig(as: ForecastFolderConfig.self).columns
+    }
+
+    /// With `--resume`: when the interrupted run trained column `config.column` with another
+    /// differencing than this run chose (its validation candidates were cut by its time limit,
+    /// so it kept `DifferencingChoice`'s), its members' checkpoints in `root` belong to another
+    /// model: they are removed with its logs (metrics.jsonl, TensorBoard events), and the
+    /// members train afresh, as an uninterrupted run would.
+    static func discardStaleCheckpoints(of config: ForecastConfig, previous: [ForecastConfig]?, in root: ModelFolder, say: (String) -> Void) throws {
+        guard let old = previous?.first(where: { $0.column == config.column }),
+              old.transform.differencing != config.transform.differencing else { return }
+        say("note: the interrupted run trained '\(config.column)' with \(old.transform.differencing.rawValue) differencing; this run chose \(config.transform.differencing.rawValue), so its members start afresh")
+        for k in 0..<max(old.ensemble, config.ensemble) {
+            let member = k == 0 ? root.url : root.url.appendingPathComponent("member-\(k)")
+            let events = (try? FileManager.default.contentsOfDirectory(atPath: member.path))?.filter { $0.hasPrefix("events.out.tfevents.") } ?? []
+            for name in [ModelFolder.checkpointsFolderName, "best.safetensors", "metrics.jsonl"] + events {
+                let url = member.appendingPathComponent(name)
+                if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
+            }
+        }
     }
 
     /// Opens a forecast model folder: the configuration and models of each column, in

@@ -76,7 +76,7 @@ extension Sequent.Forecast {
                     fields.append("\(JSONText.quoted(name)): {\"mae\": \(ForecastEvaluation.number(m.mae)), \"rmse\": \(ForecastEvaluation.number(m.rmse)), \"mape\": \(ForecastEvaluation.number(m.mape)), \"smape\": \(ForecastEvaluation.number(m.smape)), \"mase\": \(ForecastEvaluation.number(m.mase)), \"last_step_mape\": \(ForecastEvaluation.number(lastStepMAPE[name]))}")
                 }
                 fields.append("\"best\": \(JSONText.quoted(best))")
-                fields.append("\"interval\": {\"nominal_coverage\": \(ForecastEvaluation.number(forecaster.config.intervals?.coverage)), \"coverage\": \(ForecastEvaluation.number(coverage))}")
+                fields.append("\"interval\": {\"nominal_coverage\": \(ForecastEvaluation.number(forecaster.config.intervalCoverage)), \"coverage\": \(ForecastEvaluation.number(coverage))}")
                 return "{" + fields.joined(separator: ", ") + "}"
             }
 
@@ -114,6 +114,7 @@ extension Sequent.Forecast {
             let several = tables.count > 1
             _ = try tables.map { try ForecastTraining.configure(table: $0, series: series, model: modelOptions, training: training, trainingRows: first) }
             let runsPerColumn = (refit ? origins.count : 1) * modelOptions.ensemble
+            let previous = ForecastCommon.previousConfigs(in: folder, resume: training.resume)
             var results: [ColumnResult] = []
             for (i, single) in tables.enumerated() {
                 var config = try ForecastTraining.chooseDifferencing(
@@ -125,6 +126,7 @@ extension Sequent.Forecast {
                 try folder.writeConfig(ForecastFolderConfig(columns: results.map(\.forecaster.config) + [config]), version: Sequent.version)
                 // One column's checkpoints and logs are the folder's own; several columns' go to DIR/COLUMN.
                 let root = several ? try ModelFolder.create(at: folder.file(ForecastCommon.fileName(config.column)), task: Sequent.Forecast.task) : folder
+                try ForecastCommon.discardStaleCheckpoints(of: config, previous: previous, in: root, say: say)
                 let forecaster = try ForecastTraining.train(
                     config: &config, table: single, folder: root, training: quietTraining, timeLimit: timeLimit,
                     runsAfter: (tables.count - 1 - i) * runsPerColumn + (refit ? (origins.count - 1) * config.ensemble : 0),
@@ -137,7 +139,7 @@ extension Sequent.Forecast {
             let seconds = Date().timeIntervalSince(started), cpuSeconds = Double(clock() - cpuClock) / Double(CLOCKS_PER_SEC)
 
             let sections = results.map { result in
-                let level = Int(((result.forecaster.config.intervals?.coverage ?? modelOptions.coverage) * 100).rounded())
+                let level = Int(((result.forecaster.config.intervalCoverage ?? modelOptions.coverage) * 100).rounded())
                 return """
                     \(several ? "## Column" : "# Backtest of") `\(result.column)`
 
@@ -147,7 +149,7 @@ extension Sequent.Forecast {
 
                     \(result.markdownTable())
 
-                    Best by MASE: **\(result.best)**. The \(level)% conformal intervals of \(result.forecaster.config.model.rawValue) cover \(String(format: "%.1f", result.coverage * 100))% of the \(result.total) forecast values.
+                    Best by MASE: **\(result.best)**. The \(level)% \(result.forecaster.config.quantiles == nil ? "conformal" : "quantile") intervals of \(result.forecaster.config.model.rawValue) cover \(String(format: "%.1f", result.coverage * 100))% of the \(result.total) forecast values.
                     """
             }
             let title = several ? "# Backtest of \(results.map { "`\($0.column)`" }.joined(separator: ", "))\n\n" : ""
@@ -165,7 +167,7 @@ extension Sequent.Forecast {
                 for result in results {
                     if several { ForecastCommon.output("column '\(result.column)':") }
                     ForecastCommon.output(result.markdownTable())
-                    let level = Int(((result.forecaster.config.intervals?.coverage ?? modelOptions.coverage) * 100).rounded())
+                    let level = Int(((result.forecaster.config.intervalCoverage ?? modelOptions.coverage) * 100).rounded())
                     ForecastCommon.output("best by MASE: \(result.best); \(level)% intervals cover \(String(format: "%.1f", result.coverage * 100))%")
                 }
                 ForecastCommon.output(String(format: "backtest in %.1f s (%.1f s CPU); report: ", seconds, cpuSeconds) + folder.reportURL.path)
@@ -203,8 +205,8 @@ extension Sequent.Forecast {
                     perOrigin[name, default: []].append(try ForecastMetrics(actual: actual, forecast: forecast, inSample: history, season: config.season))
                     lastStep[name, default: []].append((actual[H - 1], forecast[H - 1]))
                 }
-                if let intervals = forecaster.config.intervals {
-                    let (lower, upper) = intervals.bounds(forecasts[0], logarithm: forecaster.config.transform.logarithm)
+                if let bounds = try forecaster.bounds([forecasts[0]], inputs: inputs, y: y, origins: [origin])?.first {
+                    let (lower, upper) = bounds
                     covered += zip(actual, zip(lower, upper)).filter { $0 >= $1.0 && $0 <= $1.1 }.count
                     total += H
                 }

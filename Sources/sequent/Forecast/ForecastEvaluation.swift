@@ -58,22 +58,15 @@ struct ForecastEvaluation {
             metrics[name] = try ForecastMetrics(actual: actual, forecast: values, inSample: inSample, season: config.season)
         }
         // Intervals: step h of each block takes the h-step half-width.
-        var lower: [Double] = [], upper: [Double] = []
-        if let intervals = config.intervals {
-            var start = 0
-            while start < actual.count {
-                let block = Array(forecasts[0].values[start..<min(start + config.horizon, actual.count)])
-                let (l, u) = intervals.bounds(block, logarithm: config.transform.logarithm)
-                lower += l
-                upper += u
-                start += config.horizon
-            }
-        }
+        let starts = Array(stride(from: 0, to: actual.count, by: config.horizon))
+        let blocks = starts.map { Array(forecasts[0].values[$0..<min($0 + config.horizon, actual.count)]) }
+        let bounds = try forecaster.bounds(blocks, inputs: inputs, y: y, origins: starts.map { trainingSize + $0 }) ?? []
+        let lower = bounds.flatMap(\.lower), upper = bounds.flatMap(\.upper)
         return ForecastEvaluation(
             path: table.path, column: config.column, rows: n, trainingSize: trainingSize, times: table.times, values: y, forecasts: forecasts,
             metrics: metrics, lower: lower, upper: upper,
             coverage: lower.isEmpty ? 0 : ConformalIntervals.coverage(actual: actual, lower: lower, upper: upper),
-            nominalCoverage: config.intervals?.coverage ?? 0, horizon: config.horizon)
+            nominalCoverage: config.intervalCoverage ?? 0, horizon: config.horizon)
     }
 
     // MARK: - Output

@@ -33,11 +33,12 @@ extension Sequent.Forecast {
                     throw SequentError.invalidArgument("--csv", "\(table.path) has \(y.count) rows; the model of '\(config.column)' reads \(forecaster.firstOrigin) (window \(config.window) + differencing lag \(config.transform.lag))")
                 }
                 let inputs = try forecaster.inputs(y: y, covariates: table.covariates.map(\.values), times: table.times)
-                let forecast = try Parallelism.withThreads(threadCount) {
-                    try forecaster.forecast(inputs, y: y, origins: [y.count], steps: config.horizon)[0]
+                let (forecast, lower, upper) = try Parallelism.withThreads(threadCount) {
+                    let forecast = try forecaster.forecast(inputs, y: y, origins: [y.count], steps: config.horizon)[0]
+                    let bounds = try forecaster.bounds([forecast], inputs: inputs, y: y, origins: [y.count])?[0] ?? (forecast, forecast)
+                    return (forecast, bounds.0, bounds.1)
                 }
-                let (lower, upper) = config.intervals?.bounds(forecast, logarithm: config.transform.logarithm) ?? (forecast, forecast)
-                columns.append((config.column, Int(((config.intervals?.coverage ?? 0) * 100).rounded()), forecast, lower, upper))
+                columns.append((config.column, Int(((config.intervalCoverage ?? 0) * 100).rounded()), forecast, lower, upper))
             }
             let config = forecasters[0].config
             let single = columns.count == 1

@@ -8,14 +8,27 @@ import SequentTensor
 /// each prediction fed back as input.
 enum ForecastStrategy: String, Codable, CaseIterable, ExpressibleByArgument { case direct, recursive }
 
+/// `--intervals`: split-conformal intervals around the point forecast, from validation
+/// errors, or the quantile heads of a model trained on the pinball loss.
+enum IntervalMethod: String, Codable, CaseIterable, ExpressibleByArgument { case conformal, quantile }
+
 /// `--transform`: none, log, or log when every training value is positive and the series
 /// has a season whose amplitude grows with the level (chosen as documented in `--help`).
 enum TransformChoice: String, Codable, CaseIterable, ExpressibleByArgument { case auto, none, log }
 
 extension ForecastingModel.Architecture: ExpressibleByArgument {}
 extension MissingValuePolicy: ExpressibleByArgument {}
-extension SeriesTransform.Differencing: ExpressibleByArgument {}
 extension CalendarFeature: ExpressibleByArgument {}
+
+/// `--difference`: how the differencing is chosen on the training part (validate, the
+/// default: the candidate with the lowest validation MAE; kpss: AutoARIMA's tests,
+/// `DifferencingChoice`), or one of them given.
+enum DifferenceOption: String, Codable, CaseIterable, ExpressibleByArgument {
+    case validate, kpss, none, first, seasonal, both
+
+    /// The differencing given; nil for the two rules.
+    var given: SeriesTransform.Differencing? { SeriesTransform.Differencing(rawValue: rawValue) }
+}
 
 /// The data flags `train`, `backtest` share: which file, which columns, how to read them.
 struct SeriesOptions: ParsableArguments {
@@ -84,6 +97,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "The encoder: lstm, gru, rnn or transformer.")
     var model: ForecastingModel.Architecture = .lstm
 
+    @Flag(help: "A linear autoregression over the window beside the encoder (LSTNet's highway), which then models what it leaves.")
+    var highway = false
+
     @Option(help: "direct: all H steps from one window (multi-output); recursive: one step at a time, fed back.")
     var strategy: ForecastStrategy = .recursive
 
@@ -96,8 +112,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "auto, none or log (auto: log for a positive series whose seasonal swing grows with its level).")
     var transform: TransformChoice = .auto
 
-    @Option(help: "What the model reads and predicts: none, first, seasonal or both (first of seasonal) differences of the (log) series (default: the one whose model has the lowest validation MAE, one model trained with each and validated on the last max(--val-fraction, horizon) rows of the training part; the test part is never read).")
-    var difference: SeriesTransform.Differencing?
+    @Option(help: "What the model reads and predicts: none, first, seasonal or both (first of seasonal) differences of the (log) series; validate (default): the one whose model has the lowest validation MAE, one model trained with each on the last max(--val-fraction, horizon) rows of the training part; kpss: AutoARIMA's rule on the training part (seasonal when the seasonal strength F_s > 0.64, then first when KPSS rejects stationarity at 5 %). The test part is never read.")
+    var difference: DifferenceOption = .validate
 
     /// --val-fraction's default: the last 20 % of the training part (chronologically) for
     /// early stopping and the intervals.
@@ -108,6 +124,9 @@ struct ModelOptions: ParsableArguments {
 
     @Option(parsing: .unconditional, help: "The nominal coverage of the prediction intervals.")
     var coverage = 0.9
+
+    @Option(help: "conformal: split-conformal intervals from the validation errors at each step ahead; quantile: the model predicts the (1 - coverage)/2, 0.5 and (1 + coverage)/2 quantiles of every step (pinball loss; the median is the forecast), with --strategy direct only.")
+    var intervals: IntervalMethod = .conformal
 
     func validate() throws {
         if !(1...64).contains(ensemble) { throw ValidationError("--ensemble must be in 1...64; got \(ensemble)") }

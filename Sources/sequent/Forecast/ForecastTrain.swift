@@ -16,8 +16,8 @@ extension Sequent.Forecast {
                 Defaults: an ensemble of 5 LSTMs of 32 units, 1 layer, recursive strategy, 600 AdamW steps \
                 (learning rate 3e-3, cosine decay) on batches of 32 windows, early stopping on \
                 the validation MAE; --transform auto (log for a positive series whose seasonal \
-                swing grows with its level) and seasonal differencing when the series is \
-                seasonal. On AirPassengers (144 months) a run takes a few seconds on one core.
+                swing grows with its level) and the differencing whose model has the lowest \
+                validation MAE (--difference validate). On AirPassengers (144 months) a run takes a few seconds on one core.
                 Writes DIR/config.json, model.safetensors (every member; keys members.K.* \
                 for an ensemble), report.md, forecast.svg, and the first member's checkpoints/, \
                 metrics.jsonl and TensorBoard events (member K's in DIR/member-K).
@@ -48,6 +48,7 @@ extension Sequent.Forecast {
                     runsAfter: tables.count * modelOptions.ensemble - i)
             }
             let several = configs.count > 1
+            let previous = ForecastCommon.previousConfigs(in: folder, resume: training.resume)
             try folder.writeConfig(ForecastFolderConfig(columns: configs), version: Sequent.version)
             let curve = LearningCurve()
             var forecasters: [NeuralForecaster] = []
@@ -56,12 +57,13 @@ extension Sequent.Forecast {
                 ForecastCommon.describe(single, season: config.season, quiet: training.quiet || i > 0, to: say)
                 say("""
                     \(several ? "column '\(config.column)': " : "")training part: rows 1-\(config.trainingSize) (validation: the last \(config.validationSize) of them), test part: the last \(config.testSize) rows
-                    model: \(config.ensemble > 1 ? "\(config.ensemble) x " : "")\(config.model.rawValue), hidden \(config.hidden), \(config.layers) layer\(config.layers == 1 ? "" : "s"), \
+                    model: \(config.ensemble > 1 ? "\(config.ensemble) x " : "")\(config.model.rawValue)\(config.highway == true ? " + linear highway" : ""), hidden \(config.hidden), \(config.layers) layer\(config.layers == 1 ? "" : "s"), \
                     window \(config.window), \(config.strategy.rawValue) strategy, transform: \(config.transform.logarithm ? "log" : "no log"), \(config.transform.differencing == .none ? "no" : config.transform.differencing.rawValue) differencing
                     """)
                 ForecastCommon.describeChoice(config, say: say)
                 // One column's checkpoints and logs are the folder's own; several columns' go to DIR/COLUMN.
                 let root = several ? try ModelFolder.create(at: folder.file(ForecastCommon.fileName(config.column)), task: Sequent.Forecast.task) : folder
+                try ForecastCommon.discardStaleCheckpoints(of: config, previous: previous, in: root, say: say)
                 forecasters.append(try ForecastTraining.train(
                     config: &configs[i], table: single, folder: root, training: training, timeLimit: timeLimit,
                     runsAfter: configs[(i + 1)...].reduce(0) { $0 + $1.ensemble }, coverage: modelOptions.coverage,
@@ -130,7 +132,7 @@ extension Sequent.Forecast {
                     test rows \(config.trainingSize + 1)-\(config.rows), forecast in blocks of \(config.horizon) steps, each from the actual values before it. \
                     The scaling is fitted on the fitting part only.
 
-                    Model: \(config.ensemble > 1 ? "an ensemble of \(config.ensemble) " : "")\(config.model.rawValue) (hidden \(config.hidden), \(config.layers) layer(s), dropout \(config.dropout)), \
+                    Model: \(config.ensemble > 1 ? "an ensemble of \(config.ensemble) " : "")\(config.model.rawValue) (hidden \(config.hidden), \(config.layers) layer(s), dropout \(config.dropout)\(config.highway == true ? ", with a linear highway" : "")), \
                     window \(config.window), \(config.strategy.rawValue) strategy, reading \(config.transform.logarithm ? "log " : "")values with \(config.transform.differencing.rawValue) differencing\
                     \(config.covariates.isEmpty ? "" : ", covariates \(config.covariates.joined(separator: ", "))")\(config.calendar.isEmpty ? "" : ", calendar \(config.calendar.map(\.rawValue).joined(separator: ", "))"); \
                     \(config.steps) steps at most (stopped at \(config.trainedSteps.map(String.init).joined(separator: ", "))), batch \(config.batchSize), learning rate \(config.learningRate), seed \(config.seed). \
@@ -143,7 +145,7 @@ extension Sequent.Forecast {
                     MAPE and sMAPE in percent; sMAPE and MASE as M4 defines them (MASE scaled by the in-sample seasonal-naive MAE, season \(config.season)). \
                     Best by MASE: **\(Baseline(rawValue: best)?.title ?? best)**. \(verdict)
 
-                    Prediction intervals: \(Int((evaluation.nominalCoverage * 100).rounded()))% split-conformal, from the validation errors at each step ahead; \
+                    Prediction intervals: \(Int((evaluation.nominalCoverage * 100).rounded()))% \(config.quantiles == nil ? "split-conformal, from the validation errors at each step ahead" : "quantile heads (pinball loss), the \(config.quantiles!.map { ForecastEvaluation.fixed($0) }.joined(separator: ", ")) quantiles of every step"); \
                     they cover **\(String(format: "%.1f", evaluation.coverage * 100))%** of the \(evaluation.actual.count) test values.
 
                     ![forecast](\(svgName))

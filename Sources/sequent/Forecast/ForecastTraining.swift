@@ -51,14 +51,18 @@ enum ForecastTraining {
         let validationSize = validationRows ?? max(1, Int(((training.valFraction ?? ModelOptions.defaultValFraction) * Double(trainingSize)).rounded()))
         let fittingSize = trainingSize - validationSize
         let window = model.window ?? max(8, 2 * season, 2 * horizon).clamped(atMost: max(8, trainingSize / 3))
+        // AutoARIMA's tests read the whole training part (as auto.arima fits on it), as the model will see it.
         let levels = logarithm && trainingPart.allSatisfy({ $0 > 0 }) ? trainingPart.map { log($0) } : trainingPart
-        let choice = DifferencingChoice.choose(Array(levels[0..<fittingSize]), season: season)
-        let differencing = forced ?? model.difference ?? choice.differencing
+        let choice = DifferencingChoice.choose(levels, season: season)
+        let differencing = forced ?? model.difference.given ?? choice.differencing
         let lag = switch differencing {
         case .none: 0
         case .first: 1
         case .seasonal: season
         case .both: season + 1
+        }
+        if model.intervals == .quantile, model.strategy == .recursive {
+            throw SequentError.invalidArgument("--intervals", "quantile needs --strategy direct: quantiles of one step's (differenced) values do not add up to quantiles of the forecast through a recursive forecast; use --strategy direct, or --intervals conformal")
         }
         let outputs = model.strategy == .direct ? horizon : 1
         let examples = fittingSize - (lag + window) - outputs + 1
@@ -93,22 +97,27 @@ enum ForecastTraining {
             calendar: calendar, missing: series.missing, frequency: table.frequency, lastTime: table.times[trainingSize - 1],
             trainingSize: trainingSize, validationSize: validationSize, testSize: n - trainingSize,
             season: season, horizon: horizon, window: window, strategy: model.strategy, transform: transform,
-            covariateScales: covariateScales, model: model.model, hidden: training.hiddenSize ?? 32, layers: training.layers ?? 1,
+            covariateScales: covariateScales, quantiles: model.intervals == .quantile ? [(1 - model.coverage) / 2, 0.5, (1 + model.coverage) / 2] : nil,
+            model: model.model, highway: model.highway, hidden: training.hiddenSize ?? 32, layers: training.layers ?? 1,
             dropout: training.dropout ?? 0, batchSize: training.batchSize ?? 32, steps: training.steps ?? 600,
             learningRate: training.learningRate ?? 3e-3, seed: training.seed, ensemble: model.ensemble,
-            differencingChosen: model.difference == nil, seasonalStrength: choice.seasonalStrength, kpss: choice.kpss)
+            differencingChosen: model.difference.given == nil, differencingRule: model.difference.given == nil ? model.difference : nil, seasonalStrength: choice.seasonalStrength, kpss: choice.kpss)
     }
 
-    /// The configuration with the differencing chosen on the training part alone, unless
-    /// `--difference` gave it: one model (the ensemble's first member, same steps) is trained
-    /// with each differencing the series is long enough for, none, first, seasonal and both,
-    /// and the one with the lowest validation MAE (in the series' units) is kept; ties go to
-    /// the statistical choice (`DifferencingChoice`). The choice is validated at the horizon
-    /// it will forecast: its validation part is the last max(--val-fraction, horizon) rows of
-    /// the training part (when that leaves at least half of it to fit), one block of H steps
-    /// as the test part is. The test part is never read. When the final model's own validation
-    /// part is shorter than the horizon, the chosen candidate's intervals (calibrated on those
-    /// rows at every step ahead) are kept in the configuration for it (`train` keeps them).
+    /// The configuration with the differencing chosen on the training part alone: by
+    /// `DifferencingChoice` (`--difference kpss`), given, or, with `--difference validate`
+    /// (the default), by validation: one model (the ensemble's first member, same steps) is
+    /// trained with each differencing the series is long enough for, none, first, seasonal
+    /// and both, and the one with the lowest validation MAE (in the series' units) is kept;
+    /// ties go to `DifferencingChoice`. Those candidates are validated at the horizon the model
+    /// will forecast: on the last max(--val-fraction, horizon) rows of the training part (when
+    /// that leaves at least half of it to fit), one block of H steps as the test part is. The
+    /// test part is never read.
+    ///
+    /// When the final model's own validation part is shorter than the horizon, the conformal
+    /// intervals come from a candidate of its differencing (the chosen one; with kpss or a
+    /// given differencing, one trained for it), calibrated on those rows at every step ahead
+    /// (`train` keeps them).
     ///
     /// - Parameters:
     ///   - timeLimit, runsAfter: as `train`'s; the candidates share the time with the runs after.
@@ -118,14 +127,18 @@ enum ForecastTraining {
         timeLimit: TimeLimit?, runsAfter: Int
     ) throws -> ForecastConfig {
         let statistical = try configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows)
-        guard model.difference == nil else { return statistical }
+        let atHorizon = max(statistical.validationSize, statistical.horizon)
+        let validationRows = atHorizon <= statistical.trainingSize / 2 ? atHorizon : statistical.validationSize
+        let validating = model.difference == .validate
+        // A final model whose validation part is shorter than the horizon gets its conformal
+        // intervals from one model of its differencing validated on max(--val-fraction, H) rows.
+        let calibrating = statistical.quantiles == nil && statistical.validationSize < statistical.horizon && validationRows > statistical.validationSize
+        guard validating || calibrating else { return statistical }
         var quiet = training
         quiet.quiet = true
         var scores: [SeriesTransform.Differencing: Double] = [:]
         var intervals: [SeriesTransform.Differencing: ConformalIntervals] = [:]
-        let atHorizon = max(statistical.validationSize, statistical.horizon)
-        let validationRows = atHorizon <= statistical.trainingSize / 2 ? atHorizon : statistical.validationSize
-        let candidates = SeriesTransform.Differencing.allCases.compactMap {
+        let candidates = (validating ? SeriesTransform.Differencing.allCases : [statistical.transform.differencing]).compactMap {
             try? configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows,
                            differencing: $0, validationRows: validationRows)
         }
@@ -137,6 +150,11 @@ enum ForecastTraining {
                 scores[candidate.transform.differencing] = mae
                 intervals[candidate.transform.differencing] = candidate.intervals
             }
+        }
+        guard validating else {
+            var calibrated = statistical
+            if let own = intervals[statistical.transform.differencing] { calibrated.intervals = own }
+            return calibrated
         }
         let best = scores.min { ($0.value, $0.key == statistical.transform.differencing ? 0 : 1) < ($1.value, $1.key == statistical.transform.differencing ? 0 : 1) }
         var chosen = try best.map {
@@ -200,10 +218,18 @@ enum ForecastTraining {
         var forecaster = NeuralForecaster(config: config, members: members)
         let inputs = try forecaster.inputs(y: Array(y[0..<config.trainingSize]), covariates: table.covariates.map { Array($0.values[0..<config.trainingSize]) }, times: Array(table.times[0..<config.trainingSize]))
         let lag = config.transform.lag
-        let origins = Array((lag + config.window)...(config.fittingSize - config.outputCount))
+        let origins = Array((lag + config.window)...(config.fittingSize - config.stepsPerCall))
         let validationRange = max(config.fittingSize, forecaster.firstOrigin)..<config.trainingSize
         let scale = ForecastMetrics.seasonalNaiveScale(Array(y[0..<config.fittingSize]), season: config.season) ?? 1
         let (W, F, O) = (config.window, config.featureCount, config.outputCount)
+        // Quantile heads learn the offsets of the levels from the transform's naive
+        // continuation (`SeriesTransform.offsets`), each repeated for the Q quantiles.
+        let quantileTargets: [Int: [Float]]? = config.quantiles.map { quantiles in
+            Dictionary(uniqueKeysWithValues: origins.map { o in
+                let v = config.transform.offsets(Array(y[o..<(o + config.horizon)]), history: Array(y[0..<o]))
+                return (o, v.flatMap { value in Array(repeating: Float(value), count: quantiles.count) })
+            })
+        }
         let evaluationInterval = max(10, config.steps / 40)
         let patience = 10  // evaluations without a better validation MAE before a member stops
         config.trainedSteps = []
@@ -247,10 +273,14 @@ enum ForecastTraining {
                         for column in inputs.covariates { x.append(Float(column[t])) }
                         for value in SeriesTable.calendarFeatures(fixed.calendar, at: inputs.times[t]) { x.append(Float(value)) }
                     }
-                    for t in o..<(o + O) { target.append(Float(inputs.scaled[t])) }
+                    if let quantileTargets { target += quantileTargets[o]! } else { for t in o..<(o + O) { target.append(Float(inputs.scaled[t])) } }
                 }
                 let prediction = try model(Tensor(shape: [batch.count, W, F], scalars: x))
-                return (try Loss.meanSquaredError(prediction, Tensor(shape: [batch.count, O], scalars: target)), batch.count)
+                let targets = Tensor(shape: [batch.count, O], scalars: target)
+                if let quantiles = fixed.quantiles {
+                    return (try ForecastingModel.pinballLoss(prediction, targets, quantiles: quantiles), batch.count)
+                }
+                return (try Loss.meanSquaredError(prediction, targets), batch.count)
             }
             // The best weights by validation, kept as they come (and in the member's folder,
             // so that a resumed run still ends with them).
@@ -299,9 +329,9 @@ enum ForecastTraining {
         forecaster = NeuralForecaster(config: config, members: members)
 
         // Split-conformal intervals from the origins in the validation part (at most 128),
-        // unless that part is shorter than the horizon and the differencing's choice left
-        // intervals calibrated at every step ahead (`chooseDifferencing`).
-        if config.validationSize < config.horizon, config.intervals != nil {
+        // unless the model has quantile heads, or that part is shorter than the horizon and the
+        // differencing's choice left intervals calibrated at every step ahead (`chooseDifferencing`).
+        if config.quantiles != nil || (config.validationSize < config.horizon && config.intervals != nil) {
             return NeuralForecaster(config: config, members: members)
         }
         var errors = [[Double]](repeating: [], count: config.horizon)

@@ -35,9 +35,15 @@ struct ForecastConfig: Codable {
     var transform: SeriesTransform
     /// Mean and scale of each covariate over the fitting part.
     var covariateScales: [[Double]]
+    /// The quantile heads' levels (lower, 0.5, upper) with `--intervals quantile`; nil for
+    /// conformal intervals.
+    var quantiles: [Double]?
 
     // The model.
     var model: ForecastingModel.Architecture
+    /// A linear autoregression over the window beside the encoder (`--highway`; nil in
+    /// folders written before it existed: none).
+    var highway: Bool?
     var hidden: Int
     var layers: Int
     var dropout: Float
@@ -46,9 +52,12 @@ struct ForecastConfig: Codable {
     var learningRate: Float
     var seed: UInt64
     var ensemble: Int
-    /// Whether the differencing was chosen by `DifferencingChoice` (no `--difference`), and
-    /// the statistics it decided on (on the fitting part).
+    /// Whether the differencing was chosen (`--difference validate` or `kpss`) rather than
+    /// given, and `DifferencingChoice`'s statistics (on the training part).
     var differencingChosen = false
+    /// How it was chosen: validate or kpss (`DifferencingChoice`); nil when given (and in
+    /// folders written before `--difference kpss` existed, whose choice was validate).
+    var differencingRule: DifferenceOption?
     var seasonalStrength: Double?
     var kpss: Double?
     /// When chosen: the validation MAE of one model trained with each differencing that fits
@@ -59,13 +68,17 @@ struct ForecastConfig: Codable {
     /// Filled after training: each member's best validation MAE.
     var validationMAE: [Double?]?
 
-    /// Filled after training.
+    /// Filled after training (conformal intervals only).
     var intervals: ConformalIntervals?
     var trainedSteps: [Int] = []
 
     var fittingSize: Int { trainingSize - validationSize }
     var featureCount: Int { 1 + covariates.count + 2 * calendar.count }
-    var outputCount: Int { strategy == .direct ? horizon : 1 }
+    var outputCount: Int { strategy == .direct ? horizon * (quantiles?.count ?? 1) : 1 }
+    /// The steps one call of the model forecasts.
+    var stepsPerCall: Int { strategy == .direct ? horizon : 1 }
+    /// The intervals' nominal coverage; nil without intervals.
+    var intervalCoverage: Double? { quantiles.map { $0[2] - $0[0] } ?? intervals?.coverage }
 }
 
 /// The neural forecaster: one model or an ensemble whose forecasts (in the model's scaled
@@ -80,7 +93,8 @@ struct NeuralForecaster {
             var generator = RandomGenerator(seed: config.seed &+ UInt64(k))
             return try ForecastingModel(
                 architecture: config.model, featureCount: config.featureCount, outputCount: config.outputCount,
-                hiddenSize: config.hidden, layerCount: config.layers, dropout: config.dropout, generator: &generator)
+                hiddenSize: config.hidden, layerCount: config.layers, dropout: config.dropout,
+                highwayWindow: config.highway == true ? config.window : nil, generator: &generator)
         }
     }
 
@@ -126,52 +140,113 @@ struct NeuralForecaster {
     var firstOrigin: Int { config.transform.lag + config.window }
 
     /// Forecasts `steps` values from each origin o (covering times o..<o+steps, from the
-    /// values before o), in the series' units.
+    /// values before o), in the series' units; with quantile heads, the median.
     ///
     /// - Throws: `SequentError` when an origin has too little history for a window, or
     ///   when covariates would be needed beyond the data's end with the direct strategy.
     func forecast(_ inputs: Inputs, y: [Double], origins: [Int], steps: Int, models: [ForecastingModel]? = nil) throws -> [[Double]] {
+        if config.quantiles != nil {
+            return try quantileForecast(inputs, y: y, origins: origins, steps: steps, models: models).map { $0[1] }
+        }
         let models = models ?? members
         guard !origins.isEmpty else { return [] }
-        for o in origins where o < firstOrigin || o > y.count {
-            throw SequentError.invalidArgument(
-                "forecast", "an origin at row \(o + 1) needs \(firstOrigin) earlier values (window \(config.window) + lag \(config.transform.lag)); the series has \(min(o, y.count)) before it")
-        }
-        let (W, F) = (config.window, config.featureCount)
+        try checkOrigins(origins, y: y)
         var extended = origins.map { Array(inputs.scaled[0..<$0]) }
-        let lastTime = inputs.times.last ?? config.lastTime
-        func time(_ t: Int) -> TimeStamp {
-            t < inputs.times.count ? inputs.times[t] : config.frequency.advance(lastTime, by: t - inputs.times.count + 1)
-        }
         var produced = 0
         while produced < steps {
-            var scalars: [Float] = []
-            scalars.reserveCapacity(origins.count * W * F)
-            for (b, o) in origins.enumerated() {
-                let end = o + produced
-                for t in (end - W)..<end {
-                    scalars.append(Float(extended[b][t]))
-                    for column in inputs.covariates {
-                        scalars.append(Float(column[min(t, column.count - 1)]))  // held at its last value beyond the data
-                    }
-                    for value in SeriesTable.calendarFeatures(config.calendar, at: time(t)) { scalars.append(Float(value)) }
-                }
-            }
-            let x = Tensor(shape: [origins.count, W, F], scalars: scalars)
-            var sum = [Double](repeating: 0, count: origins.count * config.outputCount)
-            for model in models {
-                let output = try withoutGradients { try model(x).scalars }
-                for i in sum.indices { sum[i] += Double(output[i]) }
-            }
+            let output = try meanOutput(windows(inputs, values: extended, ends: origins.map { $0 + produced }), models: models)
             let take = min(config.outputCount, steps - produced)
             for b in origins.indices {
-                for k in 0..<take { extended[b].append(sum[b * config.outputCount + k] / Double(models.count)) }
+                for k in 0..<take { extended[b].append(output[b * config.outputCount + k]) }
             }
             produced += take
         }
         return origins.enumerated().map { b, o in
             config.transform.inverse(Array(extended[b][o..<(o + steps)]), history: Array(y[0..<o]))
         }
+    }
+
+    /// The quantile heads' forecasts of `steps` <= H values from each origin, in the series'
+    /// units: [origin][quantile][step], the quantiles as `config.quantiles` (lower, median,
+    /// upper). The members' quantiles are averaged (Vincentization); each step's quantiles
+    /// are sorted, so that they never cross.
+    ///
+    /// - Throws: `SequentError` for more steps than the horizon, and as `forecast`.
+    func quantileForecast(_ inputs: Inputs, y: [Double], origins: [Int], steps: Int, models: [ForecastingModel]? = nil) throws -> [[[Double]]] {
+        let quantiles = config.quantiles ?? []
+        let Q = quantiles.count
+        guard Q > 0, config.strategy == .direct else {
+            throw SequentError.invalidArgument("--intervals", "quantile forecasts need a model with quantile heads and --strategy direct")
+        }
+        guard steps <= config.horizon else {
+            throw SequentError.invalidArgument("--horizon", "a model with quantile heads forecasts at most its horizon (\(config.horizon)) steps at once; asked for \(steps)")
+        }
+        guard !origins.isEmpty else { return [] }
+        try checkOrigins(origins, y: y)
+        let output = try meanOutput(windows(inputs, values: origins.map { Array(inputs.scaled[0..<$0]) }, ends: origins), models: models ?? members)
+        return origins.enumerated().map { b, o in
+            let history = Array(y[0..<o])
+            var offsets = [[Double]](repeating: [], count: Q)
+            for h in 0..<steps {
+                let sorted = (0..<Q).map { output[b * config.outputCount + h * Q + $0] }.sorted()
+                for q in 0..<Q { offsets[q].append(sorted[q]) }
+            }
+            return offsets.map { config.transform.fromOffsets($0, history: history) }
+        }
+    }
+
+    /// The prediction intervals (lower, upper) of the forecasts `forecasts` from `origins`:
+    /// conformal half-widths around them, or the quantile heads' outer quantiles; nil
+    /// without intervals.
+    func bounds(_ forecasts: [[Double]], inputs: Inputs, y: [Double], origins: [Int]) throws -> [(lower: [Double], upper: [Double])]? {
+        if config.quantiles != nil {
+            return try zip(origins, forecasts).map { o, forecast in
+                let q = try quantileForecast(inputs, y: y, origins: [o], steps: forecast.count)[0]
+                return (q[0], q[2])
+            }
+        }
+        guard let intervals = config.intervals else { return nil }
+        return forecasts.map { intervals.bounds($0, logarithm: config.transform.logarithm) }
+    }
+
+    /// - Throws: `SequentError` when an origin has too little history for a window.
+    private func checkOrigins(_ origins: [Int], y: [Double]) throws {
+        for o in origins where o < firstOrigin || o > y.count {
+            throw SequentError.invalidArgument(
+                "forecast", "an origin at row \(o + 1) needs \(firstOrigin) earlier values (window \(config.window) + lag \(config.transform.lag)); the series has \(min(o, y.count)) before it")
+        }
+    }
+
+    /// The windows (B, W, F) that end before `ends[b]`, over `values[b]` (the scaled series,
+    /// extended by a recursive forecast's own steps), the covariates and the calendar.
+    private func windows(_ inputs: Inputs, values: [[Double]], ends: [Int]) -> Tensor {
+        let (W, F) = (config.window, config.featureCount)
+        let lastTime = inputs.times.last ?? config.lastTime
+        func time(_ t: Int) -> TimeStamp {
+            t < inputs.times.count ? inputs.times[t] : config.frequency.advance(lastTime, by: t - inputs.times.count + 1)
+        }
+        var scalars: [Float] = []
+        scalars.reserveCapacity(ends.count * W * F)
+        for (b, end) in ends.enumerated() {
+            for t in (end - W)..<end {
+                scalars.append(Float(values[b][t]))
+                for column in inputs.covariates {
+                    scalars.append(Float(column[min(t, column.count - 1)]))  // held at its last value beyond the data
+                }
+                for value in SeriesTable.calendarFeatures(config.calendar, at: time(t)) { scalars.append(Float(value)) }
+            }
+        }
+        return Tensor(shape: [ends.count, W, F], scalars: scalars)
+    }
+
+    /// The members' outputs for `x`, averaged: (B x O) values.
+    private func meanOutput(_ x: Tensor, models: [ForecastingModel]) throws -> [Double] {
+        var sum = [Double](repeating: 0, count: x.shape[0] * config.outputCount)
+        for model in models {
+            let output = try withoutGradients { try model(x).scalars }
+            for i in sum.indices { sum[i] += Double(output[i]) }
+        }
+        return sum.map { $0 / Double(models.count) }
     }
 
     /// Forecasts of the rows in `range` in consecutive blocks of H, each from the actual
