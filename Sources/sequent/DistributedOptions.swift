@@ -94,7 +94,7 @@ extension DistributedOptions {
         let size = environment[Distributed.launcherSizeVariable].flatMap(Int.init) ?? 1
         guard distributed == .mpi || (distributed == .auto && size > 1) else { return }
         throw SequentError.invalidArgument(
-            "--distributed", "`sequent \(task) train` does not train data-parallel yet (lm and classify do); start one process without mpirun")
+            "--distributed", "`sequent \(task) train` does not train data-parallel yet (lm, classify and translate do); start one process without mpirun")
     }
 }
 

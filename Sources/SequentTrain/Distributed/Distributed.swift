@@ -136,9 +136,18 @@ public final class Distributed {
     ///         lossTensor.backward(onGradientReady: hook)
     ///     }
     ///
+    /// **Weighted** (`weight`): where the ranks' shares differ in what the loss is a mean
+    /// over (a mean over target tokens on batches whose rows differ in length; a mean over
+    /// utterances on shares of unequal rows), the mean of the ranks' means is not the whole
+    /// batch's mean. Then `backward` must seed the loss with `weight` (so the gradients are
+    /// those of this rank's sum, not its mean); the sums over the ranks are divided by the
+    /// total weight instead of N, and the loss returned is sum(loss_r * weight_r) /
+    /// sum(weight_r): the mean over the whole batch, as one process computes it. A rank
+    /// whose weight is 0 (an empty share) contributes nothing.
+    ///
     /// - Throws: `SequentError` when MPI fails (for instance a rank has died).
     public func averageGradients(
-        _ parameters: [Parameter], loss: Float, tokenCount: Int,
+        _ parameters: [Parameter], loss: Float, tokenCount: Int, weight: Int? = nil,
         backward: (_ onGradientReady: ((GradientLeaf) -> Void)?) throws -> Void
     ) throws -> (loss: Float, tokenCount: Int) {
         let plan = self.plan(for: parameters)
@@ -172,11 +181,14 @@ public final class Distributed {
         startReadyBuckets()
         let inFlight = try plan.storage.waitAll { try checkPeersAlive() }
 
-        var header = [Double(loss), Double(tokenCount)] + parameters.map { $0.grad == nil ? 0 : 1 }
+        // A rank of weight 0 adds 0 (not 0 x a placeholder's loss, which may be anything).
+        let weightedLoss = weight.map { $0 > 0 ? Double(loss) * Double($0) : 0 } ?? Double(loss)
+        var header = [weightedLoss, Double(tokenCount), Double(weight ?? 0)] + parameters.map { $0.grad == nil ? 0 : 1 }
         try MPILibrary.allreduce(&header, operation: .sum) { try checkPeersAlive() }
-        let scale = 1 / Float(size)
+        let divisor = weight == nil ? Double(size) : max(1, header[2])
+        let scale = Float(1 / divisor)
         for (index, parameter) in parameters.enumerated() {
-            guard header[2 + index] > 0 else {
+            guard header[3 + index] > 0 else {
                 parameter.grad = nil
                 continue
             }
@@ -191,7 +203,7 @@ public final class Distributed {
         gradientSeconds += lastGradientSeconds
         lastGradientBytes = plan.storage.sizes.reduce(0, +) * MemoryLayout<Float>.stride
         gradientReductions += 1
-        return (Float(header[0] / Double(size)), Int(header[1]))
+        return (Float(header[0] / divisor), Int(header[1]))
     }
 
     /// The buckets of `parameters` (made again when the parameters or `bucketElements` change).
