@@ -285,7 +285,18 @@ final class DistributedTrainingTests: XCTestCase {
             let twoWeights = try checkpointWeights("\(name)-two"), oneWeights = try checkpointWeights("\(name)-one")
             XCTAssertEqual(Set(twoWeights.keys), Set(oneWeights.keys), name)
             XCTAssertFalse(twoWeights.isEmpty, name)
-            for key in twoWeights.keys.sorted() { assertClose(twoWeights[key]!, oneWeights[key]!, "\(name) \(key)") }
+            for key in twoWeights.keys.sorted() {
+                var (a, b) = (twoWeights[key]!, oneWeights[key]!)
+                if key.hasSuffix("in_proj_bias"), a.count == b.count, a.count % 3 == 0 {
+                    // The keys' bias (the middle third) does not change the attention (softmax
+                    // is invariant to it), so its exact gradient is 0: what it gets is rounding
+                    // noise, which Adam turns into steps of the learning rate's size, and two
+                    // reduction orders give two different noises. The rest is compared.
+                    let D = a.count / 3
+                    (a, b) = (Array(a[..<D] + a[(2 * D)...]), Array(b[..<D] + b[(2 * D)...]))
+                }
+                assertClose(a, b, "\(name) \(key)")
+            }
             XCTAssertEqual(two.output.components(separatedBy: "best validation").count, 2, "one final summary (rank 0's): \(two.output)")
         }
     }

@@ -285,7 +285,7 @@ struct TranslateTraining {
         ) { _, share in
             let source = try Seq2Seq.Batch(share.global.map { train.sources[$0] })
             let target = try Seq2Seq.Batch(share.global.map { train.targets[$0] })
-            guard share.rows != 0..<share.global.count else {
+            guard distributed != nil else {  // one process: the whole batch, as before
                 return (try model.loss(source: source, target: target, labelSmoothing: labelSmoothing), target.lengths.reduce(0, +))
             }
             // A share of the batch, padded as the whole batch is (so that every rank runs the
