@@ -88,13 +88,14 @@ extension DistributedOptions {
         try distributed?.finish()
     }
 
-    /// For a `train` that does not run data-parallel yet: refuses `--distributed mpi` and
-    /// several ranks under mpirun (which would all write the same --out).
-    func refuse(task: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// For a training that does not run data-parallel yet (`what`, as the user typed it):
+    /// refuses `--distributed mpi` and several ranks under mpirun (which would all write the
+    /// same --out).
+    func refuse(_ what: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let size = environment[Distributed.launcherSizeVariable].flatMap(Int.init) ?? 1
         guard distributed == .mpi || (distributed == .auto && size > 1) else { return }
         throw SequentError.invalidArgument(
-            "--distributed", "`sequent \(task) train` does not train data-parallel yet (lm, classify and translate do); start one process without mpirun")
+            "--distributed", "\(what) does not train data-parallel yet (lm, classify, translate, speech, forecast and the memory bit tasks do); start one process without mpirun")
     }
 }
 

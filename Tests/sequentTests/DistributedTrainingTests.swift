@@ -214,9 +214,9 @@ final class DistributedTrainingTests: XCTestCase {
         for key in twoWeights.keys.sorted() { assertClose(twoWeights[key]!, oneWeights[key]!, key) }
         XCTAssertEqual(two.output.components(separatedBy: "best validation").count, 2, "one final summary (rank 0's): \(two.output)")
 
-        let memory = try mpi(2, ["memory", "train", "--task", "copy", "--out", "f", "--steps", "2"])
+        let memory = try mpi(2, ["memory", "train", "--task", "babi", "--out", "f", "--steps", "2"])
         XCTAssertNotEqual(memory.status, 0)
-        XCTAssertTrue(memory.output.contains("`sequent memory train` does not train data-parallel yet"), memory.output)
+        XCTAssertTrue(memory.output.contains("`sequent memory train --task babi` does not train data-parallel yet"), memory.output)
     }
 
     /// With dropout (between the LSTM layers and before the head), 2 ranks x batch 2 still
@@ -304,8 +304,8 @@ final class DistributedTrainingTests: XCTestCase {
     /// `sequent speech train`, whose CTC loss is a mean over a batch's utterances, with
     /// SpecAugment on: 2 ranks x batch 4 equal 1 process x batch 8 (losses of 6 steps, two
     /// epochs, and the final weights within 1e-5 relative). Every rank draws the whole
-    /// batch's SpecAugment masks in one process's order and keeps its rows'; 17 training
-    /// utterances make batches of 8, 8 and 1, so one rank's share is empty once an epoch.
+    /// batch's SpecAugment masks in one process's order and keeps its rows'; the epoch's
+    /// last batch is smaller than 8 and splits unevenly between the ranks.
     /// Dropout is 0: the acoustic model's dropout acts on time-major tensors, where a rank's
     /// masks are valid but not one process's (docs/distributed.md).
     func testSpeechTwoRanksEqualOneProcess() throws {
@@ -371,6 +371,28 @@ final class DistributedTrainingTests: XCTestCase {
         }
         let chosen = { (text: String) in text.split(separator: "\n").filter { $0.contains("\"differencing\"") }.joined() }
         XCTAssertEqual(chosen(try config("two")), chosen(try config("one")))
+    }
+
+    /// `sequent memory train` on a bit task (the NTM on copy, time-major batches sharded
+    /// along their batch axis): 2 ranks x batch 2 equal 1 process x batch 4 (losses of 4
+    /// steps and the final weights within 1e-5 relative).
+    func testMemoryBitTaskTwoRanksEqualOneProcess() throws {
+        _ = try requireMPI()
+        let common = ["memory", "train", "--task", "copy", "--steps", "4", "--threads", "1", "--quiet",
+                      "--max-length", "3", "--memory-slots", "8", "--memory-width", "4", "--hidden", "8"]
+        let two = try mpi(2, common + ["--out", "two", "--batch-size", "2"])
+        XCTAssertEqual(two.status, 0, two.output)
+        let one = try sequent(common + ["--out", "one", "--batch-size", "4"])
+        XCTAssertEqual(one.status, 0, one.output)
+        let twoLosses = try losses("two"), oneLosses = try losses("one")
+        XCTAssertEqual(twoLosses.count, 4)
+        let steps = twoLosses.keys.sorted()
+        assertClose(steps.map { Float(twoLosses[$0]!) }, steps.map { Float(oneLosses[$0] ?? .nan) }, "losses")
+        let twoWeights = try checkpointWeights("two"), oneWeights = try checkpointWeights("one")
+        XCTAssertEqual(Set(twoWeights.keys), Set(oneWeights.keys))
+        XCTAssertFalse(twoWeights.isEmpty)
+        for key in twoWeights.keys.sorted() { assertClose(twoWeights[key]!, oneWeights[key]!, key) }
+        XCTAssertEqual(two.output.components(separatedBy: "model: ").count, 2, "one final summary (rank 0's): \(two.output)")
     }
 
     /// The global batch prints, and only rank 0 writes the progress and the folder.
