@@ -128,3 +128,24 @@ extension Distributed {
         "data-parallel: \(size) ranks (Open MPI) x \(globalBatch / size) per rank = global batch \(globalBatch); \(threads) thread\(threads == 1 ? "" : "s") per rank"
     }
 }
+
+/// The run behind a task's `train` that trains data-parallel: its rank's place in the MPI
+/// job, and output from rank 0 alone.
+protocol DataParallelTraining {
+    /// The MPI job of a data-parallel run (rank 0 writes and prints); nil for one process.
+    var distributed: Distributed? { get }
+    /// The command's training flags.
+    var options: TrainingOptions { get }
+}
+
+extension DataParallelTraining {
+    /// The number of data-parallel ranks (1 without MPI).
+    var ranks: Int { distributed?.size ?? 1 }
+    /// Whether this process writes the folder and prints (rank 0, or the only process).
+    var isRoot: Bool { distributed?.isRoot ?? true }
+
+    /// Prints unless --quiet, on rank 0 alone in a data-parallel run.
+    func say(_ text: String) {
+        if isRoot { options.say(text) }
+    }
+}

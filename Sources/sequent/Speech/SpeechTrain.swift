@@ -96,15 +96,10 @@ extension Sequent.Speech {
 }
 
 /// The run behind `sequent speech train`.
-struct SpeechTraining {
+struct SpeechTraining: DataParallelTraining {
     let command: Sequent.Speech.SpeechTrain
-    /// The MPI job of a data-parallel run (rank 0 writes and prints); nil for one process.
-    var distributed: Distributed?
-    private var options: TrainingOptions { command.training }
-    private var ranks: Int { distributed?.size ?? 1 }
-    private var isRoot: Bool { distributed?.isRoot ?? true }
-    /// Prints unless --quiet, on rank 0 alone in a data-parallel run.
-    private func say(_ text: String) { if isRoot { options.say(text) } }
+    let distributed: Distributed?
+    var options: TrainingOptions { command.training }
 
     func run(threads: Int) throws {
         let started = Date()

@@ -124,15 +124,10 @@ extension Sequent.Translate {
 }
 
 /// The run behind `sequent translate train`.
-struct TranslateTraining {
+struct TranslateTraining: DataParallelTraining {
     let command: Sequent.Translate.TranslateTrain
-    /// The MPI job of a data-parallel run (rank 0 writes and prints); nil for one process.
-    var distributed: Distributed?
-    private var options: TrainingOptions { command.training }
-    private var ranks: Int { distributed?.size ?? 1 }
-    private var isRoot: Bool { distributed?.isRoot ?? true }
-    /// Prints unless --quiet, on rank 0 alone in a data-parallel run.
-    private func say(_ text: String) { if isRoot { options.say(text) } }
+    let distributed: Distributed?
+    var options: TrainingOptions { command.training }
 
     func readPairs() throws -> (train: SentencePairs, val: SentencePairs, valOrigin: String?) {
         let all: SentencePairs
