@@ -77,11 +77,15 @@ extension DistributedOptions {
     /// Runs a task's training in the MPI job this process belongs to, or alone: `body` gets
     /// the job (nil for one process). An error on one rank of several is prefixed
     /// `rank r of N:` (that rank exits non-zero and mpirun ends the others); MPI is shut
-    /// down once `body` returns.
-    func run(_ body: (Distributed?) throws -> Void) throws {
+    /// down once `body` returns. With `threads`, `body` runs on that many kernel threads.
+    func run(threads: Int? = nil, _ body: (Distributed?) throws -> Void) throws {
         let distributed = try start()
         do {
-            try body(distributed)
+            if let threads {
+                try Parallelism.withThreads(threads) { try body(distributed) }
+            } else {
+                try body(distributed)
+            }
         } catch let error as SequentError where (distributed?.size ?? 1) > 1 {
             throw SequentError(error.kind, "rank \(distributed!.rank) of \(distributed!.size): \(error.message)")
         }

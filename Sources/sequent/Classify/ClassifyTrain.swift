@@ -102,9 +102,7 @@ extension Sequent.Classify {
 
         func run() throws {
             let threads = training.threadCount
-            try training.distribution.run { distributed in
-                try Parallelism.withThreads(threads) { try ClassifyTraining(command: self, distributed: distributed).run(threads: threads) }
-            }
+            try training.distribution.run(threads: threads) { try ClassifyTraining(command: self, distributed: $0).run(threads: threads) }
         }
     }
 }

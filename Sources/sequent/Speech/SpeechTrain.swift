@@ -88,9 +88,7 @@ extension Sequent.Speech {
 
         func run() throws {
             let threads = training.threadCount
-            try training.distribution.run { distributed in
-                try Parallelism.withThreads(threads) { try SpeechTraining(command: self, distributed: distributed).run(threads: threads) }
-            }
+            try training.distribution.run(threads: threads) { try SpeechTraining(command: self, distributed: $0).run(threads: threads) }
         }
     }
 }

@@ -116,9 +116,7 @@ extension Sequent.Translate {
 
         func run() throws {
             let threads = training.threadCount
-            try training.distribution.run { distributed in
-                try Parallelism.withThreads(threads) { try TranslateTraining(command: self, distributed: distributed).run(threads: threads) }
-            }
+            try training.distribution.run(threads: threads) { try TranslateTraining(command: self, distributed: $0).run(threads: threads) }
         }
     }
 }
