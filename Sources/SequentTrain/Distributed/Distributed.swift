@@ -49,6 +49,11 @@ public final class Distributed {
     public private(set) var lastGradientBytes = 0
     /// `averageGradients` calls since the start.
     public private(set) var gradientReductions = 0
+    /// Whether the buckets were re-formed after the first step in the order its gradients
+    /// became ready (rank 0's), because that order put other gradients together, or the
+    /// buckets in another order, than the reverse registration order the first step used
+    /// (nil until the first step).
+    public private(set) var bucketsReordered: Bool?
 
     /// The buckets of the parameters last averaged, and the thread that reduces them.
     private var plan: BucketPlan?
@@ -153,8 +158,11 @@ public final class Distributed {
         let plan = self.plan(for: parameters)
         var remaining = plan.buckets.map(\.count)
         var written = [Bool](repeating: false, count: parameters.count)
+        var readyOrder: [Int] = []  // the parameters in the order their gradients became final
+        readyOrder.reserveCapacity(parameters.count)
         var nextBucket = 0
         func write(_ index: Int) {
+            readyOrder.append(index)
             let (bucket, offset) = plan.place[index]
             if let grad = parameters[index].grad {
                 plan.storage.write(grad.scalars, bucket: bucket, at: offset)
@@ -171,13 +179,15 @@ public final class Distributed {
                 nextBucket += 1
             }
         }
-        try backward(overlapsBackward ? { leaf in
+        // The first step's hook always watches, so the order is known for the rebuild.
+        let watches = overlapsBackward || !plan.reordered
+        try backward(watches ? { leaf in
             guard let index = plan.index[leaf], !written[index] else { return }
             write(index)
-            startReadyBuckets()
+            if self.overlapsBackward { startReadyBuckets() }
         } : nil)
         let backwardEnded = DispatchTime.now().uptimeNanoseconds
-        for index in parameters.indices where !written[index] { write(index) }
+        for index in parameters.indices.reversed() where !written[index] { write(index) }
         startReadyBuckets()
         let inFlight = try plan.storage.waitAll { try checkPeersAlive() }
 
@@ -203,7 +213,25 @@ public final class Distributed {
         gradientSeconds += lastGradientSeconds
         lastGradientBytes = plan.storage.sizes.reduce(0, +) * MemoryLayout<Float>.stride
         gradientReductions += 1
+        if !plan.reordered { try reorderBuckets(plan, parameters: parameters, readyOrder: readyOrder) }
         return (Float(header[0] / divisor), Int(header[1]))
+    }
+
+    /// After the first step of a plan, as DDP does: the buckets are formed again in the order
+    /// the gradients became ready in that step (rank 0's order, broadcast, so that every
+    /// rank starts the same buckets), if that groups the gradients otherwise than the
+    /// reverse registration order the plan assumed. Then a bucket closes when its last gradient is final in fact, which
+    /// registration order guesses only for models that register parameters in forward order.
+    private func reorderBuckets(_ old: BucketPlan, parameters: [Parameter], readyOrder: [Int]) throws {
+        var order = readyOrder.map(Double.init)
+        try MPILibrary.broadcast(&order, root: 0)
+        let ready = BucketPlan(parameters: parameters, leaves: old.leaves, bucketElements: bucketElements,
+                               order: order.map { Int($0) }, reordered: true)
+        // Only a change of which gradients share a bucket, or of the buckets' order, matters.
+        let changed = ready.buckets.map(Set.init) != old.buckets.map(Set.init)
+        bucketsReordered = changed
+        (changed ? old : ready).storage.close()
+        plan = changed ? ready : old.marked(reordered: true)
     }
 
     /// The buckets of `parameters` (made again when the parameters or `bucketElements` change).
@@ -211,7 +239,7 @@ public final class Distributed {
         let leaves = parameters.map { $0.value.gradientLeaf }
         if let plan, plan.leaves == leaves, plan.bucketElements == bucketElements { return plan }
         plan?.storage.close()
-        let made = BucketPlan(parameters: parameters, leaves: leaves, bucketElements: bucketElements)
+        let made = BucketPlan(parameters: parameters, leaves: leaves, bucketElements: bucketElements, order: Array(parameters.indices.reversed()))
         plan = made
         return made
     }
@@ -389,13 +417,17 @@ public final class Distributed {
     }
 }
 
-/// Which parameters go in which gradient bucket: reverse registration order (the order
-/// backward finishes them), each bucket closed once it holds at least `bucketElements`
-/// floats, as DDP closes its buckets: the tensor that crosses the cap stays, so a layer's
-/// gradients, which backward finishes together, are not split off into the next bucket.
+/// Which parameters go in which gradient bucket: in `order` (reverse registration order at
+/// first, the order backward finishes them in models that register in forward order; after
+/// the first step the order observed), each bucket closed once it holds at least
+/// `bucketElements` floats, as DDP closes its buckets: the tensor that crosses the cap
+/// stays, so a layer's gradients, which backward finishes together, are not split off into
+/// the next bucket.
 struct BucketPlan {
     let leaves: [GradientLeaf?]
     let bucketElements: Int
+    /// Whether the order is the one observed (or checked) after a first step.
+    private(set) var reordered: Bool
     /// The parameter indices of each bucket.
     let buckets: [[Int]]
     /// Each parameter's bucket and float offset in it.
@@ -404,13 +436,14 @@ struct BucketPlan {
     let index: [GradientLeaf: Int]
     let storage: GradientBuckets
 
-    init(parameters: [Parameter], leaves: [GradientLeaf?], bucketElements: Int) {
+    init(parameters: [Parameter], leaves: [GradientLeaf?], bucketElements: Int, order: [Int], reordered: Bool = false) {
         self.leaves = leaves
         self.bucketElements = bucketElements
+        self.reordered = reordered
         var buckets: [[Int]] = []
         var sizes: [Int] = []
         var place = [(bucket: Int, offset: Int)](repeating: (0, 0), count: parameters.count)
-        for index in parameters.indices.reversed() {
+        for index in order {
             let count = parameters[index].value.count
             if buckets.isEmpty || sizes[sizes.count - 1] >= bucketElements {
                 buckets.append([])
@@ -426,6 +459,13 @@ struct BucketPlan {
         for (position, leaf) in leaves.enumerated() { if let leaf { index[leaf] = position } }
         self.index = index
         storage = GradientBuckets(sizes: sizes)
+    }
+
+    /// The same plan, its order marked as checked.
+    func marked(reordered: Bool) -> BucketPlan {
+        var plan = self
+        plan.reordered = reordered
+        return plan
     }
 }
 

@@ -241,6 +241,10 @@ public final class Trainer<Model: Module, Data: TrainingData> {
             if let distributed {
                 scalars["allreduce_s"] = distributed.lastGradientSeconds
                 scalars["allreduce_overlap_s"] = distributed.lastOverlapSeconds
+                if step == startStep + 1, let reordered = distributed.bucketsReordered {
+                    scalars["allreduce_buckets_reordered"] = reordered ? 1 : 0
+                    if reordered { progress?.message("gradient buckets re-formed in the order backward finished the gradients in step \(step)") }
+                }
             }
             try logs.append(step: step, scalars)
             let runSeconds = now - started
