@@ -24,7 +24,7 @@ extension Tensor {
         let key = generator.next()
         // In a batch split over data-parallel ranks, this rank's scalars are the shard's
         // part of the whole batch's tensor: its mask is that part of the whole batch's mask.
-        let offset = BatchShard.current.map { $0.index * count } ?? 0
+        let offset = BatchShard.current.map { $0.scalarOffset(of: count) } ?? 0
         let result = Tensor.droppedOut(self, probability: p, key: key, indexOffset: offset)
         // Saved for the backward pass: only the key and the offset.
         return Tensor.recorded(result, operation: "dropout", inputs: [self]) { dy, _ in
@@ -47,11 +47,18 @@ extension Tensor {
 /// one process with N x B computes. Exact only where the batch axis comes first (the
 /// batch-first layouts Sequent's models use); elsewhere the masks are as random, but not
 /// those of the single process.
+///
+/// Shares of unequal sizes (a batch whose rows do not divide among the ranks, as
+/// `sequent translate`'s length-bucketed batches) say where they start instead:
+/// `with(firstRow:rows:)`, under which a tensor of this share's `rows` rows takes the
+/// whole batch's scalars from `firstRow * (its count / rows)` on.
 public struct BatchShard: Sendable {
-    /// This share, 0..<count.
+    /// This share, 0..<count (equal shares).
     public let index: Int
-    /// The number of shares.
+    /// The number of shares (equal shares).
     public let count: Int
+    /// Unequal shares: the global row of this share's first row, and its number of rows.
+    public let rowSpan: (first: Int, rows: Int)?
 
     @TaskLocal static var current: BatchShard?
 
@@ -59,6 +66,20 @@ public struct BatchShard: Sendable {
     /// task, like `withoutGradients`.
     public static func with<R>(index: Int, count: Int, _ body: () throws -> R) rethrows -> R {
         precondition(count >= 1 && (0..<count).contains(index), "BatchShard: share \(index) of \(count)")
-        return try $current.withValue(BatchShard(index: index, count: count), operation: body)
+        return try $current.withValue(BatchShard(index: index, count: count, rowSpan: nil), operation: body)
+    }
+
+    /// Runs `body` (a forward pass) as the share of `rows` rows that starts at row
+    /// `firstRow` of the whole batch (shares of any sizes; nested in `with(index:count:)`,
+    /// this one holds).
+    public static func with<R>(firstRow: Int, rows: Int, _ body: () throws -> R) rethrows -> R {
+        precondition(firstRow >= 0 && rows >= 1, "BatchShard: \(rows) rows from row \(firstRow)")
+        return try $current.withValue(BatchShard(index: 0, count: 1, rowSpan: (firstRow, rows)), operation: body)
+    }
+
+    /// Where a tensor of `scalars` scalars, batch axis first, starts in the whole batch's.
+    func scalarOffset(of scalars: Int) -> Int {
+        guard let rowSpan else { return index * scalars }
+        return rowSpan.first * (scalars / rowSpan.rows)
     }
 }

@@ -77,24 +77,29 @@ extension DistributedOptions {
     /// Runs a task's training in the MPI job this process belongs to, or alone: `body` gets
     /// the job (nil for one process). An error on one rank of several is prefixed
     /// `rank r of N:` (that rank exits non-zero and mpirun ends the others); MPI is shut
-    /// down once `body` returns.
-    func run(_ body: (Distributed?) throws -> Void) throws {
+    /// down once `body` returns. With `threads`, `body` runs on that many kernel threads.
+    func run(threads: Int? = nil, _ body: (Distributed?) throws -> Void) throws {
         let distributed = try start()
         do {
-            try body(distributed)
+            if let threads {
+                try Parallelism.withThreads(threads) { try body(distributed) }
+            } else {
+                try body(distributed)
+            }
         } catch let error as SequentError where (distributed?.size ?? 1) > 1 {
             throw SequentError(error.kind, "rank \(distributed!.rank) of \(distributed!.size): \(error.message)")
         }
         try distributed?.finish()
     }
 
-    /// For a `train` that does not run data-parallel yet: refuses `--distributed mpi` and
-    /// several ranks under mpirun (which would all write the same --out).
-    func refuse(task: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// For a training that does not run data-parallel yet (`what`, as the user typed it):
+    /// refuses `--distributed mpi` and several ranks under mpirun (which would all write the
+    /// same --out).
+    func refuse(_ what: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let size = environment[Distributed.launcherSizeVariable].flatMap(Int.init) ?? 1
         guard distributed == .mpi || (distributed == .auto && size > 1) else { return }
         throw SequentError.invalidArgument(
-            "--distributed", "`sequent \(task) train` does not train data-parallel yet (lm and classify do); start one process without mpirun")
+            "--distributed", "\(what) does not train data-parallel yet (lm, classify, translate, speech, forecast and the memory bit tasks do); start one process without mpirun")
     }
 }
 
@@ -125,5 +130,26 @@ extension Distributed {
     /// The line a data-parallel run prints at its start (the global batch, per rank).
     func summary(globalBatch: Int, threads: Int) -> String {
         "data-parallel: \(size) ranks (Open MPI) x \(globalBatch / size) per rank = global batch \(globalBatch); \(threads) thread\(threads == 1 ? "" : "s") per rank"
+    }
+}
+
+/// The run behind a task's `train` that trains data-parallel: its rank's place in the MPI
+/// job, and output from rank 0 alone.
+protocol DataParallelTraining {
+    /// The MPI job of a data-parallel run (rank 0 writes and prints); nil for one process.
+    var distributed: Distributed? { get }
+    /// The command's training flags.
+    var options: TrainingOptions { get }
+}
+
+extension DataParallelTraining {
+    /// The number of data-parallel ranks (1 without MPI).
+    var ranks: Int { distributed?.size ?? 1 }
+    /// Whether this process writes the folder and prints (rank 0, or the only process).
+    var isRoot: Bool { distributed?.isRoot ?? true }
+
+    /// Prints unless --quiet, on rank 0 alone in a data-parallel run.
+    func say(_ text: String) {
+        if isRoot { options.say(text) }
     }
 }

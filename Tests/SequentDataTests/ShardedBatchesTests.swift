@@ -62,4 +62,29 @@ final class ShardedBatchesTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("rank 2 is outside 0..<2"), "\($0)")
         }
     }
+
+    /// `UnevenShardedBatches`: shares of batches whose rows do not divide (10 pairs in
+    /// batches of 4: 4, 4, 2) differ by at most a row, side by side are the batch, and a
+    /// batch of fewer rows than ranks leaves the first ranks empty shares.
+    func testUnevenSharesPartitionEveryBatch() throws {
+        let global = try ShuffledBatches(Array(0..<10), batchSize: 4, generator: RandomGenerator(seed: 2))
+        for ranks in [1, 3] {
+            var reference = global
+            var shards = try (0..<ranks).map { try UnevenShardedBatches(global, rank: $0, shardCount: ranks) }
+            var seen: [Int] = []
+            for _ in 0..<3 {
+                let whole = reference.nextBatch()
+                let shares = try shards.indices.map { try shards[$0].nextBatch() }
+                XCTAssertTrue(shares.allSatisfy { $0.global == whole })
+                XCTAssertEqual(shares.flatMap(\.local), whole)
+                XCTAssertLessThanOrEqual(Set(shares.map(\.rows.count)).count, 2)
+                if ranks == 3, whole.count == 2 { XCTAssertEqual(shares.map(\.rows.count), [0, 1, 1]) }
+                seen += whole
+                XCTAssertEqual(shards[0].position, reference.position)
+            }
+            XCTAssertEqual(seen.sorted(), Array(0..<10), "an epoch covers every example once")
+        }
+        XCTAssertThrowsError(try UnevenShardedBatches(global, rank: 3, shardCount: 3))
+    }
 }
+

@@ -88,4 +88,23 @@ final class TensorDropoutTests: XCTestCase {
             }
         }
     }
+
+    /// Shares of unequal rows (`with(firstRow:rows:)`): each gets its rows of the whole
+    /// batch's mask, for a batch-first (B, T, D) tensor, forward and backward.
+    func testUnequalSharesGetTheirRowsOfTheWholeMask() {
+        let batch = randomTensor([5, 3, 4], seed: 12)
+        var generator = RandomGenerator(seed: 13)
+        let whole = batch.dropout(probability: 0.5, using: &generator)
+        for rows in [0..<2, 2..<5, 4..<5] {
+            let part = batch.slice(alongAxis: 0, rows).requiringGrad()
+            var same = RandomGenerator(seed: 13)
+            let dropped = BatchShard.with(index: 1, count: 2) {  // the inner share holds
+                BatchShard.with(firstRow: rows.lowerBound, rows: rows.count) { part.dropout(probability: 0.5, using: &same) }
+            }
+            let expected = whole.slice(alongAxis: 0, rows)
+            XCTAssertEqual(dropped.scalars, expected.scalars, "rows \(rows)")
+            dropped.sum().backward()
+            XCTAssertEqual(part.grad?.scalars, expected.scalars.map { $0 == 0 ? 0 : 2 }, "gradient of rows \(rows)")
+        }
+    }
 }

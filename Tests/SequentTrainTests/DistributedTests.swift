@@ -42,12 +42,17 @@ final class DistributedTests: XCTestCase {
     func testBucketsTakeParametersLastFirstUpToTheCap() {
         let sizes = [3, 5, 2, 10, 1]
         let parameters = sizes.map { Parameter(Tensor(shape: [$0], scalars: [Float](repeating: 1, count: $0))) }
-        let plan = BucketPlan(parameters: parameters, leaves: parameters.map { $0.value.gradientLeaf }, bucketElements: 8)
+        let plan = BucketPlan(parameters: parameters, leaves: parameters.map { $0.value.gradientLeaf }, bucketElements: 8, order: [4, 3, 2, 1, 0])
         defer { plan.storage.close() }
         XCTAssertEqual(plan.buckets, [[4, 3], [2, 1, 0]])
         XCTAssertEqual(plan.storage.sizes, [11, 10])
         XCTAssertEqual(plan.place.map(\.bucket), [1, 1, 1, 0, 0])
         XCTAssertEqual(plan.place.map(\.offset), [7, 2, 0, 1, 0])
         XCTAssertEqual(plan.index[parameters[3].value.gradientLeaf!], 3)
+        // In an observed order (DDP's rebuild after the first step).
+        let observed = BucketPlan(parameters: parameters, leaves: plan.leaves, bucketElements: 8, order: [1, 4, 0, 3, 2], reordered: true)
+        defer { observed.storage.close() }
+        XCTAssertEqual(observed.buckets, [[1, 4, 0], [3], [2]])
+        XCTAssertEqual(observed.storage.sizes, [9, 10, 2])
     }
 }

@@ -214,9 +214,9 @@ final class DistributedTrainingTests: XCTestCase {
         for key in twoWeights.keys.sorted() { assertClose(twoWeights[key]!, oneWeights[key]!, key) }
         XCTAssertEqual(two.output.components(separatedBy: "best validation").count, 2, "one final summary (rank 0's): \(two.output)")
 
-        let forecast = try mpi(2, ["forecast", "train", "--out", "f", "--csv", data.path, "--column", "label", "--horizon", "2"])
-        XCTAssertNotEqual(forecast.status, 0)
-        XCTAssertTrue(forecast.output.contains("`sequent forecast train` does not train data-parallel yet"), forecast.output)
+        let memory = try mpi(2, ["memory", "train", "--task", "babi", "--out", "f", "--steps", "2"])
+        XCTAssertNotEqual(memory.status, 0)
+        XCTAssertTrue(memory.output.contains("`sequent memory train --task babi` does not train data-parallel yet"), memory.output)
     }
 
     /// With dropout (between the LSTM layers and before the head), 2 ranks x batch 2 still
@@ -239,6 +239,160 @@ final class DistributedTrainingTests: XCTestCase {
         let plain = try sequent(options(text, dropout: 0) + ["--out", "plain", "--batch-size", "4"])
         XCTAssertEqual(plain.status, 0, plain.output)
         XCTAssertNotEqual(try losses("plain")[2], oneLosses[2], "dropout changes the loss")
+    }
+
+    /// 37 sentence pairs of 1 to 6 words (so the ranks' shares hold different numbers of
+    /// target tokens), and 6 validation pairs, as parallel files.
+    private func translationFiles() throws -> [String] {
+        let source = ["eins", "zwei", "drei", "vier", "fuenf", "sechs"], target = ["one", "two", "three", "four", "five", "six"]
+        func sentences(_ words: [String], count: Int, shift: Int) -> String {
+            (0..<count).map { i in (0..<(1 + (i * 5 + shift) % 6)).map { words[(i + $0 * 2) % 6] }.joined(separator: " ") }
+                .joined(separator: "\n") + "\n"
+        }
+        var paths: [String] = []
+        for (name, words, count, shift) in [("train.de", source, 37, 0), ("train.en", target, 37, 0), ("val.de", source, 6, 3), ("val.en", target, 6, 3)] {
+            let url = folder.appendingPathComponent(name)
+            try Data(sentences(words, count: count, shift: shift).utf8).write(to: url)
+            paths.append(url.path)
+        }
+        return ["--source", paths[0], "--target", paths[1], "--val-source", paths[2], "--val-target", paths[3]]
+    }
+
+    /// `sequent translate train`, whose loss is the mean over a batch's target tokens and
+    /// whose length-bucketed batches do not all divide among the ranks: 2 ranks x batch 3
+    /// equal 1 process x batch 6 (losses of all 7 steps of an epoch and the final weights
+    /// within 1e-5 relative), each rank weighted by its share's tokens. The epoch's last
+    /// batch holds 1 pair (37 = 6 x 6 + 1), so one rank's share is empty that step. For the
+    /// GRU with attention, and for a Transformer with dropout 0.3 (each rank pads its share
+    /// as the whole batch and applies its rows of the batch's masks).
+    func testTranslateTwoRanksEqualOneProcess() throws {
+        _ = try requireMPI()
+        let files = try translationFiles()
+        let common = files + ["--steps", "7", "--eval-interval", "7", "--warmup", "1", "--threads", "1", "--quiet"]
+        let models = [
+            ("gru", ["--hidden", "8", "--embedding", "8"]),
+            ("transformer", ["--model", "transformer", "--hidden", "8", "--heads", "2", "--layers", "1", "--feed-forward", "16", "--dropout", "0.3"]),
+        ]
+        for (name, flags) in models {
+            let two = try mpi(2, ["translate", "train"] + common + flags + ["--out", "\(name)-two", "--batch-size", "3"])
+            XCTAssertEqual(two.status, 0, two.output)
+            let one = try sequent(["translate", "train"] + common + flags + ["--out", "\(name)-one", "--batch-size", "6"])
+            XCTAssertEqual(one.status, 0, one.output)
+            let twoLosses = try losses("\(name)-two"), oneLosses = try losses("\(name)-one")
+            XCTAssertEqual(twoLosses.count, 7, name)
+            let steps = twoLosses.keys.sorted()
+            assertClose(steps.map { Float(twoLosses[$0]!) }, steps.map { Float(oneLosses[$0] ?? .nan) }, "\(name) losses")
+            let twoWeights = try checkpointWeights("\(name)-two"), oneWeights = try checkpointWeights("\(name)-one")
+            XCTAssertEqual(Set(twoWeights.keys), Set(oneWeights.keys), name)
+            XCTAssertFalse(twoWeights.isEmpty, name)
+            for key in twoWeights.keys.sorted() {
+                var (a, b) = (twoWeights[key]!, oneWeights[key]!)
+                if key.hasSuffix("in_proj_bias"), a.count == b.count, a.count % 3 == 0 {
+                    // The keys' bias (the middle third) does not change the attention (softmax
+                    // is invariant to it), so its exact gradient is 0: what it gets is rounding
+                    // noise, which Adam turns into steps of the learning rate's size, and two
+                    // reduction orders give two different noises. The rest is compared.
+                    let D = a.count / 3
+                    (a, b) = (Array(a[..<D] + a[(2 * D)...]), Array(b[..<D] + b[(2 * D)...]))
+                }
+                assertClose(a, b, "\(name) \(key)")
+            }
+            XCTAssertEqual(two.output.components(separatedBy: "best validation").count, 2, "one final summary (rank 0's): \(two.output)")
+        }
+    }
+
+    /// `sequent speech train`, whose CTC loss is a mean over a batch's utterances, with
+    /// SpecAugment on: 2 ranks x batch 4 equal 1 process x batch 8 (losses of 6 steps, two
+    /// epochs, and the final weights within 1e-5 relative). Every rank draws the whole
+    /// batch's SpecAugment masks in one process's order and keeps its rows'; the epoch's
+    /// last batch is smaller than 8 and splits unevenly between the ranks.
+    /// Dropout is 0: the acoustic model's dropout acts on time-major tensors, where a rank's
+    /// masks are valid but not one process's (docs/distributed.md).
+    func testSpeechTwoRanksEqualOneProcess() throws {
+        _ = try requireMPI()
+        let audio = folder.appendingPathComponent("audio")
+        try FileManager.default.createDirectory(at: audio, withIntermediateDirectories: true)
+        let words = ["lo", "mid", "hi"]
+        var tsv = "path\ttext\n"
+        for i in 0..<21 {
+            let said = (0...(i % 3)).map { words[(i * 7 + $0 * 5 + i / 3) % 3] }
+            try SpeechCommandTests.wav(SpeechCommandTests.utterance(said, seed: i)).write(to: audio.appendingPathComponent("u\(i).wav"))
+            tsv += "u\(i).wav\t\(said.joined(separator: " "))\n"
+        }
+        try Data(tsv.utf8).write(to: audio.appendingPathComponent("transcripts.tsv"))
+        let common = ["speech", "train", "--audio", audio.path, "--transcripts", audio.appendingPathComponent("transcripts.tsv").path,
+                      "--val-fraction", "0.2", "--hidden", "8", "--layers", "1", "--mel-bins", "16", "--stack", "3", "--units", "words",
+                      "--dropout", "0", "--steps", "6", "--threads", "1", "--quiet"]
+        let two = try mpi(2, common + ["--out", "two", "--batch-size", "4"])
+        XCTAssertEqual(two.status, 0, two.output)
+        let one = try sequent(common + ["--out", "one", "--batch-size", "8"])
+        XCTAssertEqual(one.status, 0, one.output)
+        let twoLosses = try losses("two"), oneLosses = try losses("one")
+        XCTAssertEqual(twoLosses.count, 6)
+        let steps = twoLosses.keys.sorted()
+        assertClose(steps.map { Float(twoLosses[$0]!) }, steps.map { Float(oneLosses[$0] ?? .nan) }, "losses")
+        let twoWeights = try checkpointWeights("two"), oneWeights = try checkpointWeights("one")
+        XCTAssertEqual(Set(twoWeights.keys), Set(oneWeights.keys))
+        XCTAssertFalse(twoWeights.isEmpty)
+        for key in twoWeights.keys.sorted() { assertClose(twoWeights[key]!, oneWeights[key]!, key) }
+        XCTAssertEqual(two.output.components(separatedBy: "best validation").count, 2, "one final summary (rank 0's): \(two.output)")
+    }
+
+    /// `sequent forecast train`: every training it runs (one per differencing candidate,
+    /// then the member) is data-parallel in turn, its loss (the MSE over a batch's windows)
+    /// weighted by each rank's rows. 2 ranks x batch 8 equal 1 process x batch 16: the
+    /// member's losses and final weights within 1e-5 relative, and the same differencing
+    /// chosen (the candidates' validation MAEs are in config.json).
+    func testForecastTwoRanksEqualOneProcess() throws {
+        _ = try requireMPI()
+        var lines = ["month,sales"]
+        for t in 0..<96 {
+            lines.append(String(format: "%04d-%02d,%.3f", 2000 + t / 12, t % 12 + 1, 100 + Double(t) + 10 * sin(2 * Double.pi * Double(t) / 12)))
+        }
+        let csv = folder.appendingPathComponent("sales.csv")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: csv)
+        let common = ["forecast", "train", "--csv", csv.path, "--column", "sales", "--horizon", "6", "--steps", "12",
+                      "--hidden", "8", "--ensemble", "1", "--threads", "1", "--quiet"]
+        let two = try mpi(2, common + ["--out", "two", "--batch-size", "8"])
+        XCTAssertEqual(two.status, 0, two.output)
+        let one = try sequent(common + ["--out", "one", "--batch-size", "16"])
+        XCTAssertEqual(one.status, 0, one.output)
+        let twoLosses = try losses("two"), oneLosses = try losses("one")
+        XCTAssertFalse(twoLosses.isEmpty)
+        XCTAssertEqual(Set(twoLosses.keys), Set(oneLosses.keys))
+        let steps = twoLosses.keys.sorted()
+        assertClose(steps.map { Float(twoLosses[$0]!) }, steps.map { Float(oneLosses[$0] ?? .nan) }, "losses")
+        let twoWeights = try checkpointWeights("two"), oneWeights = try checkpointWeights("one")
+        XCTAssertEqual(Set(twoWeights.keys), Set(oneWeights.keys))
+        XCTAssertFalse(twoWeights.isEmpty)
+        for key in twoWeights.keys.sorted() { assertClose(twoWeights[key]!, oneWeights[key]!, key) }
+        let config = { (run: String) throws -> String in
+            try String(contentsOf: self.folder.appendingPathComponent("\(run)/config.json"), encoding: .utf8)
+        }
+        let chosen = { (text: String) in text.split(separator: "\n").filter { $0.contains("\"differencing\"") }.joined() }
+        XCTAssertEqual(chosen(try config("two")), chosen(try config("one")))
+    }
+
+    /// `sequent memory train` on a bit task (the NTM on copy, time-major batches sharded
+    /// along their batch axis): 2 ranks x batch 2 equal 1 process x batch 4 (losses of 4
+    /// steps and the final weights within 1e-5 relative).
+    func testMemoryBitTaskTwoRanksEqualOneProcess() throws {
+        _ = try requireMPI()
+        let common = ["memory", "train", "--task", "copy", "--steps", "4", "--threads", "1", "--quiet",
+                      "--max-length", "3", "--memory-slots", "8", "--memory-width", "4", "--hidden", "8"]
+        let two = try mpi(2, common + ["--out", "two", "--batch-size", "2"])
+        XCTAssertEqual(two.status, 0, two.output)
+        let one = try sequent(common + ["--out", "one", "--batch-size", "4"])
+        XCTAssertEqual(one.status, 0, one.output)
+        let twoLosses = try losses("two"), oneLosses = try losses("one")
+        XCTAssertEqual(twoLosses.count, 4)
+        let steps = twoLosses.keys.sorted()
+        assertClose(steps.map { Float(twoLosses[$0]!) }, steps.map { Float(oneLosses[$0] ?? .nan) }, "losses")
+        let twoWeights = try checkpointWeights("two"), oneWeights = try checkpointWeights("one")
+        XCTAssertEqual(Set(twoWeights.keys), Set(oneWeights.keys))
+        XCTAssertFalse(twoWeights.isEmpty)
+        for key in twoWeights.keys.sorted() { assertClose(twoWeights[key]!, oneWeights[key]!, key) }
+        XCTAssertEqual(two.output.components(separatedBy: "model: ").count, 2, "one final summary (rank 0's): \(two.output)")
     }
 
     /// The global batch prints, and only rank 0 writes the progress and the folder.

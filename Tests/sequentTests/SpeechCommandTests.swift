@@ -31,7 +31,7 @@ final class SpeechCommandTests: XCTestCase {
     private static let frequencies: [String: Double] = ["lo": 300, "mid": 900, "hi": 2200]
 
     /// 16-bit PCM samples of `words` with 0.05-0.1 s of near-silence around them.
-    private static func utterance(_ words: [String], seed: Int) -> [Int16] {
+    static func utterance(_ words: [String], seed: Int) -> [Int16] {
         var state = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 1
         func next() -> Double { state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return Double(state >> 11) / Double(1 << 53) }
         func pause() -> [Int16] { (0..<(400 + Int(next() * 400))).map { _ in Int16((next() - 0.5) * 40) } }
@@ -45,7 +45,7 @@ final class SpeechCommandTests: XCTestCase {
     }
 
     /// A 16-bit PCM mono WAV file.
-    private static func wav(_ samples: [Int16], rate: Int = 8000) -> Data {
+    static func wav(_ samples: [Int16], rate: Int = 8000) -> Data {
         func le32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8((v >> (8 * $0)) & 0xFF) } }
         func le16(_ v: Int) -> [UInt8] { (0..<2).map { UInt8((v >> (8 * $0)) & 0xFF) } }
         let data = samples.flatMap { le16(Int(UInt16(bitPattern: $0))) }

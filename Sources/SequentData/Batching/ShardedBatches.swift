@@ -60,6 +60,59 @@ public struct ShardedBatches<Base: TrainingData>: TrainingData where Base.Batch:
     }
 }
 
+/// A rank's share of a global batch whose rows need not divide among the ranks: the whole
+/// batch (every rank reads it) and this rank's rows of it, which may be none.
+public struct BatchShare<Batch: ShardableBatch> {
+    /// The global batch.
+    public let global: Batch
+    /// This rank's rows of it.
+    public let rows: Range<Int>
+
+    /// This rank's rows as a batch.
+    public var local: Batch { global.rows(rows) }
+}
+
+/// Rank `rank`'s share of every batch of a source read by `shardCount` ranks, for batches
+/// whose rows need not divide among the ranks (an epoch's smaller last batches, as
+/// `BucketedPairBatches` makes): rows `r * R / N ..< (r + 1) * R / N` of a global batch of
+/// R rows, so the shares differ by at most one row, partition the batch, and a batch of
+/// fewer rows than ranks leaves some ranks an empty share. The loss must then be weighted
+/// by what each share holds (`Trainer.lossWeight`: its target tokens, its rows).
+///
+/// Every global batch is used whatever N, so a run resumes with any number of ranks; with
+/// one rank each share is the whole batch.
+public struct UnevenShardedBatches<Base: TrainingData>: TrainingData where Base.Batch: ShardableBatch {
+    /// The global source.
+    public private(set) var base: Base
+    /// This share, 0..<shardCount.
+    public let rank: Int
+    /// The number of shares (ranks).
+    public let shardCount: Int
+
+    /// - Throws: `SequentError.invalidArgument` when `rank` is outside `0..<shardCount`.
+    public init(_ base: Base, rank: Int, shardCount: Int) throws {
+        guard shardCount >= 1, (0..<shardCount).contains(rank) else {
+            throw SequentError.invalidArgument("UnevenShardedBatches", "rank \(rank) is outside 0..<\(shardCount)")
+        }
+        self.base = base
+        self.rank = rank
+        self.shardCount = shardCount
+    }
+
+    /// The next global batch and this rank's rows of it.
+    public mutating func nextBatch() throws -> BatchShare<Base.Batch> {
+        let global = try base.nextBatch()
+        let rows = global.rowCount
+        return BatchShare(global: global, rows: (rank * rows / shardCount)..<((rank + 1) * rows / shardCount))
+    }
+
+    public var position: DataPosition { base.position }
+
+    public mutating func seek(to position: DataPosition) throws {
+        try base.seek(to: position)
+    }
+}
+
 extension TokenBatch: ShardableBatch {
     /// B.
     public var rowCount: Int { batchSize }

@@ -99,6 +99,9 @@ public enum BitTaskTraining {
         public var progress: ProgressPrinter?
         /// Continue the folder's latest checkpoint.
         public var resume: Bool
+        /// Train data-parallel with this MPI job's ranks (each on its rows of every batch of
+        /// `batchSize` rows, the global batch); rank 0 alone writes. nil: one process.
+        public var distributed: Distributed?
         public init(folder: ModelFolder? = nil, timeLimit: TimeLimit? = nil, threads: Int? = nil,
                     progress: ProgressPrinter? = nil, resume: Bool = false) {
             (self.folder, self.timeLimit, self.threads, self.progress, self.resume) = (folder, timeLimit, threads, progress, resume)
@@ -114,6 +117,7 @@ public enum BitTaskTraining {
             configuration.threadCount = threads
             configuration.progress = progress
             configuration.timeLimit = timeLimit
+            configuration.distributed = distributed
             if let folder {
                 configuration.checkpointDirectory = folder.checkpointsURL
                 configuration.checkpointInterval = max(evaluationInterval, 500)
@@ -160,7 +164,8 @@ public enum BitTaskTraining {
 
     private static func train<M: Module>(_ module: M, _ model: BitTaskModel, _ config: BitTaskConfig, _ options: RunOptions) throws -> Outcome {
         var dataGenerator = RandomGenerator(seed: config.seed &+ 1)
-        let data = try BitSequenceBatches(settings: config.task, batchSize: config.batchSize, generator: dataGenerator.split())
+        let data = try ShardedBatches(BitSequenceBatches(settings: config.task, batchSize: config.batchSize, generator: dataGenerator.split()),
+                                      rank: options.distributed?.rank ?? 0, shardCount: options.distributed?.size ?? 1)
         var validationGenerator = RandomGenerator(seed: config.seed &+ 2)
         let validation = try config.task.batch(length: config.task.maxLength, batchSize: 32, using: &validationGenerator)
 
@@ -189,6 +194,7 @@ public enum BitTaskTraining {
                       best.map({ (errors, loss) < $0 }) ?? true else { return }
                 best = (errors, loss)
                 bestWeights = module.stateDictionary()
+                guard options.distributed?.isRoot ?? true else { return }
                 try options.folder?.saveWeights(of: module, metadata: ["step": String(report.step), "bit_errors": String(errors)])
             }))
         try options.resumeIfAsked(trainer)
@@ -272,5 +278,18 @@ public enum BitTaskTraining {
                   series: series.enumerated().map { index, entry in
                       LineSeries(name: entry.name, points: entry.points.map { (Double($0.length), $0.bitErrors) }, colorIndex: index)
                   })
+    }
+}
+
+extension BitSequenceBatch: ShardableBatch {
+    /// B.
+    public var rowCount: Int { batchSize }
+
+    /// Sequences `range` (axis 1 of the time-major inputs and targets).
+    public func rows(_ range: Range<Int>) -> BitSequenceBatch {
+        var share = self
+        share.inputs = inputs.slice(alongAxis: 1, range)
+        share.targets = targets.slice(alongAxis: 1, range)
+        return share
     }
 }

@@ -49,6 +49,11 @@ public final class Distributed {
     public private(set) var lastGradientBytes = 0
     /// `averageGradients` calls since the start.
     public private(set) var gradientReductions = 0
+    /// Whether the buckets were re-formed after the first step in the order its gradients
+    /// became ready (rank 0's), because that order put other gradients together, or the
+    /// buckets in another order, than the reverse registration order the first step used
+    /// (nil until the first step).
+    public private(set) var bucketsReordered: Bool?
 
     /// The buckets of the parameters last averaged, and the thread that reduces them.
     private var plan: BucketPlan?
@@ -136,16 +141,28 @@ public final class Distributed {
     ///         lossTensor.backward(onGradientReady: hook)
     ///     }
     ///
+    /// **Weighted** (`weight`): where the ranks' shares differ in what the loss is a mean
+    /// over (a mean over target tokens on batches whose rows differ in length; a mean over
+    /// utterances on shares of unequal rows), the mean of the ranks' means is not the whole
+    /// batch's mean. Then `backward` must seed the loss with `weight` (so the gradients are
+    /// those of this rank's sum, not its mean); the sums over the ranks are divided by the
+    /// total weight instead of N, and the loss returned is sum(loss_r * weight_r) /
+    /// sum(weight_r): the mean over the whole batch, as one process computes it. A rank
+    /// whose weight is 0 (an empty share) contributes nothing.
+    ///
     /// - Throws: `SequentError` when MPI fails (for instance a rank has died).
     public func averageGradients(
-        _ parameters: [Parameter], loss: Float, tokenCount: Int,
+        _ parameters: [Parameter], loss: Float, tokenCount: Int, weight: Int? = nil,
         backward: (_ onGradientReady: ((GradientLeaf) -> Void)?) throws -> Void
     ) throws -> (loss: Float, tokenCount: Int) {
         let plan = self.plan(for: parameters)
         var remaining = plan.buckets.map(\.count)
         var written = [Bool](repeating: false, count: parameters.count)
+        var readyOrder: [Int] = []  // the parameters in the order their gradients became final
+        readyOrder.reserveCapacity(parameters.count)
         var nextBucket = 0
         func write(_ index: Int) {
+            readyOrder.append(index)
             let (bucket, offset) = plan.place[index]
             if let grad = parameters[index].grad {
                 plan.storage.write(grad.scalars, bucket: bucket, at: offset)
@@ -162,21 +179,26 @@ public final class Distributed {
                 nextBucket += 1
             }
         }
-        try backward(overlapsBackward ? { leaf in
+        // The first step's hook always watches, so the order is known for the rebuild.
+        let watches = overlapsBackward || !plan.reordered
+        try backward(watches ? { leaf in
             guard let index = plan.index[leaf], !written[index] else { return }
             write(index)
-            startReadyBuckets()
+            if self.overlapsBackward { startReadyBuckets() }
         } : nil)
         let backwardEnded = DispatchTime.now().uptimeNanoseconds
-        for index in parameters.indices where !written[index] { write(index) }
+        for index in parameters.indices.reversed() where !written[index] { write(index) }
         startReadyBuckets()
         let inFlight = try plan.storage.waitAll { try checkPeersAlive() }
 
-        var header = [Double(loss), Double(tokenCount)] + parameters.map { $0.grad == nil ? 0 : 1 }
+        // A rank of weight 0 adds 0 (not 0 x a placeholder's loss, which may be anything).
+        let weightedLoss = weight.map { $0 > 0 ? Double(loss) * Double($0) : 0 } ?? Double(loss)
+        var header = [weightedLoss, Double(tokenCount), Double(weight ?? 0)] + parameters.map { $0.grad == nil ? 0 : 1 }
         try MPILibrary.allreduce(&header, operation: .sum) { try checkPeersAlive() }
-        let scale = 1 / Float(size)
+        let divisor = weight == nil ? Double(size) : max(1, header[2])
+        let scale = Float(1 / divisor)
         for (index, parameter) in parameters.enumerated() {
-            guard header[2 + index] > 0 else {
+            guard header[3 + index] > 0 else {
                 parameter.grad = nil
                 continue
             }
@@ -191,7 +213,25 @@ public final class Distributed {
         gradientSeconds += lastGradientSeconds
         lastGradientBytes = plan.storage.sizes.reduce(0, +) * MemoryLayout<Float>.stride
         gradientReductions += 1
-        return (Float(header[0] / Double(size)), Int(header[1]))
+        if !plan.reordered { try reorderBuckets(plan, parameters: parameters, readyOrder: readyOrder) }
+        return (Float(header[0] / divisor), Int(header[1]))
+    }
+
+    /// After the first step of a plan, as DDP does: the buckets are formed again in the order
+    /// the gradients became ready in that step (rank 0's order, broadcast, so that every
+    /// rank starts the same buckets), if that groups the gradients otherwise than the
+    /// reverse registration order the plan assumed. Then a bucket closes when its last gradient is final in fact, which
+    /// registration order guesses only for models that register parameters in forward order.
+    private func reorderBuckets(_ old: BucketPlan, parameters: [Parameter], readyOrder: [Int]) throws {
+        var order = readyOrder.map(Double.init)
+        try MPILibrary.broadcast(&order, root: 0)
+        let ready = BucketPlan(parameters: parameters, leaves: old.leaves, bucketElements: bucketElements,
+                               order: order.map { Int($0) }, reordered: true)
+        // Only a change of which gradients share a bucket, or of the buckets' order, matters.
+        let changed = ready.buckets.map(Set.init) != old.buckets.map(Set.init)
+        bucketsReordered = changed
+        (changed ? old : ready).storage.close()
+        plan = changed ? ready : old.marked(reordered: true)
     }
 
     /// The buckets of `parameters` (made again when the parameters or `bucketElements` change).
@@ -199,7 +239,7 @@ public final class Distributed {
         let leaves = parameters.map { $0.value.gradientLeaf }
         if let plan, plan.leaves == leaves, plan.bucketElements == bucketElements { return plan }
         plan?.storage.close()
-        let made = BucketPlan(parameters: parameters, leaves: leaves, bucketElements: bucketElements)
+        let made = BucketPlan(parameters: parameters, leaves: leaves, bucketElements: bucketElements, order: Array(parameters.indices.reversed()))
         plan = made
         return made
     }
@@ -377,13 +417,17 @@ public final class Distributed {
     }
 }
 
-/// Which parameters go in which gradient bucket: reverse registration order (the order
-/// backward finishes them), each bucket closed once it holds at least `bucketElements`
-/// floats, as DDP closes its buckets: the tensor that crosses the cap stays, so a layer's
-/// gradients, which backward finishes together, are not split off into the next bucket.
+/// Which parameters go in which gradient bucket: in `order` (reverse registration order at
+/// first, the order backward finishes them in models that register in forward order; after
+/// the first step the order observed), each bucket closed once it holds at least
+/// `bucketElements` floats, as DDP closes its buckets: the tensor that crosses the cap
+/// stays, so a layer's gradients, which backward finishes together, are not split off into
+/// the next bucket.
 struct BucketPlan {
     let leaves: [GradientLeaf?]
     let bucketElements: Int
+    /// Whether the order is the one observed (or checked) after a first step.
+    private(set) var reordered: Bool
     /// The parameter indices of each bucket.
     let buckets: [[Int]]
     /// Each parameter's bucket and float offset in it.
@@ -392,13 +436,14 @@ struct BucketPlan {
     let index: [GradientLeaf: Int]
     let storage: GradientBuckets
 
-    init(parameters: [Parameter], leaves: [GradientLeaf?], bucketElements: Int) {
+    init(parameters: [Parameter], leaves: [GradientLeaf?], bucketElements: Int, order: [Int], reordered: Bool = false) {
         self.leaves = leaves
         self.bucketElements = bucketElements
+        self.reordered = reordered
         var buckets: [[Int]] = []
         var sizes: [Int] = []
         var place = [(bucket: Int, offset: Int)](repeating: (0, 0), count: parameters.count)
-        for index in parameters.indices.reversed() {
+        for index in order {
             let count = parameters[index].value.count
             if buckets.isEmpty || sizes[sizes.count - 1] >= bucketElements {
                 buckets.append([])
@@ -414,6 +459,13 @@ struct BucketPlan {
         for (position, leaf) in leaves.enumerated() { if let leaf { index[leaf] = position } }
         self.index = index
         storage = GradientBuckets(sizes: sizes)
+    }
+
+    /// The same plan, its order marked as checked.
+    func marked(reordered: Bool) -> BucketPlan {
+        var plan = self
+        plan.reordered = reordered
+        return plan
     }
 }
 

@@ -84,6 +84,15 @@ public final class Trainer<Model: Module, Data: TrainingData> {
     /// Evaluations in a row without improvement of the early-stopping metric.
     public private(set) var evaluationsWithoutImprovement = 0
 
+    /// Data-parallel: how many items (target tokens, utterances) the loss function's mean
+    /// over a rank's share is taken over, where the ranks' shares may differ in it (rows
+    /// that differ in length, batches whose rows do not divide among the ranks,
+    /// `UnevenShardedBatches`). The step's loss and gradients are then those of the mean
+    /// over the whole batch (each rank weighted by this; `Distributed.averageGradients(weight:)`),
+    /// not the mean of the ranks' means; a share of weight 0 counts for nothing. nil: the
+    /// shares are equal (the mean of the means is the batch's). Unused by one process.
+    public var lossWeight: ((Data.Batch) throws -> Int)?
+
     /// Called on every rank before a checkpoint is saved, for collective work the save needs
     /// (a data-parallel task gathering per-rank state into what `modelConfig` encodes).
     public var beforeCheckpoint: (() throws -> Void)?
@@ -190,8 +199,14 @@ public final class Trainer<Model: Module, Data: TrainingData> {
                 // Every rank back-propagates, its gradients reduced in buckets as backward
                 // finishes them; the losses and token counts are averaged (summed) over the
                 // ranks after, and a non-finite loss anywhere stops all.
-                (lossValue, tokenCount) = try distributed.averageGradients(optimizer.parameters, loss: lossValue, tokenCount: tokenCount) { hook in
-                    lossTensor.backward(onGradientReady: hook)
+                // Weighted, this rank's mean is seeded with its weight: its gradients are
+                // those of its sum, and the ranks' sums are divided by the total weight.
+                let weight = try lossWeight?(batch)
+                let seed = weight.map { Tensor(shape: lossTensor.shape, scalars: [Float($0)]) }
+                (lossValue, tokenCount) = try distributed.averageGradients(
+                    optimizer.parameters, loss: lossValue, tokenCount: tokenCount, weight: weight
+                ) { hook in
+                    lossTensor.backward(gradient: seed, onGradientReady: hook)
                     computeCPUSeconds = ProcessCPUTime.seconds - computeStarted
                 }
             }
@@ -226,6 +241,10 @@ public final class Trainer<Model: Module, Data: TrainingData> {
             if let distributed {
                 scalars["allreduce_s"] = distributed.lastGradientSeconds
                 scalars["allreduce_overlap_s"] = distributed.lastOverlapSeconds
+                if step == startStep + 1, let reordered = distributed.bucketsReordered {
+                    scalars["allreduce_buckets_reordered"] = reordered ? 1 : 0
+                    if reordered { progress?.message("gradient buckets re-formed in the order backward finished the gradients in step \(step)") }
+                }
             }
             try logs.append(step: step, scalars)
             let runSeconds = now - started

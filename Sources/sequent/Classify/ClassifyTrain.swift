@@ -102,9 +102,7 @@ extension Sequent.Classify {
 
         func run() throws {
             let threads = training.threadCount
-            try training.distribution.run { distributed in
-                try Parallelism.withThreads(threads) { try ClassifyTraining(command: self, distributed: distributed).run(threads: threads) }
-            }
+            try training.distribution.run(threads: threads) { try ClassifyTraining(command: self, distributed: $0).run(threads: threads) }
         }
     }
 }
@@ -114,15 +112,10 @@ enum ClassWeighting: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// The run behind `sequent classify train`.
-struct ClassifyTraining {
+struct ClassifyTraining: DataParallelTraining {
     let command: Sequent.Classify.ClassifyTrain
-    /// The MPI job of a data-parallel run (rank 0 writes and prints); nil for one process.
     let distributed: Distributed?
-    private var options: TrainingOptions { command.training }
-    private var ranks: Int { distributed?.size ?? 1 }
-    private var isRoot: Bool { distributed?.isRoot ?? true }
-    /// Prints unless --quiet, on rank 0 alone in a data-parallel run.
-    private func say(_ text: String) { if isRoot { options.say(text) } }
+    var options: TrainingOptions { command.training }
 
     func run(threads: Int) throws {
         let started = Date()

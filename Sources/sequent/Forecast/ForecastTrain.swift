@@ -28,28 +28,39 @@ extension Sequent.Forecast {
         @OptionGroup var training: TrainingOptions
 
         func run() throws {
-            try training.distribution.refuse(task: "forecast")
+            try training.distribution.run { try train(distributed: $0) }
+        }
+
+        /// The training, on every rank of a data-parallel run (`distributed`; rank 0 alone
+        /// writes and prints), or alone.
+        private func train(distributed: Distributed?) throws {
+            let isRoot = distributed?.isRoot ?? true
             let started = Date()
             let timeLimit = training.timeLimit(startedAt: MetricsClock.system.monotonicSeconds())
             let cpuClock = clock()
-            let say: (String) -> Void = { if !training.quiet { ForecastCommon.output($0) } }
+            let say: (String) -> Void = { if !training.quiet && isRoot { ForecastCommon.output($0) } }
             let table = try series.read()
-            let folder = try ModelFolder.create(at: training.outURL, task: Sequent.Forecast.task)
-            if !training.resume, FileManager.default.fileExists(atPath: folder.configURL.path) {
+            let folder = isRoot ? try ModelFolder.create(at: training.outURL, task: Sequent.Forecast.task)
+                : ModelFolder.unchecked(training.outURL, task: Sequent.Forecast.task)
+            if isRoot, !training.resume, FileManager.default.fileExists(atPath: folder.configURL.path) {
                 throw SequentError.invalidArgument("--out", "\(folder.url.path) already holds a forecast model; choose another folder, or --resume it")
             }
             // Every column is configured (and its data checked) before any training starts.
             let tables = table.columns.indices.map { ForecastCommon.column($0, of: table) }
             // Every column is checked first; then the differencing of each is chosen on its validation part.
-            _ = try tables.map { try ForecastTraining.configure(table: $0, series: series, model: modelOptions, training: training) }
+            _ = try tables.map { try ForecastTraining.configure(table: $0, series: series, model: modelOptions, training: training, ranks: distributed?.size ?? 1) }
             var configs = try tables.enumerated().map { i, single in
                 try ForecastTraining.chooseDifferencing(
                     table: single, series: series, model: modelOptions, training: training, timeLimit: timeLimit,
-                    runsAfter: tables.count * modelOptions.ensemble - i)
+                    runsAfter: tables.count * modelOptions.ensemble - i, distributed: distributed)
             }
             let several = configs.count > 1
             let previous = ForecastCommon.previousConfigs(in: folder, resume: training.resume)
-            try folder.writeConfig(ForecastFolderConfig(columns: configs), version: Sequent.version)
+            if let distributed {
+                try distributed.checkAgreement(on: configs, threads: training.threadCount, resume: training.resume)
+                say(distributed.summary(globalBatch: configs[0].batchSize, threads: training.threadCount))
+            }
+            if isRoot { try folder.writeConfig(ForecastFolderConfig(columns: configs), version: Sequent.version) }
             let curve = LearningCurve()
             var forecasters: [NeuralForecaster] = []
             for (i, single) in tables.enumerated() {
@@ -62,13 +73,16 @@ extension Sequent.Forecast {
                     """)
                 ForecastCommon.describeChoice(config, say: say)
                 // One column's checkpoints and logs are the folder's own; several columns' go to DIR/COLUMN.
-                let root = several ? try ModelFolder.create(at: folder.file(ForecastCommon.fileName(config.column)), task: Sequent.Forecast.task) : folder
-                try ForecastCommon.discardStaleCheckpoints(of: config, previous: previous, in: root, say: say)
+                let root = !several ? folder : isRoot ? try ModelFolder.create(at: folder.file(ForecastCommon.fileName(config.column)), task: Sequent.Forecast.task)
+                    : ModelFolder.unchecked(folder.file(ForecastCommon.fileName(config.column)), task: Sequent.Forecast.task)
+                if isRoot { try ForecastCommon.discardStaleCheckpoints(of: config, previous: previous, in: root, say: say) }
                 forecasters.append(try ForecastTraining.train(
                     config: &configs[i], table: single, folder: root, training: training, timeLimit: timeLimit,
                     runsAfter: configs[(i + 1)...].reduce(0) { $0 + $1.ensemble }, coverage: modelOptions.coverage,
-                    curve: i == 0 ? curve : nil, say: say))
+                    curve: i == 0 ? curve : nil, distributed: distributed, say: say))
             }
+            // The other ranks are done: rank 0 keeps the weights, evaluates and reports.
+            guard isRoot else { return }
             try ForecastCommon.saveWeights(forecasters, in: folder)
             try folder.writeConfig(ForecastFolderConfig(columns: configs), version: Sequent.version)
             let evaluations = try zip(forecasters, tables).map { forecaster, single in

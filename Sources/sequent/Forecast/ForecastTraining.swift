@@ -14,7 +14,7 @@ enum ForecastTraining {
     ///   non-finite values after scaling.
     static func configure(
         table: SeriesTable, series: SeriesOptions, model: ModelOptions, training: TrainingOptions, trainingRows: Int? = nil,
-        differencing forced: SeriesTransform.Differencing? = nil, validationRows: Int? = nil
+        differencing forced: SeriesTransform.Differencing? = nil, validationRows: Int? = nil, ranks: Int = 1
     ) throws -> ForecastConfig {
         if let val = training.val {
             throw SequentError.invalidArgument("--val", "\(val): a forecast validates on the last --val-fraction of its own training part (the rows just before the test part), not on another file")
@@ -99,7 +99,7 @@ enum ForecastTraining {
             season: season, horizon: horizon, window: window, strategy: model.strategy, transform: transform,
             covariateScales: covariateScales, quantiles: model.intervals == .quantile ? [(1 - model.coverage) / 2, 0.5, (1 + model.coverage) / 2] : nil,
             model: model.model, highway: model.highway, hidden: training.hiddenSize ?? 32, layers: training.layers ?? 1,
-            dropout: training.dropout ?? 0, batchSize: training.batchSize ?? 32, steps: training.steps ?? 600,
+            dropout: training.dropout ?? 0, batchSize: (training.batchSize ?? 32) * ranks, steps: training.steps ?? 600,
             learningRate: training.learningRate ?? 3e-3, seed: training.seed, ensemble: model.ensemble,
             differencingChosen: model.difference.given == nil, differencingRule: model.difference.given == nil ? model.difference : nil, seasonalStrength: choice.seasonalStrength, kpss: choice.kpss)
     }
@@ -124,9 +124,10 @@ enum ForecastTraining {
     /// - Throws: as `configure` and `train`.
     static func chooseDifferencing(
         table: SeriesTable, series: SeriesOptions, model: ModelOptions, training: TrainingOptions, trainingRows: Int? = nil,
-        timeLimit: TimeLimit?, runsAfter: Int
+        timeLimit: TimeLimit?, runsAfter: Int, distributed: Distributed? = nil
     ) throws -> ForecastConfig {
-        let statistical = try configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows)
+        let ranks = distributed?.size ?? 1
+        let statistical = try configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows, ranks: ranks)
         let atHorizon = max(statistical.validationSize, statistical.horizon)
         let validationRows = atHorizon <= statistical.trainingSize / 2 ? atHorizon : statistical.validationSize
         let validating = model.difference == .validate
@@ -140,12 +141,12 @@ enum ForecastTraining {
         var intervals: [SeriesTransform.Differencing: ConformalIntervals] = [:]
         let candidates = (validating ? SeriesTransform.Differencing.allCases : [statistical.transform.differencing]).compactMap {
             try? configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows,
-                           differencing: $0, validationRows: validationRows)
+                           differencing: $0, validationRows: validationRows, ranks: ranks)
         }
         for (k, var candidate) in candidates.enumerated() {
             candidate.ensemble = 1
             _ = try train(config: &candidate, table: table, folder: nil, training: quiet, timeLimit: timeLimit,
-                          runsAfter: candidates.count - 1 - k + runsAfter, coverage: model.coverage, say: { _ in })
+                          runsAfter: candidates.count - 1 - k + runsAfter, coverage: model.coverage, distributed: distributed, say: { _ in })
             if let mae = candidate.validationMAE?.first ?? nil, mae.isFinite {
                 scores[candidate.transform.differencing] = mae
                 intervals[candidate.transform.differencing] = candidate.intervals
@@ -158,7 +159,7 @@ enum ForecastTraining {
         }
         let best = scores.min { ($0.value, $0.key == statistical.transform.differencing ? 0 : 1) < ($1.value, $1.key == statistical.transform.differencing ? 0 : 1) }
         var chosen = try best.map {
-            try configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows, differencing: $0.key)
+            try configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows, differencing: $0.key, ranks: ranks)
         } ?? statistical
         chosen.differencingChosen = true
         // The chosen candidate was validated at every step of the horizon: its errors give the
@@ -210,7 +211,8 @@ enum ForecastTraining {
     ///   - say: progress messages.
     static func train(
         config: inout ForecastConfig, table: SeriesTable, folder: ModelFolder?, training: TrainingOptions,
-        timeLimit: TimeLimit?, runsAfter: Int = 0, coverage: Double, curve: LearningCurve? = nil, say: @escaping (String) -> Void
+        timeLimit: TimeLimit?, runsAfter: Int = 0, coverage: Double, curve: LearningCurve? = nil, distributed: Distributed? = nil,
+        say: @escaping (String) -> Void
     ) throws -> NeuralForecaster {
         let y = table.columns[0].values
         let fixed = config  // what the closures read; `config` itself gets the results
@@ -234,6 +236,9 @@ enum ForecastTraining {
         let patience = 10  // evaluations without a better validation MAE before a member stops
         config.trainedSteps = []
         config.validationMAE = []
+        // Data-parallel (`distributed`): each member trains on every rank, each rank on its
+        // rows of every batch; rank 0 alone writes.
+        let isRoot = distributed?.isRoot ?? true
 
         for (k, model) in members.enumerated() {
             // The first member's checkpoints and logs are the folder's own (APPS.md); member k's
@@ -245,6 +250,7 @@ enum ForecastTraining {
             trainerConfiguration.maxGradientNorm = 1
             trainerConfiguration.threadCount = training.threadCount
             trainerConfiguration.timeLimit = timeLimit?.share(of: members.count - k + runsAfter, at: MetricsClock.system.monotonicSeconds())
+            trainerConfiguration.distributed = distributed
             trainerConfiguration.progress = training.quiet ? nil : .standardOutput(logInterval: max(1, config.steps / 10))
             if let memberFolder {
                 trainerConfiguration.checkpointDirectory = memberFolder.appendingPathComponent(ModelFolder.checkpointsFolderName)
@@ -252,7 +258,9 @@ enum ForecastTraining {
                 trainerConfiguration.keepLastCheckpoints = 2
                 trainerConfiguration.logDirectory = memberFolder
             }
-            let batches = try ShuffledBatches(origins, batchSize: min(config.batchSize, origins.count), generator: RandomGenerator(seed: config.seed &+ 1000 &+ UInt64(k)))
+            let batches = try UnevenShardedBatches(
+                ShuffledBatches(origins, batchSize: min(config.batchSize, origins.count), generator: RandomGenerator(seed: config.seed &+ 1000 &+ UInt64(k))),
+                rank: distributed?.rank ?? 0, shardCount: distributed?.size ?? 1)
             let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: config.learningRate, weightDecay: 0)
             let schedule = try CosineAnnealing(initialLearningRate: config.learningRate, totalSteps: config.steps, minimumLearningRate: config.learningRate / 10)
             let trainer = try Trainer(
@@ -264,7 +272,10 @@ enum ForecastTraining {
                     return ["mae": mae, "mase": mae / scale]
                 },
                 modelConfig: fixed
-            ) { model, batch in
+            ) { model, share in
+                // A rank without rows of a batch computes its first and counts for nothing.
+                let rows = share.rows.isEmpty ? 0..<1 : share.rows
+                let batch = Array(share.global[rows])
                 var x: [Float] = [], target: [Float] = []
                 x.reserveCapacity(batch.count * W * F)
                 for o in batch {
@@ -275,18 +286,21 @@ enum ForecastTraining {
                     }
                     if let quantileTargets { target += quantileTargets[o]! } else { for t in o..<(o + O) { target.append(Float(inputs.scaled[t])) } }
                 }
-                let prediction = try model(Tensor(shape: [batch.count, W, F], scalars: x))
+                }
+                let prediction = try BatchShard.with(firstRow: rows.lowerBound, rows: rows.count) { try model(Tensor(shape: [batch.count, W, F], scalars: x)) }
                 let targets = Tensor(shape: [batch.count, O], scalars: target)
                 if let quantiles = fixed.quantiles {
-                    return (try ForecastingModel.pinballLoss(prediction, targets, quantiles: quantiles), batch.count)
+                    return (try ForecastingModel.pinballLoss(prediction, targets, quantiles: quantiles), share.rows.count)
                 }
-                return (try Loss.meanSquaredError(prediction, targets), batch.count)
+                return (try Loss.meanSquaredError(prediction, targets), share.rows.count)
             }
+            // The loss is a mean over the batch's rows, which need not divide among the ranks.
+            trainer.lossWeight = { $0.rows.count }
             // The best weights by validation, kept as they come (and in the member's folder,
             // so that a resumed run still ends with them).
             var best: [String: Tensor]?
             let bestName = "best.safetensors"
-            let bestFolder = try memberFolder.map { try ModelFolder.create(at: $0, task: Sequent.Forecast.task) }
+            let bestFolder = isRoot ? try memberFolder.map { try ModelFolder.create(at: $0, task: Sequent.Forecast.task) } : nil
             let bestURL = bestFolder?.file(bestName)
             trainer.callbacks.append(ClosureCallback(
                 onStepEnd: { report, _ in

@@ -108,15 +108,9 @@ extension Sequent.LM {
 }
 
 /// The run behind `sequent lm train`.
-struct LMTraining {
+struct LMTraining: DataParallelTraining {
     let command: Sequent.LM.LMTrain
-    /// The MPI job of a data-parallel run (rank 0 writes and prints); nil for one process.
     let distributed: Distributed?
-
-    /// The number of data-parallel ranks (1 without MPI).
-    private var ranks: Int { distributed?.size ?? 1 }
-    /// Whether this process writes the folder and prints (rank 0, or the only process).
-    private var isRoot: Bool { distributed?.isRoot ?? true }
 
     /// Steps of the default run when neither --steps nor --time-limit is given: about ten
     /// minutes on 2 cores for the default model.
@@ -124,12 +118,7 @@ struct LMTraining {
     /// The same for --model transformer: nanoGPT's CPU recipe (2,000 iterations of 12 x 64).
     static let defaultTransformerSteps = 2_000
 
-    private var options: TrainingOptions { command.training }
-
-    /// Prints unless --quiet, on rank 0 alone in a data-parallel run.
-    private func say(_ text: String) {
-        if isRoot { options.say(text) }
-    }
+    var options: TrainingOptions { command.training }
 
     func run() throws {
         let threads = options.threadCount

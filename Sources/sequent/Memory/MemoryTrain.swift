@@ -95,17 +95,26 @@ struct MemoryTrain: ParsableCommand {
     }
 
     func run() throws {
-        try training.distribution.refuse(task: "memory")
+        // The bit tasks train data-parallel; bAbI (its own Trainer and data) does not yet.
+        if task.bitTask == nil { try training.distribution.refuse("`sequent memory train --task babi`") }
+        try training.distribution.run { try train(distributed: $0) }
+    }
+
+    /// The training, on every rank of a data-parallel run (`distributed`; rank 0 alone
+    /// writes and prints), or alone.
+    private func train(distributed: Distributed?) throws {
+        let isRoot = distributed?.isRoot ?? true
         let started = MetricsClock.system.monotonicSeconds()
         Memory.keepFreedMemoryForReuse()
         // Every setting is checked before the folder is touched.
-        if let bitTask = task.bitTask { try bitConfig(bitTask).validate() } else { try babiConfig().validate() }
-        let folder = try ModelFolder.create(at: training.outURL, task: "memory")
-        var progress: ProgressPrinter? = training.quiet ? nil : .standardOutput(logInterval: 50)
+        if let bitTask = task.bitTask { try bitConfig(bitTask, ranks: distributed?.size ?? 1).validate() } else { try babiConfig().validate() }
+        let folder = isRoot ? try ModelFolder.create(at: training.outURL, task: "memory") : ModelFolder.unchecked(training.outURL, task: "memory")
+        var progress: ProgressPrinter? = training.quiet || !isRoot ? nil : .standardOutput(logInterval: 50)
         progress?.message("sequent memory: training \(task.rawValue) into \(folder.url.path)")
-        let options = BitTaskTraining.RunOptions(
+        var options = BitTaskTraining.RunOptions(
             folder: folder, timeLimit: training.timeLimit(startedAt: started),
             threads: training.threadCount, progress: progress, resume: training.resume)
+        options.distributed = distributed
         if let bitTask = task.bitTask {
             try trainBits(bitTask, folder: folder, options: options)
         } else {
@@ -113,8 +122,9 @@ struct MemoryTrain: ParsableCommand {
         }
     }
 
-    /// The bit task's config: the defaults with the flags given.
-    private func bitConfig(_ bitTask: BitSequenceTask) throws -> BitTaskConfig {
+    /// The bit task's config: the defaults with the flags given; --batch-size is per rank of
+    /// `ranks`, the config keeps the global batch.
+    private func bitConfig(_ bitTask: BitSequenceTask, ranks: Int = 1) throws -> BitTaskConfig {
         var config = BitTaskConfig.defaults(task: bitTask, model: model ?? "ntm")
         if let minLength { config.task.minLength = minLength }
         if let maxLength { config.task.maxLength = maxLength }
@@ -125,6 +135,7 @@ struct MemoryTrain: ParsableCommand {
         if let shiftRange { config.ntm.shiftRange = shiftRange }
         if let readHeads { config.ntm.readHeads = readHeads }
         if let batchSize = training.batchSize { config.batchSize = batchSize }
+        config.batchSize *= ranks
         if let steps = training.steps { config.steps = steps }
         if let learningRate = training.learningRate { config.learningRate = learningRate }
         config.seed = training.seed
@@ -132,17 +143,25 @@ struct MemoryTrain: ParsableCommand {
     }
 
     private func trainBits(_ bitTask: BitSequenceTask, folder: ModelFolder, options: BitTaskTraining.RunOptions) throws {
-        let config = try bitConfig(bitTask)
+        let distributed = options.distributed
+        let isRoot = distributed?.isRoot ?? true
+        let config = try bitConfig(bitTask, ranks: distributed?.size ?? 1)
         if options.resume {
             let saved = try folder.readConfig(as: BitTaskConfig.self)
             guard saved == config else {
                 throw SequentError.invalidArgument("--resume", "\(folder.configURL.path) was trained with other settings; resume with the same flags")
             }
-        } else {
+        } else if isRoot {
             try folder.refuseExistingRun()
             try folder.writeConfig(config, version: Sequent.version)
         }
+        if let distributed {
+            try distributed.checkAgreement(on: config, threads: training.threadCount, resume: options.resume)
+            if !training.quiet, isRoot { print(distributed.summary(globalBatch: config.batchSize, threads: training.threadCount)) }
+        }
         let outcome = try BitTaskTraining.train(config, options: options)
+        // The other ranks are done: rank 0 scores and reports.
+        guard isRoot else { return }
         let lengths = [config.task.maxLength, 2 * config.task.maxLength]
         let scores = try BitTaskTraining.bitErrors(outcome.model, task: config.task, lengths: lengths, sequences: 64, seed: config.seed &+ 3)
         var report = """

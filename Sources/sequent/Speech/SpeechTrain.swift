@@ -87,17 +87,17 @@ extension Sequent.Speech {
         }
 
         func run() throws {
-            try training.distribution.refuse(task: "speech")
             let threads = training.threadCount
-            try Parallelism.withThreads(threads) { try SpeechTraining(command: self).run(threads: threads) }
+            try training.distribution.run(threads: threads) { try SpeechTraining(command: self, distributed: $0).run(threads: threads) }
         }
     }
 }
 
 /// The run behind `sequent speech train`.
-struct SpeechTraining {
+struct SpeechTraining: DataParallelTraining {
     let command: Sequent.Speech.SpeechTrain
-    private var options: TrainingOptions { command.training }
+    let distributed: Distributed?
+    var options: TrainingOptions { command.training }
 
     func run(threads: Int) throws {
         let started = Date()
@@ -132,19 +132,20 @@ struct SpeechTraining {
             throw SequentError.invalidArgument("--audio", "\(command.input.audio): \(selected.count) utterance\(selected.count == 1 ? "" : "s") cannot be split into training and validation; need at least 2")
         }
 
-        options.say("reading \(trainSet.count + valSet.count) files at \(rate) Hz (\(settings.kind.rawValue), \(settings.featureSize) features, \(threads) thread\(threads == 1 ? "" : "s"))")
+        say("reading \(trainSet.count + valSet.count) files at \(rate) Hz (\(settings.kind.rawValue), \(settings.featureSize) features, \(threads) thread\(threads == 1 ? "" : "s"))")
         let trainAudio = SpeechFeatures.load(trainSet, extractor: extractor, resampling: resampling)
         let valAudio = SpeechFeatures.load(valSet, extractor: extractor, resampling: resampling)
         var skipped = unmatched + trainAudio.skipped + valAudio.skipped
         guard !trainAudio.utterances.isEmpty, !valAudio.utterances.isEmpty else {
-            reportSkipped(skipped)
+            if isRoot { reportSkipped(skipped) }
             throw SequentError.invalidArgument("--audio", "\(command.input.audio): no readable audio in the \(trainAudio.utterances.isEmpty ? "training" : "validation") split (\(skipped.count) files skipped)")
         }
         let alphabet = SpeechAlphabet(units: command.units, texts: trainAudio.utterances.map(\.text))
         let size = settings.featureSize
         let normalization: FeatureNormalization = command.normalization == .global
             ? .global(from: trainAudio.features, size: size) : FeatureNormalization(mode: command.normalization)
-        let batchSize = min(options.batchSize ?? 32, trainAudio.utterances.count)
+        // --batch-size is per rank; the config keeps the global batch.
+        let batchSize = min((options.batchSize ?? 32) * ranks, trainAudio.utterances.count)
         let stepsPerEpoch = (trainAudio.utterances.count + batchSize - 1) / batchSize
         let config = SpeechConfig(
             model: command.model, layers: options.layers ?? 2, hidden: options.hiddenSize ?? 128, dropout: options.dropout ?? 0.2,
@@ -182,7 +183,7 @@ struct SpeechTraining {
         }
         let train = try examples(trainAudio, split: "training")
         let val = try examples(valAudio, split: "validation")
-        reportSkipped(skipped)
+        if isRoot { reportSkipped(skipped) }
         guard !train.inputs.isEmpty, !val.inputs.isEmpty else {
             throw SequentError.invalidArgument("--audio", "\(command.input.audio): no usable \(train.inputs.isEmpty ? "training" : "validation") utterance after \(skipped.count) skips")
         }
@@ -204,18 +205,28 @@ struct SpeechTraining {
                     "--resume", "the flags and files given do not reproduce the run in \(outURL.path) (its config.json differs); resume with the flags and data it was trained with")
             }
         } else {
-            folder = try ModelFolder.create(at: outURL, task: SpeechFolder.task)
-            try folder.refuseExistingRun()
-            try folder.writeConfig(finalConfig, version: Sequent.version)
-            try folder.writeJSON(alphabet, to: ModelFolder.tokenizerFileName)
+            // Rank 0 alone creates and writes the folder.
+            folder = isRoot ? try ModelFolder.create(at: outURL, task: SpeechFolder.task) : ModelFolder.unchecked(outURL, task: SpeechFolder.task)
+            if isRoot {
+                try folder.refuseExistingRun()
+                try folder.writeConfig(finalConfig, version: Sequent.version)
+                try folder.writeJSON(alphabet, to: ModelFolder.tokenizerFileName)
+            }
+        }
+        if let distributed {
+            try distributed.checkAgreement(on: finalConfig, threads: threads, resume: options.resume)
+            say(distributed.summary(globalBatch: finalConfig.batchSize, threads: threads))
         }
 
         let model = try finalConfig.makeModel(generator: &modelGenerator)
-        options.say("\(command.model.rawValue.uppercased()) \(finalConfig.layers) x \(finalConfig.hidden), \(formatCount(model.parameterCount)) parameters, \(alphabet.classCount - 1) \(alphabet.units.rawValue) + blank: \(alphabet.symbols.map { $0 == " " ? "' '" : $0 }.joined(separator: " "))")
-        options.say(String(format: "data: %d training utterances (%.1f min of audio), %d validation; %d steps an epoch, %d steps",
+        say("\(command.model.rawValue.uppercased()) \(finalConfig.layers) x \(finalConfig.hidden), \(formatCount(model.parameterCount)) parameters, \(alphabet.classCount - 1) \(alphabet.units.rawValue) + blank: \(alphabet.symbols.map { $0 == " " ? "' '" : $0 }.joined(separator: " "))")
+        say(String(format: "data: %d training utterances (%.1f min of audio), %d validation; %d steps an epoch, %d steps",
                    train.inputs.count, trainAudio.seconds / 60, val.inputs.count, stepsPerEpoch, finalConfig.steps))
 
-        let batches = try ShuffledBatches(Array(train.inputs.indices), batchSize: batchSize, generator: dataGenerator.split())
+        // Every rank walks the same global batches and keeps its rows of each (as evenly as
+        // they divide; the CTC mean over utterances is weighted by each share's rows).
+        let batches = try UnevenShardedBatches(ShuffledBatches(Array(train.inputs.indices), batchSize: batchSize, generator: dataGenerator.split()),
+                                               rank: distributed?.rank ?? 0, shardCount: ranks)
         let optimizer = try Adam(namedParameters: model.namedParameters(), learningRate: finalConfig.learningRate)
         let warmup = min(200, max(1, finalConfig.steps / 20))
         let schedule = try LinearWarmup(
@@ -233,6 +244,7 @@ struct SpeechTraining {
         trainerConfiguration.progress = options.quiet ? nil : .standardOutput()
         trainerConfiguration.threadCount = threads
         trainerConfiguration.timeLimit = options.timeLimit(startedAt: startedMonotonic)
+        trainerConfiguration.distributed = distributed
 
         let validation: (AcousticModel) throws -> [String: Double] = { model in
             try SpeechEvaluation.score(model, inputs: val.inputs, targets: val.targets, texts: val.texts, alphabet: alphabet, beam: 1).asMetrics
@@ -242,28 +254,37 @@ struct SpeechTraining {
         let trainer = try Trainer(
             model: model, optimizer: optimizer, data: batches, configuration: trainerConfiguration,
             schedule: schedule, validation: validation, modelConfig: finalConfig
-        ) { model, indices in
+        ) { model, share in
             var inputs = train.inputs
             if let augment {
-                // Masks on the unstacked frames, so that a mask covers whole features.
-                for i in indices {
+                // Masks on the unstacked frames, so that a mask covers whole features. Every
+                // rank draws the whole batch's masks, one example after another as one
+                // process does, and keeps its own rows'.
+                for i in share.global {
                     var x = inputs[i]
                     augment.apply(to: &x, size: size, generator: &augmentGenerator)
                     inputs[i] = x
                 }
             }
+            // A rank without rows computes the batch's first and counts for nothing.
+            let rows = share.rows.isEmpty ? 0..<1 : share.rows
+            let indices = Array(share.global[rows])
             let (x, lengths) = SpeechInference.batch(inputs, indices: indices, inputSize: inputSize)
-            let lp = try model(x, lengths: lengths)
+            let lp = try BatchShard.with(firstRow: rows.lowerBound, rows: rows.count) { try model(x, lengths: lengths) }
             let loss = try Loss.ctc(logProbabilities: lp, targets: indices.map { train.targets[$0] }, inputLengths: lengths,
                                     blank: SpeechAlphabet.blank, reduction: .mean)
-            return (loss, lengths.reduce(0, +))
+            return (loss, share.rows.isEmpty ? 0 : lengths.reduce(0, +))
         }
+        // The CTC loss is a mean over utterances, and the ranks' shares may differ in rows.
+        trainer.lossWeight = { $0.rows.count }
         trainer.randomGenerators["spec_augment"] = RandomGeneratorAccess(get: { augmentGenerator }, set: { augmentGenerator = $0 })
-        trainer.addTaskCallbacks(savingBestTo: folder)
+        trainer.addTaskCallbacks(savingBestTo: isRoot ? folder : nil)
         if options.resume, let checkpoint = try trainer.resumeFromLatest(in: folder.checkpointsURL) {
-            options.say("resumed at step \(trainer.step) of \(finalConfig.steps) from \(checkpoint.directory.path)")
+            say("resumed at step \(trainer.step) of \(finalConfig.steps) from \(checkpoint.directory.path)")
         }
         let result = try trainer.fit()
+        // The other ranks are done: rank 0 keeps the weights, scores and reports.
+        guard isRoot else { return }
         if !FileManager.default.fileExists(atPath: folder.weightsURL.path) {
             try folder.saveWeights(of: model, metadata: ["step": String(trainer.step)])
         }

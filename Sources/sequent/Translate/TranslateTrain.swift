@@ -115,17 +115,17 @@ extension Sequent.Translate {
         }
 
         func run() throws {
-            try training.distribution.refuse(task: "translate")
             let threads = training.threadCount
-            try Parallelism.withThreads(threads) { try TranslateTraining(command: self).run(threads: threads) }
+            try training.distribution.run(threads: threads) { try TranslateTraining(command: self, distributed: $0).run(threads: threads) }
         }
     }
 }
 
 /// The run behind `sequent translate train`.
-struct TranslateTraining {
+struct TranslateTraining: DataParallelTraining {
     let command: Sequent.Translate.TranslateTrain
-    private var options: TrainingOptions { command.training }
+    let distributed: Distributed?
+    var options: TrainingOptions { command.training }
 
     func readPairs() throws -> (train: SentencePairs, val: SentencePairs, valOrigin: String?) {
         let all: SentencePairs
@@ -171,7 +171,7 @@ struct TranslateTraining {
                 "--resume", "the data flags give \(train.count) training and \(valPairs.count) validation pairs, but the run in \(outURL.path) was trained on \(resumed.config.data.trainPairs) and \(resumed.config.data.valPairs) (\(resumed.config.data.train)); resume with the same files")
         }
         if !train.droppedLines.isEmpty {
-            options.say("dropped \(train.droppedLines.count) training pairs longer than --max-length \(command.maxLength) tokens (lines \(train.droppedLines.prefix(5).map(String.init).joined(separator: ", "))\(train.droppedLines.count > 5 ? ", ..." : ""))")
+            say("dropped \(train.droppedLines.count) training pairs longer than --max-length \(command.maxLength) tokens (lines \(train.droppedLines.prefix(5).map(String.init).joined(separator: ", "))\(train.droppedLines.count > 5 ? ", ..." : ""))")
         }
         // Validation keeps every pair (BLEU is over the whole set); the loss uses those that fit.
         let valSources = try valPairs.sources.map { try tokenizers.encodeSource($0) }.map { Array($0.prefix(maxLength)) }
@@ -181,7 +181,9 @@ struct TranslateTraining {
         var root = RandomGenerator(seed: resumed?.config.seed ?? options.seed)
         var modelGenerator = root.split(), dataGenerator = root.split()
         let isTransformer = command.model == .transformer
-        let batchSize = resumed?.config.batchSize ?? options.batchSize ?? 64
+        // --batch-size is per rank; the config keeps the global batch (any number of ranks
+        // resumes it: a batch's rows are split as evenly as they go, weighted by tokens).
+        let batchSize = resumed?.config.batchSize ?? (options.batchSize ?? 64) * ranks
         let stepsPerEpoch = (train.count + batchSize - 1) / batchSize
         let plannedSteps = resumed?.config.steps ?? options.steps ?? 20 * stepsPerEpoch
         let hidden = options.hiddenSize ?? 256
@@ -197,8 +199,10 @@ struct TranslateTraining {
             data: TranslateDataSummary(train: command.pairs ?? "\(command.source!) + \(command.target!)", val: valOrigin,
                                        trainPairs: train.count, droppedPairs: train.droppedLines.count, valPairs: valPairs.count))
 
-        let batches = try BucketedPairBatches(sourceLengths: train.sources.map(\.count), targetLengths: train.targets.map(\.count),
-                                              batchSize: batchSize, generator: dataGenerator.split())
+        let pairBatches = try BucketedPairBatches(sourceLengths: train.sources.map(\.count), targetLengths: train.targets.map(\.count),
+                                                  batchSize: batchSize, generator: dataGenerator.split())
+        // Every rank walks the same global batches and keeps its rows of each.
+        let batches = try UnevenShardedBatches(pairBatches, rank: distributed?.rank ?? 0, shardCount: ranks)
         // --time-limit counts from the command's start (reading the data counts); without
         // --steps the schedule (warm-up and cosine) is fitted to it.
         // The final scoring and the report take about 5 % of the limit unless fitted.
@@ -207,21 +211,35 @@ struct TranslateTraining {
         if let resumed {
             folder = resumed.folder
         } else {
-            folder = try ModelFolder.create(at: outURL, task: TranslateFolder.task)
-            try folder.refuseExistingRun()
+            // Rank 0 alone creates and writes the folder.
+            folder = isRoot ? try ModelFolder.create(at: outURL, task: TranslateFolder.task) : ModelFolder.unchecked(outURL, task: TranslateFolder.task)
+            if isRoot { try folder.refuseExistingRun() }
             if options.steps == nil, let limit = timeLimit {
-                timeLimit = try fitSteps(to: limit, config: &config, batches: batches, train: train, valPairs: valLossIndices.count)
+                // Timed on one rank's share of a batch; every rank runs rank 0's schedule.
+                let share = ranks == 1 ? pairBatches : try BucketedPairBatches(sourceLengths: pairBatches.sourceLengths, targetLengths: pairBatches.targetLengths,
+                                                    batchSize: max(1, batchSize / ranks), generator: dataGenerator.split())
+                timeLimit = try fitSteps(to: limit, config: &config, batches: share, train: train, valPairs: valLossIndices.count)
+                if let distributed {
+                    config.steps = try distributed.broadcast(config.steps)
+                    config.warmupSteps = warmupSteps(steps: config.steps)
+                }
             }
-            try tokenizers.source.save(to: folder.tokenizerURL)
-            if !config.jointVocabulary { try tokenizers.target.save(to: folder.file(TranslateFolder.targetTokenizerFileName)) }
-            try folder.writeConfig(config, version: Sequent.version)
+            if isRoot {
+                try tokenizers.source.save(to: folder.tokenizerURL)
+                if !config.jointVocabulary { try tokenizers.target.save(to: folder.file(TranslateFolder.targetTokenizerFileName)) }
+                try folder.writeConfig(config, version: Sequent.version)
+            }
+        }
+        if let distributed {
+            try distributed.checkAgreement(on: config, threads: threads, resume: resumed != nil)
+            say(distributed.summary(globalBatch: config.batchSize, threads: threads))
         }
         let steps = config.steps
 
         let model = try config.makeModel(generator: &modelGenerator)
         let module = model.module
-        options.say(config.summary(parameterCount: module.parameterCount))
-        options.say("data: \(train.count) training pairs, \(valPairs.count) validation pairs; \(stepsPerEpoch) steps an epoch, \(steps) steps planned")
+        say(config.summary(parameterCount: module.parameterCount))
+        say("data: \(train.count) training pairs, \(valPairs.count) validation pairs; \(stepsPerEpoch) steps an epoch, \(steps) steps planned")
 
         let optimizer = try Adam(namedParameters: module.namedParameters(), learningRate: config.learningRate)
         let schedule = try LinearWarmup(
@@ -231,6 +249,7 @@ struct TranslateTraining {
         var trainerConfiguration = options.trainerConfiguration(
             steps: steps, folder: folder, evaluationInterval: evaluationInterval(steps: steps), timeLimit: timeLimit)
         trainerConfiguration.earlyStopping = try EarlyStopping(metric: "bleu", mode: .maximize, patience: Int.max)
+        trainerConfiguration.distributed = distributed
 
         let references = valPairs.targets
         let labelSmoothing = config.labelSmoothing
@@ -256,20 +275,31 @@ struct TranslateTraining {
         let trainer = try Trainer(
             model: module, optimizer: optimizer, data: batches, configuration: trainerConfiguration,
             schedule: schedule, validation: { _ in try validation() }, modelConfig: config
-        ) { _, indices in
-            let source = try Seq2Seq.Batch(indices.map { train.sources[$0] })
-            let target = try Seq2Seq.Batch(indices.map { train.targets[$0] })
-            let loss = try model.loss(source: source, target: target, labelSmoothing: labelSmoothing)
-            return (loss, target.lengths.reduce(0, +))
+        ) { _, share in
+            let source = try Seq2Seq.Batch(share.global.map { train.sources[$0] })
+            let target = try Seq2Seq.Batch(share.global.map { train.targets[$0] })
+            guard distributed != nil else {  // one process: the whole batch, as before
+                return (try model.loss(source: source, target: target, labelSmoothing: labelSmoothing), target.lengths.reduce(0, +))
+            }
+            // A share of the batch, padded as the whole batch is (so that every rank runs the
+            // same shapes and draws the same dropout keys), and its rows of the batch's masks.
+            // A rank without rows computes the first row and counts no tokens.
+            let rows = share.rows.isEmpty ? 0..<1 : share.rows
+            let loss = try BatchShard.with(firstRow: rows.lowerBound, rows: rows.count) {
+                try model.loss(source: try source.sequences(rows), target: try target.sequences(rows), labelSmoothing: labelSmoothing)
+            }
+            return (loss, share.rows.isEmpty ? 0 : target.lengths[share.rows].reduce(0, +))
         }
+        // The loss is a mean over target tokens, and the ranks' shares hold different numbers.
+        trainer.lossWeight = { share in share.rows.reduce(0) { $0 + train.targets[share.global[$1]].count } }
         trainer.callbacks.append(ClosureCallback(onEvaluation: { report, _ in
-            if report.improved, let bleu = report.metrics["bleu"] {
+            if isRoot, report.improved, let bleu = report.metrics["bleu"] {
                 try folder.saveWeights(of: module, metadata: ["step": String(report.step), "bleu": String(bleu)])
             }
         }))
         if let stop = TrainingOptions.stopAtStepForTests { trainer.callbacks.append(stop) }
         if resumed != nil, let checkpoint = try trainer.resumeFromLatest(in: folder.checkpointsURL) {
-            options.say("resumed at step \(trainer.step) of \(steps) from \(checkpoint.directory.path)")
+            say("resumed at step \(trainer.step) of \(steps) from \(checkpoint.directory.path)")
         }
         let result = try trainer.fit()
         return (result, trainer.step, trainer.bestMetric, result.lastEvaluation != nil && (trainer.step % (trainerConfiguration.evaluationInterval ?? 1) == 0 || result.reason == .completed))
@@ -280,6 +310,8 @@ struct TranslateTraining {
         case .transformer(let transformer): (result, finalStep, bestBLEU, lastEvaluated) = try fit(transformer)
         }
 
+        // The other ranks are done: rank 0 scores, keeps the best weights and reports.
+        guard isRoot else { return }
         // A run stopped between evaluations (time limit, Ctrl-C): score its last weights too,
         // and keep them if they beat the best evaluated ones.
         var scores: (bleu: BLEU, chrF: ChrF, hypotheses: [String])?
@@ -288,7 +320,7 @@ struct TranslateTraining {
             let last = try TranslationInference.score(model, tokenizers: tokenizers, sources: valSources, references: references)
             if last.bleu.score > (bestBLEU ?? -1) || !FileManager.default.fileExists(atPath: folder.weightsURL.path) {
                 try folder.saveWeights(of: module, metadata: ["step": String(finalStep), "bleu": String(last.bleu.score)])
-                options.say(String(format: "the last weights (step %d) score BLEU %.2f: kept as model.safetensors", finalStep, last.bleu.score))
+                say(String(format: "the last weights (step %d) score BLEU %.2f: kept as model.safetensors", finalStep, last.bleu.score))
                 scores = last
             }
         }
@@ -358,8 +390,16 @@ struct TranslateTraining {
         }
         config.steps = steps
         config.warmupSteps = warmupSteps(steps: steps)
-        options.say(String(format: "--time-limit: %.3f s a step here, so %d steps (the learning-rate schedule's length; warm-up %d)",
+        say(String(format: "--time-limit: %.3f s a step here, so %d steps (the learning-rate schedule's length; warm-up %d)",
                            stepSeconds, steps, config.warmupSteps))
         return fitted
+    }
+}
+
+extension Seq2Seq.Batch {
+    /// Sequences `range` of the batch, padded to the same length as the whole batch.
+    fileprivate func sequences(_ range: Range<Int>) throws -> Seq2Seq.Batch {
+        try Seq2Seq.Batch(tokens: Array(tokens[(range.lowerBound * time)..<(range.upperBound * time)]),
+                          lengths: Array(lengths[range]), time: time)
     }
 }
