@@ -4,12 +4,12 @@
 # once with 5 (--quick: 2 + 3), under /usr/bin/time; the CPU seconds (user + sys) of the
 # 4 extra steps divided by 4 are one step's CPU time, free of start-up and model building
 # and of the machine's load. Rounds alternate the workloads' order.
-# Usage: run.sh BENCH_BINARY OUT_DIR ROUNDS
-bin=$1; out=$2; rounds=${3:-3}
+# Usage: run.sh BENCH_BINARY OUT_DIR ROUNDS [FIRST_ROUND_NUMBER] (appends to OUT_DIR/lines.txt)
+bin=$1; out=$2; rounds=${3:-3}; first=${4:-1}
 mkdir -p $out
 export OMP_WAIT_POLICY=PASSIVE
 workloads=(gpt-4x256 translator-3x256 gpt-6x256-v6249 translator-3x256-v4000)
-for round in $(seq 1 $rounds); do
+for round in $(seq $first $((first + rounds - 1))); do
     if (( round % 2 == 0 )); then order=$(printf '%s\n' "${workloads[@]}" | tac); else order="${workloads[@]}"; fi
     for w in $order; do
         for quick in "" "--quick"; do
