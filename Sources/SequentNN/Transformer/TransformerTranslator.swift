@@ -72,11 +72,16 @@ public final class TransformerTranslator: Module {
          ("head", head), ("embedding_dropout", embeddingDropout)]
     }
 
-    /// Checks that a batch fits the positions and the vocabulary; padding becomes `filler`.
-    private func checkedTokens(_ batch: Seq2Seq.Batch, vocabularySize: Int, role: String, filler: Int) throws -> [Int] {
+    /// Checks that a batch fits the positions.
+    private func checkPositions(_ batch: Seq2Seq.Batch, role: String) throws {
         guard batch.time <= maxPositions else {
             throw SequentError.invalidArgument("TransformerTranslator", "a \(role) of \(batch.time) tokens is longer than the model's \(maxPositions) positions")
         }
+    }
+
+    /// Checks that a batch fits the positions and the vocabulary; padding becomes `filler`.
+    private func checkedTokens(_ batch: Seq2Seq.Batch, vocabularySize: Int, role: String, filler: Int) throws -> [Int] {
+        try checkPositions(batch, role: role)
         return try batch.checkedTokens(vocabularySize: vocabularySize, role: role, filler: filler, model: "TransformerTranslator")
     }
 
@@ -105,9 +110,8 @@ public final class TransformerTranslator: Module {
             throw SequentError.shapeMismatch("TransformerTranslator", "\(source.batchSize) source and \(target.batchSize) target sequences")
         }
         let (B, T) = (target.batchSize, target.time)
-        let targetTokens = try checkedTokens(target, vocabularySize: targetVocabularySize, role: "target", filler: beginToken)
-        var inputTokens = [Int](repeating: beginToken, count: B * T)
-        for b in 0..<B { for t in 1..<max(T, 1) { inputTokens[b * T + t] = targetTokens[b * T + t - 1] } }
+        try checkPositions(target, role: "target")
+        let inputTokens = try target.decoderInputs(beginToken: beginToken, vocabularySize: targetVocabularySize, model: "TransformerTranslator")
         let memory = try encode(source)
         let y = try embed(targetEmbedding, inputTokens, batch: B, positions: 0..<T)
         return try transformer.decoder(y, memory: memory, memoryKeyPaddingMask: source.paddingMask, targetCausal: true)
