@@ -20,6 +20,19 @@ final class TranslationTokenizersTests: XCTestCase {
         }
     }
 
+    /// A line break the model emits (a token the tokenizers learn between training lines)
+    /// becomes a space: one translation is one line of output.
+    func testDetokenisedOutputIsOneLine() throws {
+        for kind in [TokenizerKind.word, .bpe] {
+            let tokenizers = try TranslationTokenizers.train(on: pairs, kind: kind, vocabularySize: kind == .bpe ? 300 : nil, joint: false)
+            let newline = try tokenizers.target.encode("\n")
+            XCTAssertFalse(newline.isEmpty, "\(kind)")
+            let man = try tokenizers.target.encode("man"), dot = try tokenizers.target.encode(".")
+            XCTAssertEqual(tokenizers.detokenize(newline + man + newline + newline + dot + newline + [tokenizers.endID]), "man .", "\(kind)")
+            XCTAssertEqual(tokenizers.detokenize(newline + dot), ".", "\(kind)")
+        }
+    }
+
     func testJointAndSeparateVocabularies() throws {
         let separate = try TranslationTokenizers.train(on: pairs, kind: .word, vocabularySize: nil, joint: false)
         let joint = try TranslationTokenizers.train(on: pairs, kind: .word, vocabularySize: nil, joint: true)

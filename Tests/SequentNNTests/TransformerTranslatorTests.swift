@@ -125,4 +125,50 @@ final class TransformerTranslatorTests: XCTestCase {
         let perHead = try model.crossAttention(source: [1, 2, 3], tokens: [0, 1], perHead: true)
         XCTAssertEqual(perHead.shape, [2, 2, 3])
     }
+
+    /// Any decoder layer's cross-attention: per head, whose mean is the averaged picture; the
+    /// last layer by default; a layer the decoder lacks is refused by number.
+    func testCrossAttentionOfEachLayerAndHead() throws {
+        var generator = RandomGenerator(seed: 4)
+        let model = try TransformerTranslator(
+            sourceVocabularySize: 5, targetVocabularySize: 4, dModel: 8, headCount: 2, encoderLayerCount: 1, decoderLayerCount: 2,
+            dimFeedforward: 16, dropout: 0, maxPositions: 6, beginToken: 2, endToken: 3, generator: &generator)
+        let (source, tokens) = ([1, 2, 3, 4], [0, 1, 3])
+        for layer in 0..<2 {
+            let perHead = try model.crossAttention(source: source, tokens: tokens, layer: layer, perHead: true)
+            let mean = try model.crossAttention(source: source, tokens: tokens, layer: layer)
+            XCTAssertEqual(perHead.shape, [2, 3, 4])
+            XCTAssertEqual(mean.shape, [3, 4])
+            let p = perHead.scalars
+            for i in 0..<12 { XCTAssertEqual(mean.scalars[i], (p[i] + p[12 + i]) / 2, accuracy: 1e-6) }
+            for row in 0..<6 { XCTAssertEqual(p[(row * 4)..<((row + 1) * 4)].reduce(0, +), 1, accuracy: 1e-5) }
+        }
+        XCTAssertEqual(try model.crossAttention(source: source, tokens: tokens).scalars,
+                       try model.crossAttention(source: source, tokens: tokens, layer: 1).scalars)
+        XCTAssertNotEqual(try model.crossAttention(source: source, tokens: tokens, layer: 0).scalars,
+                          try model.crossAttention(source: source, tokens: tokens, layer: 1).scalars)
+        XCTAssertThrowsError(try model.crossAttention(source: source, tokens: tokens, layer: 2)) { error in
+            XCTAssertTrue("\(error)".contains("layer 2") && "\(error)".contains("0..<2"), "\(error)")
+        }
+    }
+
+    /// The loss computes the output layer on the real target tokens only; it equals the
+    /// masked cross-entropy over every position's logits, in value and in gradients.
+    func testLossOnRealTokensEqualsTheMaskedLossOverAllPositions() throws {
+        let model = try tinyTransformer(seed: 11)
+        let source = try Seq2Seq.Batch([[1, 2, 3], [4], [2, 2]])
+        let target = try Seq2Seq.Batch([[0, 1, 3], [1, 3], [3]])
+        let loss = try model.loss(source: source, target: target, labelSmoothing: 0.1)
+        loss.backward()
+        let gradients = model.namedParameters().map { $0.parameter.grad?.scalars ?? [] }
+        model.zeroGradients()
+        let targets = (0..<(3 * target.time)).map { target.tokens[$0] }
+        let reference = try Loss.crossEntropy(logits: try model(source: source, target: target), targets: targets,
+                                              mask: 1 - target.paddingMask, labelSmoothing: 0.1)
+        reference.backward()
+        XCTAssertEqual(loss.item, reference.item, accuracy: 1e-6)
+        for ((name, parameter), gradient) in zip(model.namedParameters(), gradients) {
+            assertClose(gradient, parameter.grad?.scalars ?? [], relative: 1e-5, absolute: 1e-6, name)
+        }
+    }
 }

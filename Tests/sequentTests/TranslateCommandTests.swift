@@ -107,7 +107,31 @@ final class TranslateCommandTests: XCTestCase {
         XCTAssertEqual(train.status, 0, train.stdout + train.stderr)
         let beam = try sequent(["translate", "predict", "t", "--beam", "2"], stdin: "eins zwei.\n")
         XCTAssertEqual(beam.status, 0, beam.stderr)
+        // Unknown words go through the tokenizer (<unk>), greedy and beam, never a crash.
+        for flags in [[], ["--beam", "2"]] {
+            let unknown = try sequent(["translate", "predict", "t"] + flags, stdin: "Quokka zwei Ärger!\n")
+            XCTAssertEqual(unknown.status, 0, unknown.stderr)
+            XCTAssertEqual(unknown.stdout.filter { $0 == "\n" }.count, 1, unknown.stdout)
+        }
         try assertFails(["translate", "predict", "t"], stdin: "eins zwei drei vier fünf sechs eins zwei drei.\n", mentions: ["line 1", "positions"])
+
+        // --attention-head and --attention-layer choose the cross-attention map; the title says which.
+        let head = try sequent(["translate", "predict", "t", "--attention-svg", "head.svg", "--attention-head", "2", "--attention-layer", "1"],
+                               stdin: "eins zwei.\n")
+        XCTAssertEqual(head.status, 0, head.stderr)
+        let headSVG = try String(contentsOf: folder.appendingPathComponent("head.svg"), encoding: .utf8)
+        XCTAssertTrue(headSVG.contains("decoder layer 1 of 1 (the last), head 2 of 2"), headSVG)
+        let mean = try sequent(["translate", "predict", "t", "--attention-svg", "mean.svg"], stdin: "eins zwei.\n")
+        XCTAssertEqual(mean.status, 0, mean.stderr)
+        XCTAssertTrue(try String(contentsOf: folder.appendingPathComponent("mean.svg"), encoding: .utf8).contains("averaged over 2 heads"))
+        try assertFails(["translate", "predict", "t", "--attention-svg", "x.svg", "--attention-head", "3"], stdin: "eins zwei.\n",
+                        mentions: ["--attention-head", "head 3", "2 heads"])
+        try assertFails(["translate", "predict", "t", "--attention-svg", "x.svg", "--attention-layer", "2"], stdin: "eins zwei.\n",
+                        mentions: ["--attention-layer", "1 decoder layers"])
+        try assertFails(["translate", "predict", "t", "--attention-svg", "x.svg", "--attention-head", "0"], stdin: "eins zwei.\n",
+                        mentions: ["--attention-head"])
+        try assertFails(["translate", "predict", "t", "--attention-head", "1"], stdin: "eins zwei.\n", mentions: ["--attention-head", "--attention-svg"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("x.svg").path))
     }
 
     func testBadInputEndsWithOneClearMessage() throws {
@@ -125,6 +149,9 @@ final class TranslateCommandTests: XCTestCase {
         try assertFails(["translate", "predict", "m", "--beam", "0"], stdin: "eins.\n", mentions: ["--beam"])
         try assertFails(["translate", "predict", "m"], stdin: "eins.\n\nzwei.\n", mentions: ["stdin", "line 2 is empty"])
         try assertFails(["translate", "predict", "m", "--attention-svg", "a.svg"], stdin: "eins.\n", mentions: ["--attention-svg", "no attention"])
+        try assertFails(["translate", "predict", "m", "--attention-svg", "a.svg", "--attention-head", "1"], stdin: "eins.\n",
+                        mentions: ["--attention-head", "recurrent"])
+        try assertFails(["translate", "eval", "m", "--source", source, "--reference", target, "--beam", "0"], mentions: ["--beam"])
         try assertFails(["translate", "eval", "m", "--source", source, "--reference", short], mentions: ["60 lines", "--reference has 2"])
 
         // Another task's folder is refused by name.

@@ -69,11 +69,16 @@ public struct TranslationTokenizers: Sendable {
         try target.encode(sentence) + [endID]
     }
 
-    /// Plain text from model output: the specials dropped, the rest decoded by the target
-    /// tokenizer (words joined with spaces, no space before closing punctuation; BPE bytes
-    /// as they were).
+    /// Plain text from model output, one line: the specials dropped, the rest decoded by the
+    /// target tokenizer (words joined with spaces, no space before closing punctuation; BPE
+    /// bytes as they were), and any line break a model emits (the tokenizers learn the one
+    /// between training lines as a token) turned into a space, so that a translation never
+    /// spans two output lines.
     public func detokenize(_ ids: [Int]) -> String {
-        target.decode(ids.filter { $0 >= 0 && $0 < target.vocabularySize })
+        let text = target.decode(ids.filter { $0 >= 0 && $0 < target.vocabularySize })
+        guard text.contains(where: \.isNewline) else { return text }
+        return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
     }
 
     /// Each target token's display text (for plots), specials as `<s>` and `</s>`.

@@ -68,6 +68,16 @@ extension Seq2Seq {
             return checked
         }
 
+        /// Teacher forcing's decoder inputs for this batch as the target, (B, T) row-major:
+        /// y_0 = begin, then the target shifted right by one (padding read as `beginToken`),
+        /// after checking the tokens as `checkedTokens` does.
+        func decoderInputs(beginToken: Int, vocabularySize: Int, model: String) throws -> [Int] {
+            let targetTokens = try checkedTokens(vocabularySize: vocabularySize, role: "target", filler: beginToken, model: model)
+            var inputs = [Int](repeating: beginToken, count: batchSize * time)
+            for b in 0..<batchSize { for t in 1..<max(time, 1) { inputs[b * time + t] = targetTokens[b * time + t - 1] } }
+            return inputs
+        }
+
         /// (B, T): 1 at padding (t >= length), 0 inside a sequence, as attention masks are.
         public var paddingMask: Tensor {
             Tensor(shape: [batchSize, time], scalars: lengths.flatMap { length in (0..<time).map { $0 >= length ? 1 : 0 } })

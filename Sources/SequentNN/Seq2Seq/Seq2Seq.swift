@@ -262,10 +262,8 @@ public final class Seq2Seq: Module {
             throw SequentError.shapeMismatch("Seq2Seq", "\(source.batchSize) source and \(target.batchSize) target sequences")
         }
         let (B, T) = (target.batchSize, target.time)
-        let targetTokens = try checkedTokens(target, vocabularySize: targetVocabularySize, role: "target", filler: beginToken)
         // Decoder inputs: y_0 = begin, then the target shifted right by one.
-        var inputTokens = [Int](repeating: beginToken, count: B * T)
-        for b in 0..<B { for t in 1..<max(T, 1) { inputTokens[b * T + t] = targetTokens[b * T + t - 1] } }
+        let inputTokens = try target.decoderInputs(beginToken: beginToken, vocabularySize: targetVocabularySize, model: "Seq2Seq")
         let inputs = dropped(try targetEmbedding(inputTokens, shape: [B, T]))  // (B, T, E)
         let encoding = try encode(source)
         var state = encoding.initialState

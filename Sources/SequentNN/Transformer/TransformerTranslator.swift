@@ -72,11 +72,16 @@ public final class TransformerTranslator: Module {
          ("head", head), ("embedding_dropout", embeddingDropout)]
     }
 
-    /// Checks that a batch fits the positions and the vocabulary; padding becomes `filler`.
-    private func checkedTokens(_ batch: Seq2Seq.Batch, vocabularySize: Int, role: String, filler: Int) throws -> [Int] {
+    /// Checks that a batch fits the positions.
+    private func checkPositions(_ batch: Seq2Seq.Batch, role: String) throws {
         guard batch.time <= maxPositions else {
             throw SequentError.invalidArgument("TransformerTranslator", "a \(role) of \(batch.time) tokens is longer than the model's \(maxPositions) positions")
         }
+    }
+
+    /// Checks that a batch fits the positions and the vocabulary; padding becomes `filler`.
+    private func checkedTokens(_ batch: Seq2Seq.Batch, vocabularySize: Int, role: String, filler: Int) throws -> [Int] {
+        try checkPositions(batch, role: role)
         return try batch.checkedTokens(vocabularySize: vocabularySize, role: role, filler: filler, model: "TransformerTranslator")
     }
 
@@ -96,24 +101,34 @@ public final class TransformerTranslator: Module {
 
     /// Teacher-forced logits (B, T, V): position i reads [begin, y_1..y_{i}] and predicts y_{i+1}.
     public func callAsFunction(source: Seq2Seq.Batch, target: Seq2Seq.Batch) throws -> Tensor {
+        head(try decoderStates(source: source, target: target))
+    }
+
+    /// The last decoder layer's output (B, T, D) under teacher forcing.
+    private func decoderStates(source: Seq2Seq.Batch, target: Seq2Seq.Batch) throws -> Tensor {
         guard source.batchSize == target.batchSize else {
             throw SequentError.shapeMismatch("TransformerTranslator", "\(source.batchSize) source and \(target.batchSize) target sequences")
         }
         let (B, T) = (target.batchSize, target.time)
-        let targetTokens = try checkedTokens(target, vocabularySize: targetVocabularySize, role: "target", filler: beginToken)
-        var inputTokens = [Int](repeating: beginToken, count: B * T)
-        for b in 0..<B { for t in 1..<max(T, 1) { inputTokens[b * T + t] = targetTokens[b * T + t - 1] } }
+        try checkPositions(target, role: "target")
+        let inputTokens = try target.decoderInputs(beginToken: beginToken, vocabularySize: targetVocabularySize, model: "TransformerTranslator")
         let memory = try encode(source)
         let y = try embed(targetEmbedding, inputTokens, batch: B, positions: 0..<T)
-        let h = try transformer.decoder(y, memory: memory, memoryKeyPaddingMask: source.paddingMask, targetCausal: true)
-        return head(h)
+        return try transformer.decoder(y, memory: memory, memoryKeyPaddingMask: source.paddingMask, targetCausal: true)
     }
 
     /// The teacher-forced cross-entropy over the target tokens that are not padding.
+    ///
+    /// The output layer (D x V, the largest product per token) and the loss run on the real
+    /// tokens' rows only: a padding row would add nothing to the loss and get no gradient.
     public func loss(source: Seq2Seq.Batch, target: Seq2Seq.Batch, labelSmoothing: Float = 0) throws -> Tensor {
-        let logits = try self(source: source, target: target)
+        let states = try decoderStates(source: source, target: target)  // (B, T, D)
         let targets = try checkedTokens(target, vocabularySize: targetVocabularySize, role: "target", filler: 0)
-        return try Loss.crossEntropy(logits: logits, targets: targets, mask: 1 - target.paddingMask, labelSmoothing: labelSmoothing)
+        let (B, T) = (target.batchSize, target.time)
+        let rows = states.reshaped(to: [B * T, dModel])
+        let real = (0..<(B * T)).filter { $0 % T < target.lengths[$0 / T] }
+        let realRows = real.count == B * T ? rows : rows.indexSelect(alongAxis: 0, indices: real)  // (N, D)
+        return try Loss.crossEntropy(logits: head(realRows), targets: real.map { targets[$0] }, labelSmoothing: labelSmoothing)
     }
 
     /// Incremental decoding state: the encoder memory and each decoder layer's caches.
@@ -161,12 +176,21 @@ public final class TransformerTranslator: Module {
         public let crossAttention: Tensor?
     }
 
-    /// The last decoder layer's cross-attention weights while reading `tokens` after `source`
+    /// One decoder layer's cross-attention weights while reading `tokens` after `source`
     /// (teacher forcing, evaluation mode): (T, S) averaged over heads, or (h, T, S) per head.
     ///
-    /// - Throws: `SequentError` for an empty output or tokens out of range.
-    public func crossAttention(source: [Int], tokens: [Int], perHead: Bool = false) throws -> Tensor {
+    /// - Parameters:
+    ///   - layer: the decoder layer, 0..<decoder layers; nil for the last.
+    ///   - perHead: every head's weights rather than their mean.
+    /// - Throws: `SequentError` for an empty output, tokens out of range or a layer that the
+    ///   decoder does not have.
+    public func crossAttention(source: [Int], tokens: [Int], layer: Int? = nil, perHead: Bool = false) throws -> Tensor {
         guard !tokens.isEmpty else { throw SequentError.invalidArgument("TransformerTranslator", "no output tokens to align") }
+        let layers = transformer.decoder.layers
+        let index = layer ?? layers.count - 1
+        guard layers.indices.contains(index) else {
+            throw SequentError.invalidArgument("TransformerTranslator", "decoder layer \(index) does not exist; the decoder has layers 0..<\(layers.count)")
+        }
         let wasTraining = isTraining
         setTraining(false)
         defer { setTraining(wasTraining) }
@@ -177,20 +201,19 @@ public final class TransformerTranslator: Module {
             let T = tokens.count
             let memory = try encode(sourceBatch)
             var x = try embed(targetEmbedding, [beginToken] + targetTokens.dropLast(), batch: 1, positions: 0..<T)
-            let layers = transformer.decoder.layers
-            for layer in layers.dropLast() {
-                x = try layer(x, memory: memory, memoryKeyPaddingMask: sourceBatch.paddingMask, targetCausal: true)
+            for below in layers[..<index] {
+                x = try below(x, memory: memory, memoryKeyPaddingMask: sourceBatch.paddingMask, targetCausal: true)
             }
-            let last = layers[layers.count - 1]
-            // The query of the last layer's cross-attention, as its forward pass forms it.
+            let drawn = layers[index]
+            // The query of the layer's cross-attention, as its forward pass forms it.
             let query: Tensor
-            if last.configuration.normFirst {
-                query = last.norm2(x + (try last.selfAttention.selfAttention(last.norm1(x), causal: true)))
+            if drawn.configuration.normFirst {
+                query = drawn.norm2(x + (try drawn.selfAttention.selfAttention(drawn.norm1(x), causal: true)))
             } else {
-                query = last.norm1(x + (try last.selfAttention.selfAttention(x, causal: true)))
+                query = drawn.norm1(x + (try drawn.selfAttention.selfAttention(x, causal: true)))
             }
-            let weights = try last.crossAttention(query: query, key: memory, value: memory, keyPaddingMask: sourceBatch.paddingMask,
-                                                  needWeights: true, averageAttentionWeights: !perHead).weights!
+            let weights = try drawn.crossAttention(query: query, key: memory, value: memory, keyPaddingMask: sourceBatch.paddingMask,
+                                                   needWeights: true, averageAttentionWeights: !perHead).weights!
             return perHead ? weights.reshaped(to: [headCount, T, source.count]) : weights.reshaped(to: [T, source.count])
         }
     }

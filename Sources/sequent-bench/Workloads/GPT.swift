@@ -12,57 +12,75 @@ import SequentTrain
 //           token). The model has 128 learned positions, so the context restarts from the
 //           last token when it is full: the 20 + 200 timed tokens see contexts of 1...128.
 //           torch_rnn_bench.py has no GPT stream line (its GPT carries no cache).
+// gpt-6x256-v6249: the same GPT with the depth (6 layers) and the output vocabulary (6,249)
+// of translator-3x256, train and infer only (no PyTorch line): what a decoder-only model
+// of the translator's size reaches, beside it.
 
 extension Workload {
-    static let gpt4x256 = Workload(
-        name: "gpt-4x256",
-        summary: "GPT (pre-norm, gelu), 4 layers x 256, 4 heads, B32 T128, vocabulary 65",
-        train: {
-            var generator = RandomGenerator(seed: 0)
-            let lm = gptModel(&generator)
-            let optimizer = try! Adam(namedParameters: lm.namedParameters(), learningRate: 1e-3)
-            let (x, y) = (gptTokens(gptBatch * gptTime, &generator), gptTokens(gptBatch * gptTime, &generator))
-            return SequenceStep(batch: gptBatch, time: gptTime) {
-                optimizer.zeroGradients()
-                let logits = try! lm(x, batchSize: gptBatch, time: gptTime)
-                let loss = try! Loss.crossEntropy(logits: logits, targets: y)
-                loss.backward()
-                optimizer.step()
-            }
-        },
-        infer: {
-            var generator = RandomGenerator(seed: 0)
-            let lm = gptModel(&generator)
-            lm.setTraining(false)
-            let x = gptTokens(gptBatch * gptTime, &generator)
-            return SequenceStep(batch: gptBatch, time: gptTime) {
-                _ = withoutGradients { try! lm(x, batchSize: gptBatch, time: gptTime) }
-            }
-        },
-        stream: { _ in  // Float weights only: the cached Transformer has no bfloat16 path
-            var generator = RandomGenerator(seed: 0)
-            let lm = gptModel(&generator)
-            lm.setTraining(false)
-            let stepper = TransformerLanguageModel.Stepper(model: lm)
-            var token = 0
-            return TokenStep {
-                if stepper.position == lm.maxLength { stepper.reset() }
-                let logits = try! stepper.step(token: token).scalars
-                token = logits.indices.max { logits[$0] < logits[$1] }!
-            }
-        })
+    static let gpt4x256 = gpt(
+        name: "gpt-4x256", layerCount: 4, vocabularySize: 65,
+        summary: "GPT (pre-norm, gelu), 4 layers x 256, 4 heads, B32 T128, vocabulary 65", streams: true)
 
-    private static let gptVocabulary = 65
+    static let gpt6x256v6249 = gpt(
+        name: "gpt-6x256-v6249", layerCount: 6, vocabularySize: 6249,
+        summary: "GPT (pre-norm, gelu), 6 layers x 256, 4 heads, B32 T128, vocabulary 6249 (translator-3x256's depth and output)",
+        streams: false)
+
     private static let gptBatch = 32
     private static let gptTime = 128
 
-    /// `GPT(65, 256, 4, 4, 128)`.
-    private static func gptModel(_ generator: inout RandomGenerator) -> TransformerLanguageModel {
-        try! TransformerLanguageModel(vocabularySize: gptVocabulary, dModel: 256, layerCount: 4, headCount: 4,
+    /// `GPT(vocabularySize, 256, layerCount, 4, 128)` trained and run on random tokens;
+    /// with `streams`, also generating.
+    private static func gpt(name: String, layerCount: Int, vocabularySize: Int, summary: String, streams: Bool) -> Workload {
+        var workload = Workload(
+            name: name,
+            summary: summary,
+            train: {
+                var generator = RandomGenerator(seed: 0)
+                let lm = gptModel(layerCount: layerCount, vocabularySize: vocabularySize, &generator)
+                let optimizer = try! Adam(namedParameters: lm.namedParameters(), learningRate: 1e-3)
+                let x = gptTokens(gptBatch * gptTime, vocabularySize: vocabularySize, &generator)
+                let y = gptTokens(gptBatch * gptTime, vocabularySize: vocabularySize, &generator)
+                return SequenceStep(batch: gptBatch, time: gptTime) {
+                    optimizer.zeroGradients()
+                    let logits = try! lm(x, batchSize: gptBatch, time: gptTime)
+                    let loss = try! Loss.crossEntropy(logits: logits, targets: y)
+                    loss.backward()
+                    optimizer.step()
+                }
+            },
+            infer: {
+                var generator = RandomGenerator(seed: 0)
+                let lm = gptModel(layerCount: layerCount, vocabularySize: vocabularySize, &generator)
+                lm.setTraining(false)
+                let x = gptTokens(gptBatch * gptTime, vocabularySize: vocabularySize, &generator)
+                return SequenceStep(batch: gptBatch, time: gptTime) {
+                    _ = withoutGradients { try! lm(x, batchSize: gptBatch, time: gptTime) }
+                }
+            })
+        if streams {
+            workload.stream = { _ in  // Float weights only: the cached Transformer has no bfloat16 path
+                var generator = RandomGenerator(seed: 0)
+                let lm = gptModel(layerCount: layerCount, vocabularySize: vocabularySize, &generator)
+                lm.setTraining(false)
+                let stepper = TransformerLanguageModel.Stepper(model: lm)
+                var token = 0
+                return TokenStep {
+                    if stepper.position == lm.maxLength { stepper.reset() }
+                    let logits = try! stepper.step(token: token).scalars
+                    token = logits.indices.max { logits[$0] < logits[$1] }!
+                }
+            }
+        }
+        return workload
+    }
+
+    private static func gptModel(layerCount: Int, vocabularySize: Int, _ generator: inout RandomGenerator) -> TransformerLanguageModel {
+        try! TransformerLanguageModel(vocabularySize: vocabularySize, dModel: 256, layerCount: layerCount, headCount: 4,
                                       maxLength: gptTime, generator: &generator)
     }
 
-    private static func gptTokens(_ count: Int, _ generator: inout RandomGenerator) -> [Int] {
-        (0..<count).map { _ in Int(generator.next() % UInt64(gptVocabulary)) }
+    private static func gptTokens(_ count: Int, vocabularySize: Int, _ generator: inout RandomGenerator) -> [Int] {
+        (0..<count).map { _ in Int(generator.next() % UInt64(vocabularySize)) }
     }
 }

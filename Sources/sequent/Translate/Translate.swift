@@ -184,16 +184,45 @@ enum TranslationModel {
     }
 
     /// The greedy output of one sentence with its alignment (T, S): the recurrent model's
-    /// attention, the Transformer's last-layer cross-attention averaged over heads.
-    func alignment(_ source: [Int], maxLength: Int) throws -> (tokens: [Int], alignment: Tensor?, what: String) {
+    /// attention, or the Transformer cross-attention that `choice` names; `what` says which.
+    func alignment(_ source: [Int], maxLength: Int, choice: AttentionChoice = .init()) throws -> (tokens: [Int], alignment: Tensor?, what: String) {
+        try check(choice)
         let batch = try Seq2Seq.Batch([source])
         switch self {
         case .recurrent(let model):
             let decoding = try model.greedyDecode(source: batch, maxLength: maxLength)
             return (decoding.sequences[0], decoding.alignment.map { $0.reshaped(to: [$0.shape[1], $0.shape[2]]) }, "\(model.attention == .additive ? "additive" : "multiplicative") attention weights")
         case .transformer(let model):
-            let decoding = try model.greedyDecode(source: batch, maxLength: maxLength, keepsCrossAttention: true)
-            return (decoding.sequences[0], decoding.crossAttention, "last decoder layer's cross-attention, averaged over \(model.headCount) heads")
+            let tokens = try model.greedyDecode(source: batch, maxLength: maxLength).sequences[0]
+            let layers = model.transformer.decoder.layers.count
+            let layer = choice.layer ?? layers - 1
+            let layerName = "decoder layer \(layer + 1) of \(layers)\(layer == layers - 1 ? " (the last)" : "")"
+            guard !tokens.isEmpty else { return (tokens, nil, layerName) }
+            if let head = choice.head {
+                let perHead = try model.crossAttention(source: source, tokens: tokens, layer: layer, perHead: true)  // (h, T, S)
+                return (tokens, perHead.select(alongAxis: 0, index: head), "cross-attention of \(layerName), head \(head + 1) of \(model.headCount)")
+            }
+            return (tokens, try model.crossAttention(source: source, tokens: tokens, layer: layer),
+                    "cross-attention of \(layerName), averaged over \(model.headCount) heads")
+        }
+    }
+
+    /// Refuses a head or layer the model does not have, naming the flag.
+    func check(_ choice: AttentionChoice) throws {
+        switch self {
+        case .recurrent(let model):
+            if choice.head != nil || choice.layer != nil {
+                let flag = choice.head != nil ? "--attention-head" : "--attention-layer"
+                throw SequentError.invalidArgument(flag, "the recurrent model has one attention (\(model.attention == .additive ? "additive" : "multiplicative")), without heads or decoder layers to choose; leave \(flag) out")
+            }
+        case .transformer(let model):
+            if let head = choice.head, head >= model.headCount {
+                throw SequentError.invalidArgument("--attention-head", "head \(head + 1) does not exist; the model has \(model.headCount) heads (give 1...\(model.headCount), or mean)")
+            }
+            let layers = model.transformer.decoder.layers.count
+            if let layer = choice.layer, layer >= layers {
+                throw SequentError.invalidArgument("--attention-layer", "decoder layer \(layer + 1) does not exist; the model has \(layers) decoder layers (give 1...\(layers), or last)")
+            }
         }
     }
 
@@ -203,6 +232,44 @@ enum TranslationModel {
         return nil
     }
 }
+
+/// Which cross-attention map of the Transformer an alignment picture draws (0-based here;
+/// the flags `--attention-head` and `--attention-layer` count from 1).
+struct AttentionChoice: Equatable {
+    /// One head; nil for the mean over heads.
+    var head: Int? = nil
+    /// One decoder layer; nil for the last.
+    var layer: Int? = nil
+}
+
+/// A flag that takes a number from 1 or one word (`--attention-head N|mean`,
+/// `--attention-layer L|last`).
+struct NumberOrWord<Word: NamedChoice>: ExpressibleByArgument, Equatable {
+    /// The number as given (from 1); nil for the word.
+    let number: Int?
+
+    init(number: Int?) { self.number = number }
+
+    init?(argument: String) {
+        if argument == Word.name {
+            number = nil
+        } else if let number = Int(argument), number >= 1 {
+            self.number = number
+        } else {
+            return nil
+        }
+    }
+
+    var defaultValueDescription: String { number.map(String.init) ?? Word.name }
+
+    /// The number from 0, as the model counts.
+    var index: Int? { number.map { $0 - 1 } }
+}
+
+/// The word a `NumberOrWord` flag accepts instead of a number.
+protocol NamedChoice { static var name: String { get } }
+enum MeanOfHeads: NamedChoice { static let name = "mean" }
+enum LastLayer: NamedChoice { static let name = "last" }
 
 /// A model folder of `sequent translate`, opened.
 struct TranslateFolder {

@@ -15,7 +15,9 @@ extension Sequent.Translate {
                 Greedy decoding by default; --beam N keeps N hypotheses ranked by log-probability over \
                 ((5 + length) / 6)^alpha (--length-penalty alpha, GNMT's normalisation). --interactive answers each \
                 line as it is typed (a chatbot, for a model trained on message/reply pairs). --attention-svg FILE \
-                draws the alignment of the first sentence (recurrent models with attention). Example:
+                draws the alignment of the first sentence: the recurrent model's attention, or the Transformer's \
+                cross-attention (--attention-layer L|last, --attention-head N|mean; counted from 1; the plot's \
+                title says which). Example:
 
                   echo "Ein Mann fährt Fahrrad." | sequent translate predict de-en --beam 5
                 """)
@@ -28,13 +30,17 @@ extension Sequent.Translate {
 
         @OptionGroup var decoding: DecodingOptions
 
-
-
         @Flag(help: "Read a line, answer it, repeat (until end of input).")
         var interactive = false
 
         @Option(name: .customLong("attention-svg"), help: "Write the alignment of the first sentence (source tokens against output tokens) as an SVG.")
         var attentionSVG: String?
+
+        @Option(name: .customLong("attention-head"), help: "With --attention-svg on a Transformer: the head to draw, 1...heads, or mean (the mean over heads).")
+        var attentionHead = NumberOrWord<MeanOfHeads>(number: nil)
+
+        @Option(name: .customLong("attention-layer"), help: "With --attention-svg on a Transformer: the decoder layer to draw, 1...layers, or last.")
+        var attentionLayer = NumberOrWord<LastLayer>(number: nil)
 
         @Option(parsing: .unconditional, help: "Threads (default: all cores).")
         var threads: Int?
@@ -42,12 +48,17 @@ extension Sequent.Translate {
         func validate() throws {
             _ = try ThreadCount.checked(threads)
             if interactive && input != nil { throw ValidationError("--interactive reads stdin; leave out --input") }
+            if attentionSVG == nil {
+                if attentionHead.number != nil { throw ValidationError("--attention-head chooses what --attention-svg draws; give --attention-svg FILE too") }
+                if attentionLayer.number != nil { throw ValidationError("--attention-layer chooses what --attention-svg draws; give --attention-svg FILE too") }
+            }
         }
 
         func run() throws {
             let threads = try ThreadCount.checked(threads)
             try Parallelism.withThreads(threads) {
                 let opened = try TranslateFolder.open(model)
+                try opened.model.check(attentionChoice)
                 if interactive {
                     try runInteractive(opened)
                     return
@@ -70,7 +81,8 @@ extension Sequent.Translate {
 
         func writeAttention(_ opened: TranslateFolder, source: [Int], to path: String) throws {
             let limit = TranslationInference.outputLimit(sourceLength: source.count, maxLength: decoding.maxLength)
-            guard let svg = try TranslateReport.attentionSVG(model: opened.model, source: source, tokenizers: opened.tokenizers, maxLength: limit) else {
+            guard let svg = try TranslateReport.attentionSVG(model: opened.model, source: source, tokenizers: opened.tokenizers, maxLength: limit,
+                                                             choice: attentionChoice) else {
                 throw SequentError.invalidArgument("--attention-svg", "the model in \(model) has no attention weights to draw (\(opened.config.model.rawValue), attention \(opened.config.attention.rawValue)); train with --attention additive, dot or general")
             }
             do {
@@ -80,6 +92,9 @@ extension Sequent.Translate {
             }
             FileHandle.standardError.write(Data("attention: \(path)\n".utf8))
         }
+
+        /// The map the attention flags choose.
+        var attentionChoice: AttentionChoice { AttentionChoice(head: attentionHead.index, layer: attentionLayer.index) }
 
         func runInteractive(_ opened: TranslateFolder) throws {
             let prompt = isatty(0) != 0

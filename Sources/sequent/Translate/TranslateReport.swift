@@ -21,8 +21,10 @@ enum TranslateReport {
     }
 
     /// The alignment picture of one sentence: source tokens across, output tokens down.
-    static func attentionSVG(model: TranslationModel, source: [Int], tokenizers: TranslationTokenizers, maxLength: Int) throws -> String? {
-        let (tokens, alignment, what) = try model.alignment(source, maxLength: maxLength)
+    static func attentionSVG(
+        model: TranslationModel, source: [Int], tokenizers: TranslationTokenizers, maxLength: Int, choice: AttentionChoice = .init()
+    ) throws -> String? {
+        let (tokens, alignment, what) = try model.alignment(source, maxLength: maxLength, choice: choice)
         guard let alignment, alignment.shape.count == 2, alignment.shape[0] == tokens.count else { return nil }
         let S = alignment.shape[1]
         let weights = alignment.scalars
