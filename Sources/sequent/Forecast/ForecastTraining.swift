@@ -286,7 +286,6 @@ enum ForecastTraining {
                     }
                     if let quantileTargets { target += quantileTargets[o]! } else { for t in o..<(o + O) { target.append(Float(inputs.scaled[t])) } }
                 }
-                }
                 let prediction = try BatchShard.with(firstRow: rows.lowerBound, rows: rows.count) { try model(Tensor(shape: [batch.count, W, F], scalars: x)) }
                 let targets = Tensor(shape: [batch.count, O], scalars: target)
                 if let quantiles = fixed.quantiles {
