@@ -24,18 +24,18 @@ extension Tensor {
         let key = generator.next()
         // In a batch split over data-parallel ranks, this rank's scalars are the shard's
         // part of the whole batch's tensor: its mask is that part of the whole batch's mask.
-        let offset = BatchShard.current.map { $0.scalarOffset(of: count) } ?? 0
-        let result = Tensor.droppedOut(self, probability: p, key: key, indexOffset: offset)
-        // Saved for the backward pass: only the key and the offset.
+        let place = BatchShard.current.map { $0.place(ofShape: shape) } ?? BatchShard.Place(offset: 0, segment: nil)
+        let result = Tensor.droppedOut(self, probability: p, key: key, place: place)
+        // Saved for the backward pass: only the key and the place.
         return Tensor.recorded(result, operation: "dropout", inputs: [self]) { dy, _ in
-            [Tensor.droppedOut(dy, probability: p, key: key, indexOffset: offset)]
+            [Tensor.droppedOut(dy, probability: p, key: key, place: place)]
         }
     }
 
-    /// x with the dropout mask of `key` applied, x's scalar i taking the mask's scalar
-    /// `indexOffset + i`; records nothing.
-    private static func droppedOut(_ x: Tensor, probability p: Float, key: UInt64, indexOffset: Int) -> Tensor {
-        DropoutKernels.apply(x, probability: p, key: key, indexOffset: indexOffset)
+    /// x with the dropout mask of `key` applied, x's scalar i taking the mask's scalar that
+    /// `place` says; records nothing.
+    private static func droppedOut(_ x: Tensor, probability p: Float, key: UInt64, place: BatchShard.Place) -> Tensor {
+        DropoutKernels.apply(x, probability: p, key: key, indexOffset: place.offset, segment: place.segment)
     }
 }
 
@@ -52,6 +52,12 @@ extension Tensor {
 /// `sequent translate`'s length-bucketed batches) say where they start instead:
 /// `with(firstRow:rows:)`, under which a tensor of this share's `rows` rows takes the
 /// whole batch's scalars from `firstRow * (its count / rows)` on.
+///
+/// Models whose batch axis is not the first (time-major (T, B, ...) tensors, as `sequent
+/// speech`'s acoustic model) say which axis it is and the whole batch's rows:
+/// `with(firstRow:rows:of:batchAxis:)`. A share's rows are then one block of every
+/// (T, ...) slice of the whole batch's tensor, and each block takes its scalars of the
+/// whole batch's mask.
 public struct BatchShard: Sendable {
     /// This share, 0..<count (equal shares).
     public let index: Int
@@ -59,6 +65,12 @@ public struct BatchShard: Sendable {
     public let count: Int
     /// Unequal shares: the global row of this share's first row, and its number of rows.
     public let rowSpan: (first: Int, rows: Int)?
+    /// The whole batch's rows and the batch axis, where that axis is not the first.
+    public let layout: (totalRows: Int, batchAxis: Int)?
+
+    init(index: Int, count: Int, rowSpan: (first: Int, rows: Int)?, layout: (totalRows: Int, batchAxis: Int)? = nil) {
+        (self.index, self.count, self.rowSpan, self.layout) = (index, count, rowSpan, layout)
+    }
 
     @TaskLocal static var current: BatchShard?
 
@@ -77,9 +89,32 @@ public struct BatchShard: Sendable {
         return try $current.withValue(BatchShard(index: 0, count: 1, rowSpan: (firstRow, rows)), operation: body)
     }
 
-    /// Where a tensor of `scalars` scalars, batch axis first, starts in the whole batch's.
-    func scalarOffset(of scalars: Int) -> Int {
-        guard let rowSpan else { return index * scalars }
-        return rowSpan.first * (scalars / rowSpan.rows)
+    /// Runs `body` (a forward pass) as the share of `rows` rows that starts at row
+    /// `firstRow` of a whole batch of `totalRows` rows, on tensors whose batch axis is
+    /// `batchAxis` (1 for time-major (T, B, ...) tensors). A tensor whose axis `batchAxis`
+    /// does not hold `rows` rows is placed as under `with(firstRow:rows:)`.
+    public static func with<R>(firstRow: Int, rows: Int, of totalRows: Int, batchAxis: Int, _ body: () throws -> R) rethrows -> R {
+        precondition(firstRow >= 0 && rows >= 1 && firstRow + rows <= totalRows && batchAxis >= 0,
+                     "BatchShard: \(rows) rows from row \(firstRow) of \(totalRows), axis \(batchAxis)")
+        return try $current.withValue(BatchShard(index: 0, count: 1, rowSpan: (firstRow, rows), layout: (totalRows, batchAxis)), operation: body)
+    }
+
+    /// Where a share's tensor lies in the whole batch's: its scalar i is the whole tensor's
+    /// `offset + i`, or, with a `segment`, `offset + (i / length) * stride + i % length`
+    /// (consecutive blocks of `length` scalars, `stride` apart in the whole tensor).
+    struct Place: Sendable {
+        var offset: Int
+        var segment: (length: Int, stride: Int)?
+    }
+
+    /// Where a tensor of `shape` (batch axis first, or the layout's) lies in the whole batch's.
+    func place(ofShape shape: [Int]) -> Place {
+        let scalars = shape.reduce(1, *)
+        guard let rowSpan else { return Place(offset: index * scalars, segment: nil) }
+        if let layout, layout.batchAxis > 0, layout.batchAxis < shape.count, shape[layout.batchAxis] == rowSpan.rows {
+            let inner = shape[(layout.batchAxis + 1)...].reduce(1, *)
+            return Place(offset: rowSpan.first * inner, segment: (rowSpan.rows * inner, layout.totalRows * inner))
+        }
+        return Place(offset: rowSpan.first * (scalars / rowSpan.rows), segment: nil)
     }
 }

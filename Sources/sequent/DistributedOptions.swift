@@ -91,16 +91,6 @@ extension DistributedOptions {
         }
         try distributed?.finish()
     }
-
-    /// For a training that does not run data-parallel yet (`what`, as the user typed it):
-    /// refuses `--distributed mpi` and several ranks under mpirun (which would all write the
-    /// same --out).
-    func refuse(_ what: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        let size = environment[Distributed.launcherSizeVariable].flatMap(Int.init) ?? 1
-        guard distributed == .mpi || (distributed == .auto && size > 1) else { return }
-        throw SequentError.invalidArgument(
-            "--distributed", "\(what) does not train data-parallel yet (lm, classify, translate, speech, forecast and the memory bit tasks do); start one process without mpirun")
-    }
 }
 
 extension Distributed {

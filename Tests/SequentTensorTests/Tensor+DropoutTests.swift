@@ -107,4 +107,34 @@ final class TensorDropoutTests: XCTestCase {
             XCTAssertEqual(part.grad?.scalars, expected.scalars.map { $0 == 0 ? 0 : 2 }, "gradient of rows \(rows)")
         }
     }
+
+    /// Time-major (T, B, F) tensors: a share of rows is one block of every time step's
+    /// slice of the whole batch's tensor, and takes exactly those scalars of its mask
+    /// (forward and backward), including blocks shorter than the kernel's 16 lanes and a
+    /// (T, B) tensor without a feature axis. A tensor whose axis 1 is not the share's rows
+    /// is placed as batch-first.
+    func testTimeMajorSharesGetTheirRowsOfTheWholeMask() {
+        for shape in [[7, 5, 3], [4, 5, 40], [6, 5]] {
+            let batch = randomTensor(shape, seed: 21)
+            var generator = RandomGenerator(seed: 22)
+            let whole = batch.dropout(probability: 0.5, using: &generator)
+            for rows in [0..<2, 2..<5, 4..<5, 0..<5] {
+                let part = batch.slice(alongAxis: 1, rows).requiringGrad()
+                var same = RandomGenerator(seed: 22)
+                let dropped = BatchShard.with(firstRow: rows.lowerBound, rows: rows.count, of: 5, batchAxis: 1) {
+                    part.dropout(probability: 0.5, using: &same)
+                }
+                let expected = whole.slice(alongAxis: 1, rows)
+                XCTAssertEqual(dropped.scalars, expected.scalars, "shape \(shape), rows \(rows)")
+                dropped.sum().backward()
+                XCTAssertEqual(part.grad?.scalars, expected.scalars.map { $0 == 0 ? 0 : 2 }, "gradient of shape \(shape), rows \(rows)")
+            }
+        }
+        // Axis 1 holds 3, not the share's 2 rows: the batch-first placement of 2 rows from row 1.
+        let other = randomTensor([2, 3, 4], seed: 23)
+        var generator = RandomGenerator(seed: 24), same = RandomGenerator(seed: 24)
+        let firstRows = BatchShard.with(firstRow: 1, rows: 2) { other.dropout(probability: 0.5, using: &generator) }
+        let layout = BatchShard.with(firstRow: 1, rows: 2, of: 4, batchAxis: 1) { other.dropout(probability: 0.5, using: &same) }
+        XCTAssertEqual(layout.scalars, firstRows.scalars)
+    }
 }

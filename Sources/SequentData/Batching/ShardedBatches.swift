@@ -132,3 +132,21 @@ extension Array: ShardableBatch {
     /// Elements `range`.
     public func rows(_ range: Range<Int>) -> [Element] { Array(self[range]) }
 }
+
+extension BAbIBatch: ShardableBatch {
+    /// B.
+    public var rowCount: Int { batchSize }
+
+    /// Questions `range` with their stories, masks and supports.
+    public func rows(_ range: Range<Int>) -> BAbIBatch {
+        var batch = self
+        let (S, J) = (memories, sentenceLength)
+        batch.stories = Array(stories[(range.lowerBound * S * J)..<(range.upperBound * S * J)])
+        batch.questions = Array(questions[(range.lowerBound * J)..<(range.upperBound * J)])
+        batch.answers = Array(answers[range])
+        batch.memoryMask = Array(memoryMask[(range.lowerBound * S)..<(range.upperBound * S)])
+        batch.supporting = Array(supporting[range])
+        batch.batchSize = range.count
+        return batch
+    }
+}

@@ -181,7 +181,11 @@ public enum BAbITraining {
     private static func run<M: Module>(_ module: M, _ model: BAbIModel, _ vocabulary: BAbIVocabulary, _ config: BAbIConfig,
                                        _ train: BAbIDataSet, _ validation: BAbIDataSet, _ options: BitTaskTraining.RunOptions) throws -> Outcome {
         let (S, J) = (config.network.memories, config.network.sentenceLength)
-        let data = try ShuffledBatches(train.all, batchSize: config.batchSize, generator: RandomGenerator(seed: config.seed &+ 1))
+        // `batchSize` is the global batch: every rank walks the same batches and keeps its
+        // rows of each (as evenly as they divide; the mean over questions is weighted by rows).
+        let distributed = options.distributed
+        let data = try UnevenShardedBatches(ShuffledBatches(train.all, batchSize: config.batchSize, generator: RandomGenerator(seed: config.seed &+ 1)),
+                                            rank: distributed?.rank ?? 0, shardCount: distributed?.size ?? 1)
         let configuration = options.trainerConfiguration(
             steps: config.steps, evaluationInterval: config.evaluationInterval, maxGradientNorm: config.maxGradientNorm)
         let network: EndToEndMemoryNetwork? = { if case .memn2n(let n) = model { return n }; return nil }()
@@ -198,12 +202,19 @@ public enum BAbITraining {
                 return ["accuracy": scores.accuracy, "loss": scores.loss]
             },
             modelConfig: config
-        ) { _, examples in
-            let batch = BAbIBatch(examples, vocabulary: vocabulary, memories: S, sentenceLength: J,
+        ) { _, share in
+            // Every rank packs the whole batch (drawing its random noise in one process's
+            // order, so the generator stays the same on every rank) and keeps its rows; a
+            // rank without rows computes the batch's first and counts for nothing.
+            let whole = BAbIBatch(share.global, vocabulary: vocabulary, memories: S, sentenceLength: J,
                                   emptyMemoryProbability: config.randomNoise, generator: &noise.generator)
-            let (logits, _) = try model(batch, examples, vocabulary: vocabulary)
-            return (try Loss.crossEntropy(logits: logits, targets: batch.answers), examples.count)
+            let rows = share.rows.isEmpty ? 0..<1 : share.rows
+            let batch = whole.rows(rows)
+            let (logits, _) = try model(batch, Array(share.global[rows]), vocabulary: vocabulary)
+            return (try Loss.crossEntropy(logits: logits, targets: batch.answers), share.rows.count)
         }
+        // The loss is a mean over questions, and the ranks' shares may differ in rows.
+        trainer.lossWeight = { Double($0.rows.count) }
         trainer.randomGenerators["noise"] = RandomGeneratorAccess(get: { noise.generator }, set: { noise.generator = $0 })
         var best: Double?
         var bestWeights = module.stateDictionary()
@@ -215,6 +226,7 @@ public enum BAbITraining {
                 guard let accuracy = report.metrics["accuracy"], best.map({ accuracy > $0 }) ?? true else { return }
                 best = accuracy
                 bestWeights = module.stateDictionary()
+                guard distributed?.isRoot ?? true else { return }
                 try options.folder?.saveWeights(of: module, metadata: ["step": String(report.step), "accuracy": String(accuracy)])
             }))
         try options.resumeIfAsked(trainer)

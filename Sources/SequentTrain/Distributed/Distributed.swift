@@ -152,7 +152,7 @@ public final class Distributed {
     ///
     /// - Throws: `SequentError` when MPI fails (for instance a rank has died).
     public func averageGradients(
-        _ parameters: [Parameter], loss: Float, tokenCount: Int, weight: Int? = nil,
+        _ parameters: [Parameter], loss: Float, tokenCount: Int, weight: Double? = nil,
         backward: (_ onGradientReady: ((GradientLeaf) -> Void)?) throws -> Void
     ) throws -> (loss: Float, tokenCount: Int) {
         let plan = self.plan(for: parameters)
@@ -192,10 +192,10 @@ public final class Distributed {
         let inFlight = try plan.storage.waitAll { try checkPeersAlive() }
 
         // A rank of weight 0 adds 0 (not 0 x a placeholder's loss, which may be anything).
-        let weightedLoss = weight.map { $0 > 0 ? Double(loss) * Double($0) : 0 } ?? Double(loss)
-        var header = [weightedLoss, Double(tokenCount), Double(weight ?? 0)] + parameters.map { $0.grad == nil ? 0 : 1 }
+        let weightedLoss = weight.map { $0 > 0 ? Double(loss) * $0 : 0 } ?? Double(loss)
+        var header = [weightedLoss, Double(tokenCount), weight ?? 0] + parameters.map { $0.grad == nil ? 0 : 1 }
         try MPILibrary.allreduce(&header, operation: .sum) { try checkPeersAlive() }
-        let divisor = weight == nil ? Double(size) : max(1, header[2])
+        let divisor = weight == nil ? Double(size) : (header[2] > 0 ? header[2] : 1)
         let scale = Float(1 / divisor)
         for (index, parameter) in parameters.enumerated() {
             guard header[3 + index] > 0 else {

@@ -91,7 +91,8 @@ public final class Trainer<Model: Module, Data: TrainingData> {
     /// over the whole batch (each rank weighted by this; `Distributed.averageGradients(weight:)`),
     /// not the mean of the ranks' means; a share of weight 0 counts for nothing. nil: the
     /// shares are equal (the mean of the means is the batch's). Unused by one process.
-    public var lossWeight: ((Data.Batch) throws -> Int)?
+    /// A weighted mean's weights need not be counts (`classify`'s balanced class weights).
+    public var lossWeight: ((Data.Batch) throws -> Double)?
 
     /// Called on every rank before a checkpoint is saved, for collective work the save needs
     /// (a data-parallel task gathering per-rank state into what `modelConfig` encodes).

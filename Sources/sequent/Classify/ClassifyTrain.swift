@@ -166,7 +166,6 @@ struct ClassifyTraining: DataParallelTraining {
                 throw SequentError.invalidArgument(
                     "--resume", "\(trainPath) gives \(trainSet.count) training and \(valSet.count) validation texts in classes \(classes), but the run in \(outURL.path) was trained on \(saved.data.trainRecords) and \(saved.data.valRecords) in \(saved.classes); resume with the same file")
             }
-            try Distributed.checkResume(globalBatch: saved.batchSize, ranks: ranks, folder: outURL)
             (config, tokenizer) = (saved, loaded)
         } else {
             tokenizer = try WordTokenizer.train(on: trainSet.texts.joined(separator: "\n"), minimumCount: command.minimumCount)
@@ -204,17 +203,22 @@ struct ClassifyTraining: DataParallelTraining {
             try model.embedding.weight.assign(Tensor(shape: [tokenizer.vocabularySize, E], scalars: table))
             say("--embeddings: \(found) of \(tokenizer.vocabularySize) tokens have a vector (the rest keep random ones)\(config.freezeEmbeddings ? "; frozen" : "")")
         }
-        // config.batchSize is the global batch; each rank reads its share of every batch. With
-        // several ranks an epoch's smaller last batch is dropped (its rows may not divide).
-        let batches = try ShardedBatches(
-            ShuffledBatches(Array(trainSequences.indices), batchSize: config.batchSize, dropsLast: ranks > 1, generator: dataGenerator.split()),
+        // config.batchSize is the global batch; each rank reads its rows of every batch (as
+        // evenly as they divide; every batch is used, an epoch's smaller last one too).
+        let batches = try UnevenShardedBatches(
+            ShuffledBatches(Array(trainSequences.indices), batchSize: config.batchSize, generator: dataGenerator.split()),
             rank: distributed?.rank ?? 0, shardCount: ranks)
-        let loss: Trainer<TextClassifier, ShardedBatches<ShuffledBatches<Int>>>.LossFunction = { model, indices in
-            let batch = TextBatch(trainSequences, indices: indices)
-            let (logits, _) = try model(batch.tokens, batchSize: batch.batchSize, time: batch.time, lengths: batch.lengths)
-            let targets = indices.map { trainLabels[$0] }
+        let loss: Trainer<TextClassifier, UnevenShardedBatches<ShuffledBatches<Int>>>.LossFunction = { model, share in
+            // A rank without rows computes the batch's first and counts for nothing. Its rows
+            // are padded to the whole batch's length, so its tensors are rows of one process's.
+            let rows = share.rows.isEmpty ? 0..<1 : share.rows
+            let batch = TextBatch(trainSequences, indices: share.global).rows(rows)
+            let (logits, _) = try BatchShard.with(firstRow: rows.lowerBound, rows: rows.count) {
+                try model(batch.tokens, batchSize: batch.batchSize, time: batch.time, lengths: batch.lengths)
+            }
+            let targets = batch.indices.map { trainLabels[$0] }
             let mask = weights.map { w in Tensor(shape: [targets.count], scalars: targets.map { w[$0] }) }
-            return (try Loss.crossEntropy(logits: logits, targets: targets, mask: mask), batch.lengths.reduce(0, +))
+            return (try Loss.crossEntropy(logits: logits, targets: targets, mask: mask), share.rows.isEmpty ? 0 : batch.lengths.reduce(0, +))
         }
         // --time-limit counts from the command's start; without --steps the schedule is fitted to it.
         var timeLimit = options.timeLimit(startedAt: startedMonotonic)
@@ -252,6 +256,11 @@ struct ClassifyTraining: DataParallelTraining {
         let trainer = try Trainer(
             model: model, optimizer: optimizer, data: batches, configuration: trainerConfiguration,
             schedule: schedule, validation: validation, modelConfig: config, loss: loss)
+        // The loss is a mean over the share's texts, weighted by their class weights if
+        // balanced; the ranks' shares may differ in both.
+        trainer.lossWeight = { share in
+            weights.map { w in share.rows.reduce(0.0) { $0 + Double(w[trainLabels[share.global[$1]]]) } } ?? Double(share.rows.count)
+        }
         if saved != nil, try trainer.resumeFromLatest(in: folder.checkpointsURL) != nil {
             say("resumed at step \(trainer.step) of \(config.steps)")
         }
@@ -291,10 +300,7 @@ struct ClassifyTraining: DataParallelTraining {
     ) throws -> ClassifyConfig {
         let transformer = command.model == .transformer
         // --batch-size is per rank; the config keeps the global batch.
-        let batchSize = min((options.batchSize ?? 64) * ranks, trainSet.count / ranks * ranks)
-        guard batchSize >= 1 else {
-            throw SequentError.invalidArgument("--train", "\(trainSet.count) training texts cannot be shared among \(ranks) ranks")
-        }
+        let batchSize = min((options.batchSize ?? 64) * ranks, trainSet.count)
         let stepsPerEpoch = (trainSet.count + batchSize - 1) / batchSize
         var weights: [Float]?
         if command.classWeights == .balanced {
@@ -332,11 +338,11 @@ struct ClassifyTraining: DataParallelTraining {
     ///
     /// - Returns: `limit` with the evaluations after training reserved.
     private func fitSteps(
-        to limit: TimeLimit, config: inout ClassifyConfig, batches: ShardedBatches<ShuffledBatches<Int>>,
-        loss: @escaping Trainer<TextClassifier, ShardedBatches<ShuffledBatches<Int>>>.LossFunction, valTokens: Int, trainTokens: Int
+        to limit: TimeLimit, config: inout ClassifyConfig, batches: UnevenShardedBatches<ShuffledBatches<Int>>,
+        loss: @escaping Trainer<TextClassifier, UnevenShardedBatches<ShuffledBatches<Int>>>.LossFunction, valTokens: Int, trainTokens: Int
     ) throws -> TimeLimit {
         var generator = RandomGenerator(seed: config.seed ^ 0x5EED)
-        let stepSeconds = try Trainer<TextClassifier, ShardedBatches<ShuffledBatches<Int>>>.secondsPerStep(
+        let stepSeconds = try Trainer<TextClassifier, UnevenShardedBatches<ShuffledBatches<Int>>>.secondsPerStep(
             probe: try config.makeModel(generator: &generator), data: batches, learningRate: config.learningRate, loss: loss)
         // An evaluation reads each validation token once, forward only: about a third of a
         // training step's time per token.
@@ -348,5 +354,16 @@ struct ClassifyTraining: DataParallelTraining {
                                           at: MetricsClock.system.monotonicSeconds())
         say(String(format: "--time-limit: %.3f s a step here, so %d steps (the learning-rate schedule's length)", stepSeconds, config.steps))
         return fitted
+    }
+}
+
+extension TextBatch {
+    /// Rows `range`, padded to this batch's length.
+    func rows(_ range: Range<Int>) -> TextBatch {
+        var batch = self
+        batch.tokens = Array(tokens[(range.lowerBound * time)..<(range.upperBound * time)])
+        batch.lengths = Array(lengths[range])
+        batch.indices = Array(indices[range])
+        return batch
     }
 }

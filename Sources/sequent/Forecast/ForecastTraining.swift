@@ -294,7 +294,7 @@ enum ForecastTraining {
                 return (try Loss.meanSquaredError(prediction, targets), share.rows.count)
             }
             // The loss is a mean over the batch's rows, which need not divide among the ranks.
-            trainer.lossWeight = { $0.rows.count }
+            trainer.lossWeight = { Double($0.rows.count) }
             // The best weights by validation, kept as they come (and in the member's folder,
             // so that a resumed run still ends with them).
             var best: [String: Tensor]?

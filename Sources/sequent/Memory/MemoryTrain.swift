@@ -95,8 +95,6 @@ struct MemoryTrain: ParsableCommand {
     }
 
     func run() throws {
-        // The bit tasks train data-parallel; bAbI (its own Trainer and data) does not yet.
-        if task.bitTask == nil { try training.distribution.refuse("`sequent memory train --task babi`") }
         try training.distribution.run { try train(distributed: $0) }
     }
 
@@ -107,7 +105,7 @@ struct MemoryTrain: ParsableCommand {
         let started = MetricsClock.system.monotonicSeconds()
         Memory.keepFreedMemoryForReuse()
         // Every setting is checked before the folder is touched.
-        if let bitTask = task.bitTask { try bitConfig(bitTask, ranks: distributed?.size ?? 1).validate() } else { try babiConfig().validate() }
+        if let bitTask = task.bitTask { try bitConfig(bitTask, ranks: distributed?.size ?? 1).validate() } else { try babiConfig(ranks: distributed?.size ?? 1).validate() }
         let folder = isRoot ? try ModelFolder.create(at: training.outURL, task: "memory") : ModelFolder.unchecked(training.outURL, task: "memory")
         var progress: ProgressPrinter? = training.quiet || !isRoot ? nil : .standardOutput(logInterval: 50)
         progress?.message("sequent memory: training \(task.rawValue) into \(folder.url.path)")
@@ -187,14 +185,16 @@ struct MemoryTrain: ParsableCommand {
         print("next:  sequent memory eval \(folder.url.path) --lengths 10,20,40,60,80,120")
     }
 
-    /// The bAbI config: the defaults with the flags given.
-    private func babiConfig() throws -> BAbIConfig {
+    /// The bAbI config: the defaults with the flags given; --batch-size is per rank of
+    /// `ranks`, the config keeps the global batch.
+    private func babiConfig(ranks: Int = 1) throws -> BAbIConfig {
         var config = BAbIConfig.defaults(model: model ?? "memn2n")
         if let hidden = training.hiddenSize { config.network.embeddingSize = hidden; config.lstmHidden = hidden }
         if let hops { config.network.hops = hops }
         if let memorySlots { config.network.memories = memorySlots }
         if let linearStart { config.linearStartSteps = linearStart }
         if let batchSize = training.batchSize { config.batchSize = batchSize }
+        config.batchSize *= ranks
         if let steps = training.steps { config.steps = steps }
         if let learningRate = training.learningRate { config.learningRate = learningRate }
         config.seed = training.seed
@@ -204,7 +204,9 @@ struct MemoryTrain: ParsableCommand {
     }
 
     private func trainBAbI(folder: ModelFolder, options: BitTaskTraining.RunOptions) throws {
-        let config = try babiConfig()
+        let distributed = options.distributed
+        let isRoot = distributed?.isRoot ?? true
+        let config = try babiConfig(ranks: distributed?.size ?? 1)
         var train: BAbIDataSet, validation: BAbIDataSet
         if let babi {
             train = try BAbIDataSet.file(babi)
@@ -225,9 +227,17 @@ struct MemoryTrain: ParsableCommand {
             validation = try training.val.map { try BAbIDataSet.file($0) }
                 ?? BAbIDataSet.generated(tasks: config.tasks, count: 200, seed: config.seed &+ 1_000_003)
         }
-        if !options.resume { try folder.refuseExistingRun() }
-        try folder.writeConfig(config, version: Sequent.version)
+        if isRoot {
+            if !options.resume { try folder.refuseExistingRun() }
+            try folder.writeConfig(config, version: Sequent.version)
+        }
+        if let distributed {
+            try distributed.checkAgreement(on: config, threads: training.threadCount, resume: options.resume)
+            if !training.quiet, isRoot { print(distributed.summary(globalBatch: config.batchSize, threads: training.threadCount)) }
+        }
         let outcome = try BAbITraining.train(config, train: train, validation: validation, options: options)
+        // The other ranks are done: rank 0 writes, scores and reports.
+        guard isRoot else { return }
         try folder.writeConfig(outcome.config, version: Sequent.version)
         try folder.writeJSON(outcome.vocabulary, to: ModelFolder.tokenizerFileName)
         let (S, J) = (outcome.config.network.memories, outcome.config.network.sentenceLength)

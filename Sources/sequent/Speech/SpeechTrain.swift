@@ -270,13 +270,16 @@ struct SpeechTraining: DataParallelTraining {
             let rows = share.rows.isEmpty ? 0..<1 : share.rows
             let indices = Array(share.global[rows])
             let (x, lengths) = SpeechInference.batch(inputs, indices: indices, inputSize: inputSize)
-            let lp = try BatchShard.with(firstRow: rows.lowerBound, rows: rows.count) { try model(x, lengths: lengths) }
+            // The model is time-major: its (T, B, ...) tensors hold this share's rows on axis 1.
+            let lp = try BatchShard.with(firstRow: rows.lowerBound, rows: rows.count, of: share.global.count, batchAxis: 1) {
+                try model(x, lengths: lengths)
+            }
             let loss = try Loss.ctc(logProbabilities: lp, targets: indices.map { train.targets[$0] }, inputLengths: lengths,
                                     blank: SpeechAlphabet.blank, reduction: .mean)
             return (loss, share.rows.isEmpty ? 0 : lengths.reduce(0, +))
         }
         // The CTC loss is a mean over utterances, and the ranks' shares may differ in rows.
-        trainer.lossWeight = { $0.rows.count }
+        trainer.lossWeight = { Double($0.rows.count) }
         trainer.randomGenerators["spec_augment"] = RandomGeneratorAccess(get: { augmentGenerator }, set: { augmentGenerator = $0 })
         trainer.addTaskCallbacks(savingBestTo: isRoot ? folder : nil)
         if options.resume, let checkpoint = try trainer.resumeFromLatest(in: folder.checkpointsURL) {

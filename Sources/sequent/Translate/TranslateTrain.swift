@@ -291,7 +291,7 @@ struct TranslateTraining: DataParallelTraining {
             return (loss, share.rows.isEmpty ? 0 : target.lengths[share.rows].reduce(0, +))
         }
         // The loss is a mean over target tokens, and the ranks' shares hold different numbers.
-        trainer.lossWeight = { share in share.rows.reduce(0) { $0 + train.targets[share.global[$1]].count } }
+        trainer.lossWeight = { share in Double(share.rows.reduce(0) { $0 + train.targets[share.global[$1]].count }) }
         trainer.callbacks.append(ClosureCallback(onEvaluation: { report, _ in
             if isRoot, report.improved, let bleu = report.metrics["bleu"] {
                 try folder.saveWeights(of: module, metadata: ["step": String(report.step), "bleu": String(bleu)])
