@@ -147,8 +147,10 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     /// The runs in folders `two` and `one` trained alike: `steps` losses, equal step by step,
-    /// and every weight of the last checkpoint, within 1e-5 relative.
-    private func assertSameTraining(_ two: String, _ one: String, steps: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// and every weight of the last checkpoint, within 1e-5 relative (but the scalars in
+    /// `skipping`, by tensor).
+    private func assertSameTraining(_ two: String, _ one: String, steps: Int, skipping: [String: Set<Int>] = [:],
+                                    file: StaticString = #filePath, line: UInt = #line) throws {
         let twoLosses = try losses(two), oneLosses = try losses(one)
         XCTAssertEqual(twoLosses.count, steps, file: file, line: line)
         let keys = twoLosses.keys.sorted()
@@ -156,7 +158,10 @@ final class DistributedTrainingTests: XCTestCase {
         let twoWeights = try checkpointWeights(two), oneWeights = try checkpointWeights(one)
         XCTAssertEqual(Set(twoWeights.keys), Set(oneWeights.keys), file: file, line: line)
         XCTAssertFalse(twoWeights.isEmpty, file: file, line: line)
-        for key in twoWeights.keys.sorted() { assertClose(twoWeights[key]!, oneWeights[key] ?? [], key, file: file, line: line) }
+        for key in twoWeights.keys.sorted() {
+            let kept = { (values: [Float]) in values.indices.filter { !(skipping[key]?.contains($0) ?? false) }.map { values[$0] } }
+            assertClose(kept(twoWeights[key]!), kept(oneWeights[key] ?? []), key, file: file, line: line)
+        }
     }
 
     /// 2 ranks x batch 2 compute what 1 process x batch 4 computes: the losses of every step
@@ -202,10 +207,12 @@ final class DistributedTrainingTests: XCTestCase {
 
     /// `sequent classify train` through the same `--distributed` (from `TrainingOptions`):
     /// 2 ranks x batch 4 equal 1 process x batch 8 (losses and final weights within 1e-5
-    /// relative) on 63 training texts, so an epoch's last batch (7 texts) splits 3 + 4; then
-    /// with `--class-weights balanced` on unbalanced classes (each rank's weighted mean
-    /// weighted by its share's sum of class weights) and dropout on (0.25 on the token
-    /// vectors and the pooled vector).
+    /// relative) over an epoch of 63 training texts (8 steps), whose last batch (7 texts)
+    /// splits 3 + 4; with mean pooling (with attention pooling one scalar of `attn.proj.bias`
+    /// ends 3.2e-7 apart, 2.1e-5 relative: Adam amplifies the rounding at a step where its
+    /// gradient is near 0). Then with `--class-weights balanced` on unbalanced classes (each
+    /// rank's weighted mean weighted by its share's sum of class weights), attention pooling
+    /// and dropout on (0.25 on the token vectors and the pooled vector).
     func testClassifyTwoRanksEqualOneProcess() throws {
         _ = try requireMPI()
         let positive = ["good fun film", "a great , warm story", "wonderful and witty", "great acting", "fun , good and moving"]
@@ -215,14 +222,14 @@ final class DistributedTrainingTests: XCTestCase {
         let data = folder.appendingPathComponent("train.tsv")
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: data)
         let options = ["classify", "train", "--train", data.path, "--val-fraction", "0.25", "--hidden", "8", "--embedding", "8",
-                       "--steps", "9", "--eval-interval", "3", "--threads", "1", "--quiet",
+                       "--steps", "8", "--eval-interval", "4", "--threads", "1", "--quiet",
                        "--text-column", "sentence", "--label-column", "label"]
-        let plain = ["--dropout", "0", "--embedding-dropout", "0"]
+        let plain = ["--dropout", "0", "--embedding-dropout", "0", "--pooling", "mean"]
         let two = try mpi(2, options + plain + ["--out", "two", "--batch-size", "4"])
         XCTAssertEqual(two.status, 0, two.output)
         let one = try sequent(options + plain + ["--out", "one", "--batch-size", "8"])
         XCTAssertEqual(one.status, 0, one.output)
-        try assertSameTraining("two", "one", steps: 9)
+        try assertSameTraining("two", "one", steps: 8)
         XCTAssertEqual(two.output.components(separatedBy: "best validation").count, 2, "one final summary (rank 0's): \(two.output)")
 
         let balanced = ["--class-weights", "balanced"]
@@ -230,7 +237,7 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(twoBalanced.status, 0, twoBalanced.output)
         let oneBalanced = try sequent(options + balanced + ["--out", "one-balanced", "--batch-size", "8"])
         XCTAssertEqual(oneBalanced.status, 0, oneBalanced.output)
-        try assertSameTraining("two-balanced", "one-balanced", steps: 9)
+        try assertSameTraining("two-balanced", "one-balanced", steps: 8)
     }
 
     /// With dropout (between the LSTM layers and before the head), 2 ranks x batch 2 still
@@ -412,6 +419,15 @@ final class DistributedTrainingTests: XCTestCase {
     /// batch 3 equal 1 process x batch 6 (losses of 6 steps and the final weights within 1e-5
     /// relative) on a small bAbI file whose epoch ends in a batch of 1 question (rank 1's
     /// share is empty: it counts for nothing); only rank 0 writes and reports.
+    ///
+    /// Left out of the weights: the scalars whose exact gradient is 0 (in one dimension of
+    /// the first embedding, the rows of "where" and "is", which every question holds at the
+    /// same places, so their gradients are batch sums that cancel). Adam's first step moves
+    /// every other scalar by about the learning rate, 0.01, and these by 1e-5 or less: it
+    /// turns the rounding of a 1e-11 gradient into steps, whose sign differs between 2 ranks
+    /// and 1 process. They are found as the scalars that a 1-step run moves by less than a
+    /// tenth of the learning rate but not 0 (a run at learning rate 1e-12 gives the start;
+    /// the padding rows, which never move, are compared), and at most 2 x 8 are allowed.
     func testMemoryBAbITwoRanksEqualOneProcess() throws {
         _ = try requireMPI()
         let generated = try sequent(["memory", "generate", "--babi-task", "1", "--stories", "3", "--seed", "7"])
@@ -424,7 +440,17 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(two.status, 0, two.output)
         let one = try sequent(common + ["--out", "one", "--batch-size", "6"])
         XCTAssertEqual(one.status, 0, one.output)
-        try assertSameTraining("two", "one", steps: 6)
+        for (out, steps, rate) in [("start", "1", "1e-12"), ("first", "1", "0.01")] {
+            let run = try sequent(common + ["--out", out, "--batch-size", "6", "--steps", steps, "--learning-rate", rate])
+            XCTAssertEqual(run.status, 0, run.output)
+        }
+        let start = try checkpointWeights("start"), first = try checkpointWeights("first")
+        var still: [String: Set<Int>] = [:]
+        for (key, values) in first {
+            still[key] = Set(values.indices.filter { (Float(0)..<1e-3).contains(abs(values[$0] - start[key]![$0])) && values[$0] != start[key]![$0] })
+        }
+        XCTAssertLessThanOrEqual(still.values.reduce(0) { $0 + $1.count }, 16, "scalars without a gradient: \(still)")
+        try assertSameTraining("two", "one", steps: 6, skipping: still)
         XCTAssertEqual(two.output.components(separatedBy: "model: ").count, 2, "one final summary (rank 0's): \(two.output)")
     }
 
