@@ -21,21 +21,19 @@ public protocol ShardableBatch {
 ///     // 2 ranks, each with 16 of the 32 streams of every batch
 ///     var data = try ShardedBatches(TokenWindows(tokens: t, batchSize: 32, ...), rank: r, shardCount: 2)
 public struct ShardedBatches<Base: TrainingData>: TrainingData where Base.Batch: ShardableBatch {
+    /// The shares, which here must be equal.
+    private var shares: UnevenShardedBatches<Base>
+
     /// The global source.
-    public private(set) var base: Base
+    public var base: Base { shares.base }
     /// This share, 0..<shardCount.
-    public let rank: Int
+    public var rank: Int { shares.rank }
     /// The number of shares (ranks).
-    public let shardCount: Int
+    public var shardCount: Int { shares.shardCount }
 
     /// - Throws: `SequentError.invalidArgument` when `rank` is outside `0..<shardCount`.
     public init(_ base: Base, rank: Int, shardCount: Int) throws {
-        guard shardCount >= 1, (0..<shardCount).contains(rank) else {
-            throw SequentError.invalidArgument("ShardedBatches", "rank \(rank) is outside 0..<\(shardCount)")
-        }
-        self.base = base
-        self.rank = rank
-        self.shardCount = shardCount
+        shares = try UnevenShardedBatches(base, rank: rank, shardCount: shardCount)
     }
 
     /// This rank's rows of the next global batch.
@@ -43,20 +41,18 @@ public struct ShardedBatches<Base: TrainingData>: TrainingData where Base.Batch:
     /// - Throws: `SequentError.invalidArgument` when a global batch's rows do not divide
     ///   among the ranks (an epoch's smaller last batch: build the source with `dropsLast`).
     public mutating func nextBatch() throws -> Base.Batch {
-        let global = try base.nextBatch()
-        let rows = global.rowCount
-        guard rows % shardCount == 0 else {
+        let share = try shares.nextBatch()
+        guard share.global.rowCount % shardCount == 0 else {
             throw SequentError.invalidArgument(
-                "ShardedBatches", "a batch of \(rows) rows does not divide among \(shardCount) ranks; make the global batch a multiple of the ranks and drop an epoch's smaller last batch")
+                "ShardedBatches", "a batch of \(share.global.rowCount) rows does not divide among \(shardCount) ranks; make the global batch a multiple of the ranks and drop an epoch's smaller last batch")
         }
-        let n = rows / shardCount
-        return global.rows((rank * n)..<((rank + 1) * n))
+        return share.local
     }
 
-    public var position: DataPosition { base.position }
+    public var position: DataPosition { shares.position }
 
     public mutating func seek(to position: DataPosition) throws {
-        try base.seek(to: position)
+        try shares.seek(to: position)
     }
 }
 
