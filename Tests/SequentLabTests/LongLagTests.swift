@@ -24,6 +24,27 @@ final class LongLagTests: XCTestCase {
         }
     }
 
+    /// A seed tries a longer lag only once it solved the shorter one: after 2 steps no model
+    /// solves T = 4, so none trains at T = 8, and the report says so.
+    func testLongerLagsWaitForTheShorterToBeSolved() throws {
+        var settings = LabSettings.quick
+        settings.seeds = [1, 2]
+        settings.sweepRates = [1e-2]
+        settings.longLagSweepSteps = 1
+        settings.addingLengths = [4, 8]
+        settings.copyLags = []
+        settings.longLagSteps = 2
+        settings.longLagBatch = 4
+        settings.parameterBudget = 300
+        settings.evaluationEvery = 2
+        let result = try Parallelism.withThreads(1) { try LongLagExperiment(settings: settings, progress: .silent).run() }
+        XCTAssertEqual(result.runs.count, Architecture.allCases.count * 2)
+        XCTAssertTrue(result.runs.allSatisfy { $0.length == 4 && !$0.solved })
+        XCTAssertEqual(result.maxSolved(.adding, .lstm)?.values, [0, 0])
+        let markdown = LabReport(title: "", preamble: [], sections: [LongLagExperiment.section(result, settings: settings)]).markdown
+        XCTAssertTrue(markdown.contains("not trained (no seed solved a shorter T)"))
+    }
+
     /// The check at the long-lag budget the issue asks for (2,000 steps, 17,000 parameters;
     /// more than the full run now gives): the LSTM with chrono initialisation on the adding
     /// problem at T = 100, 200 and 400 and on copy memory at T = 100, one seed, at the middle

@@ -99,9 +99,13 @@ public enum BitTaskTraining {
         public var progress: ProgressPrinter?
         /// Continue the folder's latest checkpoint.
         public var resume: Bool
+        /// Stop at the first evaluation whose validation bit errors per sequence (at the
+        /// longest training length) are below this: the task is solved (nil: train every step).
+        public var solvedBelowBitErrors: Double?
         public init(folder: ModelFolder? = nil, timeLimit: TimeLimit? = nil, threads: Int? = nil,
-                    progress: ProgressPrinter? = nil, resume: Bool = false) {
+                    progress: ProgressPrinter? = nil, resume: Bool = false, solvedBelowBitErrors: Double? = nil) {
             (self.folder, self.timeLimit, self.threads, self.progress, self.resume) = (folder, timeLimit, threads, progress, resume)
+            self.solvedBelowBitErrors = solvedBelowBitErrors
         }
 
         /// The Trainer's settings for a run of `steps` steps evaluated every
@@ -138,6 +142,9 @@ public enum BitTaskTraining {
         public var seconds: Double
         /// The best validation bit errors per sequence.
         public var bestBitErrors: Double?
+        /// The step of the evaluation that found the task solved (`RunOptions.solvedBelowBitErrors`);
+        /// nil when none did.
+        public var solvedAtStep: Int?
     }
 
     /// The loss of a batch: mean binary cross-entropy of the scored steps' logits.
@@ -182,8 +189,13 @@ public enum BitTaskTraining {
         }
         var best: (Double, Double)?
         var bestWeights = module.stateDictionary()
+        var solvedAtStep: Int?
         trainer.callbacks.append(ClosureCallback(
-            onEvaluation: { report, _ in
+            onEvaluation: { report, control in
+                if let limit = options.solvedBelowBitErrors, let errors = report.metrics["bit_errors"], errors < limit, solvedAtStep == nil {
+                    solvedAtStep = report.step
+                    control.requestStop()
+                }
                 // The fewest bit errors; among equals, the lowest loss.
                 guard let errors = report.metrics["bit_errors"], let loss = report.metrics["loss"],
                       best.map({ (errors, loss) < $0 }) ?? true else { return }
@@ -196,7 +208,7 @@ public enum BitTaskTraining {
         let result = try trainer.fit()
         let seconds = Date().timeIntervalSince(started)
         try module.loadStateDictionary(bestWeights)
-        return Outcome(model: model, result: result, seconds: seconds, bestBitErrors: best?.0)
+        return Outcome(model: model, result: result, seconds: seconds, bestBitErrors: best?.0, solvedAtStep: solvedAtStep)
     }
 
     /// Bit errors per sequence at each length, over `sequences` fresh sequences from `seed`.
