@@ -76,7 +76,13 @@ public struct LongLagExperiment {
             runs.filter { $0.task == task && $0.architecture == architecture && $0.length == length }
         }
 
-        public func lengths(_ task: Task) -> [Int] { Array(Set(runs.filter { $0.task == task }.map(\.length))).sorted() }
+        /// The lengths of `task` the run was set to try (some not trained where no seed solved a
+        /// shorter one).
+        public var plannedLengths: [Task: [Int]] = [:]
+
+        public func lengths(_ task: Task) -> [Int] {
+            plannedLengths[task] ?? Array(Set(runs.filter { $0.task == task }.map(\.length))).sorted()
+        }
     }
 
     let settings: LabSettings
@@ -93,6 +99,7 @@ public struct LongLagExperiment {
             // The sweep: every architecture, every candidate rate, the same steps, at the
             // shortest length, on a seed the measured runs do not use.
             let sweepLength = Self.sweepLength(lengths)
+            result.plannedLengths[task] = lengths
             var rates: [Architecture: Float] = [:]
             var sweeps: [LearningRateSweep] = []
             for architecture in Architecture.allCases {
@@ -256,7 +263,7 @@ public struct LongLagExperiment {
             }.joined(separator: ", ")
             section.paragraph("Sizes: \(sizes).")
             // Learning curves: one chart per length, the first seed's runs.
-            for length in lengths {
+            for length in lengths where result.runs.contains(where: { $0.task == task && $0.length == length }) {
                 let series = Architecture.allCases.compactMap { a -> LineSeries? in
                     guard let run = result.runs(task, a, length: length).first else { return nil }
                     return LineSeries(name: a.rawValue, points: run.curve.map { (x: Double($0.step), y: $0.metric) })
