@@ -110,4 +110,30 @@ extension LongLagTests {
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
     }
+
+    /// The adding problem at T = 400, which the full run does not reach: the LSTM, the GRU
+    /// and the Transformer at the full run's budget (2,000 steps, about 10,000 parameters,
+    /// forget-gate bias 1) and at the rates their sweeps chose in the full run of
+    /// docs/bench/2026-12-06-lab-full-clone (LSTM 1e-2, GRU 1e-2, Transformer 3e-3), seeds
+    /// 1-3. It says whether the longest lag the GRU and the Transformer solved there (200,
+    /// the longest tried) was their limit. Minutes of CPU, so only when asked for:
+    /// `SEQUENT_LAB_FULL_BUDGET=1 swift test ... --filter LongLagTests/testAddingProblemAtT400`.
+    func testAddingProblemAtT400() throws {
+        try XCTSkipUnless(ProcessInfo.processInfo.environment["SEQUENT_LAB_FULL_BUDGET"] == "1",
+                          "set SEQUENT_LAB_FULL_BUDGET=1 to run the full-budget check")
+        let experiment = LongLagExperiment(settings: .full, progress: .silent)
+        for (architecture, rate) in [(Architecture.lstm, Float(1e-2)), (.gru, 1e-2), (.transformer, 3e-3)] {
+            for seed in LabSettings.full.seeds {
+                let run = try experiment.train(.adding, architecture, length: 400, seed: seed, learningRate: rate,
+                                               steps: LabSettings.full.longLagSteps, stopsWhenSolved: true)
+                FileHandle.standardError.write(Data("""
+                    adding T = 400, \(architecture.rawValue) (\(run.sizeDescription)), lr \(rate), seed \(seed): held-out MSE \
+                    \(String(format: "%.4g", run.finalMetric)) at step \(run.steps)\(run.solved ? " (solved)" : " (not solved)"), \
+                    \(String(format: "%.1f", run.seconds)) s
+
+                    """.utf8))
+                XCTAssertTrue(run.finalMetric.isFinite)
+            }
+        }
+    }
 }
