@@ -37,6 +37,19 @@ final class BitTaskTrainingTests: XCTestCase {
         }
     }
 
+    /// With `solvedBelowBitErrors` the run stops at the first evaluation below it and says
+    /// at which step; without it every step runs and nothing is marked solved.
+    func testARunStopsOnceSolved() throws {
+        var config = tinyConfig("lstm")
+        config.steps = 6
+        let solved = try BitTaskTraining.train(config, options: .init(solvedBelowBitErrors: .infinity))
+        XCTAssertEqual(solved.solvedAtStep, 2)
+        XCTAssertEqual(solved.result.step, 2)
+        let unsolved = try BitTaskTraining.train(config, options: .init(solvedBelowBitErrors: 0))
+        XCTAssertNil(unsolved.solvedAtStep)
+        XCTAssertEqual(unsolved.result.step, 6)
+    }
+
     func testWeightingPicturesShowTheSlotsInUse() throws {
         let config = tinyConfig("ntm")
         guard case .ntm(let ntm) = try BitTaskModel(config) else { return XCTFail("not an NTM") }

@@ -2,20 +2,32 @@ import Foundation
 @testable import SequentLab
 import XCTest
 
-/// Tests of `Experiments/MemoryNetworks.swift`: the verdicts follow the measurements.
+/// Tests of `Experiments/MemoryNetworks.swift`: the verdicts follow the measurements of every
+/// seed by the lab's seed rule.
 final class MemoryNetworksTests: XCTestCase {
-    private func result(ntmAt40: Double, lstmAt40: Double, taskOne: Double) -> MemoryExperiment.Result {
+    /// Three seeds; `ntmAt40` and `lstmAt40` are each seed's bit errors at length 40, the
+    /// steps each seed needed to solve copy (nil: not solved), `taskOne` each seed's accuracy.
+    private func result(ntmAt40: [Double], lstmAt40: [Double], ntmSteps: [Int?] = [1500, 1800, 1600], lstmSteps: [Int?] = [nil, 6000, nil],
+                        taskOne: [Double]) -> MemoryExperiment.Result {
         let budget = MemoryExperiment.Budget.full
-        func copy(_ name: String, _ at40: Double, _ step: Double) -> MemoryExperiment.CopyRun {
-            MemoryExperiment.CopyRun(name: name, parameterCount: 60_000, seconds: 100, stepSeconds: step,
-                                     bitErrors: [(10, 0), (20, 0.5), (40, at40), (60, at40 * 2), (80, at40 * 3), (120, at40 * 4)])
+        func copy(_ name: String, _ at40: [Double], _ steps: [Int?], _ step: Double) -> [MemoryExperiment.CopyRun] {
+            zip(at40, steps).enumerated().map { index, entry in
+                MemoryExperiment.CopyRun(name: name, seed: UInt64(index + 1), parameterCount: 60_000, seconds: 100, stepSeconds: step,
+                                         bitErrors: [(10, 0), (20, 0.5), (40, entry.0), (60, entry.0 * 2), (80, entry.0 * 3), (120, entry.0 * 4)],
+                                         solvedAtStep: entry.1)
+            }
+        }
+        let memory = taskOne.enumerated().map { index, accuracy in
+            MemoryExperiment.BAbIRun(name: "MemN2N", seed: UInt64(index + 1), parameterCount: 5000, seconds: 60,
+                                     tasks: [("task 1", accuracy, 0.95), ("task 2", 0.8 + 0.01 * Double(index), 0.7)])
+        }
+        let story = taskOne.indices.map { index in
+            MemoryExperiment.BAbIRun(name: "LSTM", seed: UInt64(index + 1), parameterCount: 5000, seconds: 60,
+                                     tasks: [("task 1", 0.6, nil), ("task 2", 0.4 + 0.01 * Double(index), nil)])
         }
         return MemoryExperiment.Result(
-            budget: budget, ntm: copy("NTM", ntmAt40, 0.03), lstm: copy("LSTM", lstmAt40, 0.01), writePicture: nil, readPicture: nil,
-            memoryNetwork: MemoryExperiment.BAbIRun(name: "MemN2N", parameterCount: 5000, seconds: 60,
-                                                    tasks: [("task 1", taskOne, 0.95), ("task 2", 0.8, 0.7)]),
-            storyLSTM: MemoryExperiment.BAbIRun(name: "LSTM", parameterCount: 5000, seconds: 60, tasks: [("task 1", 0.6, nil), ("task 2", 0.4, nil)]),
-            attentionPicture: nil)
+            budget: budget, ntm: copy("NTM", ntmAt40, ntmSteps, 0.03), lstm: copy("LSTM", lstmAt40, lstmSteps, 0.01), writePicture: nil, readPicture: nil,
+            memoryNetwork: memory, storyLSTM: story, attentionPicture: nil)
     }
 
     private func verdicts(_ result: MemoryExperiment.Result) -> [Verdict] {
@@ -23,12 +35,29 @@ final class MemoryNetworksTests: XCTestCase {
     }
 
     func testVerdictsWhenMemoryGeneralises() {
-        XCTAssertEqual(verdicts(result(ntmAt40: 1, lstmAt40: 100, taskOne: 0.995)), [.held, .held, .held, .held, .held, .held, .held])
+        XCTAssertEqual(verdicts(result(ntmAt40: [1, 0, 2], lstmAt40: [100, 120, 90], taskOne: [0.995, 1, 1])),
+                       [.held, .held, .held, .held, .held, .held, .held, .held])
     }
 
     func testVerdictsWhenTheMachineFailsToo() {
         // The NTM wrong on 10% of 320 bits: it does not generalise, so the LSTM comparison
-        // decides nothing; task 1 below 99%.
-        XCTAssertEqual(verdicts(result(ntmAt40: 32, lstmAt40: 100, taskOne: 0.9)), [.held, .notHeld, .inconclusive, .held, .notHeld, .held, .held])
+        // decides nothing; task 1 below 99% in every seed.
+        XCTAssertEqual(verdicts(result(ntmAt40: [32, 30, 34], lstmAt40: [100, 100, 100], taskOne: [0.9, 0.92, 0.91])),
+                       [.held, .held, .notHeld, .inconclusive, .held, .notHeld, .held, .held])
+    }
+
+    /// Seeds that disagree give "inconclusive": task 1 at 0.97, 1 and 1 straddles 99%; an
+    /// NTM seed that never solved copy counts as beyond the budget, so "faster" cannot be shown.
+    func testSeedsThatDisagreeAreInconclusive() {
+        let verdicts = verdicts(result(ntmAt40: [1, 0, 2], lstmAt40: [100, 120, 90], ntmSteps: [1500, nil, 1600], lstmSteps: [3000, 4000, 5000],
+                                       taskOne: [0.97, 1, 1]))
+        XCTAssertEqual(verdicts[0], .inconclusive)
+        XCTAssertEqual(verdicts[5], .inconclusive)
+    }
+
+    func testTheReportGivesEachSeedsStepsToSolve() {
+        let markdown = LabReport(title: "", preamble: [], sections: [MemoryExperiment.section(
+            result(ntmAt40: [1, 0, 2], lstmAt40: [100, 120, 90], taskOne: [1, 1, 1]), settings: .full)]).markdown
+        XCTAssertTrue(markdown.contains("NTM 1500, 1800, 1600, LSTM > 10000, 6000, > 10000"), markdown)
     }
 }

@@ -11,8 +11,10 @@ import SequentTrain
 /// embeddings 16, vocabulary of 10 symbols, Adam at each model's swept rate, batches of 32 fresh pairs with
 /// lengths drawn uniformly from the range; the recipe of Tests/SequentTrainTests/Seq2SeqReversalTests.
 public struct AttentionExperiment {
+    /// One model trained with one seed.
     public struct Variant: Sendable {
         public var name: String
+        public var seed: UInt64
         /// Token accuracy of greedy decoding, by source length.
         public var accuracyByLength: [Int: Double]
         /// Share of teacher-forced symbol steps whose attention argmax is the true source position, by length.
@@ -24,10 +26,14 @@ public struct AttentionExperiment {
     }
 
     public struct Result: Sendable {
+        /// Every model's runs, one per seed (in the order of the lab's seeds).
         public var variants: [Variant]
         public var lengths: [Int]
-        /// Each model's learning-rate sweep (the measured run trains at its chosen rate).
+        /// Each model's learning-rate sweep (the measured runs train at its chosen rate).
         public var sweeps: [LearningRateSweep] = []
+
+        /// The runs of the model `name`.
+        public func runs(_ name: String) -> [Variant] { variants.filter { $0.name == name } }
     }
 
     let settings: LabSettings
@@ -92,110 +98,126 @@ public struct AttentionExperiment {
         }
         var variants: [Variant] = []
         for ((name, attention), sweep) in zip(Self.models, sweeps) {
-            let model = try makeModel(attention, seed: settings.seeds[0])
-            progress("attention: \(name), \(settings.reversalSteps) steps")
-            let loss = try train(model, learningRate: sweep.chosen, steps: settings.reversalSteps, dataSeed: 7)
-            progress("attention: \(name), evaluating")
-            var accuracy: [Int: Double] = [:], hits: [Int: Double] = [:]
-            var example: [[Double]]?, exampleSource: [Int] = []
-            for n in lengths {
-                var heldOut = RandomGenerator(seed: 99 &+ UInt64(n))
-                let test = pairs(64, lengths: n...n, &heldOut)
-                let (source, target) = (try Seq2Seq.Batch(test.source), try Seq2Seq.Batch(test.target))
-                let decoding = try model.greedyDecode(source: source, maxLength: n + 2)
-                var correct = 0
-                for (b, expected) in test.target.enumerated() {
-                    for i in 0..<n where i < decoding.sequences[b].count && decoding.sequences[b][i] == expected[i] { correct += 1 }
-                }
-                accuracy[n] = Double(correct) / Double(64 * n)
-                let forced = try withoutGradients { try model(source: source, target: target) }
-                if let alignment = forced.alignment {  // (B, n+1, n)
-                    let (T, S) = (alignment.shape[1], alignment.shape[2])
-                    let a = alignment.scalars
-                    var hit = 0
-                    for b in 0..<64 {
-                        for i in 0..<n {
-                            let row = (b * T + i) * S
-                            var best = 0
-                            for j in 1..<S where a[row + j] > a[row + best] { best = j }
-                            if best == n - 1 - i { hit += 1 }
+            for seed in settings.seeds {
+                let model = try makeModel(attention, seed: seed)
+                progress("attention: \(name), \(settings.reversalSteps) steps, seed \(seed)")
+                let loss = try train(model, learningRate: sweep.chosen, steps: settings.reversalSteps, dataSeed: seed &* 7)
+                progress("attention: \(name), evaluating, seed \(seed)")
+                var accuracy: [Int: Double] = [:], hits: [Int: Double] = [:]
+                var example: [[Double]]?, exampleSource: [Int] = []
+                for n in lengths {
+                    var heldOut = RandomGenerator(seed: 99 &+ UInt64(n))
+                    let test = pairs(64, lengths: n...n, &heldOut)
+                    let (source, target) = (try Seq2Seq.Batch(test.source), try Seq2Seq.Batch(test.target))
+                    let decoding = try model.greedyDecode(source: source, maxLength: n + 2)
+                    var correct = 0
+                    for (b, expected) in test.target.enumerated() {
+                        for i in 0..<n where i < decoding.sequences[b].count && decoding.sequences[b][i] == expected[i] { correct += 1 }
+                    }
+                    accuracy[n] = Double(correct) / Double(64 * n)
+                    let forced = try withoutGradients { try model(source: source, target: target) }
+                    if let alignment = forced.alignment {  // (B, n+1, n)
+                        let (T, S) = (alignment.shape[1], alignment.shape[2])
+                        let a = alignment.scalars
+                        var hit = 0
+                        for b in 0..<64 {
+                            for i in 0..<n {
+                                let row = (b * T + i) * S
+                                var best = 0
+                                for j in 1..<S where a[row + j] > a[row + best] { best = j }
+                                if best == n - 1 - i { hit += 1 }
+                            }
+                        }
+                        hits[n] = Double(hit) / Double(64 * n)
+                        if n == lengths.last, seed == settings.seeds.first {
+                            example = (0..<T).map { i in (0..<S).map { Double(a[i * S + $0]) } }
+                            exampleSource = test.source[0]
                         }
                     }
-                    hits[n] = Double(hit) / Double(64 * n)
-                    if n == lengths.last {
-                        example = (0..<T).map { i in (0..<S).map { Double(a[i * S + $0]) } }
-                        exampleSource = test.source[0]
-                    }
                 }
+                variants.append(Variant(name: name, seed: seed, accuracyByLength: accuracy, hitRateByLength: hits,
+                                        exampleAlignment: example, exampleSource: exampleSource, finalLoss: loss))
             }
-            variants.append(Variant(name: name, accuracyByLength: accuracy, hitRateByLength: hits,
-                                    exampleAlignment: example, exampleSource: exampleSource, finalLoss: loss))
         }
         return Result(variants: variants, lengths: lengths, sweeps: sweeps)
     }
 
     public static func section(_ result: Result, settings: LabSettings) -> ReportSection {
+        let names = Self.models.map(\.name)
+        let seeds = settings.seeds.map(String.init).joined(separator: ", ")
+        /// One quantity of the model `name`, one value per seed.
+        func values(_ name: String, _ quantity: (Variant) -> Double?) -> SeedValues { SeedValues(result.runs(name).compactMap(quantity)) }
+        let attended = names.filter { name in result.runs(name).contains { !$0.hitRateByLength.isEmpty } }
         var section = ReportSection(title: "4. Attention at work: reversing sequences")
         section.paragraph("""
             Task: reverse a sequence of n symbols (of 10), n drawn from \(settings.reversalLengths.lowerBound)...\(settings.reversalLengths.upperBound) \
             during training. Both models: bidirectional LSTM encoder (16 per direction), LSTM decoder (32), \
             embeddings 16, \(settings.reversalSteps) Adam steps (gradient norm clipped to 5) on batches of 32, at the learning rate of \
             the model's own sweep (below: every rate trained for \(settings.reversalSweepSteps) steps on another seed, scored by the \
-            teacher-forced loss on 256 validation pairs); seed \(settings.seeds[0]) only. One model \
+            teacher-forced loss on 256 validation pairs); seeds \(seeds) (initial weights and training data), mean ± sd over them. One model \
             decodes from the final encoder state alone (no attention, the fixed-length context); the other uses \
             Bahdanau's additive attention. Accuracy: share of output symbols right in greedy decoding, 64 held-out \
-            sequences per length. Hit rate: share of teacher-forced steps whose attention argmax is the true \
+            sequences per length (the same for every seed). Hit rate: share of teacher-forced steps whose attention argmax is the true \
             source position n-1-i.
             """)
         let chart = LineChart(
-            title: "Reversal accuracy vs source length", x: Axis("source length n (symbols)"),
+            title: "Reversal accuracy vs source length (mean over seeds)", x: Axis("source length n (symbols)"),
             y: Axis("token accuracy / hit rate (fraction)", range: 0...1),
-            series: result.variants.map { v in LineSeries(name: v.name, points: result.lengths.map { (x: Double($0), y: v.accuracyByLength[$0] ?? .nan) }) }
-                + result.variants.filter { !$0.hitRateByLength.isEmpty }.map { v in
-                    LineSeries(name: "argmax hit rate (\(v.name))", points: result.lengths.map { (x: Double($0), y: v.hitRateByLength[$0] ?? .nan) }, dashed: true)
+            series: names.map { name in LineSeries(name: name, points: result.lengths.map { n in (x: Double(n), y: values(name) { $0.accuracyByLength[n] }.mean) }) }
+                + attended.map { name in
+                    LineSeries(name: "argmax hit rate (\(name))", points: result.lengths.map { n in (x: Double(n), y: values(name) { $0.hitRateByLength[n] }.mean) }, dashed: true)
                 },
             references: [("chance 0.1", 0.1)])
-        section.figure("attention_accuracy", "Greedy-decoding accuracy against source length, with and without attention; dashed: how often the attention argmax is the true source position.", chart.svg)
-        if let attended = result.variants.first(where: { $0.exampleAlignment != nil }), let alignment = attended.exampleAlignment {
-            let n = attended.exampleSource.count
+        section.figure("attention_accuracy", "Greedy-decoding accuracy against source length, with and without attention (mean over seeds \(seeds)); dashed: how often the attention argmax is the true source position.", chart.svg)
+        if let example = result.variants.first(where: { $0.exampleAlignment != nil }), let alignment = example.exampleAlignment {
+            let n = example.exampleSource.count
             let heatmap = Heatmap(
                 title: "Additive attention while reversing n = \(n)", xTitle: "source position j (symbol)",
-                yTitle: "output step i", xLabels: attended.exampleSource.enumerated().map { "\($0.offset):\($0.element)" },
+                yTitle: "output step i", xLabels: example.exampleSource.enumerated().map { "\($0.offset):\($0.element)" },
                 yLabels: (0..<alignment.count).map { $0 < n ? "\($0)" : "end" }, values: alignment, valueTitle: "weight")
-            section.figure("attention_heatmap", "Attention weights of one held-out sequence (rows: output steps, columns: source positions with their symbols); the reversal's alignment is the anti-diagonal.", heatmap.svg)
+            section.figure("attention_heatmap", "Attention weights of one held-out sequence (seed \(example.seed); rows: output steps, columns: source positions with their symbols); the reversal's alignment is the anti-diagonal.", heatmap.svg)
         }
-        var rows: [[String]] = []
-        for n in result.lengths {
-            rows.append(["\(n)"] + result.variants.map { formatted($0.accuracyByLength[n]) }
-                + [formatted(result.variants.first { !$0.hitRateByLength.isEmpty }?.hitRateByLength[n])])
+        let rows = result.lengths.map { n in
+            ["\(n)"] + names.map { values($0) { $0.accuracyByLength[n] }.text() } + attended.prefix(1).map { values($0) { $0.hitRateByLength[n] }.text() }
         }
-        section.table(ReportTable(header: ["n"] + result.variants.map { "accuracy, \($0.name)" } + ["argmax hit rate"], rows: rows))
+        section.table(ReportTable(header: ["n"] + names.map { "accuracy, \($0)" } + attended.prefix(1).map { _ in "argmax hit rate" }, rows: rows))
         section.paragraph("**Learning-rate sweep** (validation loss after \(settings.reversalSweepSteps) steps; the chosen rate in bold).")
         section.table(LearningRateSweep.table(result.sweeps, lossName: "validation loss"))
 
         var claims: [Claim] = []
-        if let none = result.variants.first(where: { $0.name == "no attention" }), let att = result.variants.first(where: { $0.name != "no attention" }) {
-            let longest = result.lengths.suffix(max(1, result.lengths.count / 3))
-            func mean(_ d: [Int: Double], _ keys: some Collection<Int>) -> Double { keys.compactMap { d[$0] }.reduce(0, +) / Double(max(keys.count, 1)) }
-            let noneLong = mean(none.accuracyByLength, longest), attLong = mean(att.accuracyByLength, longest)
-            let noneShort = mean(none.accuracyByLength, result.lengths.prefix(max(1, result.lengths.count / 3)))
+        if let none = names.first(where: { $0 == "no attention" }), let att = attended.first {
+            let third = max(1, result.lengths.count / 3)
+            let (shortest, longest) = (result.lengths.prefix(third), result.lengths.suffix(third))
+            /// The mean of a quantity over `keys`, one value per seed.
+            func mean(_ name: String, _ keys: some Collection<Int>, _ quantity: @escaping (Variant, Int) -> Double?) -> SeedValues {
+                values(name) { run in
+                    let found = keys.compactMap { quantity(run, $0) }
+                    return found.isEmpty ? nil : found.reduce(0, +) / Double(found.count)
+                }
+            }
+            let noneShort = mean(none, shortest) { $0.accuracyByLength[$1] }, noneLong = mean(none, longest) { $0.accuracyByLength[$1] }
+            let attLong = mean(att, longest) { $0.accuracyByLength[$1] }
+            // Accuracies within 0.05 of each other are ties.
             claims.append(Claim("Without attention, accuracy falls as the source grows (the fixed-length context is a bottleneck).",
-                                measured: "no attention: \(formatted(noneShort)) on the shortest third, \(formatted(noneLong)) on the longest third",
-                                verdict: .from(noneLong < noneShort - 0.05)))
+                                measured: "no attention: \(noneShort.text()) on the shortest third, \(noneLong.text()) on the longest third",
+                                verdict: SeedComparison.higher(noneShort, than: noneLong, absoluteTie: 0.05)))
             claims.append(Claim("With attention, long sources are reversed more accurately than without.",
-                                measured: "longest third: attention \(formatted(attLong)), none \(formatted(noneLong))",
-                                verdict: .from(attLong > noneLong + 0.05)))
-            let hit = mean(att.hitRateByLength, result.lengths)
+                                measured: "longest third: attention \(attLong.text()), none \(noneLong.text())",
+                                verdict: SeedComparison.higher(attLong, than: noneLong, absoluteTie: 0.05)))
+            let hit = mean(att, result.lengths) { $0.hitRateByLength[$1] }
             claims.append(Claim("The attention learns the alignment: its argmax is the true source position most of the time (> 80%).",
-                                measured: "mean argmax hit rate \(formatted(hit))", verdict: .from(hit > 0.8)))
+                                measured: "mean argmax hit rate \(hit.text())", verdict: SeedComparison.above(hit, 0.8)))
         }
         section.claims(claims)
-        section.results = .object([("sweep", .array(result.sweeps.map(\.json)))] + result.variants.map { v in
-            (v.name, .object([
-                ("final_loss", .of(v.finalLoss)),
-                ("accuracy_by_length", .object(result.lengths.map { ("\($0)", .of(v.accuracyByLength[$0])) })),
-                ("hit_rate_by_length", .object(result.lengths.compactMap { n in v.hitRateByLength[n].map { ("\(n)", .of($0)) } })),
-            ]))
+        section.results = .object([("sweep", .array(result.sweeps.map(\.json)))] + names.map { name in
+            (name, .array(result.runs(name).map { v in
+                .object([
+                    ("seed", .number(Double(v.seed))),
+                    ("final_loss", .of(v.finalLoss)),
+                    ("accuracy_by_length", .object(result.lengths.map { ("\($0)", .of(v.accuracyByLength[$0])) })),
+                    ("hit_rate_by_length", .object(result.lengths.compactMap { n in v.hitRateByLength[n].map { ("\(n)", .of($0)) } })),
+                ])
+            }))
         })
         return section
     }

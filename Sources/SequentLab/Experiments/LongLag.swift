@@ -11,7 +11,8 @@ import SequentTrain
 /// the adding problem's constant answer 1 (MSE 1/6), copy memory's blanks followed by
 /// uniform guesses (10 ln 8 / (T + 20) nats per step). A run has **solved** the task when
 /// its held-out loss (256 sequences, measured every `evaluationEvery` steps; the run stops
-/// at the first evaluation that finds it solved) is below 5% of that baseline.
+/// at the first evaluation that finds it solved) is below 5% of that baseline. A seed goes on
+/// to a longer length only if it solved the shorter one.
 public struct LongLagExperiment {
     public enum Task: String, Sendable, CaseIterable {
         case adding = "adding problem"
@@ -75,7 +76,13 @@ public struct LongLagExperiment {
             runs.filter { $0.task == task && $0.architecture == architecture && $0.length == length }
         }
 
-        public func lengths(_ task: Task) -> [Int] { Array(Set(runs.filter { $0.task == task }.map(\.length))).sorted() }
+        /// The lengths of `task` the run was set to try (some not trained where no seed solved a
+        /// shorter one).
+        public var plannedLengths: [Task: [Int]] = [:]
+
+        public func lengths(_ task: Task) -> [Int] {
+            plannedLengths[task] ?? Array(Set(runs.filter { $0.task == task }.map(\.length))).sorted()
+        }
     }
 
     let settings: LabSettings
@@ -92,6 +99,7 @@ public struct LongLagExperiment {
             // The sweep: every architecture, every candidate rate, the same steps, at the
             // shortest length, on a seed the measured runs do not use.
             let sweepLength = Self.sweepLength(lengths)
+            result.plannedLengths[task] = lengths
             var rates: [Architecture: Float] = [:]
             var sweeps: [LearningRateSweep] = []
             for architecture in Architecture.allCases {
@@ -104,9 +112,14 @@ public struct LongLagExperiment {
                 sweeps.append(sweep)
             }
             result.sweeps[task] = sweeps
-            for length in lengths {
+            for (index, length) in lengths.enumerated() {
                 for architecture in Architecture.allCases {
                     for seed in settings.seeds {
+                        // A seed goes on to a longer lag only if it solved the shorter one.
+                        if index > 0, !result.runs(task, architecture, length: lengths[index - 1]).contains(where: { $0.seed == seed && $0.solved }) {
+                            progress("long lags: \(task.rawValue), length \(length), \(architecture.rawValue), seed \(seed): not trained (T = \(lengths[index - 1]) unsolved)")
+                            continue
+                        }
                         progress("long lags: \(task.rawValue), length \(length), \(architecture.rawValue), seed \(seed)")
                         result.runs.append(try train(task, architecture, length: length, seed: seed, learningRate: rates[architecture]!,
                                                      steps: settings.longLagSteps, stopsWhenSolved: true))
@@ -211,7 +224,10 @@ public struct LongLagExperiment {
             the memoryless baseline (blanks, then uniform guesses) has cross-entropy 10 ln 8 / (T + 20) nats per step. \
             **Solved** means a held-out loss (256 sequences) below \(formatted(100 * solvedFraction))% of the memoryless \
             baseline, measured every \(settings.evaluationEvery) steps; a run stops at the first evaluation that finds the \
-            task solved (its step is shown). Verdicts: \(SeedComparison.rule).
+            task solved (its step is shown). The lengths are tried from the shortest, and a seed goes on to a longer T only \
+            if it solved the shorter one (a model that does not bridge T is not expected to bridge a longer lag within the same \
+            steps; this spares the runs that could only fail): "longest T solved" is the last length of that chain. \
+            Verdicts: \(SeedComparison.rule).
             """)
         var jsonTasks: [(String, JSONValue)] = []
         for task in Task.allCases {
@@ -227,7 +243,7 @@ public struct LongLagExperiment {
                 for architecture in Architecture.allCases {
                     let runs = result.runs(task, architecture, length: length)
                     guard !runs.isEmpty else {
-                        row.append("not run")
+                        row.append("not trained (no seed solved a shorter T)")
                         continue
                     }
                     let loss = SeedValues(runs.map(\.finalMetric))
@@ -235,6 +251,7 @@ public struct LongLagExperiment {
                     var cell = "\(loss.text()); solved \(solved.count)/\(runs.count)"
                     if !solved.isEmpty { cell += " (steps \(solved.map { String($0.steps) }.joined(separator: ", ")))" }
                     if task == .copy { cell += "; recall \(SeedValues(runs.compactMap(\.recallAccuracy).map { 100 * $0 }).text())%" }
+                    if runs.count < settings.seeds.count { cell += "; \(settings.seeds.count - runs.count) seed(s) not trained (a shorter T unsolved)" }
                     row.append(cell)
                 }
                 rows.append(row)
@@ -246,7 +263,7 @@ public struct LongLagExperiment {
             }.joined(separator: ", ")
             section.paragraph("Sizes: \(sizes).")
             // Learning curves: one chart per length, the first seed's runs.
-            for length in lengths {
+            for length in lengths where result.runs.contains(where: { $0.task == task && $0.length == length }) {
                 let series = Architecture.allCases.compactMap { a -> LineSeries? in
                     guard let run = result.runs(task, a, length: length).first else { return nil }
                     return LineSeries(name: a.rawValue, points: run.curve.map { (x: Double($0.step), y: $0.metric) })

@@ -102,9 +102,13 @@ public enum BitTaskTraining {
         /// Train data-parallel with this MPI job's ranks (each on its rows of every batch of
         /// `batchSize` rows, the global batch); rank 0 alone writes. nil: one process.
         public var distributed: Distributed?
+        /// Stop at the first evaluation whose validation bit errors per sequence (at the
+        /// longest training length) are below this: the task is solved (nil: train every step).
+        public var solvedBelowBitErrors: Double?
         public init(folder: ModelFolder? = nil, timeLimit: TimeLimit? = nil, threads: Int? = nil,
-                    progress: ProgressPrinter? = nil, resume: Bool = false) {
+                    progress: ProgressPrinter? = nil, resume: Bool = false, solvedBelowBitErrors: Double? = nil) {
             (self.folder, self.timeLimit, self.threads, self.progress, self.resume) = (folder, timeLimit, threads, progress, resume)
+            self.solvedBelowBitErrors = solvedBelowBitErrors
         }
 
         /// The Trainer's settings for a run of `steps` steps evaluated every
@@ -142,6 +146,9 @@ public enum BitTaskTraining {
         public var seconds: Double
         /// The best validation bit errors per sequence.
         public var bestBitErrors: Double?
+        /// The step of the evaluation that found the task solved (`RunOptions.solvedBelowBitErrors`);
+        /// nil when none did.
+        public var solvedAtStep: Int?
     }
 
     /// The loss of a batch: mean binary cross-entropy of the scored steps' logits.
@@ -187,8 +194,13 @@ public enum BitTaskTraining {
         }
         var best: (Double, Double)?
         var bestWeights = module.stateDictionary()
+        var solvedAtStep: Int?
         trainer.callbacks.append(ClosureCallback(
-            onEvaluation: { report, _ in
+            onEvaluation: { report, control in
+                if let limit = options.solvedBelowBitErrors, let errors = report.metrics["bit_errors"], errors < limit, solvedAtStep == nil {
+                    solvedAtStep = report.step
+                    control.requestStop()
+                }
                 // The fewest bit errors; among equals, the lowest loss.
                 guard let errors = report.metrics["bit_errors"], let loss = report.metrics["loss"],
                       best.map({ (errors, loss) < $0 }) ?? true else { return }
@@ -202,7 +214,7 @@ public enum BitTaskTraining {
         let result = try trainer.fit()
         let seconds = Date().timeIntervalSince(started)
         try module.loadStateDictionary(bestWeights)
-        return Outcome(model: model, result: result, seconds: seconds, bestBitErrors: best?.0)
+        return Outcome(model: model, result: result, seconds: seconds, bestBitErrors: best?.0, solvedAtStep: solvedAtStep)
     }
 
     /// Bit errors per sequence at each length, over `sequences` fresh sequences from `seed`.
