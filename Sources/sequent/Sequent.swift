@@ -18,6 +18,7 @@ struct Sequent: ParsableCommand {
     /// Parses and runs, after refusing `sequent help NAME` for a NAME that is no subcommand
     /// (ArgumentParser would print the general help and exit 0).
     static func main() {
+        StandardError.bufferLines()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "help", arguments.count > 1 {
             let known = Set(configuration.subcommands.map { $0._commandName } + ["help"])
