@@ -68,10 +68,12 @@ public struct ModelFolder: Sendable {
         return ModelFolder(url: url, task: task)
     }
 
-    /// The folder at `url` without touching the disk: for the ranks of a data-parallel run
-    /// other than rank 0, which read its paths but write nothing (rank 0 calls `create`).
-    public static func unchecked(_ url: URL, task: String) -> ModelFolder {
-        ModelFolder(url: url, task: task)
+    /// The folder a run writes into: created and checked as `create(at:task:)` does by the
+    /// process that `writes` (rank 0 of a data-parallel run, or the only process); for the
+    /// other ranks, which read its paths but write nothing, the folder at `url` without
+    /// touching the disk.
+    public static func create(at url: URL, task: String, writes: Bool) throws -> ModelFolder {
+        writes ? try create(at: url, task: task) : ModelFolder(url: url, task: task)
     }
 
     /// Opens a model folder written by `sequent TASK train`.

@@ -174,12 +174,10 @@ struct ClassifyTraining: DataParallelTraining {
                                     counts: counts, tokenizer: tokenizer, vectors: vectors)
             // The folder is created (and checked writable) only once the data is known good,
             // by rank 0 alone in a data-parallel run.
+            folder = try ModelFolder.create(at: outURL, task: ClassifyFolder.task, writes: isRoot)
             if isRoot {
-                folder = try ModelFolder.create(at: outURL, task: ClassifyFolder.task)
                 try folder.refuseExistingRun()
                 try tokenizer.save(to: folder.tokenizerURL)
-            } else {
-                folder = ModelFolder.unchecked(outURL, task: ClassifyFolder.task)
             }
         }
         let maxLength = config.maxLength

@@ -40,8 +40,7 @@ extension Sequent.Forecast {
             let cpuClock = clock()
             let say: (String) -> Void = { if !training.quiet && isRoot { ForecastCommon.output($0) } }
             let table = try series.read()
-            let folder = isRoot ? try ModelFolder.create(at: training.outURL, task: Sequent.Forecast.task)
-                : ModelFolder.unchecked(training.outURL, task: Sequent.Forecast.task)
+            let folder = try ModelFolder.create(at: training.outURL, task: Sequent.Forecast.task, writes: isRoot)
             if isRoot, !training.resume, FileManager.default.fileExists(atPath: folder.configURL.path) {
                 throw SequentError.invalidArgument("--out", "\(folder.url.path) already holds a forecast model; choose another folder, or --resume it")
             }
@@ -73,8 +72,7 @@ extension Sequent.Forecast {
                     """)
                 ForecastCommon.describeChoice(config, say: say)
                 // One column's checkpoints and logs are the folder's own; several columns' go to DIR/COLUMN.
-                let root = !several ? folder : isRoot ? try ModelFolder.create(at: folder.file(ForecastCommon.fileName(config.column)), task: Sequent.Forecast.task)
-                    : ModelFolder.unchecked(folder.file(ForecastCommon.fileName(config.column)), task: Sequent.Forecast.task)
+                let root = several ? try ModelFolder.create(at: folder.file(ForecastCommon.fileName(config.column)), task: Sequent.Forecast.task, writes: isRoot) : folder
                 if isRoot { try ForecastCommon.discardStaleCheckpoints(of: config, previous: previous, in: root, say: say) }
                 forecasters.append(try ForecastTraining.train(
                     config: &configs[i], table: single, folder: root, training: training, timeLimit: timeLimit,

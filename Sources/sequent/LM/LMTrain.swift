@@ -173,12 +173,10 @@ struct LMTraining: DataParallelTraining {
                                     textPath: textPath)
             // The folder is created (and checked writable) only once the data is known good,
             // by rank 0 alone in a data-parallel run.
+            folder = try ModelFolder.create(at: outURL, task: LMFolder.task, writes: isRoot)
             if isRoot {
-                folder = try ModelFolder.create(at: outURL, task: LMFolder.task)
                 try folder.refuseExistingRun()
                 try tokenizer.save(to: folder.tokenizerURL)
-            } else {
-                folder = ModelFolder.unchecked(outURL, task: LMFolder.task)
             }
         }
         guard valTokens.count >= 2 else {

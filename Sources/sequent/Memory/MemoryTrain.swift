@@ -106,7 +106,7 @@ struct MemoryTrain: ParsableCommand {
         Memory.keepFreedMemoryForReuse()
         // Every setting is checked before the folder is touched.
         if let bitTask = task.bitTask { try bitConfig(bitTask, ranks: distributed?.size ?? 1).validate() } else { try babiConfig(ranks: distributed?.size ?? 1).validate() }
-        let folder = isRoot ? try ModelFolder.create(at: training.outURL, task: "memory") : ModelFolder.unchecked(training.outURL, task: "memory")
+        let folder = try ModelFolder.create(at: training.outURL, task: "memory", writes: isRoot)
         var progress: ProgressPrinter? = training.quiet || !isRoot ? nil : .standardOutput(logInterval: 50)
         progress?.message("sequent memory: training \(task.rawValue) into \(folder.url.path)")
         var options = BitTaskTraining.RunOptions(

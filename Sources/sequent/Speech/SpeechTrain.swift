@@ -206,7 +206,7 @@ struct SpeechTraining: DataParallelTraining {
             }
         } else {
             // Rank 0 alone creates and writes the folder.
-            folder = isRoot ? try ModelFolder.create(at: outURL, task: SpeechFolder.task) : ModelFolder.unchecked(outURL, task: SpeechFolder.task)
+            folder = try ModelFolder.create(at: outURL, task: SpeechFolder.task, writes: isRoot)
             if isRoot {
                 try folder.refuseExistingRun()
                 try folder.writeConfig(finalConfig, version: Sequent.version)

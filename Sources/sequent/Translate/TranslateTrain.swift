@@ -212,7 +212,7 @@ struct TranslateTraining: DataParallelTraining {
             folder = resumed.folder
         } else {
             // Rank 0 alone creates and writes the folder.
-            folder = isRoot ? try ModelFolder.create(at: outURL, task: TranslateFolder.task) : ModelFolder.unchecked(outURL, task: TranslateFolder.task)
+            folder = try ModelFolder.create(at: outURL, task: TranslateFolder.task, writes: isRoot)
             if isRoot { try folder.refuseExistingRun() }
             if options.steps == nil, let limit = timeLimit {
                 // Timed on one rank's share of a batch; every rank runs rank 0's schedule.
