@@ -74,7 +74,7 @@ struct Workload: Sendable {
     /// then the checks that exist only here).
     static let registry: [Workload] = [
         .lstm1x256, .lstm2x512, .gru2x512, .rnn2x512,
-        .gpt4x256, .gpt6x256v6249,
+        .gpt4x256, .gpt6x256v6249, .gpt6x256ff512,
         .translator3x256, .translator3x256v4000,
         .sgemm2048,
         .matmulOverhead,

@@ -13,13 +13,49 @@ final class BucketedPairBatchesTests: XCTestCase {
 
     func testEveryPairOncePerEpoch() throws {
         let (s, t) = lengths(1003, seed: 3)
-        var batches = try BucketedPairBatches(sourceLengths: s, targetLengths: t, batchSize: 32, poolBatches: 8, generator: RandomGenerator(seed: 1))
-        for epoch in 0..<3 {
-            var seen: [Int] = []
-            for _ in 0..<batches.batchesPerEpoch { seen += batches.nextBatch() }
-            XCTAssertEqual(seen.sorted(), Array(0..<1003), "epoch \(epoch)")
-            XCTAssertEqual(batches.position.epoch, epoch)
+        for pool in [8, nil] as [Int?] {
+            var batches = try BucketedPairBatches(sourceLengths: s, targetLengths: t, batchSize: 32, poolBatches: pool, generator: RandomGenerator(seed: 1))
+            XCTAssertEqual(batches.batchesPerEpoch, 32)
+            for epoch in 0..<3 {
+                var seen: [Int] = []
+                for _ in 0..<batches.batchesPerEpoch { seen += batches.nextBatch() }
+                XCTAssertEqual(seen.sorted(), Array(0..<1003), "pool \(pool.map(String.init) ?? "all"), epoch \(epoch)")
+                XCTAssertEqual(batches.position.epoch, epoch)
+            }
         }
+    }
+
+    /// Padding of a whole epoch's batches: (padded source + target tokens) / real ones.
+    private func paddingRatio(_ batches: inout BucketedPairBatches, _ s: [Int], _ t: [Int]) -> Double {
+        var padded = 0, real = 0
+        for _ in 0..<batches.batchesPerEpoch {
+            let batch = batches.nextBatch()
+            padded += (batch.map { s[$0] }.max()! + batch.map { t[$0] }.max()!) * batch.count
+            real += batch.reduce(0) { $0 + s[$1] + t[$1] }
+        }
+        return Double(padded) / Double(real)
+    }
+
+    func testSortingTheWholeEpochPadsLessThanPools() throws {
+        // Target lengths that vary for one source length, as real pairs do.
+        var generator = RandomGenerator(seed: 11)
+        let s = (0..<6400).map { _ in 1 + Int(generator.next() % 30) }
+        let t = s.map { max(1, $0 + Int(generator.next() % 9) - 4) }
+        var whole = try BucketedPairBatches(sourceLengths: s, targetLengths: t, batchSize: 64, generator: RandomGenerator(seed: 2))
+        var pools = try BucketedPairBatches(sourceLengths: s, targetLengths: t, batchSize: 64, poolBatches: 10, generator: RandomGenerator(seed: 2))
+        let wholeRatio = paddingRatio(&whole, s, t), poolRatio = paddingRatio(&pools, s, t)
+        XCTAssertLessThan(wholeRatio, 1.08)
+        XCTAssertLessThan(wholeRatio, poolRatio)
+    }
+
+    func testEqualLengthsMixAcrossEpochs() throws {
+        // Every pair has the same lengths: only the shuffle decides who shares a batch.
+        var batches = try BucketedPairBatches(sourceLengths: Array(repeating: 5, count: 64), targetLengths: Array(repeating: 6, count: 64),
+                                              batchSize: 8, generator: RandomGenerator(seed: 3))
+        let first = (0..<8).map { _ in Set(batches.nextBatch()) }
+        let second = (0..<8).map { _ in Set(batches.nextBatch()) }
+        XCTAssertNotEqual(Set(first), Set(second))
+        XCTAssertEqual(second.reduce(into: Set<Int>()) { $0.formUnion($1) }, Set(0..<64))
     }
 
     func testBucketsWasteLittlePadding() throws {

@@ -37,6 +37,17 @@ final class BytePairTokenizerTests: XCTestCase {
         XCTAssertEqual(try tokenizer.encode("ab ab"), [256, 258])
     }
 
+    func testIncrementalCountsLearnTheMergesOfRecounting() throws {
+        // Prose, every sample script, runs of one letter (overlapping pairs such as (a, a))
+        // and a vocabulary large enough that words merge whole and the counts run low.
+        let text = Self.corpus + " aaaa aaa aaaaaaa bbbbbb ab ab abab aabb " + TokenizerTexts.random(count: 3_000, seed: 5)
+        for size in [300, 1_200, 4_000] {
+            let incremental = try BytePairTokenizer.train(on: text, vocabularySize: size)
+            let recounted = try BytePairTokenizer.trainByRecounting(on: text, vocabularySize: size)
+            XCTAssertEqual(incremental.merges, recounted.merges, "vocabulary \(size)")
+        }
+    }
+
     func testStopsWhenNoPairRepeats() throws {
         let tokenizer = try BytePairTokenizer.train(on: "abcdef", vocabularySize: 1000)
         XCTAssertEqual(tokenizer.vocabularySize, 256)

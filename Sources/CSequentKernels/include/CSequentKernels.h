@@ -116,4 +116,16 @@ float sequent_dot(const float *x, const float *y, long n);
 /// out[i] = the bfloat16 nearest to x[i] (ties to even) as its 16 bits, NaN kept NaN.
 void sequent_bfloat16_round(const float *x, uint16_t *out, long n);
 
+// ---- Dropout (Dropout.c; the reference is DropoutKernels.swift) ----
+
+/// out[i] = x[i] * (u_i < threshold ? 0 : scale) for i < count, with
+/// u_i = mix(mix(j * 0x9E3779B9 ^ low32(key)) ^ high32(key)) >> 8 and j = index_offset + i
+/// (mod 2^32), mix the murmur3 finalizer. The same bits at every level. x and out may be
+/// the same buffer.
+void sequent_dropout(const float *x, float *out, long count, uint32_t threshold, float scale, uint64_t key,
+                     uint32_t index_offset);
+/// sequent_dropout compiled for `level` (at most the CPU's), so that tests check every level.
+void sequent_dropout_at_level(int level, const float *x, float *out, long count, uint32_t threshold, float scale,
+                              uint64_t key, uint32_t index_offset);
+
 #endif

@@ -64,27 +64,76 @@ public struct BytePairTokenizer: Tokenizer, Equatable {
     }
 
     /// Learns merges from `text` until the vocabulary has `vocabularySize` tokens (or no
-    /// pair occurs twice).
+    /// pair occurs twice): each time the most frequent adjacent pair (ties: the smaller
+    /// pair, first token then second) becomes a new token.
+    ///
+    /// The pair counts are kept up to date as merges rewrite words, not recounted: a merge
+    /// visits only the words that hold its pair (Sennrich's `learn_bpe.py` does the same),
+    /// and the most frequent pair comes from a heap of counts. The merges are those of
+    /// recounting every pair of every word before each merge (`trainByRecounting`).
     ///
     /// - Throws: `SequentError.invalidArgument` for a size below 256 or above 65,536.
     public static func train(on text: String, vocabularySize: Int) throws -> BytePairTokenizer {
-        guard (256...65_536).contains(vocabularySize) else {
-            throw SequentError.invalidArgument("bpe tokenizer", "the vocabulary size must be in 256...65536 (256 byte tokens plus merges), got \(vocabularySize)")
-        }
-        // The distinct chunks with their counts, in first-seen order (deterministic).
-        var chunkIndex: [ArraySlice<UInt8>: Int] = [:]
-        var words: [[Int]] = []
-        var counts: [Int] = []
-        let bytes = Array(text.utf8)
-        forEachChunk(bytes) { chunk in
-            if let index = chunkIndex[chunk] {
-                counts[index] += 1
-            } else {
-                chunkIndex[chunk] = words.count
-                words.append(chunk.map(Int.init))
-                counts.append(1)
+        try checkVocabularySize(vocabularySize)
+        let chunks = distinctChunks(text)
+        var words = chunks.words
+        let counts = chunks.counts
+        func key(_ first: Int, _ second: Int) -> UInt64 { UInt64(first) << 32 | UInt64(second) }
+        // Occurrences of each pair weighted by its word's count, and the words that hold it
+        // (or once held it: a word that lost the pair is skipped when met).
+        var pairCounts: [UInt64: Int] = [:]
+        var pairWords: [UInt64: [Int]] = [:]
+        for w in words.indices where words[w].count > 1 {
+            for i in 0..<(words[w].count - 1) {
+                let k = key(words[w][i], words[w][i + 1])
+                pairCounts[k, default: 0] += counts[w]
+                pairWords[k, default: []].append(w)
             }
         }
+        var heap = PairHeap()
+        for (k, count) in pairCounts { heap.push(count: count, key: k) }
+
+        var merges: [Pair] = []
+        while 256 + merges.count < vocabularySize {
+            // The top entry is current unless its pair's count changed after it was pushed.
+            guard let best = heap.popCurrent(counts: pairCounts), best.count >= 2 else { break }
+            let pair = Pair(Int(best.key >> 32), Int(best.key & 0xFFFF_FFFF))
+            let newToken = 256 + merges.count
+            merges.append(pair)
+            var changed = Set<UInt64>()
+            var visited = Set<Int>()
+            for w in pairWords.removeValue(forKey: best.key) ?? [] where visited.insert(w).inserted {
+                let old = words[w]
+                guard (0..<(old.count - 1)).contains(where: { old[$0] == pair.first && old[$0 + 1] == pair.second }) else { continue }
+                let new = merge(old, pair, into: newToken)
+                for i in 0..<(old.count - 1) {
+                    let k = key(old[i], old[i + 1])
+                    pairCounts[k]! -= counts[w]
+                    changed.insert(k)
+                }
+                for i in 0..<max(0, new.count - 1) {
+                    let k = key(new[i], new[i + 1])
+                    pairCounts[k, default: 0] += counts[w]
+                    changed.insert(k)
+                    if new[i] == newToken || new[i + 1] == newToken { pairWords[k, default: []].append(w) }
+                }
+                words[w] = new
+            }
+            for k in changed {
+                let count = pairCounts[k] ?? 0
+                if count == 0 { pairCounts[k] = nil } else { heap.push(count: count, key: k) }
+            }
+        }
+        return try BytePairTokenizer(merges: merges)
+    }
+
+    /// `train(on:vocabularySize:)` by its definition, recounting every pair of every word
+    /// before each merge: the reference the tests hold the incremental learner to.
+    static func trainByRecounting(on text: String, vocabularySize: Int) throws -> BytePairTokenizer {
+        try checkVocabularySize(vocabularySize)
+        let chunks = distinctChunks(text)
+        var words = chunks.words
+        let counts = chunks.counts
         var merges: [Pair] = []
         var pairCounts: [UInt64: Int] = [:]
         while 256 + merges.count < vocabularySize {
@@ -108,6 +157,79 @@ public struct BytePairTokenizer: Tokenizer, Equatable {
             }
         }
         return try BytePairTokenizer(merges: merges)
+    }
+
+    private static func checkVocabularySize(_ vocabularySize: Int) throws {
+        guard (256...65_536).contains(vocabularySize) else {
+            throw SequentError.invalidArgument("bpe tokenizer", "the vocabulary size must be in 256...65536 (256 byte tokens plus merges), got \(vocabularySize)")
+        }
+    }
+
+    /// The distinct chunks of `text` as byte tokens, with their counts, in first-seen order
+    /// (deterministic).
+    private static func distinctChunks(_ text: String) -> (words: [[Int]], counts: [Int]) {
+        var chunkIndex: [ArraySlice<UInt8>: Int] = [:]
+        var words: [[Int]] = []
+        var counts: [Int] = []
+        forEachChunk(Array(text.utf8)) { chunk in
+            if let index = chunkIndex[chunk] {
+                counts[index] += 1
+            } else {
+                chunkIndex[chunk] = words.count
+                words.append(chunk.map(Int.init))
+                counts.append(1)
+            }
+        }
+        return (words, counts)
+    }
+
+    /// A max-heap of (count, pair) entries, the larger count first and, between equal
+    /// counts, the smaller pair. Entries are never updated: a changed count is pushed anew,
+    /// and stale entries are dropped when they reach the top.
+    private struct PairHeap {
+        private var entries: [(count: Int, key: UInt64)] = []
+
+        private static func before(_ a: (count: Int, key: UInt64), _ b: (count: Int, key: UInt64)) -> Bool {
+            a.count > b.count || (a.count == b.count && a.key < b.key)
+        }
+
+        mutating func push(count: Int, key: UInt64) {
+            entries.append((count, key))
+            var child = entries.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard Self.before(entries[child], entries[parent]) else { break }
+                entries.swapAt(child, parent)
+                child = parent
+            }
+        }
+
+        private mutating func pop() -> (count: Int, key: UInt64)? {
+            guard let top = entries.first else { return nil }
+            let last = entries.removeLast()
+            if !entries.isEmpty {
+                entries[0] = last
+                var parent = 0
+                while true {
+                    let left = 2 * parent + 1, right = left + 1
+                    var first = parent
+                    if left < entries.count, Self.before(entries[left], entries[first]) { first = left }
+                    if right < entries.count, Self.before(entries[right], entries[first]) { first = right }
+                    if first == parent { break }
+                    entries.swapAt(parent, first)
+                    parent = first
+                }
+            }
+            return top
+        }
+
+        /// Pops entries until one holds its pair's current count, and returns it.
+        mutating func popCurrent(counts: [UInt64: Int]) -> (count: Int, key: UInt64)? {
+            while let top = pop() {
+                if counts[top.key] == top.count { return top }
+            }
+            return nil
+        }
     }
 
     /// `word` with every occurrence of `pair` (left to right) replaced by `token`.

@@ -1,10 +1,14 @@
 import SequentTensor
 
 /// Batches of sentence pairs of similar lengths, so that padding costs little: every epoch
-/// the pairs are shuffled, cut into pools of `poolBatches` batches, each pool sorted by
-/// (source length, target length) and cut into batches of `batchSize` pairs, and the batches
-/// of the epoch shuffled again (torchtext's `BucketIterator`, fairseq's length-sorted
-/// batches). Every pair appears in exactly one batch of an epoch.
+/// the pairs are shuffled, sorted by (source length, target length) with the shuffled order
+/// breaking ties, cut into batches of `batchSize` pairs, and the batches of the epoch
+/// shuffled again. This is fairseq's order (`LanguagePairDataset.ordered_indices`: a random
+/// permutation, then stable sorts by target and source length); with `poolBatches` the sort
+/// runs within pools of that many batches instead of over the whole epoch (torchtext's
+/// `BucketIterator`), which mixes lengths more and pads more. Every pair appears in exactly
+/// one batch of an epoch, and which pairs of equal lengths share a batch changes from epoch
+/// to epoch.
 ///
 /// A batch is the pairs' indices; the model pads each batch only to its own longest source
 /// and target (`paddingMask`s cover the rest), never to a global maximum.
@@ -18,8 +22,8 @@ public struct BucketedPairBatches: TrainingData {
     public let targetLengths: [Int]
     /// Pairs per batch (the last batch of a pool may be smaller).
     public let batchSize: Int
-    /// Batches per sorted pool.
-    public let poolBatches: Int
+    /// Batches per sorted pool; nil: the whole epoch is one pool.
+    public let poolBatches: Int?
 
     private var generator: RandomGenerator
     private var epochStart: RandomGenerator
@@ -34,18 +38,18 @@ public struct BucketedPairBatches: TrainingData {
     ///   - sourceLengths, targetLengths: one entry per pair, equal counts, at least one pair.
     ///   - batchSize: pairs per batch, >= 1.
     ///   - poolBatches: batches per length-sorted pool (>= 1; larger pools waste less padding
-    ///     and mix less).
+    ///     and mix less); nil (the default) sorts the whole epoch, as fairseq does.
     ///   - generator: the source of the shuffles.
     /// - Throws: `SequentError` for counts that differ, no pairs, or sizes below 1.
     public init(
-        sourceLengths: [Int], targetLengths: [Int], batchSize: Int, poolBatches: Int = 50, generator: RandomGenerator
+        sourceLengths: [Int], targetLengths: [Int], batchSize: Int, poolBatches: Int? = nil, generator: RandomGenerator
     ) throws {
         guard sourceLengths.count == targetLengths.count, !sourceLengths.isEmpty else {
             throw SequentError.invalidArgument(
                 "BucketedPairBatches", "\(sourceLengths.count) source and \(targetLengths.count) target lengths; need the same number, at least one")
         }
-        guard batchSize >= 1, poolBatches >= 1 else {
-            throw SequentError.invalidArgument("BucketedPairBatches", "batch size \(batchSize) and pool \(poolBatches) must be at least 1")
+        guard batchSize >= 1, (poolBatches ?? 1) >= 1 else {
+            throw SequentError.invalidArgument("BucketedPairBatches", "batch size \(batchSize) and pool \(poolBatches ?? 1) must be at least 1")
         }
         self.sourceLengths = sourceLengths
         self.targetLengths = targetLengths
@@ -100,14 +104,16 @@ public struct BucketedPairBatches: TrainingData {
         epochStart = generator
         var order = Array(sourceLengths.indices)
         Self.shuffle(&order, &generator)
-        let poolSize = batchSize * poolBatches
+        let poolSize = poolBatches.map { $0 > order.count / batchSize ? order.count : batchSize * $0 } ?? order.count
         var built: [[Int]] = []
         for start in stride(from: 0, to: order.count, by: poolSize) {
-            let pool = order[start..<min(start + poolSize, order.count)].sorted {
-                (sourceLengths[$0], targetLengths[$0], $0) < (sourceLengths[$1], targetLengths[$1], $1)
-            }
-            for b in stride(from: 0, to: pool.count, by: batchSize) {
-                built.append(Array(pool[b..<min(b + batchSize, pool.count)]))
+            // Positions in the shuffled order break ties, so equal lengths mix across epochs.
+            let pool = order[start..<min(start + poolSize, order.count)]
+            let sorted = pool.indices.sorted {
+                (sourceLengths[order[$0]], targetLengths[order[$0]], $0) < (sourceLengths[order[$1]], targetLengths[order[$1]], $1)
+            }.map { order[$0] }
+            for b in stride(from: 0, to: sorted.count, by: batchSize) {
+                built.append(Array(sorted[b..<min(b + batchSize, sorted.count)]))
             }
         }
         Self.shuffle(&built, &generator)

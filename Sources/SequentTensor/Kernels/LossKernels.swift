@@ -26,6 +26,8 @@ enum LossKernels {
         let weightsBase = UncheckedSendable(weights), lossesBase = UncheckedSendable(losses)
         let logSumBase = UncheckedSendable(logSum), expBase = UncheckedSendable(expShifted)
         Parallelism.forEachChunk(count: rows, costPerItem: c * 8) { range in
+            let scratch = expBase.value == nil ? UnsafeMutablePointer<Float>.allocate(capacity: c) : nil
+            defer { scratch?.deallocate() }
             for i in range {
                 let expRow = expBase.value.map { $0 + i * c }
                 guard weightsBase.value[i] != 0 else {
@@ -36,24 +38,18 @@ enum LossKernels {
                 }
                 let row = logitsBase.value + i * c
                 let peak = ReductionKernels.reduceContiguous(row, count: c, .maximum)
-                let shift = FloatVector(repeating: peak)
-                // One pass: sum of e^(x - peak) and, for label smoothing, sum of x.
-                var expSum = FloatVector(), logitSum = FloatVector()
-                var k = 0
-                while k < c {
-                    let remaining = c - k
-                    let e = VectorMath.exp(ReductionKernels.load(row + k, remaining, fill: -.infinity) - shift)
-                    expSum += e
-                    if let expRow { ElementwiseKernels.store(e, expRow, k, remaining) }
-                    if eps != 0 { logitSum += ReductionKernels.load(row + k, remaining, fill: 0) }
-                    k += 16
-                }
-                let shiftedLogSum = _logf(expSum.horizontalSum())
+                // e^(x - peak) by the C kernel (the CPU's vector width; Swift's code runs at
+                // baseline x86-64's), into the kept buffer or a scratch row, then summed.
+                let exps = expRow ?? scratch!
+                ActivationKernel.shiftedExp(peak).apply(row, exps, count: c)
+                let expTotal = ReductionKernels.reduceContiguous(UnsafePointer(exps), count: c, .sum)
+                let logitTotal = eps != 0 ? ReductionKernels.reduceContiguous(row, count: c, .sum) : 0
+                let shiftedLogSum = _logf(expTotal)
                 logSumBase.value[i] = shiftedLogSum
                 let targetMargin = peak - row[targetsBase.value[i]]
                 lossesBase.value[i] = eps == 0
                     ? shiftedLogSum + targetMargin
-                    : shiftedLogSum + (1 - eps) * targetMargin + eps * (peak - logitSum.horizontalSum() / Float(c))
+                    : shiftedLogSum + (1 - eps) * targetMargin + eps * (peak - logitTotal / Float(c))
             }
         }
     }
@@ -100,7 +96,9 @@ enum LossKernels {
         let rows = targets.count
         var losses = [Float](repeating: 0, count: rows)
         var logSum = [Float](repeating: 0, count: rows)
-        var expShifted = [Float](repeating: 0, count: keepingExpShifted ? logits.count : 0)
+        // Every row of expShifted is written (zeros for weight-0 rows), so no zero fill first.
+        let expCount = keepingExpShifted && rows > 0 ? logits.count : 0
+        var expShifted = [Float](unsafeUninitializedCapacity: expCount) { _, initialized in initialized = expCount }
         if rows > 0 {
             logits.withUnsafeBufferPointer { xp in
                 targets.withUnsafeBufferPointer { tp in

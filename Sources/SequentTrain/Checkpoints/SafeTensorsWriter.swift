@@ -49,10 +49,13 @@ extension SafeTensors {
         for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: headerLength >> UInt64(shift))) }
         bytes += header
         for name in names {
+            // Four appends, not `+= [four bytes]`, which allocates an array for every scalar.
             for scalar in tensors[name]!.scalars {
                 let bits = scalar.bitPattern
-                bytes += [UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
-                          UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24)]
+                bytes.append(UInt8(truncatingIfNeeded: bits))
+                bytes.append(UInt8(truncatingIfNeeded: bits >> 8))
+                bytes.append(UInt8(truncatingIfNeeded: bits >> 16))
+                bytes.append(UInt8(truncatingIfNeeded: bits >> 24))
             }
         }
         return bytes
