@@ -40,9 +40,12 @@ enum DropoutKernels {
         level: CPUSupport.Level? = nil
     ) {
         let threshold = Self.threshold(p), scale = 1 / (1 - p)
-        let cpuLevel = Int32(level?.rawValue ?? Int(sequent_cpu_level()))
         forEachRun(count: count, indexOffset: indexOffset, segment: segment, xBase: x, outBase: out) { x, out, n, offset in
-            sequent_dropout_at_level(cpuLevel, x, out, n, threshold, scale, key, offset)
+            if let level {
+                sequent_dropout_at_level(Int32(level.rawValue), x, out, n, threshold, scale, key, offset)
+            } else {
+                sequent_dropout(x, out, n, threshold, scale, key, offset)
+            }
         }
     }
 
