@@ -55,6 +55,7 @@ extension Sequent.Translate {
         }
 
         func run() throws {
+            Memory.keepFreedMemoryForReuse()  // decoding allocates the same shapes batch after batch
             let threads = try ThreadCount.checked(threads)
             try Parallelism.withThreads(threads) {
                 let opened = try TranslateFolder.open(model)

@@ -1,6 +1,6 @@
 """Summarises run.sh's lines.txt. Bench workloads: one step's CPU seconds = (CPU of the
-9-step run - CPU of the 5-step run) / 4. translate train: (CPU of --steps 40 - CPU of
---steps 20) / 20, and its target tokens a step = the target tokens of steps 21-40 / 20.
+9-step run - CPU of the 5-step run) / 4. translate train: the CPU seconds of steps 11-40
+(steptime.py) / 30, and its target tokens a step = the target tokens of those steps / 30.
 Ratios are taken per round (every job of a round ran under about the same load), then the
 median over the rounds."""
 import json, re, statistics, sys
@@ -21,6 +21,12 @@ shapes = {"gpt-4x256": gpt(4, 65), "gpt-6x256-v6249": gpt(6, 6249), "gpt-6x256-f
 runs = {}  # name -> round -> {kind: (cpu, info)}
 loads = []
 for line in open(sys.argv[1]):
+    m = re.match(r"round (\d+) (--window) (\{.*\}) load ([\d.]+)", line)
+    if m:
+        info = json.loads(m.group(3))
+        runs.setdefault(info["workload"], {}).setdefault(int(m.group(1)), {})["--window"] = (info["cpu_s"], info)
+        loads.append(float(m.group(4)))
+        continue
     m = re.match(r"round (\d+) (\S+) (\{.*\}) cpu ([\d.]+) ([\d.]+) wall ([\d.]+) load ([\d.]+)", line)
     if not m: continue
     info = json.loads(m.group(3))
@@ -30,8 +36,9 @@ for line in open(sys.argv[1]):
 def step(name, r):
     """(CPU seconds a step, target tokens a step) of one round, or None."""
     if name.startswith("translate-train"):
-        if "--steps40" not in r or "--steps20" not in r: return None
-        return ((r["--steps40"][0] - r["--steps20"][0]) / 20, r["--steps40"][1]["target_tokens_21_40"] / 20)
+        if "--window" not in r: return None
+        cpu, info = r["--window"]
+        return (cpu / info["steps"], info["target_tokens"] / info["steps"])
     if "--full" not in r or "--quick" not in r: return None
     return ((r["--full"][0] - r["--quick"][0]) / 4, shapes[name]["target"])
 
@@ -45,7 +52,7 @@ for name in order:
     rates = [s[1] / s[0] for s in steps]
     extra = ""
     if name.startswith("translate-train"):
-        losses = sorted({r["--steps40"][1]["last_loss"] for r in runs[name].values() if "--steps40" in r})
+        losses = sorted({r["--window"][1]["loss"] for r in runs[name].values() if "--window" in r})
         extra = f"  loss at step 40: {', '.join(f'{x:.6f}' for x in losses)}"
     print(f"{name:22} {cpu:.3f} ({', '.join(f'{s[0]:.3f}' for s in steps)}){'':2} {tokens:15.1f} {statistics.median(rates):16,.0f}  (by round {', '.join(f'{x:,.0f}' for x in rates)}){extra}")
 
