@@ -25,6 +25,9 @@ final class RollingOriginFoldsTests: XCTestCase {
         XCTAssertThrowsError(try RollingOriginFolds(trainingSize: 108, validationLength: 36, step: 12, count: 0))
         XCTAssertThrowsError(try RollingOriginFolds(trainingSize: 108, validationLength: 0, step: 12, count: 1))
         XCTAssertNoThrow(try RollingOriginFolds(trainingSize: 108, validationLength: 36, step: 35, count: 3))
+        // Sizes far beyond the series are refused, not overflowed.
+        XCTAssertThrowsError(try RollingOriginFolds(trainingSize: 108, validationLength: Int.max, step: Int.max, count: 3))
+        XCTAssertNil(RollingOriginFolds.widest(trainingSize: 108, validationLength: Int.max, count: 20, season: 12) { _ in true })
     }
 
     func testWidestTakesTheWidestStepThatFitsThenFewerFolds() throws {

@@ -398,7 +398,8 @@ final class ForecastCommandTests: XCTestCase {
         XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(backtest.stdout.utf8)) as? [String: Any], backtest.stdout)
         // Refused by name: a combination without the validated choice, and the flags' ranges.
         for (extra, expected) in [(["--combine", "2", "--difference", "kpss"], "--combine"), (["--combine", "5"], "--combine must be in 1...4"),
-                                  (["--folds", "0"], "--folds must be in 1...20"), (["--val-size", "0"], "--val-size must be at least 1")] {
+                                  (["--folds", "0"], "--folds must be in 1...20"), (["--val-size", "0"], "--val-size must be at least 1"),
+                                  (["--val-size", "90"], "90 rows leave none to fit in the training part's 90 rows")] {
             let refused = try train(csv, out: directory.appendingPathComponent("refused").path, ["--ensemble", "1"] + extra)
             XCTAssertNotEqual(refused.status, 0, "\(extra)")
             XCTAssertTrue(refused.stderr.contains(expected), refused.stderr)

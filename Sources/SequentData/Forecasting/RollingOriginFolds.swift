@@ -30,7 +30,8 @@ public struct RollingOriginFolds: Sendable, Equatable, Codable {
         guard count >= 1, validationLength >= 1, step >= 1 else {
             throw SequentError.invalidArgument("--folds", "needs at least one fold of at least one row, origins at least one row apart; got \(count) fold(s) of \(validationLength) rows, \(step) apart")
         }
-        guard trainingSize - validationLength - (count - 1) * step >= 1 else {
+        guard validationLength < trainingSize, step < trainingSize, count <= trainingSize,
+              trainingSize - validationLength - (count - 1) * step >= 1 else {
             throw SequentError.invalidArgument("--folds", "\(count) folds of \(validationLength) rows, \(step) apart, leave no row to fit in a training part of \(trainingSize) rows")
         }
         self.trainingSize = trainingSize
@@ -54,7 +55,8 @@ public struct RollingOriginFolds: Sendable, Equatable, Codable {
     /// fewer. The steps tried, widest first: V (folds that do not overlap, as
     /// statsforecast's examples take `step_size = h`), then, for a seasonal series with
     /// V >= the season, the multiples of the season below V (so that every fold starts at the
-    /// same point of the season), else every step below V. nil when not even one fold fits.
+    /// same point of the season), else every step below V. nil when not even one fold fits
+    /// (or V is not shorter than the training part).
     ///
     /// - Parameter fits: whether a fold ending at the given row leaves its models enough
     ///   rows to fit (window, differencing lag, targets).
@@ -62,6 +64,7 @@ public struct RollingOriginFolds: Sendable, Equatable, Codable {
         trainingSize: Int, validationLength: Int, count: Int, season: Int, fits: (Int) -> Bool
     ) -> RollingOriginFolds? {
         let V = validationLength
+        guard V >= 1, V < trainingSize, count >= 1 else { return nil }
         let steps: [Int]
         if season > 1, V >= season {
             steps = [V] + stride(from: (V - 1) / season * season, through: season, by: -season).map { $0 }

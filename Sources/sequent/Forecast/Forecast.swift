@@ -26,9 +26,11 @@ extension Sequent {
                 and the last --val-fraction of those rows serve early stopping and the \
                 prediction intervals (split-conformal, from the validation errors at each step \
                 ahead; or, with --intervals quantile --strategy direct, the model's own \
-                quantile heads). The differencing is chosen on the training part: the one whose \
-                model has the lowest validation MAE (--difference validate, the default), or by \
-                AutoARIMA's tests (--difference kpss: seasonal strength, then KPSS).
+                quantile heads, conformalized on the validation part). The differencing is \
+                chosen on the training part: the one whose model has the lowest mean \
+                validation MAE over --folds (3) rolling-origin folds (--difference validate, \
+                the default), or by AutoARIMA's tests (--difference kpss: seasonal strength, \
+                then KPSS); --combine N averages the models of the N best.
                 """,
             subcommands: [Train.self, Eval.self, Predict.self, Backtest.self])
 

@@ -134,6 +134,9 @@ enum ForecastTraining {
         let statistical = try configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows, ranks: ranks)
         let atHorizon = max(statistical.validationSize, statistical.horizon)
         let validationRows = model.valSize ?? (atHorizon <= statistical.trainingSize / 2 ? atHorizon : statistical.validationSize)
+        if let valSize = model.valSize, valSize >= statistical.trainingSize {
+            throw SequentError.invalidArgument("--val-size", "\(valSize) rows leave none to fit in the training part's \(statistical.trainingSize) rows")
+        }
         let validating = model.difference == .validate
         // A final model whose validation part is shorter than the horizon gets its conformal
         // intervals from one model of its differencing validated on max(--val-fraction, H) rows.
