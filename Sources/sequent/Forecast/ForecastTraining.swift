@@ -169,7 +169,7 @@ enum ForecastTraining {
                 config.ensemble = 1
                 let forecaster = try train(
                     config: &config, table: table, folder: nil, training: quiet, timeLimit: timeLimit,
-                    runsAfter: runs - 1 - (k * differencings.count + j) + runsAfter, coverage: model.coverage, distributed: distributed, say: { _ in })
+                    runsAfter: runs - 1 - (k * differencings.count + j) + runsAfter, coverage: model.coverage, calibrating: k == 0, distributed: distributed, say: { _ in })
                 let history = Array(y[0..<folds.end(k)])
                 let inputs = try forecaster.inputs(y: history, covariates: table.covariates.map { Array($0.values[0..<folds.end(k)]) },
                                                    times: Array(table.times[0..<folds.end(k)]))
@@ -293,11 +293,13 @@ enum ForecastTraining {
     ///   - runsAfter: the trainings that will share what is left of `timeLimit` after this
     ///     one's (the members of the columns still to train, a backtest's refits).
     ///   - coverage: the nominal coverage of the conformal intervals.
+    ///   - calibrating: whether to calibrate the intervals (not for a cross-validation fold
+    ///     before the last, whose intervals are not used).
     ///   - curve: receives the first member's losses and validation MAE.
     ///   - say: progress messages.
     static func train(
         config: inout ForecastConfig, table: SeriesTable, folder: ModelFolder?, training: TrainingOptions,
-        timeLimit: TimeLimit?, runsAfter: Int = 0, coverage: Double, curve: LearningCurve? = nil, distributed: Distributed? = nil,
+        timeLimit: TimeLimit?, runsAfter: Int = 0, coverage: Double, calibrating: Bool = true, curve: LearningCurve? = nil, distributed: Distributed? = nil,
         say: @escaping (String) -> Void
     ) throws -> NeuralForecaster {
         let y = table.columns[0].values
@@ -428,6 +430,7 @@ enum ForecastTraining {
         forecaster = NeuralForecaster(config: config, members: members)
 
         let history = Array(y[0..<config.trainingSize])
+        guard calibrating else { return NeuralForecaster(config: config, members: members) }
         // Quantile heads: conformalized (CQR) on the validation origins' quantile forecasts,
         // each as far ahead as the validation part reaches.
         if config.quantiles != nil {
