@@ -78,7 +78,7 @@ final class CommandLineFuzzTests: XCTestCase {
         let shared = ["--layers", "--hidden", "--dropout", "--batch-size", "--steps", "--time-limit", "--learning-rate", "--threads"]
         let tasks: [([String], [String])] = [
             (["lm", "train", "--text", text.path, "--out", model], shared + ["--context", "--vocab-size", "--val-fraction", "--width", "--heads"]),
-            (["forecast", "train", "--csv", paths[9], "--column", "value", "--out", model], shared + ["--horizon", "--season", "--window", "--ensemble", "--test-size", "--coverage", "--val-fraction"]),
+            (["forecast", "train", "--csv", paths[9], "--column", "value", "--out", model], shared + ["--horizon", "--season", "--window", "--ensemble", "--test-size", "--coverage", "--val-fraction", "--folds", "--val-size", "--combine"]),
             (["classify", "train", "--train", labelled.path, "--text-column", "sentence", "--label-column", "label", "--out", model],
              shared + ["--val-fraction", "--embedding", "--embedding-dropout", "--max-length", "--min-count"]),
             (["memory", "train", "--task", "copy", "--out", model], shared + ["--min-length", "--max-length", "--memory-slots", "--memory-width", "--shift-range", "--read-heads", "--hops"]),

@@ -307,4 +307,109 @@ final class ForecastCommandTests: XCTestCase {
         XCTAssertNotEqual(renamed.status, 0)
         XCTAssertTrue(renamed.stderr.contains("kpss"), renamed.stderr)
     }
+
+    /// The first column's configuration in a model folder's config.json.
+    func columnConfig(_ name: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: directory.appendingPathComponent("\(name)/config.json"))
+        let envelope = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return try XCTUnwrap(((envelope["config"] as? [String: Any])?["columns"] as? [[String: Any]])?.first)
+    }
+
+    func testCrossValidationFoldsReadNoRowAfterTheirEnd() throws {
+        // 96 rows, H = 6: a training part of 90, folds of 18 rows 18 apart ending at rows 90, 72 and 54.
+        let csv = try writeSeries("sales.csv")
+        // The same series with every row from 72 on changed: folds 1 and 2 must not notice.
+        let changed = try writeSeries("changed.csv") { lines in
+            for t in 72..<96 {
+                var fields = lines[t + 1].split(separator: ",").map(String.init)
+                fields[1] = String(format: "%.3f", (Double(fields[1]) ?? 0) * 1.3 + 7)
+                lines[t + 1] = fields.joined(separator: ",")
+            }
+        }
+        let first = try train(csv, out: directory.appendingPathComponent("a").path, ["--ensemble", "1", "--folds", "3"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let second = try train(changed, out: directory.appendingPathComponent("b").path, ["--ensemble", "1", "--folds", "3"])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        let (a, b) = (try columnConfig("a"), try columnConfig("b"))
+        let folds = try XCTUnwrap(a["differencingFolds"] as? [String: Any])
+        XCTAssertEqual(folds["count"] as? Int, 3)
+        XCTAssertEqual(folds["step"] as? Int, 18)
+        XCTAssertEqual(folds["validationLength"] as? Int, 18)
+        XCTAssertEqual(folds["trainingSize"] as? Int, 90)
+        let (scoresA, scoresB) = (try XCTUnwrap(a["differencingFoldMAE"] as? [String: [Double]]), try XCTUnwrap(b["differencingFoldMAE"] as? [String: [Double]]))
+        XCTAssertEqual(Set(scoresA.keys), ["none", "first", "seasonal", "both"])
+        for (name, values) in scoresA {
+            let other = try XCTUnwrap(scoresB[name])
+            XCTAssertEqual(values.count, 3)
+            XCTAssertEqual(Array(values[1...]), Array(other[1...]), "\(name): folds ending at rows 72 and 54 read a changed row")
+            XCTAssertNotEqual(values[0], other[0], "\(name): fold 0 validates on rows 72-89, which changed")
+        }
+        // The choice is the mean over the folds.
+        let means = try XCTUnwrap(a["differencingValidationMAE"] as? [String: Double])
+        for (name, values) in scoresA { XCTAssertEqual(means[name]!, values.reduce(0, +) / 3, accuracy: 1e-9) }
+        let chosen = try XCTUnwrap(((a["transform"] as? [String: Any])?["differencing"]) as? String)
+        XCTAssertEqual(chosen, means.min { $0.value < $1.value }!.key)
+        let report = try String(contentsOf: directory.appendingPathComponent("a/report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("Differencing chosen by the mean validation MAE over 3 rolling-origin fold(s) of 18 rows, origins 18 rows apart"), report)
+        // --folds 1 is the single split of earlier versions.
+        let single = try train(csv, out: directory.appendingPathComponent("c").path, ["--ensemble", "1", "--folds", "1"])
+        XCTAssertEqual(single.status, 0, single.stderr)
+        XCTAssertEqual(try XCTUnwrap(try columnConfig("c")["differencingFolds"] as? [String: Any])["count"] as? Int, 1)
+    }
+
+    func testCombinationAveragesTheBestDifferencingsModels() throws {
+        let csv = try writeSeries("sales.csv")
+        let combined = try train(csv, out: directory.appendingPathComponent("combined").path, ["--ensemble", "1", "--combine", "2"])
+        XCTAssertEqual(combined.status, 0, combined.stderr)
+        let report = try String(contentsOf: directory.appendingPathComponent("combined/report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("The forecast is the average of the"), report)
+        let config = try columnConfig("combined")
+        let scores = try XCTUnwrap(config["differencingValidationMAE"] as? [String: Double]).sorted { $0.value < $1.value }.map(\.key)
+        let partners = try XCTUnwrap(config["partners"] as? [[String: Any]])
+        XCTAssertEqual(partners.count, 1)
+        func differencing(_ c: [String: Any]) -> String? { (c["transform"] as? [String: Any])?["differencing"] as? String }
+        XCTAssertEqual(differencing(config), scores[0])
+        XCTAssertEqual(differencing(partners[0]), scores[1])
+        XCTAssertNotNil(config["combinationValidationMAE"] as? Double)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("combined/difference-\(scores[1])/metrics.jsonl").path))
+        // Each part trained alone, with its differencing given: the combination's forecast and
+        // bounds are their means.
+        var parts: [[[Double]]] = []
+        for (k, name) in scores.prefix(2).enumerated() {
+            let out = directory.appendingPathComponent("part-\(k)").path
+            let trained = try train(csv, out: out, ["--ensemble", "1", "--difference", name])
+            XCTAssertEqual(trained.status, 0, trained.stderr)
+            parts.append(try predictions(out))
+        }
+        let mean = try predictions(directory.appendingPathComponent("combined").path)
+        XCTAssertEqual(mean.count, 6)
+        for h in 0..<6 {
+            for c in 0..<3 {
+                XCTAssertEqual(mean[h][c], (parts[0][h][c] + parts[1][h][c]) / 2, accuracy: 1e-4 * abs(mean[h][c]), "step \(h + 1), column \(c)")
+            }
+        }
+        let eval = try sequent(["forecast", "eval", directory.appendingPathComponent("combined").path, "--json", "--threads", "1"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        // A backtest of a combination, refitted at each origin.
+        let backtest = try sequent(["forecast", "backtest", "--csv", csv, "--column", "sales", "--horizon", "6", "--start", "84", "--stride", "6",
+                                    "--steps", "20", "--hidden", "8", "--threads", "1", "--quiet", "--ensemble", "1", "--combine", "2", "--refit", "--json",
+                                    "--out", directory.appendingPathComponent("backtest").path])
+        XCTAssertEqual(backtest.status, 0, backtest.stderr)
+        XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(backtest.stdout.utf8)) as? [String: Any], backtest.stdout)
+        // Refused by name: a combination without the validated choice, and the flags' ranges.
+        for (extra, expected) in [(["--combine", "2", "--difference", "kpss"], "--combine"), (["--combine", "5"], "--combine must be in 1...4"),
+                                  (["--folds", "0"], "--folds must be in 1...20"), (["--val-size", "0"], "--val-size must be at least 1"),
+                                  (["--val-size", "90"], "90 rows leave none to fit in the training part's 90 rows")] {
+            let refused = try train(csv, out: directory.appendingPathComponent("refused").path, ["--ensemble", "1"] + extra)
+            XCTAssertNotEqual(refused.status, 0, "\(extra)")
+            XCTAssertTrue(refused.stderr.contains(expected), refused.stderr)
+        }
+    }
+
+    /// `predict`'s rows: forecast, lower, upper.
+    func predictions(_ folder: String) throws -> [[Double]] {
+        let run = try sequent(["forecast", "predict", folder, "--threads", "1"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        return run.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",").dropFirst().compactMap { Double($0) } }
+    }
 }

@@ -26,9 +26,11 @@ extension Sequent {
                 and the last --val-fraction of those rows serve early stopping and the \
                 prediction intervals (split-conformal, from the validation errors at each step \
                 ahead; or, with --intervals quantile --strategy direct, the model's own \
-                quantile heads). The differencing is chosen on the training part: the one whose \
-                model has the lowest validation MAE (--difference validate, the default), or by \
-                AutoARIMA's tests (--difference kpss: seasonal strength, then KPSS).
+                quantile heads, conformalized on the validation part). The differencing is \
+                chosen on the training part: the one whose model has the lowest mean \
+                validation MAE over --folds (3) rolling-origin folds (--difference validate, \
+                the default), or by AutoARIMA's tests (--difference kpss: seasonal strength, \
+                then KPSS); --combine N averages the models of the N best.
                 """,
             subcommands: [Train.self, Eval.self, Predict.self, Backtest.self])
 
@@ -61,7 +63,15 @@ enum ForecastCommon {
         }
         let scores = (config.differencingValidationMAE ?? [:]).sorted { $0.value < $1.value }
             .map { "\($0.key) \(ForecastEvaluation.fixed($0.value))" }.joined(separator: ", ")
-        say("differencing: \(config.transform.differencing.rawValue), the lowest validation MAE of one \(config.model.rawValue) trained with each, on the last \(config.differencingValidationRows ?? config.validationSize) rows of the training part (\(scores)); the test part is not looked at; --difference kpss|none|first|seasonal|both overrides")
+        let rows = config.differencingValidationRows ?? config.validationSize
+        let folds = config.differencingFolds.map { folds in
+            folds.count == 1 ? "on the last \(rows) rows of the training part"
+                : "the mean over \(folds.count) rolling-origin folds of \(rows) rows each, origins \(folds.step) rows apart (the folds end at rows \((0..<folds.count).map { String(folds.end($0)) }.joined(separator: ", ")) of the training part's \(folds.trainingSize))"
+        } ?? "on the last \(rows) rows of the training part"
+        say("differencing: \(config.transform.differencing.rawValue), the lowest validation MAE of one \(config.model.rawValue) trained with each, \(folds) (\(scores)); the test part is not looked at; --difference kpss|none|first|seasonal|both overrides")
+        if let partners = config.partners, !partners.isEmpty {
+            say("combination (--combine \(partners.count + 1)): the forecasts of the \(([config] + partners).map(\.transform.differencing.rawValue).joined(separator: ", ")) differencings' models averaged (their cross-validated MAE \(ForecastEvaluation.fixed(config.combinationValidationMAE))); the intervals are the mean of their bounds")
+        }
     }
 
     /// With `--resume`: the configurations the interrupted run wrote in `folder`, if any.
@@ -95,24 +105,47 @@ enum ForecastCommon {
         let folder = try ModelFolder.open(URL(fileURLWithPath: path), task: Sequent.Forecast.task)
         let configs = try folder.readConfig(as: ForecastFolderConfig.self).columns
         let weights = try SafeTensors.read(from: folder.weightsURL).tensors
-        let forecasters = try configs.map { config -> NeuralForecaster in
-            let members = try NeuralForecaster.makeMembers(config)
-            let prefix = configs.count == 1 ? "" : "\(config.column)."
-            let own = Dictionary(uniqueKeysWithValues: weights.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
-            try NeuralForecaster.weightsModule(members).loadStateDictionary(own)
-            members.forEach { $0.setTraining(false) }
-            return NeuralForecaster(config: config, members: members)
+        let forecasters = try configs.map { config in
+            try forecaster(config, weights: weights, prefix: configs.count == 1 ? "" : "\(config.column).")
         }
         return (folder, forecasters)
     }
 
+    /// The forecaster of `config` with the weights under `prefix` (its partners' under
+    /// `prefix` + `partners.J.`), in evaluation mode.
+    static func forecaster(_ config: ForecastConfig, weights: [String: Tensor], prefix: String) throws -> NeuralForecaster {
+        let members = try NeuralForecaster.makeMembers(config)
+        let own = Dictionary(uniqueKeysWithValues: weights.compactMap { key, value -> (String, Tensor)? in
+            guard key.hasPrefix(prefix), !key.dropFirst(prefix.count).hasPrefix(partnersKey) else { return nil }
+            return (String(key.dropFirst(prefix.count)), value)
+        })
+        try NeuralForecaster.weightsModule(members).loadStateDictionary(own)
+        members.forEach { $0.setTraining(false) }
+        let partners = try (config.partners ?? []).enumerated().map { j, partner in
+            try forecaster(partner, weights: weights, prefix: prefix + partnersKey + "\(j).")
+        }
+        return NeuralForecaster(config: config, members: members, partners: partners)
+    }
+
+    /// The prefix of a combination's partners' weights.
+    static let partnersKey = "partners."
+
+    /// `forecaster`'s weights, its partners' under `partners.J.`, each name after `prefix`.
+    static func weights(of forecaster: NeuralForecaster, prefix: String) -> [String: Tensor] {
+        var tensors: [String: Tensor] = [:]
+        for (key, value) in NeuralForecaster.weightsModule(forecaster.members).stateDictionary() { tensors[prefix + key] = value }
+        for (j, partner) in forecaster.partners.enumerated() {
+            tensors.merge(weights(of: partner, prefix: prefix + partnersKey + "\(j)."), uniquingKeysWith: { a, _ in a })
+        }
+        return tensors
+    }
+
     /// Saves every column's models as `model.safetensors`: PyTorch's names for one column,
-    /// prefixed `COLUMN.` for several.
+    /// prefixed `COLUMN.` for several (a combination's partners' under `partners.J.`).
     static func saveWeights(_ forecasters: [NeuralForecaster], in folder: ModelFolder) throws {
         var tensors: [String: Tensor] = [:]
         for forecaster in forecasters {
-            let prefix = forecasters.count == 1 ? "" : "\(forecaster.config.column)."
-            for (key, value) in NeuralForecaster.weightsModule(forecaster.members).stateDictionary() { tensors[prefix + key] = value }
+            tensors.merge(weights(of: forecaster, prefix: forecasters.count == 1 ? "" : "\(forecaster.config.column)."), uniquingKeysWith: { a, _ in a })
         }
         try folder.write(try SafeTensors(tensors: tensors, metadata: ["format": "pt"]).encoded(), to: ModelFolder.weightsFileName)
     }

@@ -113,7 +113,7 @@ extension Sequent.Forecast {
             let tables = table.columns.indices.map { ForecastCommon.column($0, of: table) }
             let several = tables.count > 1
             _ = try tables.map { try ForecastTraining.configure(table: $0, series: series, model: modelOptions, training: training, trainingRows: first) }
-            let runsPerColumn = (refit ? origins.count : 1) * modelOptions.ensemble
+            let runsPerColumn = (refit ? origins.count : 1) * modelOptions.ensemble * modelOptions.combine
             let previous = ForecastCommon.previousConfigs(in: folder, resume: training.resume)
             var results: [ColumnResult] = []
             for (i, single) in tables.enumerated() {
@@ -127,7 +127,7 @@ extension Sequent.Forecast {
                 // One column's checkpoints and logs are the folder's own; several columns' go to DIR/COLUMN.
                 let root = several ? try ModelFolder.create(at: folder.file(ForecastCommon.fileName(config.column)), task: Sequent.Forecast.task) : folder
                 try ForecastCommon.discardStaleCheckpoints(of: config, previous: previous, in: root, say: say)
-                let forecaster = try ForecastTraining.train(
+                let forecaster = try ForecastTraining.trainCombination(
                     config: &config, table: single, folder: root, training: quietTraining, timeLimit: timeLimit,
                     runsAfter: (tables.count - 1 - i) * runsPerColumn + (refit ? (origins.count - 1) * config.ensemble : 0),
                     coverage: modelOptions.coverage, say: say)
@@ -192,7 +192,12 @@ extension Sequent.Forecast {
                 if refit && k > 0 {
                     var again = try ForecastTraining.configure(table: table, series: series, model: modelOptions, training: quietTraining, trainingRows: origin,
                                                                differencing: config.transform.differencing)
-                    forecaster = try ForecastTraining.train(
+                    // A combination is refitted whole: each partner's differencing on the same rows.
+                    again.partners = try config.partners?.map {
+                        try ForecastTraining.configure(table: table, series: series, model: modelOptions, training: quietTraining, trainingRows: origin,
+                                                       differencing: $0.transform.differencing)
+                    }
+                    forecaster = try ForecastTraining.trainCombination(
                         config: &again, table: table, folder: nil, training: quietTraining, timeLimit: timeLimit,
                         runsAfter: (origins.count - 1 - k) * again.ensemble + runsAfter, coverage: modelOptions.coverage, say: { _ in })
                 }

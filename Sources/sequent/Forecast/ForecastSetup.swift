@@ -115,6 +115,15 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "What the model reads and predicts: none, first, seasonal or both (first of seasonal) differences of the (log) series; validate (default): the one whose model has the lowest validation MAE, one model trained with each on the last max(--val-fraction, horizon) rows of the training part; kpss: AutoARIMA's rule on the training part (seasonal when the seasonal strength F_s > 0.64, then first when KPSS rejects stationarity at 5 %). The test part is never read.")
     var difference: DifferenceOption = .validate
 
+    @Option(parsing: .unconditional, help: "Rolling-origin cross-validation folds for --difference validate: each candidate is trained on each fold's rows before its origin and scored on the --val-size rows after it, the choice made on the mean MAE over folds (fewer folds when the series is too short; 1: the last rows of the training part alone).")
+    var folds = 3
+
+    @Option(name: .customLong("val-size"), parsing: .unconditional, help: "The rows each cross-validation fold is scored on (default: max(--val-fraction of the training part, horizon) when that leaves half of it to fit, else --val-fraction).")
+    var valSize: Int?
+
+    @Option(parsing: .unconditional, help: "Average the forecasts of the models of the N differencings with the lowest cross-validation MAE, each an ensemble of --ensemble members (1: the best alone); the intervals are the mean of their bounds. Needs --difference validate.")
+    var combine = 1
+
     /// --val-fraction's default: the last 20 % of the training part (chronologically) for
     /// early stopping and the intervals.
     static let defaultValFraction = 0.2
@@ -125,10 +134,13 @@ struct ModelOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "The nominal coverage of the prediction intervals.")
     var coverage = 0.9
 
-    @Option(help: "conformal: split-conformal intervals from the validation errors at each step ahead; quantile: the model predicts the (1 - coverage)/2, 0.5 and (1 + coverage)/2 quantiles of every step (pinball loss; the median is the forecast), with --strategy direct only.")
+    @Option(help: "conformal: split-conformal intervals from the validation errors at each step ahead; quantile: the model predicts the (1 - coverage)/2, 0.5 and (1 + coverage)/2 quantiles of every step (pinball loss; the median is the forecast), their interval conformalized on the validation part (CQR, Romano et al. 2019), with --strategy direct only.")
     var intervals: IntervalMethod = .conformal
 
     func validate() throws {
+        if !(1...20).contains(folds) { throw ValidationError("--folds must be in 1...20; got \(folds)") }
+        if let valSize, valSize < 1 { throw ValidationError("--val-size must be at least 1; got \(valSize)") }
+        if !(1...4).contains(combine) { throw ValidationError("--combine must be in 1...4 (the differencings none, first, seasonal, both); got \(combine)") }
         if !(1...64).contains(ensemble) { throw ValidationError("--ensemble must be in 1...64; got \(ensemble)") }
         if let window, window < 1 || window > 100_000 { throw ValidationError("--window must be in 1...100000; got \(window)") }
         if !(coverage > 0 && coverage < 1) { throw ValidationError("--coverage must be in (0, 1); got \(coverage)") }

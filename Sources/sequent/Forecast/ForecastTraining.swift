@@ -106,18 +106,22 @@ enum ForecastTraining {
 
     /// The configuration with the differencing chosen on the training part alone: by
     /// `DifferencingChoice` (`--difference kpss`), given, or, with `--difference validate`
-    /// (the default), by validation: one model (the ensemble's first member, same steps) is
-    /// trained with each differencing the series is long enough for, none, first, seasonal
-    /// and both, and the one with the lowest validation MAE (in the series' units) is kept;
-    /// ties go to `DifferencingChoice`. Those candidates are validated at the horizon the model
-    /// will forecast: on the last max(--val-fraction, horizon) rows of the training part (when
-    /// that leaves at least half of it to fit), one block of H steps as the test part is. The
-    /// test part is never read.
+    /// (the default), by rolling-origin cross-validation: one model (the ensemble's first
+    /// member, same steps) is trained with each differencing the series is long enough for,
+    /// none, first, seasonal and both, on each of `--folds` expanding-window folds
+    /// (`RollingOriginFolds`: fold k fits on the rows before its origin and forecasts the
+    /// next V rows in blocks of H from the actual values before each, V = `--val-size`,
+    /// default max(--val-fraction, horizon) rows when that leaves at least half of the
+    /// training part to fit), and the one with the lowest mean validation MAE over the folds
+    /// (in the series' units) is kept; ties go to `DifferencingChoice`. Fold 0 is the end of
+    /// the training part; no fold reads a row after its own end, and the test part is never
+    /// read. With `--combine N`, the next N - 1 differencings by that score become the
+    /// configuration's partners, whose forecasts are averaged with its own.
     ///
     /// When the final model's own validation part is shorter than the horizon, the conformal
-    /// intervals come from a candidate of its differencing (the chosen one; with kpss or a
-    /// given differencing, one trained for it), calibrated on those rows at every step ahead
-    /// (`train` keeps them).
+    /// intervals come from a candidate of its differencing (the chosen one, in fold 0; with
+    /// kpss or a given differencing, one trained for it), calibrated on those rows at every
+    /// step ahead (`train` keeps them).
     ///
     /// - Parameters:
     ///   - timeLimit, runsAfter: as `train`'s; the candidates share the time with the runs after.
@@ -129,44 +133,99 @@ enum ForecastTraining {
         let ranks = distributed?.size ?? 1
         let statistical = try configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows, ranks: ranks)
         let atHorizon = max(statistical.validationSize, statistical.horizon)
-        let validationRows = atHorizon <= statistical.trainingSize / 2 ? atHorizon : statistical.validationSize
+        let validationRows = model.valSize ?? (atHorizon <= statistical.trainingSize / 2 ? atHorizon : statistical.validationSize)
+        if let valSize = model.valSize, valSize >= statistical.trainingSize {
+            throw SequentError.invalidArgument("--val-size", "\(valSize) rows leave none to fit in the training part's \(statistical.trainingSize) rows")
+        }
         let validating = model.difference == .validate
         // A final model whose validation part is shorter than the horizon gets its conformal
         // intervals from one model of its differencing validated on max(--val-fraction, H) rows.
         let calibrating = statistical.quantiles == nil && statistical.validationSize < statistical.horizon && validationRows > statistical.validationSize
+        if model.combine > 1, !validating {
+            throw SequentError.invalidArgument("--combine", "averages the models of the differencings with the lowest validation MAE; it needs --difference validate (the default), not \(model.difference.rawValue)")
+        }
         guard validating || calibrating else { return statistical }
         var quiet = training
         quiet.quiet = true
-        var scores: [SeriesTransform.Differencing: Double] = [:]
-        var intervals: [SeriesTransform.Differencing: ConformalIntervals] = [:]
-        let candidates = (validating ? SeriesTransform.Differencing.allCases : [statistical.transform.differencing]).compactMap {
-            try? configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows,
-                           differencing: $0, validationRows: validationRows, ranks: ranks)
+        func candidate(_ differencing: SeriesTransform.Differencing, end: Int) -> ForecastConfig? {
+            try? configure(table: table, series: series, model: model, training: training, trainingRows: end,
+                           differencing: differencing, validationRows: validationRows, ranks: ranks)
         }
-        for (k, var candidate) in candidates.enumerated() {
-            candidate.ensemble = 1
-            _ = try train(config: &candidate, table: table, folder: nil, training: quiet, timeLimit: timeLimit,
-                          runsAfter: candidates.count - 1 - k + runsAfter, coverage: model.coverage, distributed: distributed, say: { _ in })
-            if let mae = candidate.validationMAE?.first ?? nil, mae.isFinite {
-                scores[candidate.transform.differencing] = mae
-                intervals[candidate.transform.differencing] = candidate.intervals
+        // The candidates that fit the training part's own split (fold 0), on folds that every one of them fits.
+        let differencings = (validating ? SeriesTransform.Differencing.allCases : [statistical.transform.differencing])
+            .filter { candidate($0, end: statistical.trainingSize) != nil }
+        guard let folds = RollingOriginFolds.widest(
+            trainingSize: statistical.trainingSize, validationLength: validationRows, count: validating ? model.folds : 1, season: statistical.season,
+            fits: { end in differencings.allSatisfy { candidate($0, end: end) != nil } })
+        else { return statistical }
+        let y = table.columns[0].values
+        // Each candidate's forecasts of each fold's validation rows (nil once one is not finite).
+        var forecasts: [SeriesTransform.Differencing: [[Double]]] = [:]
+        var intervals: [SeriesTransform.Differencing: ConformalIntervals] = [:]
+        let runs = differencings.count * folds.count
+        for k in 0..<folds.count {
+            for (j, differencing) in differencings.enumerated() {
+                guard var config = candidate(differencing, end: folds.end(k)) else { continue }
+                config.ensemble = 1
+                let forecaster = try train(
+                    config: &config, table: table, folder: nil, training: quiet, timeLimit: timeLimit,
+                    runsAfter: runs - 1 - (k * differencings.count + j) + runsAfter, coverage: model.coverage, calibrating: k == 0, distributed: distributed, say: { _ in })
+                let history = Array(y[0..<folds.end(k)])
+                let inputs = try forecaster.inputs(y: history, covariates: table.covariates.map { Array($0.values[0..<folds.end(k)]) },
+                                                   times: Array(table.times[0..<folds.end(k)]))
+                let predicted = try forecaster.blockForecast(inputs, y: history, range: folds.folds[k].validation)
+                if k == 0 || forecasts[differencing] != nil, predicted.allSatisfy({ $0.isFinite }) {
+                    forecasts[differencing, default: []].append(predicted)
+                } else {
+                    forecasts[differencing] = nil
+                }
+                if k == 0, let own = config.intervals { intervals[differencing] = own }
             }
         }
+        forecasts = forecasts.filter { $0.value.count == folds.count }
         guard validating else {
             var calibrated = statistical
             if let own = intervals[statistical.transform.differencing] { calibrated.intervals = own }
             return calibrated
         }
-        let best = scores.min { ($0.value, $0.key == statistical.transform.differencing ? 0 : 1) < ($1.value, $1.key == statistical.transform.differencing ? 0 : 1) }
-        var chosen = try best.map {
-            try configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows, differencing: $0.key, ranks: ranks)
-        } ?? statistical
+        let actual = folds.folds.map { Array(y[$0.validation]) }
+        func foldMAE(_ predicted: [[Double]]) -> [Double] {
+            zip(actual, predicted).map { (a: [Double], p: [Double]) -> Double in
+                let errors: [Double] = zip(a, p).map { abs($0 - $1) }
+                return errors.reduce(0, +) / Double(a.count)
+            }
+        }
+        let foldScores = forecasts.mapValues(foldMAE)
+        let scores = foldScores.mapValues { $0.reduce(0, +) / Double($0.count) }
+        // Best first; ties to the statistical rule's choice.
+        let ranked = scores.sorted { ($0.value, $0.key == statistical.transform.differencing ? 0 : 1) < ($1.value, $1.key == statistical.transform.differencing ? 0 : 1) }.map(\.key)
+        func finalConfig(_ differencing: SeriesTransform.Differencing) throws -> ForecastConfig {
+            var config = try configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows, differencing: differencing, ranks: ranks)
+            config.differencingChosen = true
+            // The candidate was validated at every step of the horizon: its errors give the
+            // intervals when the final model's own validation part is shorter than the horizon.
+            if config.validationSize < config.horizon { config.intervals = intervals[differencing] }
+            return config
+        }
+        var chosen = try ranked.first.map(finalConfig) ?? statistical
         chosen.differencingChosen = true
-        // The chosen candidate was validated at every step of the horizon: its errors give the
-        // intervals when the final model's own validation part is shorter than the horizon.
-        if chosen.validationSize < chosen.horizon, let best { chosen.intervals = intervals[best.key] }
         chosen.differencingValidationMAE = Dictionary(uniqueKeysWithValues: scores.map { ($0.key.rawValue, $0.value) })
+        chosen.differencingFoldMAE = Dictionary(uniqueKeysWithValues: foldScores.map { ($0.key.rawValue, $0.value) })
         chosen.differencingValidationRows = validationRows
+        chosen.differencingFolds = folds
+        if model.combine > 1, ranked.count > 1 {
+            let top = Array(ranked.prefix(model.combine))
+            chosen.partners = try top.dropFirst().map(finalConfig)
+            // The combination's own cross-validation error: the mean of its candidates' fold forecasts.
+            let combined: [[Double]] = (0..<folds.count).map { k in
+                (0..<actual[k].count).map { t -> Double in
+                    let values: [Double] = top.map { forecasts[$0]![k][t] }
+                    return values.reduce(0, +) / Double(top.count)
+                }
+            }
+            let mae = foldMAE(combined)
+            chosen.combinationValidationMAE = mae.reduce(0, +) / Double(mae.count)
+        }
         return chosen
     }
 
@@ -189,6 +248,33 @@ enum ForecastTraining {
         return va > 0 && vb > 0 ? cov / (va * vb).squareRoot() : 0
     }
 
+    /// Trains the configuration's models (`train`) and then, with `--combine`, each partner's
+    /// (its checkpoints and logs in DIR/difference-NAME), all on the same training part.
+    ///
+    /// - Returns: the forecaster that averages its own and its partners' forecasts; `config`
+    ///   holds what the trainings filled in, its partners' too.
+    static func trainCombination(
+        config: inout ForecastConfig, table: SeriesTable, folder: ModelFolder?, training: TrainingOptions,
+        timeLimit: TimeLimit?, runsAfter: Int = 0, coverage: Double, curve: LearningCurve? = nil, distributed: Distributed? = nil,
+        say: @escaping (String) -> Void
+    ) throws -> NeuralForecaster {
+        var partners = config.partners ?? []
+        let own = try train(config: &config, table: table, folder: folder, training: training, timeLimit: timeLimit,
+                            runsAfter: runsAfter + partners.reduce(0) { $0 + $1.ensemble }, coverage: coverage, curve: curve,
+                            distributed: distributed, say: say)
+        var trained: [NeuralForecaster] = []
+        for j in partners.indices {
+            let name = partners[j].transform.differencing.rawValue
+            say("combination: the models of the \(name) differencing (\(j + 2) of \(partners.count + 1)), whose forecasts are averaged with the \(config.transform.differencing.rawValue) differencing's")
+            let root = try folder.map { try ModelFolder.create(at: $0.file("difference-\(name)"), task: Sequent.Forecast.task, writes: distributed?.isRoot ?? true) }
+            trained.append(try train(config: &partners[j], table: table, folder: root, training: training, timeLimit: timeLimit,
+                                     runsAfter: runsAfter + partners[(j + 1)...].reduce(0) { $0 + $1.ensemble }, coverage: coverage,
+                                     distributed: distributed, say: say))
+        }
+        config.partners = partners.isEmpty ? nil : partners
+        return NeuralForecaster(config: config, members: own.members, partners: trained)
+    }
+
     /// Trains every member of the ensemble on the fitting part with early stopping on the
     /// validation part, keeps each member's best weights, and calibrates the intervals.
     ///
@@ -207,11 +293,13 @@ enum ForecastTraining {
     ///   - runsAfter: the trainings that will share what is left of `timeLimit` after this
     ///     one's (the members of the columns still to train, a backtest's refits).
     ///   - coverage: the nominal coverage of the conformal intervals.
+    ///   - calibrating: whether to calibrate the intervals (not for a cross-validation fold
+    ///     before the last, whose intervals are not used).
     ///   - curve: receives the first member's losses and validation MAE.
     ///   - say: progress messages.
     static func train(
         config: inout ForecastConfig, table: SeriesTable, folder: ModelFolder?, training: TrainingOptions,
-        timeLimit: TimeLimit?, runsAfter: Int = 0, coverage: Double, curve: LearningCurve? = nil, distributed: Distributed? = nil,
+        timeLimit: TimeLimit?, runsAfter: Int = 0, coverage: Double, calibrating: Bool = true, curve: LearningCurve? = nil, distributed: Distributed? = nil,
         say: @escaping (String) -> Void
     ) throws -> NeuralForecaster {
         let y = table.columns[0].values
@@ -341,14 +429,28 @@ enum ForecastTraining {
         members.forEach { $0.setTraining(false) }
         forecaster = NeuralForecaster(config: config, members: members)
 
+        let history = Array(y[0..<config.trainingSize])
+        guard calibrating else { return NeuralForecaster(config: config, members: members) }
+        // Quantile heads: conformalized (CQR) on the validation origins' quantile forecasts,
+        // each as far ahead as the validation part reaches.
+        if config.quantiles != nil {
+            var scores = [[Double]](repeating: [], count: config.horizon)
+            for o in NeuralForecaster.spread(validationRange) {
+                let steps = min(config.horizon, validationRange.upperBound - o)
+                let q = try forecaster.quantileForecast(inputs, y: history, origins: [o], steps: steps)[0]
+                let (actual, lower, upper) = (config.transform.level(Array(y[o..<(o + steps)])), config.transform.level(q[0]), config.transform.level(q[2]))
+                for h in 0..<steps { scores[h].append(ConformalQuantiles.score(actual: actual[h], lower: lower[h], upper: upper[h])) }
+            }
+            config.quantileCorrections = try ConformalQuantiles(scores: scores, horizon: config.horizon, coverage: coverage)
+            return NeuralForecaster(config: config, members: members)
+        }
         // Split-conformal intervals from the origins in the validation part (at most 128),
-        // unless the model has quantile heads, or that part is shorter than the horizon and the
-        // differencing's choice left intervals calibrated at every step ahead (`chooseDifferencing`).
-        if config.quantiles != nil || (config.validationSize < config.horizon && config.intervals != nil) {
+        // unless that part is shorter than the horizon and the differencing's choice left
+        // intervals calibrated at every step ahead (`chooseDifferencing`).
+        if config.validationSize < config.horizon && config.intervals != nil {
             return NeuralForecaster(config: config, members: members)
         }
         var errors = [[Double]](repeating: [], count: config.horizon)
-        let history = Array(y[0..<config.trainingSize])
         let forecasts = try forecaster.rollingForecasts(inputs, y: history, range: validationRange)
         for (o, predicted) in forecasts {
             let actualLevel = config.transform.level(Array(y[o..<(o + predicted.count)]))

@@ -63,13 +63,25 @@ struct ForecastConfig: Codable {
     /// When chosen: the validation MAE of one model trained with each differencing that fits
     /// the series (`ForecastTraining.chooseDifferencing`).
     var differencingValidationMAE: [String: Double]?
-    /// The rows at the end of the training part that choice was validated on.
+    /// The rows at the end of the training part that choice was validated on (each fold's).
     var differencingValidationRows: Int?
+    /// The rolling-origin folds the choice was cross-validated on (nil in folders written
+    /// before `--folds` existed: one fold), and each candidate's MAE on each, fold 0 first.
+    var differencingFolds: RollingOriginFolds?
+    var differencingFoldMAE: [String: [Double]]?
+    /// `--combine`: the configurations of the next-best differencings, whose models'
+    /// forecasts are averaged with this one's (nil: this model alone), and the mean
+    /// cross-validation MAE of that average.
+    var partners: [ForecastConfig]?
+    var combinationValidationMAE: Double?
     /// Filled after training: each member's best validation MAE.
     var validationMAE: [Double?]?
 
     /// Filled after training (conformal intervals only).
     var intervals: ConformalIntervals?
+    /// Filled after training with quantile heads: CQR's correction of their interval at each
+    /// step ahead (nil in folders written before it: the heads' quantiles as they are).
+    var quantileCorrections: ConformalQuantiles?
     var trainedSteps: [Int] = []
 
     var fittingSize: Int { trainingSize - validationSize }
@@ -82,10 +94,16 @@ struct ForecastConfig: Codable {
 }
 
 /// The neural forecaster: one model or an ensemble whose forecasts (in the model's scaled
-/// space) are averaged, over the transform of `config`.
+/// space) are averaged, over the transform of `config`; with partners (`--combine`), the
+/// average of its own forecast and theirs, in the series' units.
 struct NeuralForecaster {
     let config: ForecastConfig
     let members: [ForecastingModel]
+    /// The forecasters of `config.partners`, in their order.
+    var partners: [NeuralForecaster] = []
+
+    /// This forecaster without its partners.
+    var alone: NeuralForecaster { NeuralForecaster(config: config, members: members) }
 
     /// Fresh models for `config` (member k drawn from seed + k).
     static func makeMembers(_ config: ForecastConfig) throws -> [ForecastingModel] {
@@ -118,6 +136,8 @@ struct NeuralForecaster {
         /// Scaled covariates, [covariate][t].
         var covariates: [[Double]]
         var times: [TimeStamp]
+        /// Each partner's inputs, in `partners`' order.
+        var partners: [Inputs] = []
     }
 
     /// The model's inputs over a series.
@@ -133,11 +153,19 @@ struct NeuralForecaster {
         let scaledCovariates = covariates.enumerated().map { k, column in
             column.map { ($0 - config.covariateScales[k][0]) / config.covariateScales[k][1] }
         }
-        return Inputs(scaled: u, covariates: scaledCovariates, times: times)
+        let partnerInputs = try partners.map { try $0.inputs(y: y, covariates: covariates, times: times) }
+        return Inputs(scaled: u, covariates: scaledCovariates, times: times, partners: partnerInputs)
     }
 
-    /// The first origin a window fits before: W values after the lag.
-    var firstOrigin: Int { config.transform.lag + config.window }
+    /// The first origin a window fits before: W values after the lag (of every partner too).
+    var firstOrigin: Int { partners.map(\.firstOrigin).reduce(config.transform.lag + config.window, max) }
+
+    /// The mean of this forecaster's and its partners' `forecast`s, in the series' units.
+    private func combinedForecast(_ inputs: Inputs, y: [Double], origins: [Int], steps: Int) throws -> [[Double]] {
+        let parts = try [alone.forecast(inputs, y: y, origins: origins, steps: steps)]
+            + zip(partners, inputs.partners).map { try $0.forecast($1, y: y, origins: origins, steps: steps) }
+        return origins.indices.map { b in (0..<steps).map { h in parts.map { $0[b][h] }.reduce(0, +) / Double(parts.count) } }
+    }
 
     /// Forecasts `steps` values from each origin o (covering times o..<o+steps, from the
     /// values before o), in the series' units; with quantile heads, the median.
@@ -145,6 +173,9 @@ struct NeuralForecaster {
     /// - Throws: `SequentError` when an origin has too little history for a window, or
     ///   when covariates would be needed beyond the data's end with the direct strategy.
     func forecast(_ inputs: Inputs, y: [Double], origins: [Int], steps: Int, models: [ForecastingModel]? = nil) throws -> [[Double]] {
+        if models == nil, !partners.isEmpty {
+            return try combinedForecast(inputs, y: y, origins: origins, steps: steps)
+        }
         if config.quantiles != nil {
             return try quantileForecast(inputs, y: y, origins: origins, steps: steps, models: models).map { $0[1] }
         }
@@ -197,12 +228,29 @@ struct NeuralForecaster {
 
     /// The prediction intervals (lower, upper) of the forecasts `forecasts` from `origins`:
     /// conformal half-widths around them, or the quantile heads' outer quantiles; nil
-    /// without intervals.
+    /// without intervals. With partners, the mean of each part's bounds around its own
+    /// forecast (averaging the endpoints, as Gaba, Tsetlin and Winkler 2017 combine interval
+    /// forecasts; each part's coverage is calibrated, the average's is not guaranteed).
     func bounds(_ forecasts: [[Double]], inputs: Inputs, y: [Double], origins: [Int]) throws -> [(lower: [Double], upper: [Double])]? {
+        if !partners.isEmpty {
+            var sums = forecasts.map { (lower: [Double](repeating: 0, count: $0.count), upper: [Double](repeating: 0, count: $0.count)) }
+            for (part, partInputs) in zip([alone] + partners, [inputs] + inputs.partners) {
+                for (b, o) in origins.enumerated() {
+                    let own = try part.forecast(partInputs, y: y, origins: [o], steps: forecasts[b].count)
+                    guard let bound = try part.bounds(own, inputs: partInputs, y: y, origins: [o])?[0] else { return nil }
+                    for h in forecasts[b].indices {
+                        sums[b].lower[h] += bound.lower[h]
+                        sums[b].upper[h] += bound.upper[h]
+                    }
+                }
+            }
+            let n = Double(partners.count + 1)
+            return sums.map { ($0.lower.map { $0 / n }, $0.upper.map { $0 / n }) }
+        }
         if config.quantiles != nil {
             return try zip(origins, forecasts).map { o, forecast in
                 let q = try quantileForecast(inputs, y: y, origins: [o], steps: forecast.count)[0]
-                return (q[0], q[2])
+                return config.quantileCorrections?.bounds(lower: q[0], upper: q[2], logarithm: config.transform.logarithm) ?? (q[0], q[2])
             }
         }
         guard let intervals = config.intervals else { return nil }
@@ -264,13 +312,18 @@ struct NeuralForecaster {
         return result
     }
 
+    /// At most `maxOrigins` origins spread evenly over `range` (every one when it is shorter).
+    static func spread(_ range: Range<Int>, maxOrigins: Int = 128) -> [Int] {
+        let stride = max(1, (range.count + maxOrigins - 1) / maxOrigins)
+        return Array(Swift.stride(from: range.lowerBound, to: range.upperBound, by: stride))
+    }
+
     /// Forecasts of up to H steps, stopping at the end of `range`, from at most `maxOrigins`
     /// origins spread evenly over it (every one when it is shorter); the origins with a full
     /// horizon run as one batch.
     func rollingForecasts(_ inputs: Inputs, y: [Double], range: Range<Int>, maxOrigins: Int = 128) throws -> [(origin: Int, forecast: [Double])] {
         let H = config.horizon
-        let stride = max(1, (range.count + maxOrigins - 1) / maxOrigins)
-        let origins = Array(Swift.stride(from: range.lowerBound, to: range.upperBound, by: stride))
+        let origins = Self.spread(range, maxOrigins: maxOrigins)
         let full = origins.filter { $0 + H <= range.upperBound }
         var result = zip(full, try forecast(inputs, y: y, origins: full, steps: H)).map { (origin: $0, forecast: $1) }
         for o in origins where o + H > range.upperBound {
