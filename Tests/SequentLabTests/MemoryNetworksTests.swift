@@ -1,4 +1,6 @@
 import Foundation
+import SequentNN
+import SequentTensor
 @testable import SequentLab
 import XCTest
 
@@ -88,17 +90,49 @@ final class MemoryNetworksTests: XCTestCase {
         let seeds = (environment["SEQUENT_NTM_SEEDS"] ?? "1,2,3").split(separator: ",").compactMap { UInt64($0) }
         let model = environment["SEQUENT_NTM_MODEL"] ?? "ntm"
         for seed in seeds {
-            let config = experiment.copyConfig(model, seed: seed)
+            var config = experiment.copyConfig(model, seed: seed)
+            // Ablations of the recipe: SEQUENT_NTM_LEARNED_START=0 keeps the fixed start,
+            // SEQUENT_NTM_FORGET_BIAS=none PyTorch's controller initialisation; SEQUENT_NTM_STEPS
+            // another step budget.
+            if environment["SEQUENT_NTM_LEARNED_START"] == "0" { config.ntm.learnsInitialState = false }
+            if environment["SEQUENT_NTM_FORGET_BIAS"] == "none" { config.ntm.controllerForgetBias = nil }
+            if let steps = environment["SEQUENT_NTM_STEPS"].flatMap({ Int($0) }) { config.steps = steps }
             let outcome = try BitTaskTraining.train(config, options: .init(threads: 1, solvedBelowBitErrors: MemoryExperiment.solvedBitErrors))
             let errors = try BitTaskTraining.bitErrors(outcome.model, task: experiment.copyTask, lengths: experiment.budget.testLengths,
                                                        sequences: experiment.budget.testSequences, seed: 77)
             FileHandle.standardError.write(Data("""
-                \(model) recipe, seed \(seed): solved at step \(outcome.solvedAtStep.map(String.init) ?? "none (> \(config.steps))"), \
+                \(model), learned start \(config.ntm.learnsInitialState), forget bias \(config.ntm.controllerForgetBias.map { "\($0)" } ?? "PyTorch's"), seed \(seed): solved at step \(outcome.solvedAtStep.map(String.init) ?? "none (> \(config.steps))"), \
                 \(outcome.result.step) steps in \(String(format: "%.1f", outcome.seconds)) s; bit errors per sequence \
                 \(errors.map { "\($0.length): \(String(format: "%.3g", $0.bitErrors))" }.joined(separator: ", "))
 
                 """.utf8))
             XCTAssertTrue(errors.allSatisfy { $0.bitErrors.isFinite })
         }
+    }
+
+    /// Claim 60's measurement alone: each seed's untrained NTM and LSTM at the lab's budget,
+    /// timed in `MemoryExperiment.timingRounds` interleaved rounds on one thread; prints the
+    /// paired ratios. Only when asked for (SEQUENT_LAB_FULL_BUDGET=1).
+    func testThePairedStepCostAtTheLabsBudget() throws {
+        let environment = ProcessInfo.processInfo.environment
+        try XCTSkipUnless(environment["SEQUENT_LAB_FULL_BUDGET"] == "1", "set SEQUENT_LAB_FULL_BUDGET=1 to run the full-budget check")
+        let experiment = MemoryExperiment(settings: environment["SEQUENT_NTM_QUICK"] == "1" ? .quick : .full)
+        var ratios: [Double] = []
+        for seed: UInt64 in [1, 2, 3] {
+            let ntm = try BitTaskModel(experiment.copyConfig("ntm", seed: seed)), lstm = try BitTaskModel(experiment.copyConfig("lstm", seed: seed))
+            let rounds = try Parallelism.withThreads(1) {
+                try BitTaskTraining.pairedStepSeconds(ntm, lstm, task: experiment.copyTask, length: experiment.budget.copyMaxLength,
+                                                      batchSize: 16, rounds: MemoryExperiment.timingRounds)
+            }
+            ratios += rounds.map { $0.first / $0.second }
+            FileHandle.standardError.write(Data("""
+                seed \(seed): NTM \(rounds.map { String(format: "%.1f", 1000 * $0.first) }.joined(separator: " ")) ms, \
+                LSTM \(rounds.map { String(format: "%.2f", 1000 * $0.second) }.joined(separator: " ")) ms, \
+                ratios \(rounds.map { String(format: "%.2f", $0.first / $0.second) }.joined(separator: " "))
+
+                """.utf8))
+        }
+        FileHandle.standardError.write(Data("paired ratio \(SeedValues(ratios).text())\n".utf8))
+        XCTAssertTrue(ratios.allSatisfy { $0.isFinite && $0 > 0 })
     }
 }
