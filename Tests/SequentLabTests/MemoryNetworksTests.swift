@@ -77,7 +77,7 @@ final class MemoryNetworksTests: XCTestCase {
         XCTAssertTrue(markdown.contains("by seed 12, 12.1, 12.2"), markdown)
     }
 
-    /// The NTM with Collier and Beel's recipe on copy at the lab's budget (`--quick`'s with
+    /// The NTM (the budget's recipe, or Collier and Beel's with SEQUENT_NTM_RECIPE=collier-beel) on copy at the lab's budget (`--quick`'s with
     /// SEQUENT_NTM_QUICK=1), for the seeds in SEQUENT_NTM_SEEDS (default 1,2,3): steps to solve
     /// and bit errors at every test length, one line per seed on standard error; one thread, as
     /// `sequent lab --threads 1`. Minutes of
@@ -91,9 +91,11 @@ final class MemoryNetworksTests: XCTestCase {
         let model = environment["SEQUENT_NTM_MODEL"] ?? "ntm"
         for seed in seeds {
             var config = experiment.copyConfig(model, seed: seed)
-            // Ablations of the recipe: SEQUENT_NTM_LEARNED_START=0 keeps the fixed start,
+            // SEQUENT_NTM_RECIPE=collier-beel trains with Collier and Beel's recipe, and ablations
+            // of it: SEQUENT_NTM_LEARNED_START=0 keeps the fixed start,
             // SEQUENT_NTM_FORGET_BIAS=none PyTorch's controller initialisation; SEQUENT_NTM_STEPS
             // another step budget.
+            if environment["SEQUENT_NTM_RECIPE"] == "collier-beel" { config.ntm = config.ntm.withCollierBeelRecipe() }
             if environment["SEQUENT_NTM_LEARNED_START"] == "0" { config.ntm.learnsInitialState = false }
             if environment["SEQUENT_NTM_FORGET_BIAS"] == "none" { config.ntm.controllerForgetBias = nil }
             if let steps = environment["SEQUENT_NTM_STEPS"].flatMap({ Int($0) }) { config.steps = steps }
