@@ -19,6 +19,9 @@ struct Sequent: ParsableCommand {
     /// (ArgumentParser would print the general help and exit 0).
     static func main() {
         StandardError.bufferLines()
+        // Every command allocates tensors of the same shapes step after step (training) or
+        // batch after batch (decoding): kept for reuse, they cost no fresh pages.
+        Memory.keepFreedMemoryForReuse()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "help", arguments.count > 1 {
             let known = Set(configuration.subcommands.map { $0._commandName } + ["help"])

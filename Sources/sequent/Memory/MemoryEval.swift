@@ -45,7 +45,6 @@ struct MemoryEval: ParsableCommand {
     }
 
     func run() throws {
-        Memory.keepFreedMemoryForReuse()
         let folder = try ModelFolder.open(URL(fileURLWithPath: self.folder), task: "memory")
         try Parallelism.withThreads(try ThreadCount.checked(threads)) {
             if let config = try? folder.readConfig(as: BitTaskConfig.self) {

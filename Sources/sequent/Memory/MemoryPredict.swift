@@ -27,7 +27,6 @@ struct MemoryPredict: ParsableCommand {
     var files: [String] = []
 
     func run() throws {
-        Memory.keepFreedMemoryForReuse()
         let folder = try ModelFolder.open(URL(fileURLWithPath: self.folder), task: "memory")
         let inputs: [(path: String, text: String)]
         if files.isEmpty {

@@ -103,7 +103,6 @@ struct MemoryTrain: ParsableCommand {
     private func train(distributed: Distributed?) throws {
         let isRoot = distributed?.isRoot ?? true
         let started = MetricsClock.system.monotonicSeconds()
-        Memory.keepFreedMemoryForReuse()
         // Every setting is checked before the folder is touched.
         if let bitTask = task.bitTask { try bitConfig(bitTask, ranks: distributed?.size ?? 1).validate() } else { try babiConfig(ranks: distributed?.size ?? 1).validate() }
         let folder = try ModelFolder.create(at: training.outURL, task: "memory", writes: isRoot)

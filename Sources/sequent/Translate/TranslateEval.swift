@@ -46,7 +46,6 @@ extension Sequent.Translate {
         }
 
         func run() throws {
-            Memory.keepFreedMemoryForReuse()  // decoding allocates the same shapes batch after batch
             let threads = try ThreadCount.checked(threads)
             try Parallelism.withThreads(threads) {
                 let started = Date()

@@ -155,9 +155,6 @@ struct TranslateTraining: DataParallelTraining {
     }
 
     func run(threads: Int) throws {
-        // Every step allocates activations of its batch's shape: kept for reuse, they cost no
-        // fresh pages (and no page faults) the next time a batch of that size comes.
-        Memory.keepFreedMemoryForReuse()
         let started = Date()
         let startedMonotonic = MetricsClock.system.monotonicSeconds()
         let outURL = options.outURL
