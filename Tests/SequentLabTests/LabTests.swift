@@ -27,6 +27,7 @@ final class LabTests: XCTestCase {
         s.speedLengths = [4, 8]
         s.speedWidth = 16
         s.speedRepeats = 1
+        s.speedRounds = 2
         s.reversalLengths = 3...4
         s.reversalSteps = 2
         s.reversalSweepSteps = 1

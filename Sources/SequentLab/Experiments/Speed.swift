@@ -14,14 +14,15 @@ public struct SpeedExperiment {
     public struct Measurement: Sendable {
         public var architecture: Architecture
         public var length: Int
-        /// The fastest of the repeated timings of one training step (forward, backward,
-        /// clipping, Adam, on the Trainer).
+        /// The fastest of the timings of one training step (forward, backward, clipping, Adam,
+        /// on the Trainer).
         public var stepSeconds: Double
         /// The same on one thread: measured at the longest length only, when the run uses
         /// more than one thread.
         public var singleThreadStepSeconds: Double?
         /// Every timed step on all threads, and on one thread (longest length only): their
-        /// spread is the timing noise.
+        /// spread is the timing noise. At the longest length the i-th value of every model
+        /// comes from the same interleaved round, so values of one index pair up.
         public var repeats: [Double] = []
         public var singleThreadRepeats: [Double] = []
         public var tokensPerSecond: Double
@@ -98,6 +99,8 @@ public struct SpeedExperiment {
         let longest = settings.speedLengths.max() ?? 0
         let size = ModelSize(width: W)
         var measurements: [Measurement] = []
+        /// The timing of one step of each model at the longest length, by measurement index.
+        var longestTimings: [(index: Int, timeOneStep: () throws -> Double)] = []
         for architecture in Architecture.allCases {
             let family = ModelFamily(architecture, inputSize: In, outputSize: 1)
             var generator = RandomGenerator(seed: 5)
@@ -106,33 +109,50 @@ public struct SpeedExperiment {
                 progress("comparison table: timing \(architecture.rawValue) training steps at T = \(T), \(family.sizeDescription(size))")
                 let input = Tensor.randomUniform([B, T, In], lower: -1, upper: 1, using: &generator)
                 // Training steps on the Trainer, each on a fresh random target (so that the
-                // gradients never shrink toward 0); the first is a warm-up (allocations,
-                // oneDNN primitive creation) and is not counted.
+                // gradients never shrink toward 0); the first step of each run is a warm-up
+                // (allocations, oneDNN primitive creation, Adam's state) and is not counted.
                 let targets = GeneratedBatches(generator: RandomGenerator(seed: 6 &+ UInt64(T))) {
                     Tensor.randomUniform([B, T, 1], lower: -1, upper: 1, using: &$0)
                 }
-                func timedSteps() throws -> [Double] {
-                    let outcome = try LabTraining(learningRate: 1e-3, steps: settings.speedRepeats + 1).run(model, data: targets) { target in
+                func timedSteps(_ count: Int) throws -> [Double] {
+                    let outcome = try LabTraining(learningRate: 1e-3, steps: count + 1).run(model, data: targets) { target in
                         (try Loss.meanSquaredError(try model.everyStep(input), target), B * T)
                     }
                     return Array(outcome.stepSeconds.dropFirst())
                 }
-                let repeats = try timedSteps()
-                let singleThread = T == longest && threads > 1 ? try Parallelism.withThreads(1) { try timedSteps() } : []
-                // The peak of one more step (the memory of the warm steps is freed by then).
-                let oneStep = LabTraining(learningRate: 1e-3, steps: 1)
-                let peak = try Memory.peakResidentGrowth {
-                    _ = try oneStep.run(model, data: targets) { target in
-                        (try Loss.meanSquaredError(try model.everyStep(input), target), B * T)
-                    }
+                var repeats: [Double] = []
+                if T == longest {
+                    // Warm both thread counts; the timed steps come in the interleaved rounds below.
+                    _ = try timedSteps(0)
+                    if threads > 1 { _ = try Parallelism.withThreads(1) { try timedSteps(0) } }
+                    longestTimings.append((measurements.count, { try timedSteps(1)[0] }))
+                } else {
+                    repeats = try timedSteps(settings.speedRepeats)
                 }
-                let seconds = repeats.min()!
+                // The peak of one more step (the memory of the warm steps is freed by then).
+                let peak = try Memory.peakResidentGrowth { _ = try timedSteps(0) }
                 measurements.append(Measurement(
-                    architecture: architecture, length: T, stepSeconds: seconds, singleThreadStepSeconds: singleThread.min(),
-                    repeats: repeats, singleThreadRepeats: singleThread,
-                    tokensPerSecond: Double(B * T) / seconds, forwardFLOPs: family.forwardFLOPs(size, batch: B, length: T),
+                    architecture: architecture, length: T, stepSeconds: repeats.min() ?? .nan, singleThreadStepSeconds: nil,
+                    repeats: repeats, tokensPerSecond: .nan, forwardFLOPs: family.forwardFLOPs(size, batch: B, length: T),
                     peakMemoryBytes: peak.map(Double.init)))
             }
+        }
+        // At the longest length, rounds: RNN, LSTM, GRU, Transformer, RNN, ..., each model's
+        // step on all threads then on one, so that a change of the machine's load hits every
+        // model (and both thread counts) of a round alike; the comparisons use the rounds'
+        // ratios (`SeedComparison.higherPaired`).
+        for round in 1...max(1, settings.speedRounds) {
+            progress("comparison table: timing round \(round) of \(settings.speedRounds) at T = \(longest), every model in turn")
+            for (index, timeOneStep) in longestTimings {
+                measurements[index].repeats.append(try timeOneStep())
+                if threads > 1 { measurements[index].singleThreadRepeats.append(try Parallelism.withThreads(1) { try timeOneStep() }) }
+            }
+        }
+        for index in measurements.indices {
+            let m = measurements[index]
+            measurements[index].stepSeconds = m.repeats.min()!
+            measurements[index].singleThreadStepSeconds = m.singleThreadRepeats.min()
+            measurements[index].tokensPerSecond = Double(B * m.length) / m.repeats.min()!
         }
         return Result(measurements: measurements, batch: B, inputSize: In, width: W, threads: threads)
     }
