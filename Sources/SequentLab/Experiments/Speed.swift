@@ -63,10 +63,17 @@ public struct SpeedExperiment {
             SpeedExperiment.exponent(series(architecture).map { (Double($0.length), $0.stepSeconds) })
         }
 
-        /// The exponent of step time ~ T^k between the two longest lengths: where a term
-        /// that grows faster than T shows first.
-        public func longLengthExponent(_ architecture: Architecture) -> Double? {
-            SpeedExperiment.exponent(series(architecture).suffix(2).map { (Double($0.length), $0.stepSeconds) })
+        /// The exponent of step time ~ T^k between the two longest lengths, where a term
+        /// that grows faster than T shows first: one value per interleaved round (both
+        /// lengths are timed in every round), or from the best times when there are no rounds.
+        public func longLengthExponents(_ architecture: Architecture) -> SeedValues {
+            let pair = series(architecture).suffix(2)
+            guard pair.count == 2, let short = pair.first, let long = pair.last else { return SeedValues([]) }
+            let ratio = Foundation.log(Double(long.length) / Double(short.length))
+            guard short.repeats.count == long.repeats.count, short.repeats.count >= 2 else {
+                return SeedValues([Foundation.log(long.stepSeconds / short.stepSeconds) / ratio])
+            }
+            return SeedValues(zip(short.repeats, long.repeats).map { Foundation.log($1 / $0) / ratio })
         }
 
         /// The exponent of peak step memory ~ T^k, by least squares on the log-log points.
@@ -97,10 +104,13 @@ public struct SpeedExperiment {
         let (B, In, W) = (32, 32, settings.speedWidth)
         let threads = Parallelism.threadCount
         let longest = settings.speedLengths.max() ?? 0
+        // The two longest lengths are timed in the rounds: the speed comparisons use the
+        // longest, the Transformer's growth exponent both.
+        let roundLengths = Set(settings.speedLengths.sorted().suffix(2))
         let size = ModelSize(width: W)
         var measurements: [Measurement] = []
-        /// The timing of one step of each model at the longest length, by measurement index.
-        var longestTimings: [(index: Int, timeOneStep: () throws -> Double)] = []
+        /// The timing of one step of each model at the round lengths, by measurement index.
+        var roundTimings: [(index: Int, length: Int, timeOneStep: () throws -> Double)] = []
         for architecture in Architecture.allCases {
             let family = ModelFamily(architecture, inputSize: In, outputSize: 1)
             var generator = RandomGenerator(seed: 5)
@@ -121,11 +131,12 @@ public struct SpeedExperiment {
                     return Array(outcome.stepSeconds.dropFirst())
                 }
                 var repeats: [Double] = []
-                if T == longest {
-                    // Warm both thread counts; the timed steps come in the interleaved rounds below.
+                if roundLengths.contains(T) {
+                    // Warm up (both thread counts at the longest); the timed steps come in the
+                    // interleaved rounds below.
                     _ = try timedSteps(0)
-                    if threads > 1 { _ = try Parallelism.withThreads(1) { try timedSteps(0) } }
-                    longestTimings.append((measurements.count, { try timedSteps(1)[0] }))
+                    if T == longest && threads > 1 { _ = try Parallelism.withThreads(1) { try timedSteps(0) } }
+                    roundTimings.append((measurements.count, T, { try timedSteps(1)[0] }))
                 } else {
                     repeats = try timedSteps(settings.speedRepeats)
                 }
@@ -137,15 +148,17 @@ public struct SpeedExperiment {
                     peakMemoryBytes: peak.map(Double.init)))
             }
         }
-        // At the longest length, rounds: RNN, LSTM, GRU, Transformer, RNN, ..., each model's
-        // step on all threads then on one, so that a change of the machine's load hits every
-        // model (and both thread counts) of a round alike; the comparisons use the rounds'
-        // ratios (`SeedComparison.higherPaired`).
+        // At the two longest lengths, rounds: RNN, LSTM, GRU, Transformer, RNN, ..., each
+        // model's step at the longest on all threads then on one, so that a change of the
+        // machine's load hits every model (and both thread counts) of a round alike; the
+        // comparisons use the rounds' ratios (`SeedComparison.higherPaired`).
         for round in 1...max(1, settings.speedRounds) {
-            progress("comparison table: timing round \(round) of \(settings.speedRounds) at T = \(longest), every model in turn")
-            for (index, timeOneStep) in longestTimings {
+            progress("comparison table: timing round \(round) of \(settings.speedRounds) at T = \(roundLengths.sorted().map(String.init).joined(separator: " and ")), every model in turn")
+            for (index, length, timeOneStep) in roundTimings {
                 measurements[index].repeats.append(try timeOneStep())
-                if threads > 1 { measurements[index].singleThreadRepeats.append(try Parallelism.withThreads(1) { try timeOneStep() }) }
+                if length == longest && threads > 1 {
+                    measurements[index].singleThreadRepeats.append(try Parallelism.withThreads(1) { try timeOneStep() })
+                }
             }
         }
         for index in measurements.indices {
