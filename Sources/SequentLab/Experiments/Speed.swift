@@ -25,6 +25,10 @@ public struct SpeedExperiment {
         /// comes from the same interleaved round, so values of one index pair up.
         public var repeats: [Double] = []
         public var singleThreadRepeats: [Double] = []
+        /// The process's CPU seconds of the same steps (all threads together): the work of a
+        /// step, which other processes on the cores do not inflate as they do wall time.
+        public var cpuRepeats: [Double] = []
+        public var singleThreadCPURepeats: [Double] = []
         public var tokensPerSecond: Double
         /// Forward FLOPs of the sequence network for the whole batch, counted
         /// (`ModelFamily.forwardFLOPs`).
@@ -42,6 +46,10 @@ public struct SpeedExperiment {
         public var parallelSpeedUps: SeedValues {
             SeedValues(zip(singleThreadRepeats, repeats).map { $0 / $1 })
         }
+
+        /// The CPU seconds of a step of each round: on one thread where it was timed (the
+        /// work alone, with no threads waiting for each other), else on all threads.
+        public var workSeconds: [Double] { singleThreadCPURepeats.isEmpty ? cpuRepeats : singleThreadCPURepeats }
 
         /// The achieved training FLOP/s of each repeat, counting a training step as three
         /// forward passes (forward, and backward's two products per forward product).
@@ -64,16 +72,18 @@ public struct SpeedExperiment {
         }
 
         /// The exponent of step time ~ T^k between the two longest lengths, where a term
-        /// that grows faster than T shows first: one value per interleaved round (both
-        /// lengths are timed in every round), or from the best times when there are no rounds.
+        /// that grows faster than T shows first: one value per interleaved round from the
+        /// steps' CPU seconds (both lengths are timed in every round), or from the best wall
+        /// times when there are no rounds.
         public func longLengthExponents(_ architecture: Architecture) -> SeedValues {
             let pair = series(architecture).suffix(2)
             guard pair.count == 2, let short = pair.first, let long = pair.last else { return SeedValues([]) }
             let ratio = Foundation.log(Double(long.length) / Double(short.length))
-            guard short.repeats.count == long.repeats.count, short.repeats.count >= 2 else {
+            // The CPU seconds of the rounds (all threads): the work, which the load does not inflate.
+            guard short.cpuRepeats.count == long.cpuRepeats.count, short.cpuRepeats.count >= 2 else {
                 return SeedValues([Foundation.log(long.stepSeconds / short.stepSeconds) / ratio])
             }
-            return SeedValues(zip(short.repeats, long.repeats).map { Foundation.log($1 / $0) / ratio })
+            return SeedValues(zip(short.cpuRepeats, long.cpuRepeats).map { Foundation.log($1 / $0) / ratio })
         }
 
         /// The exponent of peak step memory ~ T^k, by least squares on the log-log points.
@@ -110,7 +120,7 @@ public struct SpeedExperiment {
         let size = ModelSize(width: W)
         var measurements: [Measurement] = []
         /// The timing of one step of each model at the round lengths, by measurement index.
-        var roundTimings: [(index: Int, length: Int, timeOneStep: () throws -> Double)] = []
+        var roundTimings: [(index: Int, length: Int, timeOneStep: () throws -> (wall: Double, cpu: Double))] = []
         for architecture in Architecture.allCases {
             let family = ModelFamily(architecture, inputSize: In, outputSize: 1)
             var generator = RandomGenerator(seed: 5)
@@ -124,11 +134,11 @@ public struct SpeedExperiment {
                 let targets = GeneratedBatches(generator: RandomGenerator(seed: 6 &+ UInt64(T))) {
                     Tensor.randomUniform([B, T, 1], lower: -1, upper: 1, using: &$0)
                 }
-                func timedSteps(_ count: Int) throws -> [Double] {
+                func timedSteps(_ count: Int) throws -> [(wall: Double, cpu: Double)] {
                     let outcome = try LabTraining(learningRate: 1e-3, steps: count + 1).run(model, data: targets) { target in
                         (try Loss.meanSquaredError(try model.everyStep(input), target), B * T)
                     }
-                    return Array(outcome.stepSeconds.dropFirst())
+                    return Array(zip(outcome.stepSeconds, outcome.stepCPUSeconds).dropFirst()).map { (wall: $0, cpu: $1) }
                 }
                 var repeats: [Double] = []
                 if roundLengths.contains(T) {
@@ -138,7 +148,7 @@ public struct SpeedExperiment {
                     if T == longest && threads > 1 { _ = try Parallelism.withThreads(1) { try timedSteps(0) } }
                     roundTimings.append((measurements.count, T, { try timedSteps(1)[0] }))
                 } else {
-                    repeats = try timedSteps(settings.speedRepeats)
+                    repeats = try timedSteps(settings.speedRepeats).map(\.wall)
                 }
                 // The peak of one more step (the memory of the warm steps is freed by then).
                 let peak = try Memory.peakResidentGrowth { _ = try timedSteps(0) }
@@ -155,9 +165,13 @@ public struct SpeedExperiment {
         for round in 1...max(1, settings.speedRounds) {
             progress("comparison table: timing round \(round) of \(settings.speedRounds) at T = \(roundLengths.sorted().map(String.init).joined(separator: " and ")), every model in turn")
             for (index, length, timeOneStep) in roundTimings {
-                measurements[index].repeats.append(try timeOneStep())
+                let step = try timeOneStep()
+                measurements[index].repeats.append(step.wall)
+                measurements[index].cpuRepeats.append(step.cpu)
                 if length == longest && threads > 1 {
-                    measurements[index].singleThreadRepeats.append(try Parallelism.withThreads(1) { try timeOneStep() })
+                    let single = try Parallelism.withThreads(1) { try timeOneStep() }
+                    measurements[index].singleThreadRepeats.append(single.wall)
+                    measurements[index].singleThreadCPURepeats.append(single.cpu)
                 }
             }
         }
