@@ -104,7 +104,7 @@ extension LabSettings {
             ("copy-memory lags", list(copyLags), list(full.copyLags)),
             ("long-lag steps (sweep steps), parameters", "\(longLagSteps) (\(longLagSweepSteps)), \(parameterBudget)",
              "\(full.longLagSteps) (\(full.longLagSweepSteps)), \(full.parameterBudget)"),
-            ("speed lengths, width, timed steps (interleaved rounds at the longest)",
+            ("speed lengths, width, timed steps (interleaved rounds at the two longest)",
              "\(list(speedLengths)); \(speedWidth); \(speedRepeats) (\(speedRounds))",
              "\(list(full.speedLengths)); \(full.speedWidth); \(full.speedRepeats) (\(full.speedRounds))"),
             ("attention-memory lengths", list(attentionMemoryLengths), list(full.attentionMemoryLengths)),
