@@ -57,7 +57,15 @@ final class BitTaskTrainingTests: XCTestCase {
         XCTAssertEqual(pictures.write.xLabels.count, 7)
         XCTAssertFalse(pictures.read.yLabels.isEmpty)
         XCTAssertTrue(pictures.write.svg.hasPrefix("<svg"))
-        XCTAssertGreaterThan(try BitTaskTraining.stepSeconds(.ntm(ntm), task: config.task, length: 3, batchSize: 2), 0)
+    }
+
+    /// Interleaved rounds: one (NTM, LSTM) pair of positive CPU times per round.
+    func testPairedStepSecondsGiveOnePairPerRound() throws {
+        let ntm = try BitTaskModel(tinyConfig("ntm")), lstm = try BitTaskModel(tinyConfig("lstm"))
+        let rounds = try BitTaskTraining.pairedStepSeconds(ntm, lstm, task: tinyConfig("ntm").task, length: 3, batchSize: 2, rounds: 3)
+        XCTAssertEqual(rounds.count, 3)
+        XCTAssertTrue(rounds.allSatisfy { $0.first > 0 && $0.second > 0 })
+        XCTAssertNil(ntm.module.parameters().first?.grad, "the timing leaves no gradient behind")
     }
 
     func testBadSettingsAreRefused() {

@@ -1,4 +1,6 @@
 import Foundation
+import SequentNN
+import SequentTensor
 @testable import SequentLab
 import XCTest
 
@@ -27,7 +29,8 @@ final class MemoryNetworksTests: XCTestCase {
         }
         return MemoryExperiment.Result(
             budget: budget, ntm: copy("NTM", ntmAt40, ntmSteps, 0.03), lstm: copy("LSTM", lstmAt40, lstmSteps, 0.01), writePicture: nil, readPicture: nil,
-            memoryNetwork: memory, storyLSTM: story, attentionPicture: nil)
+            memoryNetwork: memory, storyLSTM: story, attentionPicture: nil,
+            stepRatios: (0..<(3 * MemoryExperiment.timingRounds)).map { 3 + 0.1 * Double($0 % 3) })
     }
 
     private func verdicts(_ result: MemoryExperiment.Result) -> [Verdict] {
@@ -59,5 +62,79 @@ final class MemoryNetworksTests: XCTestCase {
         let markdown = LabReport(title: "", preamble: [], sections: [MemoryExperiment.section(
             result(ntmAt40: [1, 0, 2], lstmAt40: [100, 120, 90], taskOne: [1, 1, 1]), settings: .full)]).markdown
         XCTAssertTrue(markdown.contains("NTM 1500, 1800, 1600, LSTM > 10000, 6000, > 10000"), markdown)
+    }
+
+    /// Claim 60 is judged on the paired per-round ratios: rounds that straddle 10 are
+    /// inconclusive, rounds all near 12 did not hold; the report gives each seed's mean ratio.
+    func testTheStepCostIsJudgedOnThePairedRounds() {
+        var straddling = result(ntmAt40: [1, 0, 2], lstmAt40: [100, 120, 90], taskOne: [1, 1, 1])
+        straddling.stepRatios = (0..<(3 * MemoryExperiment.timingRounds)).map { $0 % 2 == 0 ? 8 : 12 }
+        XCTAssertEqual(verdicts(straddling)[4], .inconclusive)
+        var slow = straddling
+        slow.stepRatios = (0..<(3 * MemoryExperiment.timingRounds)).map { 12 + 0.1 * Double($0 / MemoryExperiment.timingRounds) }
+        XCTAssertEqual(verdicts(slow)[4], .notHeld)
+        let markdown = LabReport(title: "", preamble: [], sections: [MemoryExperiment.section(slow, settings: .full)]).markdown
+        XCTAssertTrue(markdown.contains("by seed 12, 12.1, 12.2"), markdown)
+    }
+
+    /// The NTM (the budget's recipe, or Collier and Beel's with SEQUENT_NTM_RECIPE=collier-beel) on copy at the lab's budget (`--quick`'s with
+    /// SEQUENT_NTM_QUICK=1), for the seeds in SEQUENT_NTM_SEEDS (default 1,2,3): steps to solve
+    /// and bit errors at every test length, one line per seed on standard error; one thread, as
+    /// `sequent lab --threads 1`. Minutes of
+    /// CPU per seed, so only when asked for:
+    /// `SEQUENT_LAB_FULL_BUDGET=1 SEQUENT_NTM_SEEDS=1 swift test ... --filter testTheNTMRecipeAtTheLabsBudget`.
+    func testTheNTMRecipeAtTheLabsBudget() throws {
+        let environment = ProcessInfo.processInfo.environment
+        try XCTSkipUnless(environment["SEQUENT_LAB_FULL_BUDGET"] == "1", "set SEQUENT_LAB_FULL_BUDGET=1 to run the full-budget check")
+        let experiment = MemoryExperiment(settings: environment["SEQUENT_NTM_QUICK"] == "1" ? .quick : .full)
+        let seeds = (environment["SEQUENT_NTM_SEEDS"] ?? "1,2,3").split(separator: ",").compactMap { UInt64($0) }
+        let model = environment["SEQUENT_NTM_MODEL"] ?? "ntm"
+        for seed in seeds {
+            var config = experiment.copyConfig(model, seed: seed)
+            // SEQUENT_NTM_RECIPE=collier-beel trains with Collier and Beel's recipe, and ablations
+            // of it: SEQUENT_NTM_LEARNED_START=0 keeps the fixed start,
+            // SEQUENT_NTM_FORGET_BIAS=none PyTorch's controller initialisation; SEQUENT_NTM_STEPS
+            // another step budget.
+            if environment["SEQUENT_NTM_RECIPE"] == "collier-beel" { config.ntm = config.ntm.withCollierBeelRecipe() }
+            if environment["SEQUENT_NTM_LEARNED_START"] == "0" { config.ntm.learnsInitialState = false }
+            if environment["SEQUENT_NTM_FORGET_BIAS"] == "none" { config.ntm.controllerForgetBias = nil }
+            if let steps = environment["SEQUENT_NTM_STEPS"].flatMap({ Int($0) }) { config.steps = steps }
+            let outcome = try BitTaskTraining.train(config, options: .init(threads: 1, solvedBelowBitErrors: MemoryExperiment.solvedBitErrors))
+            let errors = try BitTaskTraining.bitErrors(outcome.model, task: experiment.copyTask, lengths: experiment.budget.testLengths,
+                                                       sequences: experiment.budget.testSequences, seed: 77)
+            FileHandle.standardError.write(Data("""
+                \(model), learned start \(config.ntm.learnsInitialState), forget bias \(config.ntm.controllerForgetBias.map { "\($0)" } ?? "PyTorch's"), seed \(seed): solved at step \(outcome.solvedAtStep.map(String.init) ?? "none (> \(config.steps))"), \
+                \(outcome.result.step) steps in \(String(format: "%.1f", outcome.seconds)) s; bit errors per sequence \
+                \(errors.map { "\($0.length): \(String(format: "%.3g", $0.bitErrors))" }.joined(separator: ", "))
+
+                """.utf8))
+            XCTAssertTrue(errors.allSatisfy { $0.bitErrors.isFinite })
+        }
+    }
+
+    /// Claim 60's measurement alone: each seed's untrained NTM and LSTM at the lab's budget,
+    /// timed in `MemoryExperiment.timingRounds` interleaved rounds on one thread; prints the
+    /// paired ratios. Only when asked for (SEQUENT_LAB_FULL_BUDGET=1).
+    func testThePairedStepCostAtTheLabsBudget() throws {
+        let environment = ProcessInfo.processInfo.environment
+        try XCTSkipUnless(environment["SEQUENT_LAB_FULL_BUDGET"] == "1", "set SEQUENT_LAB_FULL_BUDGET=1 to run the full-budget check")
+        let experiment = MemoryExperiment(settings: environment["SEQUENT_NTM_QUICK"] == "1" ? .quick : .full)
+        var ratios: [Double] = []
+        for seed: UInt64 in [1, 2, 3] {
+            let ntm = try BitTaskModel(experiment.copyConfig("ntm", seed: seed)), lstm = try BitTaskModel(experiment.copyConfig("lstm", seed: seed))
+            let rounds = try Parallelism.withThreads(1) {
+                try BitTaskTraining.pairedStepSeconds(ntm, lstm, task: experiment.copyTask, length: experiment.budget.copyMaxLength,
+                                                      batchSize: 16, rounds: MemoryExperiment.timingRounds)
+            }
+            ratios += rounds.map { $0.first / $0.second }
+            FileHandle.standardError.write(Data("""
+                seed \(seed): NTM \(rounds.map { String(format: "%.1f", 1000 * $0.first) }.joined(separator: " ")) ms, \
+                LSTM \(rounds.map { String(format: "%.2f", 1000 * $0.second) }.joined(separator: " ")) ms, \
+                ratios \(rounds.map { String(format: "%.2f", $0.first / $0.second) }.joined(separator: " "))
+
+                """.utf8))
+        }
+        FileHandle.standardError.write(Data("paired ratio \(SeedValues(ratios).text())\n".utf8))
+        XCTAssertTrue(ratios.allSatisfy { $0.isFinite && $0 > 0 })
     }
 }

@@ -26,6 +26,10 @@ public struct MemoryExperiment {
         /// Adam's peak learning rate on copy, for both models.
         public var copyLearningRate: Float
         public var controllerSize: Int, memorySlots: Int, memoryWidth: Int, lstmHidden: Int
+        /// Train the NTM with Collier and Beel's (2018) recipe
+        /// (`NeuralTuringMachineConfiguration.withCollierBeelRecipe()`); false: `sequent memory
+        /// train`'s fixed start on slot 0 with PyTorch's controller initialisation.
+        public var collierBeelRecipe: Bool
         public var babiTasks: [Int], babiQuestions: Int, babiSteps: Int
 
         /// The full run: the paper's copy machine (100-unit controller, 128 x 20 memory) and an
@@ -34,14 +38,14 @@ public struct MemoryExperiment {
         /// all six generated bAbI tasks, 1000 questions each (bAbI 1k).
         public static let full = Budget(copyMaxLength: 20, copySteps: 10000, testLengths: [10, 20, 40, 60, 80, 120], testSequences: 32,
                                         copyLearningRate: 1e-3,
-                                        controllerSize: 100, memorySlots: 128, memoryWidth: 20, lstmHidden: 120,
+                                        controllerSize: 100, memorySlots: 128, memoryWidth: 20, lstmHidden: 120, collierBeelRecipe: false,
                                         babiTasks: BAbIGenerator.tasks, babiQuestions: 1000, babiSteps: 4000)
         /// --quick: lengths 1-5 tested to 20 with a 32-unit controller on 32 x 8 memory (LSTM
         /// 40 units), 2000 steps at a learning rate of 0.01 (at 1e-3 the small machine does not
         /// learn in 2000 steps); bAbI tasks 1 and 6 only, 1000 questions each, 3000 steps.
         public static let quick = Budget(copyMaxLength: 5, copySteps: 2000, testLengths: [5, 10, 20], testSequences: 32,
                                          copyLearningRate: 1e-2,
-                                         controllerSize: 32, memorySlots: 32, memoryWidth: 8, lstmHidden: 40,
+                                         controllerSize: 32, memorySlots: 32, memoryWidth: 8, lstmHidden: 40, collierBeelRecipe: false,
                                          babiTasks: [1, 6], babiQuestions: 1000, babiSteps: 3000)
     }
 
@@ -58,7 +62,8 @@ public struct MemoryExperiment {
         public var seed: UInt64
         public var parameterCount: Int
         public var seconds: Double
-        /// Seconds of one training step (forward and backward) at the longest training length.
+        /// CPU seconds of one training step (forward and backward) at the longest training
+        /// length: the median of the paired rounds (`Result.stepRatios`).
         public var stepSeconds: Double
         public var bitErrors: [(length: Int, bitErrors: Double)]
         /// The step of the evaluation that found copy solved at the training lengths; nil if none did.
@@ -86,25 +91,44 @@ public struct MemoryExperiment {
         public var memoryNetwork: [BAbIRun], storyLSTM: [BAbIRun]
         /// The first seed's memory network.
         public var attentionPicture: Heatmap?
+        /// The NTM's step cost over the LSTM's, one value per paired round of every seed
+        /// (`BitTaskTraining.pairedStepSeconds`: NTM, LSTM, NTM, LSTM, ... on the same batch).
+        public var stepRatios: [Double] = []
+    }
+
+    /// Paired timing rounds per seed.
+    public static let timingRounds = 10
+
+    /// The copy task at the budget's lengths.
+    public var copyTask: BitSequenceTaskSettings {
+        var task = BitSequenceTaskSettings.paper(.copy)
+        task.maxLength = budget.copyMaxLength
+        return task
+    }
+
+    /// What trains `model` (`ntm` or `lstm`) on copy with `seed`: `sequent memory train`'s
+    /// settings at the budget's sizes, steps and rate; the NTM with Collier and Beel's
+    /// (2018) recipe where the budget says so.
+    public func copyConfig(_ model: String, seed: UInt64) -> BitTaskConfig {
+        let b = budget
+        var config = BitTaskConfig.defaults(task: .copy, model: model)
+        config.task = copyTask
+        config.ntm.controllerSize = b.controllerSize
+        config.ntm.memorySlots = b.memorySlots
+        config.ntm.memoryWidth = b.memoryWidth
+        if b.collierBeelRecipe { config.ntm = config.ntm.withCollierBeelRecipe() }
+        config.lstmHidden = b.lstmHidden
+        config.steps = b.copySteps
+        config.learningRate = b.copyLearningRate
+        config.seed = seed
+        return config
     }
 
     public func run() throws -> Result {
         let b = budget
-        var task = BitSequenceTaskSettings.paper(.copy)
-        task.maxLength = b.copyMaxLength
-        func copyConfig(_ model: String, seed: UInt64) -> BitTaskConfig {
-            var config = BitTaskConfig.defaults(task: .copy, model: model)
-            config.task = task
-            config.ntm.controllerSize = b.controllerSize
-            config.ntm.memorySlots = b.memorySlots
-            config.ntm.memoryWidth = b.memoryWidth
-            config.lstmHidden = b.lstmHidden
-            config.steps = b.copySteps
-            config.learningRate = b.copyLearningRate
-            config.seed = seed
-            return config
-        }
+        let task = copyTask
         var copyRuns: [String: [CopyRun]] = [:]
+        var trained: [String: [BitTaskModel]] = [:]
         var pictures: (write: Heatmap, read: Heatmap)?
         for model in ["ntm", "lstm"] {
             for seed in settings.seeds {
@@ -112,14 +136,26 @@ public struct MemoryExperiment {
                 let config = copyConfig(model, seed: seed)
                 let outcome = try BitTaskTraining.train(config, options: .init(solvedBelowBitErrors: Self.solvedBitErrors))
                 let errors = try BitTaskTraining.bitErrors(outcome.model, task: task, lengths: b.testLengths, sequences: b.testSequences, seed: 77)
-                let stepSeconds = try BitTaskTraining.stepSeconds(outcome.model, task: task, length: b.copyMaxLength, batchSize: config.batchSize)
+                trained[model, default: []].append(outcome.model)
                 copyRuns[model, default: []].append(CopyRun(
                     name: model == "ntm" ? "NTM" : "LSTM", seed: seed, parameterCount: outcome.model.module.parameterCount,
-                    seconds: outcome.seconds, stepSeconds: stepSeconds, bitErrors: errors, solvedAtStep: outcome.solvedAtStep))
+                    seconds: outcome.seconds, stepSeconds: .nan, bitErrors: errors, solvedAtStep: outcome.solvedAtStep))
                 if pictures == nil, case .ntm(let ntm) = outcome.model {
                     pictures = try BitTaskTraining.weightingPictures(ntm, task: task, length: b.copyMaxLength, seed: 5)
                 }
             }
+        }
+
+        // Each seed's trained NTM and LSTM timed in interleaved rounds, judged on the paired ratios.
+        var stepRatios: [Double] = []
+        for (index, (ntm, lstm)) in zip(trained["ntm"] ?? [], trained["lstm"] ?? []).enumerated() {
+            let rounds = try BitTaskTraining.pairedStepSeconds(ntm, lstm, task: task, length: b.copyMaxLength,
+                                                               batchSize: BitTaskConfig.defaults(task: .copy, model: "ntm").batchSize,
+                                                               rounds: Self.timingRounds)
+            stepRatios += rounds.map { $0.first / $0.second }
+            func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+            copyRuns["ntm"]?[index].stepSeconds = median(rounds.map(\.first))
+            copyRuns["lstm"]?[index].stepSeconds = median(rounds.map(\.second))
         }
 
         var babiRuns: [String: [BAbIRun]] = [:]
@@ -147,7 +183,8 @@ public struct MemoryExperiment {
             }
         }
         return Result(budget: b, ntm: copyRuns["ntm"] ?? [], lstm: copyRuns["lstm"] ?? [], writePicture: pictures?.write, readPicture: pictures?.read,
-                      memoryNetwork: babiRuns["memn2n"] ?? [], storyLSTM: babiRuns["lstm"] ?? [], attentionPicture: attentionPicture)
+                      memoryNetwork: babiRuns["memn2n"] ?? [], storyLSTM: babiRuns["lstm"] ?? [], attentionPicture: attentionPicture,
+                      stepRatios: stepRatios)
     }
 
     /// The steps each run needed to solve copy, one value per seed; +infinity for a run the
@@ -172,8 +209,9 @@ public struct MemoryExperiment {
             seeds \(seeds) (initial weights and data). A run stops once copy is **solved**: at the first evaluation (every 100 steps, \
             32 validation sequences of length \(b.copyMaxLength)) with fewer than \(formatted(solvedBitErrors)) bit errors per sequence (at most \
             1 wrong bit of \(32 * 8 * b.copyMaxLength)); the steps it needed are measured. NTM: \(b.controllerSize)-unit LSTM \
-            controller, \(b.memorySlots) x \(b.memoryWidth) memory initialised to 1e-6, one read and one write head, shifts -1..1 \
-            (\(ntmParameters) parameters). LSTM: one layer of \(b.lstmHidden) units (\(lstmParameters) parameters). \
+            controller, \(b.memorySlots) x \(b.memoryWidth) memory, one read and one write head, shifts -1..1 \
+            (\(ntmParameters) parameters), memory initialised to the constant 1e-6 (Collier and Beel 2018)\
+            \(b.collierBeelRecipe ? ", and the rest of their recipe: learned initial read vectors and weightings, controller forget-gate bias 1, heads' parameters and outputs clipped to ±20" : "; every head starts on slot 0, the reads at zeros, the controller with PyTorch's initialisation"). LSTM: one layer of \(b.lstmHidden) units (\(lstmParameters) parameters). \
             Scored: bit errors per sequence (outputs thresholded at 1/2) on \(b.testSequences) fresh sequences per length, mean ± sd over the seeds.\
             \(settings.isQuick ? " --quick cuts the lengths to 1-\(b.copyMaxLength) (tested to \(b.testLengths.last ?? 0)), the machine to \(b.memorySlots) x \(b.memoryWidth) with \(b.controllerSize) controller units (learning rate \(b.copyLearningRate)), and the bAbI tasks to \(b.babiTasks.map(String.init).joined(separator: ", ")) with \(b.babiQuestions) questions each; run without --quick for the paper's sizes and all six tasks." : "")
             """)
@@ -192,14 +230,18 @@ public struct MemoryExperiment {
             rows: b.testLengths.map { length in
                 ["\(length)", errors(result.ntm, length).text(), errors(result.lstm, length).text(), "\(8 * length)"]
             }))
-        let ratio = SeedValues(zip(result.ntm, result.lstm).map { $0.stepSeconds / $1.stepSeconds })
+        let ratio = SeedValues(result.stepRatios)
+        let ratioBySeed = stride(from: 0, to: result.stepRatios.count, by: timingRounds).map {
+            formatted(SeedValues(Array(result.stepRatios[$0..<min($0 + timingRounds, result.stepRatios.count)])).mean, 3)
+        }.joined(separator: ", ")
         let seconds = { (runs: [CopyRun]) in SeedValues(runs.map(\.seconds)).text() }
         section.paragraph("""
             Steps to solve copy (each seed): NTM \(stepsText(result.ntm, budget: b.copySteps)); LSTM \(stepsText(result.lstm, budget: b.copySteps)). \
             Cost: one training step (forward and backward, batch 16, length \(b.copyMaxLength); process CPU time, so \
-            other processes on the machine do not count) took \
+            other processes on the machine do not count), each seed's trained NTM and LSTM timed in \(timingRounds) interleaved rounds \
+            (NTM, LSTM, NTM, LSTM, ... on the same batch, so that a change of load hits both alike): \
             \(SeedValues(result.ntm.map { 1000 * $0.stepSeconds }).text()) ms for the NTM and \(SeedValues(result.lstm.map { 1000 * $0.stepSeconds }).text()) ms for the LSTM \
-            (ratio \(ratio.text())); training took \(seconds(result.ntm)) s and \(seconds(result.lstm)) s (wall).
+            (the seeds' medians); the paired ratio NTM / LSTM \(ratio.text()) over the \(ratio.count) rounds (by seed: \(ratioBySeed)); training took \(seconds(result.ntm)) s and \(seconds(result.lstm)) s (wall).
             """)
 
         let trained = b.copyMaxLength
@@ -225,7 +267,8 @@ public struct MemoryExperiment {
                             measured: "LSTM \(percent(lstmLonger))% of \(Int(bitsLonger)) bits wrong (NTM \(percent(ntmLonger))%)",
                             verdict: lstmLonger.count == 0 ? .notMeasured : generalises != .held ? .inconclusive : SeedComparison.above(lstmLonger, 0.1)))
         claims.append(Claim("An NTM step costs a small multiple of an LSTM step (at most 10 times) with the addressing fused",
-                            measured: "ratio \(ratio.text())", verdict: SeedComparison.below(ratio, 10)))
+                            measured: "paired ratio \(ratio.text()) (mean ± sd of \(ratio.count) interleaved rounds; by seed \(ratioBySeed))",
+                            verdict: SeedComparison.below(ratio, 10)))
 
         let memory = result.memoryNetwork, story = result.storyLSTM
         let memoryMean = SeedValues(memory.map(\.meanAccuracy)), storyMean = SeedValues(story.map(\.meanAccuracy))

@@ -236,21 +236,25 @@ public enum BitTaskTraining {
         }
     }
 
-    /// The median CPU seconds of this process for one training step's forward and backward
-    /// pass on a batch of `batchSize` sequences of `length` (5 timed after one warm-up); CPU
-    /// time, so that other processes sharing the cores do not inflate it.
-    public static func stepSeconds(_ model: BitTaskModel, task: BitSequenceTaskSettings, length: Int, batchSize: Int) throws -> Double {
+    /// The CPU seconds of this process for one training step's forward and backward pass of
+    /// each model, in `rounds` interleaved rounds (one step of `first`, then one of `second`,
+    /// on the same batch of `batchSize` sequences of `length`), after one warm-up step each.
+    /// Paired rounds, so that a change of load on shared cores hits both models alike; CPU
+    /// time, so that other processes do not count.
+    public static func pairedStepSeconds(_ first: BitTaskModel, _ second: BitTaskModel, task: BitSequenceTaskSettings, length: Int,
+                                         batchSize: Int, rounds: Int) throws -> [(first: Double, second: Double)] {
         var generator = RandomGenerator(seed: 11)
         let batch = try task.batch(length: length, batchSize: batchSize, using: &generator)
-        var times: [Double] = []
-        for _ in 0..<6 {
+        func seconds(_ model: BitTaskModel) throws -> Double {
             let started = processCPUSeconds()
             model.module.zeroGradients()
             try loss(try model.logits(batch.inputs), batch).backward()
-            times.append(processCPUSeconds() - started)
+            let spent = processCPUSeconds() - started
+            model.module.zeroGradients()
+            return spent
         }
-        model.module.zeroGradients()
-        return times.dropFirst().sorted()[2]
+        _ = try (seconds(first), seconds(second))
+        return try (0..<rounds).map { _ in (try seconds(first), try seconds(second)) }
     }
 
     private static func processCPUSeconds() -> Double {

@@ -19,10 +19,21 @@ public struct NeuralTuringMachineConfiguration: Codable, Equatable, Sendable {
     /// Every memory cell's value at the start of a sequence (Collier and Beel 2018 found a
     /// small constant trains more reliably than learned or random memory).
     public var initialMemoryValue: Float
+    /// The controller's forget-gate bias (b_ih's f block; b_hh's set to 0); nil keeps
+    /// PyTorch's U(-1/sqrt(H), 1/sqrt(H)).
+    public var controllerForgetBias: Float?
+    /// Learn the read vectors and weightings at t = 0 (r_0 = tanh(b_r), w_0 = softmax(b_w),
+    /// one bias per head); false starts every weighting on slot 0 and every read at zeros.
+    public var learnsInitialState: Bool
+    /// The heads' raw parameters and the output logits are clipped to [-c, c]; nil: no clip.
+    public var clipValue: Float?
 
-    /// The sizes; defaults are the paper's copy machine (100-unit LSTM, 128 x 20 memory).
+    /// The sizes; defaults are the paper's copy machine (100-unit LSTM, 128 x 20 memory), with
+    /// a fixed start, PyTorch's controller initialisation and no clipping
+    /// (`withCollierBeelRecipe()` gives the reliable recipe).
     public init(inputSize: Int, outputSize: Int, controllerSize: Int = 100, memorySlots: Int = 128, memoryWidth: Int = 20,
-                readHeads: Int = 1, shiftRange: Int = 1, initialMemoryValue: Float = 1e-6) {
+                readHeads: Int = 1, shiftRange: Int = 1, initialMemoryValue: Float = 1e-6,
+                controllerForgetBias: Float? = nil, learnsInitialState: Bool = false, clipValue: Float? = nil) {
         self.inputSize = inputSize
         self.outputSize = outputSize
         self.controllerSize = controllerSize
@@ -31,6 +42,39 @@ public struct NeuralTuringMachineConfiguration: Codable, Equatable, Sendable {
         self.readHeads = readHeads
         self.shiftRange = shiftRange
         self.initialMemoryValue = initialMemoryValue
+        self.controllerForgetBias = controllerForgetBias
+        self.learnsInitialState = learnsInitialState
+        self.clipValue = clipValue
+    }
+
+    /// Reads a configuration; one saved before the recipe's fields existed gets the fixed
+    /// start, PyTorch's controller initialisation and no clipping.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        inputSize = try container.decode(Int.self, forKey: .inputSize)
+        outputSize = try container.decode(Int.self, forKey: .outputSize)
+        controllerSize = try container.decode(Int.self, forKey: .controllerSize)
+        memorySlots = try container.decode(Int.self, forKey: .memorySlots)
+        memoryWidth = try container.decode(Int.self, forKey: .memoryWidth)
+        readHeads = try container.decode(Int.self, forKey: .readHeads)
+        shiftRange = try container.decode(Int.self, forKey: .shiftRange)
+        initialMemoryValue = try container.decode(Float.self, forKey: .initialMemoryValue)
+        controllerForgetBias = try container.decodeIfPresent(Float.self, forKey: .controllerForgetBias)
+        learnsInitialState = try container.decodeIfPresent(Bool.self, forKey: .learnsInitialState) ?? false
+        clipValue = try container.decodeIfPresent(Float.self, forKey: .clipValue)
+    }
+
+    /// This machine trained as Collier and Beel (2018, "Implementing Neural Turing Machines")
+    /// found reliable: memory initialised to the constant 1e-6, learned initial read vectors
+    /// and weightings, controller forget-gate bias 1, heads' parameters and outputs clipped
+    /// to [-20, 20] (their code's `clip_value`).
+    public func withCollierBeelRecipe() -> NeuralTuringMachineConfiguration {
+        var recipe = self
+        recipe.initialMemoryValue = 1e-6
+        recipe.controllerForgetBias = 1
+        recipe.learnsInitialState = true
+        recipe.clipValue = 20
+        return recipe
     }
 
     /// Checks every size.
@@ -53,6 +97,12 @@ public struct NeuralTuringMachineConfiguration: Codable, Equatable, Sendable {
         guard initialMemoryValue.isFinite else {
             throw .invalidArgument("NeuralTuringMachine", "the initial memory value must be finite, got \(initialMemoryValue)")
         }
+        guard controllerForgetBias?.isFinite ?? true else {
+            throw .invalidArgument("NeuralTuringMachine", "the controller's forget-gate bias must be finite, got \(controllerForgetBias ?? 0)")
+        }
+        if let clipValue, !(clipValue > 0 && clipValue.isFinite) {
+            throw .invalidArgument("NeuralTuringMachine", "the clip value must be positive and finite, got \(clipValue)")
+        }
     }
 }
 
@@ -66,18 +116,32 @@ public struct NeuralTuringMachineConfiguration: Codable, Equatable, Sendable {
 ///     y_t = output([h_t, r_t^1 ... r_t^R])   (logits)
 ///
 /// `address` is `Tensor.memoryAddressing` (content, interpolation, shift, sharpening, fused).
-/// At t = 0 the memory holds `initialMemoryValue` everywhere, every weighting is on slot 0,
-/// the read vectors and the controller state are zeros.
+/// At t = 0 the memory holds `initialMemoryValue` everywhere and the controller state is
+/// zeros; every weighting is on slot 0 and the read vectors are zeros, or, with
+/// `learnsInitialState`, w_0 = softmax(b_w) and r_0 = tanh(b_r) from learned biases. With
+/// `clipValue` c, the heads' raw parameters and y_t are clipped to [-c, c].
 ///
 /// Keys: `controller.weight_ih` ... (an `LSTMCell`), `heads.weight`, `heads.bias` (one
 /// linear map to all heads' raw parameters: each read head's P = W + 3 + 2R + 1, then the
-/// write head's P + 2W for erase and add), `output.weight`, `output.bias`.
+/// write head's P + 2W for erase and add), `output.weight`, `output.bias`; with
+/// `learnsInitialState`, `initial_weightings` (R + 1, N: the read heads', then the write
+/// head's) and `initial_reads` (R, W).
 public final class NeuralTuringMachine: Module {
     public let configuration: NeuralTuringMachineConfiguration
     public let controller: LSTMCell
     public let heads: Linear
     public let output: Linear
+    /// b_w, (R + 1, N), when the machine learns its initial state.
+    public let initialWeightings: Parameter?
+    /// b_r, (R, W), when the machine learns its initial state.
+    public let initialReads: Parameter?
     public var isTraining = true
+
+    public var localParameters: [(key: String, parameter: Parameter)] {
+        [("initial_weightings", initialWeightings), ("initial_reads", initialReads)].compactMap { key, parameter in
+            parameter.map { (key: key, parameter: $0) }
+        }
+    }
 
     public var submodules: [(key: String, module: any Module)] {
         [("controller", controller), ("heads", heads), ("output", output)]
@@ -119,6 +183,23 @@ public final class NeuralTuringMachine: Module {
         heads = Linear(inputSize: c.controllerSize, outputSize: c.readHeads * P + P + 2 * c.memoryWidth,
                        generator: &generator)
         output = Linear(inputSize: c.controllerSize + c.readHeads * c.memoryWidth, outputSize: c.outputSize, generator: &generator)
+        if let forgetBias = c.controllerForgetBias, let inputBias = controller.weights.inputBias,
+           let recurrentBias = controller.weights.recurrentBias {
+            let H = c.controllerSize  // gates i, f, g, o: the f block is H..<2H
+            inputBias.update { for j in H..<(2 * H) { $0[j] = forgetBias } }
+            recurrentBias.update { for j in H..<(2 * H) { $0[j] = 0 } }
+        }
+        if c.learnsInitialState {
+            // As Collier and Beel's learned_init: a Glorot-uniform row, U(-sqrt(6 / (1 + n)), sqrt(6 / (1 + n))).
+            func learned(_ rows: Int, _ n: Int) -> Parameter {
+                let bound = Float(6.0 / Double(1 + n)).squareRoot()
+                return Parameter(Tensor.randomUniform([rows, n], lower: -bound, upper: bound, using: &generator))
+            }
+            initialWeightings = learned(c.readHeads + 1, c.memorySlots)
+            initialReads = learned(c.readHeads, c.memoryWidth)
+        } else {
+            (initialWeightings, initialReads) = (nil, nil)
+        }
     }
 
     /// P: the raw parameters of one head's addressing.
@@ -129,12 +210,24 @@ public final class NeuralTuringMachine: Module {
     /// The state at t = 0 for `batchSize` sequences.
     public func initialState(batchSize B: Int) -> State {
         let c = configuration
+        let memory = Tensor.full([B, c.memorySlots, c.memoryWidth], value: c.initialMemoryValue)
+        let (hidden, cell) = (Tensor.zeros([B, c.controllerSize]), Tensor.zeros([B, c.controllerSize]))
+        if let initialWeightings, let initialReads {
+            let weightings = initialWeightings.value.softmax(alongAxis: 1)  // (R + 1, N)
+            let reads = initialReads.value.tanh()  // (R, W)
+            func row(_ table: Tensor, _ index: Int, _ width: Int) -> Tensor {
+                table.select(alongAxis: 0, index: index).unsqueezed(at: 0).expanded(to: [B, width])
+            }
+            return State(hidden: hidden, cell: cell, memory: memory,
+                         readWeightings: (0..<c.readHeads).map { row(weightings, $0, c.memorySlots) },
+                         writeWeighting: row(weightings, c.readHeads, c.memorySlots),
+                         reads: (0..<c.readHeads).map { row(reads, $0, c.memoryWidth) })
+        }
         var focus = [Float](repeating: 0, count: B * c.memorySlots)
         for b in 0..<B { focus[b * c.memorySlots] = 1 }
         let weighting = Tensor(shape: [B, c.memorySlots], scalars: focus)
         return State(
-            hidden: Tensor.zeros([B, c.controllerSize]), cell: Tensor.zeros([B, c.controllerSize]),
-            memory: Tensor.full([B, c.memorySlots, c.memoryWidth], value: c.initialMemoryValue),
+            hidden: hidden, cell: cell, memory: memory,
             readWeightings: Array(repeating: weighting, count: c.readHeads), writeWeighting: weighting,
             reads: Array(repeating: Tensor.zeros([B, c.memoryWidth]), count: c.readHeads))
     }
@@ -151,7 +244,7 @@ public final class NeuralTuringMachine: Module {
         do { hc = try controller(controllerInput, (state.hidden, state.cell)) } catch let error as SequentError { throw error } catch {
             throw .invalidArgument("NeuralTuringMachine", "\(error)")
         }
-        let raw = heads(hc.h)
+        let raw = c.clipValue.map { heads(hc.h).clamped(min: -$0, max: $0) } ?? heads(hc.h)
         var next = state
         (next.hidden, next.cell) = hc
         for head in 0..<c.readHeads {
@@ -169,7 +262,8 @@ public final class NeuralTuringMachine: Module {
         let add = raw.slice(alongAxis: 1, (writeStart + P + W)..<(writeStart + P + 2 * W)).tanh()
         next.writeWeighting = writeWeighting
         next.memory = Tensor.memoryWrite(memory: state.memory, weighting: writeWeighting, erase: erase, add: add)
-        let logits = output(Tensor.concatenate([next.hidden] + next.reads, alongAxis: 1))
+        let outputs = output(Tensor.concatenate([next.hidden] + next.reads, alongAxis: 1))
+        let logits = c.clipValue.map { outputs.clamped(min: -$0, max: $0) } ?? outputs
         return (logits, next)
     }
 
