@@ -114,9 +114,31 @@ final class TransformerSequenceModel: SequenceModel {
     }
 
     /// The last step's output from h_0, (B, Out).
+    ///
+    /// Equal to the last row of `everyStep`, computed without the rows nothing reads: the
+    /// layers below the last run on every step (the last layer's keys and values need
+    /// them), the last layer on the last query only. Its pre-norm sublayers, written out
+    /// (z = h_{N-1} (B, T, D), the layer's norms n1, n2):
+    ///
+    ///     a = z_{T-1} + attention(query: n1(z)_{T-1}, keys and values: n1(z))    (B, 1, D)
+    ///     h_N = a + FFN(n2(a))
+    ///
+    /// which leaves out (T - 1)/T of the last layer's attention and feed-forward work
+    /// (a quarter of a 4-layer encoder's attention, the cost that dominates at long T).
     func lastStep(representation: Tensor) throws -> Tensor {
-        let y = try encoded(representation)  // (B, T, D)
-        return head(y.select(alongAxis: 1, index: y.shape[1] - 1))
+        let layers = encoder.layers
+        var z = representation  // (B, T, D)
+        for layer in layers.dropLast() { z = try layer(z, causal: true) }
+        let last = layers[layers.count - 1]
+        let T = z.shape[1]
+        let normed = last.norm1(z)
+        let query = normed.slice(alongAxis: 1, (T - 1)..<T)  // (B, 1, D): the last query sees every key
+        let attended = z.slice(alongAxis: 1, (T - 1)..<T) + (try last.selfAttention(query: query, key: normed, value: normed).output)
+        let feedForward = Tensor.feedForward(
+            last.norm2(attended), weight1: last.linear1.weight.value, bias1: last.linear1.bias?.value,
+            activation: last.configuration.activation, weight2: last.linear2.weight.value, bias2: last.linear2.bias?.value)
+        let y = encoder.norm.map { $0(attended + feedForward) } ?? (attended + feedForward)
+        return head(finalNorm(y).select(alongAxis: 1, index: 0))
     }
 
     /// h_t is the input representation of step t: the gradient reaches it through the

@@ -27,6 +27,7 @@ final class LabTests: XCTestCase {
         s.speedLengths = [4, 8]
         s.speedWidth = 16
         s.speedRepeats = 1
+        s.speedRounds = 2
         s.reversalLengths = 3...4
         s.reversalSteps = 2
         s.reversalSweepSteps = 1
@@ -112,6 +113,20 @@ final class LabTests: XCTestCase {
         XCTAssertTrue(VanishingGradientsExperiment.claims(result).isEmpty)
     }
 
+    func testTheTwoLongestLengthsAreTimedInInterleavedRounds() throws {
+        var settings = tiny
+        settings.speedLengths = [2, 4, 8]
+        let result = try SpeedExperiment(settings: settings, progress: .silent).run()
+        for m in result.measurements {
+            let rounds = m.length == 2 ? 0 : settings.speedRounds
+            XCTAssertEqual(m.repeats.count, m.length == 2 ? settings.speedRepeats : rounds, "\(m.architecture) T = \(m.length)")
+            XCTAssertEqual(m.cpuRepeats.count, rounds, "CPU seconds of every round's step")
+            XCTAssertTrue(m.cpuRepeats.allSatisfy { $0 > 0 } && m.repeats.allSatisfy { $0 > 0 })
+            XCTAssertEqual(m.stepSeconds, m.repeats.min())
+        }
+        XCTAssertEqual(result.longLengthExponents(.transformer).count, settings.speedRounds, "one exponent per round")
+    }
+
     func testTransformerCellsOfTheTableFollowTheirRules() {
         // Measurements made up so that each rule's outcome is known; three timed steps each.
         func timing(_ a: Architecture, _ T: Int, seconds: Double, singleThread: Double?, memory: Double) -> SpeedExperiment.Measurement {
@@ -120,6 +135,7 @@ final class LabTests: XCTestCase {
                 tokensPerSecond: Double(32 * T) / seconds, forwardFLOPs: 1e9, peakMemoryBytes: memory)
             m.repeats = [seconds, seconds * 1.01, seconds * 1.02]
             m.singleThreadRepeats = singleThread.map { [$0, $0 * 1.01, $0 * 1.02] } ?? []
+            (m.cpuRepeats, m.singleThreadCPURepeats) = (m.repeats, m.singleThreadRepeats)  // an otherwise idle machine
             return m
         }
         var measurements: [SpeedExperiment.Measurement] = []
@@ -169,7 +185,7 @@ final class LabTests: XCTestCase {
         // on its other part (fewer FLOP/s); with more FLOP/s it would be inconclusive.
         var oneThread = speed
         oneThread.threads = 1
-        oneThread.measurements = measurements.map { var m = $0; m.singleThreadStepSeconds = nil; m.singleThreadRepeats = []; return m }
+        oneThread.measurements = measurements.map { var m = $0; m.singleThreadStepSeconds = nil; m.singleThreadRepeats = []; m.singleThreadCPURepeats = []; return m }
         let single = ComparisonTable.section(gradients: nil, lags: nil, speed: oneThread, settings: tiny)
         XCTAssertEqual(single.allClaims.first { $0.statement.hasPrefix("Parallel processing: Transformer") }?.verdict, .notHeld)
         var faster = oneThread

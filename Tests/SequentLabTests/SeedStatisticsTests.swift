@@ -55,3 +55,27 @@ extension SeedStatisticsTests {
         XCTAssertEqual(SeedComparison.above(rnn, 2), .held)
     }
 }
+
+extension SeedStatisticsTests {
+    /// Timings under a drifting load: the unpaired rule cannot separate two models whose
+    /// throughputs swing together from round to round; their per-round ratios can.
+    func testPairedTimingsSurviveALoadDrift() {
+        let load = [1.0, 0.6, 0.9, 0.5, 0.8]  // the share of the machine each round had
+        let gru = SeedValues(load.map { 150 * $0 }), lstm = SeedValues(load.map { 120 * $0 * 1.01 })
+        XCTAssertEqual(SeedComparison.higher(gru, than: lstm), .inconclusive, "the spreads overlap")
+        XCTAssertEqual(SeedComparison.higherPaired(gru, than: lstm, tie: 0.02), .held, "1.24 in every round")
+        XCTAssertEqual(SeedComparison.lowerPaired(lstm, than: gru, tie: 0.02), .held)
+        XCTAssertEqual(SeedComparison.higherPaired(lstm, than: gru, tie: 0.02), .notHeld)
+        XCTAssertEqual(SeedComparison.pairedRatios(gru, lstm).mean, 150 / 121.2, accuracy: 1e-9)
+    }
+
+    func testPairedTiesAndNoisyRatiosAreInconclusive() {
+        let a = SeedValues([100, 101, 99]), b = SeedValues([99, 100, 100])
+        XCTAssertEqual(SeedComparison.higherPaired(a, than: b, tie: 0.02), .inconclusive, "within 2% of each other")
+        XCTAssertEqual(SeedComparison.higherPaired(SeedValues([110, 90]), than: SeedValues([100, 100]), tie: 0.02), .inconclusive,
+                       "1.1 and 0.9: the ratio's spread straddles 1")
+        XCTAssertEqual(SeedComparison.higherPaired(SeedValues([2]), than: SeedValues([1]), tie: 0), .inconclusive, "one round")
+        XCTAssertEqual(SeedComparison.higherPaired(SeedValues([2, 2]), than: SeedValues([1, 1, 1]), tie: 0), .inconclusive,
+                       "unpaired counts")
+    }
+}

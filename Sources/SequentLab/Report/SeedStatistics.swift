@@ -95,4 +95,30 @@ public enum SeedComparison {
         // The lower bound of the infinite seeds can only make "above" harder to show.
         return below(SeedValues(a.infinitiesAsLowerBound.values.map { -$0 }), -threshold)
     }
+
+    /// The stated rule of paired comparisons (timings), for the report.
+    public static let pairedRule = "timings are compared round by round: the models are timed in interleaved rounds (one step of each in turn), and \"A faster than B\" holds when the ratio of A's throughput to B's, mean ± sd over the rounds, lies wholly above 1 + the tie margin, does not hold when it lies wholly below 1 - the margin, and is inconclusive otherwise"
+
+    /// a_i / b_i for measurements taken in pairs (the i-th of each in the same round); empty
+    /// when the counts differ.
+    static func pairedRatios(_ a: SeedValues, _ b: SeedValues) -> SeedValues {
+        guard a.count == b.count else { return SeedValues([]) }
+        return SeedValues(zip(a.values, b.values).map { $0 / $1 })
+    }
+
+    /// Whether `a` is higher than `b`, judged on their paired ratios (`pairedRule`): held when
+    /// mean - sd of a_i / b_i is above 1 + `tie`, did not hold when mean + sd is below
+    /// 1 - `tie`, inconclusive otherwise or with fewer than two pairs.
+    static func higherPaired(_ a: SeedValues, than b: SeedValues, tie: Double) -> Verdict {
+        let ratios = pairedRatios(a, b)
+        guard ratios.count >= 2, ratios.allFinite, ratios.mean.isFinite else { return .inconclusive }
+        if ratios.mean - ratios.standardDeviation > 1 + tie { return .held }
+        if ratios.mean + ratios.standardDeviation < 1 - tie { return .notHeld }
+        return .inconclusive
+    }
+
+    /// Whether `a` is lower than `b`, judged on the paired ratios b_i / a_i (`higherPaired`).
+    static func lowerPaired(_ a: SeedValues, than b: SeedValues, tie: Double) -> Verdict {
+        higherPaired(b, than: a, tie: tie)
+    }
 }

@@ -81,6 +81,9 @@ struct LabTraining {
         var seconds: Double
         /// Wall-clock seconds of each step (batch, forward, backward, clipping, update).
         var stepSeconds: [Double]
+        /// This process's CPU seconds of each step, all threads together (the first from the
+        /// start of `fit`, so it includes the Trainer's set-up).
+        var stepCPUSeconds: [Double] = []
     }
 
     /// Trains `model` on `data` with the loss of a batch.
@@ -108,6 +111,8 @@ struct LabTraining {
                                   validation: evaluate) { _, batch in try loss(batch) }
         var evaluations: [Evaluation] = []
         var stepSeconds: [Double] = []
+        var stepCPUSeconds: [Double] = []
+        var lastCPU = processCPUSeconds()
         if evaluatesAtStart, let evaluate {
             module.setTraining(false)
             evaluations.append((0, try evaluate(module)))
@@ -116,12 +121,16 @@ struct LabTraining {
         trainer.callbacks.append(ClosureCallback(
             onStepEnd: { report, control in
                 stepSeconds.append(report.tokensPerSecond > 0 ? Double(report.tokenCount) / report.tokensPerSecond : 0)
+                let cpu = processCPUSeconds()
+                stepCPUSeconds.append(cpu - lastCPU)
+                lastCPU = cpu
                 if let timeLimit, report.elapsedSeconds >= timeLimit { control.requestStop() }
             },
             onEvaluation: { report, control in
                 evaluations.append((report.step, report.metrics))
                 if let stop, stop(report.metrics) { control.requestStop() }
             }))
+        lastCPU = processCPUSeconds()
         let (result, seconds) = try timed { try trainer.fit() }
         // A run stopped between evaluations (time limit) is evaluated once more at its end.
         if let evaluate, evaluations.last?.step != trainer.step {
@@ -129,6 +138,15 @@ struct LabTraining {
             evaluations.append((trainer.step, try evaluate(module)))
         }
         module.setTraining(false)
-        return Outcome(evaluations: evaluations, steps: trainer.step, losses: result.losses, seconds: seconds, stepSeconds: stepSeconds)
+        return Outcome(evaluations: evaluations, steps: trainer.step, losses: result.losses, seconds: seconds, stepSeconds: stepSeconds,
+                       stepCPUSeconds: stepCPUSeconds)
     }
+}
+
+/// The CPU seconds this process has used, all threads together: unlike wall-clock time, not
+/// inflated by other processes that share the cores.
+func processCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
