@@ -59,7 +59,6 @@ extension Sequent {
         }
 
         func run() throws {
-            Memory.keepFreedMemoryForReuse()
             let experiments: [LabExperiment]
             if experiment.lowercased() == "all" {
                 experiments = LabExperiment.allCases

@@ -246,21 +246,15 @@ public enum BitTaskTraining {
         var generator = RandomGenerator(seed: 11)
         let batch = try task.batch(length: length, batchSize: batchSize, using: &generator)
         func seconds(_ model: BitTaskModel) throws -> Double {
-            let started = processCPUSeconds()
+            let started = ProcessCPUTime.seconds
             model.module.zeroGradients()
             try loss(try model.logits(batch.inputs), batch).backward()
-            let spent = processCPUSeconds() - started
+            let spent = ProcessCPUTime.seconds - started
             model.module.zeroGradients()
             return spent
         }
         _ = try (seconds(first), seconds(second))
         return try (0..<rounds).map { _ in (try seconds(first), try seconds(second)) }
-    }
-
-    private static func processCPUSeconds() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     /// The NTM's read and write weightings on one example of `length`, as two heatmaps

@@ -112,7 +112,7 @@ struct LabTraining {
         var evaluations: [Evaluation] = []
         var stepSeconds: [Double] = []
         var stepCPUSeconds: [Double] = []
-        var lastCPU = processCPUSeconds()
+        var lastCPU = ProcessCPUTime.seconds
         if evaluatesAtStart, let evaluate {
             module.setTraining(false)
             evaluations.append((0, try evaluate(module)))
@@ -121,7 +121,7 @@ struct LabTraining {
         trainer.callbacks.append(ClosureCallback(
             onStepEnd: { report, control in
                 stepSeconds.append(report.tokensPerSecond > 0 ? Double(report.tokenCount) / report.tokensPerSecond : 0)
-                let cpu = processCPUSeconds()
+                let cpu = ProcessCPUTime.seconds
                 stepCPUSeconds.append(cpu - lastCPU)
                 lastCPU = cpu
                 if let timeLimit, report.elapsedSeconds >= timeLimit { control.requestStop() }
@@ -130,7 +130,7 @@ struct LabTraining {
                 evaluations.append((report.step, report.metrics))
                 if let stop, stop(report.metrics) { control.requestStop() }
             }))
-        lastCPU = processCPUSeconds()
+        lastCPU = ProcessCPUTime.seconds
         let (result, seconds) = try timed { try trainer.fit() }
         // A run stopped between evaluations (time limit) is evaluated once more at its end.
         if let evaluate, evaluations.last?.step != trainer.step {
@@ -141,12 +141,4 @@ struct LabTraining {
         return Outcome(evaluations: evaluations, steps: trainer.step, losses: result.losses, seconds: seconds, stepSeconds: stepSeconds,
                        stepCPUSeconds: stepCPUSeconds)
     }
-}
-
-/// The CPU seconds this process has used, all threads together: unlike wall-clock time, not
-/// inflated by other processes that share the cores.
-func processCPUSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
