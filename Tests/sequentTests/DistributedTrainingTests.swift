@@ -84,6 +84,18 @@ final class DistributedTrainingTests: XCTestCase {
                                       Self.binary!.path] + arguments, environment: environment)
     }
 
+    /// Trains `arguments` twice, as the equivalence tests compare them: by 2 ranks of
+    /// `batchPerRank` each into `outs.two`, and by 1 process with the whole batch (twice
+    /// that) into `outs.one`; both must succeed.
+    private func trainTwoRanksAndOne(_ arguments: [String], batchPerRank: Int, outs: (two: String, one: String) = ("two", "one"))
+        throws -> (two: Run, one: Run) {
+        let two = try mpi(2, arguments + ["--out", outs.two, "--batch-size", String(batchPerRank)])
+        XCTAssertEqual(two.status, 0, two.output)
+        let one = try sequent(arguments + ["--out", outs.one, "--batch-size", String(2 * batchPerRank)])
+        XCTAssertEqual(one.status, 0, one.output)
+        return (two, one)
+    }
+
     private static let corpus: String = {
         let lines = ["First Citizen:", "Before we proceed any further, hear me speak.", "All:", "Speak, speak.",
                      "You are all resolved rather to die than to famish?", "Resolved. resolved."]
@@ -178,10 +190,7 @@ final class DistributedTrainingTests: XCTestCase {
     func testTwoRanksEqualOneProcessWithTheWholeBatch() throws {
         _ = try requireMPI()
         let text = try corpusFile()
-        let two = try mpi(2, options(text) + ["--out", "two", "--batch-size", "2"])
-        XCTAssertEqual(two.status, 0, two.output)
-        let one = try sequent(options(text) + ["--out", "one", "--batch-size", "4"])
-        XCTAssertEqual(one.status, 0, one.output)
+        _ = try trainTwoRanksAndOne(options(text), batchPerRank: 2)
 
         try assertSameTraining("two", "one", steps: 6)
         let twoLosses = try losses("two")
@@ -226,18 +235,12 @@ final class DistributedTrainingTests: XCTestCase {
                        "--steps", "8", "--eval-interval", "4", "--threads", "1", "--quiet",
                        "--text-column", "sentence", "--label-column", "label"]
         let plain = ["--dropout", "0", "--embedding-dropout", "0"]
-        let two = try mpi(2, options + plain + ["--out", "two", "--batch-size", "4"])
-        XCTAssertEqual(two.status, 0, two.output)
-        let one = try sequent(options + plain + ["--out", "one", "--batch-size", "8"])
-        XCTAssertEqual(one.status, 0, one.output)
+        let two = try trainTwoRanksAndOne(options + plain, batchPerRank: 4).two
         try assertSameTraining("two", "one", steps: 8)
         XCTAssertEqual(two.output.components(separatedBy: "best validation").count, 2, "one final summary (rank 0's): \(two.output)")
 
         let balanced = ["--class-weights", "balanced"]
-        let twoBalanced = try mpi(2, options + balanced + ["--out", "two-balanced", "--batch-size", "4"])
-        XCTAssertEqual(twoBalanced.status, 0, twoBalanced.output)
-        let oneBalanced = try sequent(options + balanced + ["--out", "one-balanced", "--batch-size", "8"])
-        XCTAssertEqual(oneBalanced.status, 0, oneBalanced.output)
+        _ = try trainTwoRanksAndOne(options + balanced, batchPerRank: 4, outs: ("two-balanced", "one-balanced"))
         try assertSameTraining("two-balanced", "one-balanced", steps: 8)
     }
 
@@ -247,10 +250,7 @@ final class DistributedTrainingTests: XCTestCase {
     func testTwoRanksEqualOneProcessWithDropout() throws {
         _ = try requireMPI()
         let text = try corpusFile()
-        let two = try mpi(2, options(text, dropout: 0.3) + ["--out", "two", "--batch-size", "2"])
-        XCTAssertEqual(two.status, 0, two.output)
-        let one = try sequent(options(text, dropout: 0.3) + ["--out", "one", "--batch-size", "4"])
-        XCTAssertEqual(one.status, 0, one.output)
+        _ = try trainTwoRanksAndOne(options(text, dropout: 0.3), batchPerRank: 2)
         try assertSameTraining("two", "one", steps: 6)
         // Without the shared masks the losses would differ in the second decimal.
         let plain = try sequent(options(text, dropout: 0) + ["--out", "plain", "--batch-size", "4"])
@@ -291,10 +291,7 @@ final class DistributedTrainingTests: XCTestCase {
             ("transformer", ["--model", "transformer", "--hidden", "8", "--heads", "2", "--layers", "1", "--feed-forward", "16", "--dropout", "0.3"]),
         ]
         for (name, flags) in models {
-            let two = try mpi(2, ["translate", "train"] + common + flags + ["--out", "\(name)-two", "--batch-size", "3"])
-            XCTAssertEqual(two.status, 0, two.output)
-            let one = try sequent(["translate", "train"] + common + flags + ["--out", "\(name)-one", "--batch-size", "6"])
-            XCTAssertEqual(one.status, 0, one.output)
+            let two = try trainTwoRanksAndOne(["translate", "train"] + common + flags, batchPerRank: 3, outs: ("\(name)-two", "\(name)-one")).two
             // The keys' bias (the middle third of in_proj_bias) does not change the attention
             // (softmax is invariant to it), so its exact gradient is 0: what it gets is rounding
             // noise, which Adam turns into steps of the learning rate's size, and two reduction
@@ -329,10 +326,7 @@ final class DistributedTrainingTests: XCTestCase {
         let common = ["speech", "train", "--audio", audio.path, "--transcripts", audio.appendingPathComponent("transcripts.tsv").path,
                       "--val-fraction", "0.2", "--hidden", "8", "--layers", "2", "--mel-bins", "16", "--stack", "3", "--units", "words",
                       "--steps", "6", "--threads", "1", "--quiet"]
-        let two = try mpi(2, common + ["--out", "two", "--batch-size", "4"])
-        XCTAssertEqual(two.status, 0, two.output)
-        let one = try sequent(common + ["--out", "one", "--batch-size", "8"])
-        XCTAssertEqual(one.status, 0, one.output)
+        let two = try trainTwoRanksAndOne(common, batchPerRank: 4).two
         try assertSameTraining("two", "one", steps: 6)
         XCTAssertEqual(two.output.components(separatedBy: "best validation").count, 2, "one final summary (rank 0's): \(two.output)")
         // Without the shared masks the ranks would not match: dropout changes the losses.
@@ -356,10 +350,7 @@ final class DistributedTrainingTests: XCTestCase {
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: csv)
         let common = ["forecast", "train", "--csv", csv.path, "--column", "sales", "--horizon", "6", "--steps", "12",
                       "--hidden", "8", "--ensemble", "1", "--threads", "1", "--quiet"]
-        let two = try mpi(2, common + ["--out", "two", "--batch-size", "8"])
-        XCTAssertEqual(two.status, 0, two.output)
-        let one = try sequent(common + ["--out", "one", "--batch-size", "16"])
-        XCTAssertEqual(one.status, 0, one.output)
+        _ = try trainTwoRanksAndOne(common, batchPerRank: 8)
         try assertSameTraining("two", "one", steps: nil)
         let config = { (run: String) throws -> String in
             try String(contentsOf: self.folder.appendingPathComponent("\(run)/config.json"), encoding: .utf8)
@@ -375,10 +366,7 @@ final class DistributedTrainingTests: XCTestCase {
         _ = try requireMPI()
         let common = ["memory", "train", "--task", "copy", "--steps", "4", "--threads", "1", "--quiet",
                       "--max-length", "3", "--memory-slots", "8", "--memory-width", "4", "--hidden", "8"]
-        let two = try mpi(2, common + ["--out", "two", "--batch-size", "2"])
-        XCTAssertEqual(two.status, 0, two.output)
-        let one = try sequent(common + ["--out", "one", "--batch-size", "4"])
-        XCTAssertEqual(one.status, 0, one.output)
+        let two = try trainTwoRanksAndOne(common, batchPerRank: 2).two
         try assertSameTraining("two", "one", steps: 4)
         XCTAssertEqual(two.output.components(separatedBy: "model: ").count, 2, "one final summary (rank 0's): \(two.output)")
     }
@@ -405,10 +393,7 @@ final class DistributedTrainingTests: XCTestCase {
         try Data(generated.output.utf8).write(to: file)
         let common = ["memory", "train", "--task", "babi", "--babi", file.path, "--steps", "6", "--threads", "1", "--quiet",
                       "--hidden", "8", "--hops", "2"]
-        let two = try mpi(2, common + ["--out", "two", "--batch-size", "3"])
-        XCTAssertEqual(two.status, 0, two.output)
-        let one = try sequent(common + ["--out", "one", "--batch-size", "6"])
-        XCTAssertEqual(one.status, 0, one.output)
+        let two = try trainTwoRanksAndOne(common, batchPerRank: 3).two
         for (out, steps, rate) in [("start", "1", "1e-12"), ("first", "1", "0.01")] {
             let run = try sequent(common + ["--out", out, "--batch-size", "6", "--steps", steps, "--learning-rate", rate])
             XCTAssertEqual(run.status, 0, run.output)
