@@ -136,6 +136,18 @@ struct TrainingOptions: ParsableArguments {
     }
 }
 
+/// `--threads` of the commands that apply a trained model (`eval`, `predict`, `generate`,
+/// `transcribe`): included with `@OptionGroup var threads: ThreadOption`, checked when parsed.
+struct ThreadOption: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Threads (default: all cores).")
+    var threads: Int?
+
+    func validate() throws { _ = try ThreadCount.checked(threads) }
+
+    /// The thread count to run with: --threads, or all cores.
+    var count: Int { (try? ThreadCount.checked(threads)) ?? Parallelism.coreCount }
+}
+
 /// `--threads`, the same check in every command (`Parallelism.checkedThreadCount`).
 enum ThreadCount {
     /// `threads` if it is at least 1 and at most 4 times the machine's cores, else a

@@ -41,7 +41,7 @@ enum ClassifierArchitecture: String, Codable, CaseIterable, ExpressibleByArgumen
 extension TextPooling: ExpressibleByArgument {}
 
 /// What `config.json`'s `config` holds for `sequent classify`.
-struct ClassifyConfig: Codable, Equatable {
+struct ClassifyConfig: TaskConfig, Equatable {
     var model: ClassifierArchitecture
     var pooling: TextPooling
     var layers: Int
@@ -129,12 +129,9 @@ struct ClassifyFolder {
     let model: TextClassifier
 
     static func open(_ path: String) throws -> ClassifyFolder {
-        let folder = try ModelFolder.open(URL(fileURLWithPath: path), task: task)
-        let config = try folder.readConfig(as: ClassifyConfig.self)
+        let (folder, config) = try ModelFolder.open(URL(fileURLWithPath: path), task: task, config: ClassifyConfig.self)
         let tokenizer = try folder.loadTokenizer(vocabularySize: config.vocabularySize)
-        var generator = RandomGenerator(seed: config.seed)
-        let model = try config.makeModel(generator: &generator)
-        try folder.loadTrainedWeights(into: model)
+        let model = try folder.loadTrainedModel(config)
         return ClassifyFolder(folder: folder, config: config, tokenizer: tokenizer, model: model)
     }
 }

@@ -31,13 +31,10 @@ extension Sequent.Classify {
         @Flag(help: "Print one JSON object (accuracy, macro_f1, per_class, confusion_matrix, expected_calibration_error, loss, records, data).")
         var json = false
 
-        @Option(parsing: .unconditional, help: "Threads (default: all cores).")
-        var threads: Int?
-
-        func validate() throws { _ = try ThreadCount.checked(threads) }
+        @OptionGroup var threads: ThreadOption
 
         func run() throws {
-            try Parallelism.withThreads(try ThreadCount.checked(threads)) {
+            try Parallelism.withThreads(threads.count) {
                 let opened = try ClassifyFolder.open(model)
                 let config = opened.config
                 let texts = try LabelledTexts.read(URL(fileURLWithPath: data), textColumn: textColumn ?? config.textColumn,

@@ -33,13 +33,10 @@ extension Sequent.Classify {
         @Option(name: .customLong("explain-html"), help: "Also write the texts as HTML, each token highlighted by its attention weight (attention pooling).")
         var explainHTML: String?
 
-        @Option(parsing: .unconditional, help: "Threads (default: all cores).")
-        var threads: Int?
-
-        func validate() throws { _ = try ThreadCount.checked(threads) }
+        @OptionGroup var threads: ThreadOption
 
         func run() throws {
-            try Parallelism.withThreads(try ThreadCount.checked(threads)) {
+            try Parallelism.withThreads(threads.count) {
                 let opened = try ClassifyFolder.open(model)
                 if explain || explainHTML != nil, opened.config.pooling != .attention {
                     throw SequentError.invalidArgument(explain ? "--explain" : "--explain-html", "needs a model with attention pooling; \(model) pools with '\(opened.config.pooling.rawValue)'")

@@ -11,14 +11,7 @@ enum ClassifyReport {
     static func write(
         folder: ModelFolder, config: ClassifyConfig, metrics: ClassificationMetrics, seconds: Double, threads: Int, data: String
     ) throws {
-        var validation: [(x: Double, y: Double)] = []
-        if let text = try? String(contentsOf: folder.file("metrics.jsonl"), encoding: .utf8) {
-            for line in text.split(separator: "\n") {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let step = (object["step"] as? NSNumber)?.doubleValue else { continue }
-                if let accuracy = (object["eval/accuracy"] as? NSNumber)?.doubleValue { validation.append((step, accuracy)) }
-            }
-        }
+        let validation = LearningCurves(folder: folder)["eval/accuracy"]
         let chart = LineChart(
             title: "sequent classify: \(config.model.rawValue), \(config.pooling.rawValue) pooling",
             x: Axis("step"), y: Axis("validation accuracy"),

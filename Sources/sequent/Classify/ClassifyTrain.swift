@@ -7,7 +7,7 @@ import SequentTrain
 
 extension Sequent.Classify {
     /// `sequent classify train`: a text classifier on a labelled CSV/TSV file, into a model folder.
-    struct ClassifyTrain: ParsableCommand {
+    struct ClassifyTrain: TaskTrainCommand {
         static let configuration = CommandConfiguration(
             commandName: "train",
             abstract: "Train a text classifier on a labelled CSV or TSV file with a header.",
@@ -100,10 +100,7 @@ extension Sequent.Classify {
             }
         }
 
-        func run() throws {
-            let threads = training.threadCount
-            try training.distribution.run(threads: threads) { try ClassifyTraining(command: self, distributed: $0).run(threads: threads) }
-        }
+        func run() throws { try ClassifyTraining.run(self) }
     }
 }
 
@@ -112,10 +109,9 @@ enum ClassWeighting: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// The run behind `sequent classify train`.
-struct ClassifyTraining: DataParallelTraining {
+struct ClassifyTraining: TaskTraining {
     let command: Sequent.Classify.ClassifyTrain
     let distributed: Distributed?
-    var options: TrainingOptions { command.training }
 
     func run(threads: Int) throws {
         let started = Date()
@@ -123,7 +119,7 @@ struct ClassifyTraining: DataParallelTraining {
         let outURL = options.outURL
         // On --resume, the run's own settings (its file, columns, split, seed) come from config.json.
         let saved: ClassifyConfig? = options.resume
-            ? try ModelFolder.open(outURL, task: ClassifyFolder.task).readConfig(as: ClassifyConfig.self) : nil
+            ? try ModelFolder.open(outURL, task: ClassifyFolder.task, config: ClassifyConfig.self).config : nil
         let trainPath = command.train ?? saved?.data.train ?? ""
         let textColumn = saved?.textColumn ?? command.textColumn, labelColumn = saved?.labelColumn ?? command.labelColumn
         let valPath = saved.map { $0.data.val } ?? options.val

@@ -40,7 +40,7 @@ extension TokenizerKind: ExpressibleByArgument {}
 
 /// What `config.json`'s `config` holds for `sequent lm`: everything that rebuilds the model,
 /// its tokenizer settings, the data it was trained on and the training settings.
-struct LMConfig: Codable, Equatable {
+struct LMConfig: TaskConfig, Equatable {
     /// The architecture.
     var model: LMArchitecture
     /// Stacked layers.
@@ -129,12 +129,9 @@ struct LMFolder {
 
     /// Opens `path`, refusing a folder of another task, and loads the best weights.
     static func open(_ path: String) throws -> LMFolder {
-        let folder = try ModelFolder.open(URL(fileURLWithPath: path), task: task)
-        let config = try folder.readConfig(as: LMConfig.self)
+        let (folder, config) = try ModelFolder.open(URL(fileURLWithPath: path), task: task, config: LMConfig.self)
         let tokenizer = try folder.loadTokenizer(vocabularySize: config.vocabularySize)
-        var generator = RandomGenerator(seed: config.seed)
-        let model = try config.makeModel(generator: &generator)
-        try folder.loadTrainedWeights(into: model, hint: " (resume it with `sequent lm train --resume --out \(path)`)")
+        let model = try folder.loadTrainedModel(config, hint: " (resume it with `sequent lm train --resume --out \(path)`)")
         return LMFolder(folder: folder, config: config, tokenizer: tokenizer, model: model)
     }
 }

@@ -31,16 +31,14 @@ extension Sequent.LM {
         @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Parallel stretches of the text (default: the training batch size).")
         var batchSize: Int?
 
-        @Option(parsing: .unconditional, help: "Threads (default: all cores).")
-        var threads: Int?
+        @OptionGroup var threads: ThreadOption
 
         func validate() throws {
             try TrainingOptions.check(batchSize, "--batch-size", in: 1...1_048_576)
-            _ = try ThreadCount.checked(threads)
         }
 
         func run() throws {
-            try Parallelism.withThreads(try ThreadCount.checked(threads)) {
+            try Parallelism.withThreads(threads.count) {
                 let opened = try LMFolder.open(model)
                 let textURL = URL(fileURLWithPath: text)
                 let content = try TextFiles.read(textURL, option: "--text")

@@ -45,8 +45,7 @@ extension Sequent.LM {
         @Option(parsing: .unconditional, help: "The seed of the sampling.")
         var seed: UInt64 = 42
 
-        @Option(parsing: .unconditional, help: "Threads (default: all cores).")
-        var threads: Int?
+        @OptionGroup var threads: ThreadOption
 
         @Flag(help: "Print the generated text only (no prompt echo, no speed on standard error).")
         var quiet = false
@@ -54,7 +53,6 @@ extension Sequent.LM {
         func validate() throws {
             try TrainingOptions.check(length, "--length", in: 0...100_000_000)
             if prompt != nil && promptFile != nil { throw ValidationError("give --prompt or --prompt-file, not both") }
-            _ = try ThreadCount.checked(threads)
             // The sampler's checks, with its messages.
             do { _ = try TokenSampler(temperature: temperature, topK: topK, topP: topP, seed: seed) } catch let error as SequentError {
                 throw ValidationError(error.message)
@@ -62,7 +60,7 @@ extension Sequent.LM {
         }
 
         func run() throws {
-            try Parallelism.withThreads(try ThreadCount.checked(threads)) {
+            try Parallelism.withThreads(threads.count) {
                 let opened = try LMFolder.open(model)
                 let promptText: String
                 var promptSource = "--prompt"

@@ -11,16 +11,8 @@ enum LMReport {
     static func write(
         folder: ModelFolder, config: LMConfig, score: LMScore, seconds: Double, threads: Int, sample: String?
     ) throws {
-        var train: [(x: Double, y: Double)] = []
-        var validation: [(x: Double, y: Double)] = []
-        if let text = try? String(contentsOf: folder.file("metrics.jsonl"), encoding: .utf8) {
-            for line in text.split(separator: "\n") {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let step = (object["step"] as? NSNumber)?.doubleValue else { continue }
-                if let loss = (object["loss"] as? NSNumber)?.doubleValue { train.append((step, loss)) }
-                if let loss = (object["eval/loss"] as? NSNumber)?.doubleValue { validation.append((step, loss)) }
-            }
-        }
+        let curves = LearningCurves(folder: folder)
+        let train = curves["loss"], validation = curves["eval/loss"]
         // The training loss averaged over windows of steps, so the curve is readable.
         let window = max(1, train.count / 200)
         var smoothed: [(x: Double, y: Double)] = []

@@ -8,7 +8,7 @@ import SequentTrain
 
 extension Sequent.LM {
     /// `sequent lm train`: a language model on a text file, into a model folder.
-    struct LMTrain: ParsableCommand {
+    struct LMTrain: TaskTrainCommand {
         static let configuration = CommandConfiguration(
             commandName: "train",
             abstract: "Train a language model on a text file (or a folder of them).",
@@ -101,14 +101,12 @@ extension Sequent.LM {
             }
         }
 
-        func run() throws {
-            try training.distribution.run { try LMTraining(command: self, distributed: $0).run() }
-        }
+        func run() throws { try LMTraining.run(self) }
     }
 }
 
 /// The run behind `sequent lm train`.
-struct LMTraining: DataParallelTraining {
+struct LMTraining: TaskTraining {
     let command: Sequent.LM.LMTrain
     let distributed: Distributed?
 
@@ -118,14 +116,7 @@ struct LMTraining: DataParallelTraining {
     /// The same for --model transformer: nanoGPT's CPU recipe (2,000 iterations of 12 x 64).
     static let defaultTransformerSteps = 2_000
 
-    var options: TrainingOptions { command.training }
-
-    func run() throws {
-        let threads = options.threadCount
-        try Parallelism.withThreads(threads) { try train(threads: threads) }
-    }
-
-    private func train(threads: Int) throws {
+    func run(threads: Int) throws {
         let started = Date()
         let startedMonotonic = MetricsClock.system.monotonicSeconds()
         let outURL = options.outURL
@@ -137,8 +128,7 @@ struct LMTraining: DataParallelTraining {
         let valCharacters: Int
 
         if options.resume {
-            folder = try ModelFolder.open(outURL, task: LMFolder.task)
-            config = try folder.readConfig(as: LMConfig.self)
+            (folder, config) = try ModelFolder.open(outURL, task: LMFolder.task, config: LMConfig.self)
             tokenizer = try loadTokenizer(from: folder.tokenizerURL)
             let textPath = command.text ?? config.data.text
             let data = try readData(textPath: textPath, valPath: command.val ?? config.data.val,

@@ -36,7 +36,7 @@ extension FeatureNormalization.Mode: ExpressibleByArgument {}
 extension SpeechAlphabet.Units: ExpressibleByArgument {}
 
 /// What `config.json`'s `config` holds for `sequent speech`.
-struct SpeechConfig: Codable, Equatable {
+struct SpeechConfig: TaskConfig, Equatable {
     var model: SpeechArchitecture
     var layers: Int
     var hidden: Int
@@ -101,11 +101,8 @@ struct SpeechFolder {
     let extractor: FeatureExtractor
 
     static func open(_ path: String) throws -> SpeechFolder {
-        let folder = try ModelFolder.open(URL(fileURLWithPath: path), task: task)
-        let config = try folder.readConfig(as: SpeechConfig.self)
-        var generator = RandomGenerator(seed: config.seed)
-        let model = try config.makeModel(generator: &generator)
-        try folder.loadTrainedWeights(into: model)
+        let (folder, config) = try ModelFolder.open(URL(fileURLWithPath: path), task: task, config: SpeechConfig.self)
+        let model = try folder.loadTrainedModel(config)
         var settings = config.features
         settings.dither = 0
         return SpeechFolder(folder: folder, config: config, model: model, extractor: try FeatureExtractor(settings: settings))

@@ -30,16 +30,14 @@ extension Sequent.Speech {
         @Flag(name: .customLong("show-errors"), help: "List the utterances transcribed wrongly.")
         var showErrors = false
 
-        @Option(parsing: .unconditional, help: "Threads (default: all cores).")
-        var threads: Int?
+        @OptionGroup var threads: ThreadOption
 
         func validate() throws {
-            _ = try ThreadCount.checked(threads)
             try TrainingOptions.check(beam, "--beam", in: 1...1024)
         }
 
         func run() throws {
-            try Parallelism.withThreads(try ThreadCount.checked(threads)) {
+            try Parallelism.withThreads(threads.count) {
                 let opened = try SpeechFolder.open(model)
                 let config = opened.config
                 let (selected, unmatched) = try input.utterances()

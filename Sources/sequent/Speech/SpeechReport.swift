@@ -41,15 +41,8 @@ enum SpeechReport {
     static let curvesFileName = "learning_curves.svg"
 
     static func write(folder: ModelFolder, config: SpeechConfig, metrics: SpeechScore, seconds: Double, threads: Int) throws {
-        var wer: [(x: Double, y: Double)] = [], cer: [(x: Double, y: Double)] = []
-        if let text = try? String(contentsOf: folder.file("metrics.jsonl"), encoding: .utf8) {
-            for line in text.split(separator: "\n") {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let step = (object["step"] as? NSNumber)?.doubleValue else { continue }
-                if let value = (object["eval/wer"] as? NSNumber)?.doubleValue { wer.append((step, value)) }
-                if let value = (object["eval/cer"] as? NSNumber)?.doubleValue { cer.append((step, value)) }
-            }
-        }
+        let curves = LearningCurves(folder: folder)
+        let wer = curves["eval/wer"], cer = curves["eval/cer"]
         let chart = LineChart(
             title: "sequent speech: \(config.model.rawValue) CTC", x: Axis("step"), y: Axis("validation error rate"),
             series: [LineSeries(name: "WER", points: wer), LineSeries(name: "CER", points: cer)])

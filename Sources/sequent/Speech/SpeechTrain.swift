@@ -7,7 +7,7 @@ import SequentTrain
 
 extension Sequent.Speech {
     /// `sequent speech train`: a CTC acoustic model on a folder of audio files.
-    struct SpeechTrain: ParsableCommand {
+    struct SpeechTrain: TaskTrainCommand {
         static let configuration = CommandConfiguration(
             commandName: "train",
             abstract: "Train a CTC speech recogniser (LSTM/GRU over log-mel or MFCC frames) on a folder of audio files.",
@@ -86,18 +86,14 @@ extension Sequent.Speech {
             guard dither >= 0, dither <= 1 else { throw ValidationError("--dither must be in [0, 1]; got \(dither)") }
         }
 
-        func run() throws {
-            let threads = training.threadCount
-            try training.distribution.run(threads: threads) { try SpeechTraining(command: self, distributed: $0).run(threads: threads) }
-        }
+        func run() throws { try SpeechTraining.run(self) }
     }
 }
 
 /// The run behind `sequent speech train`.
-struct SpeechTraining: DataParallelTraining {
+struct SpeechTraining: TaskTraining {
     let command: Sequent.Speech.SpeechTrain
     let distributed: Distributed?
-    var options: TrainingOptions { command.training }
 
     func run(threads: Int) throws {
         let started = Date()
@@ -196,8 +192,8 @@ struct SpeechTraining: DataParallelTraining {
         // settings; the folder's config.json must say so, then the latest checkpoint continues.
         let folder: ModelFolder
         if options.resume {
-            folder = try ModelFolder.open(outURL, task: SpeechFolder.task)
-            let saved = try folder.readConfig(as: SpeechConfig.self)
+            let saved: SpeechConfig
+            (folder, saved) = try ModelFolder.open(outURL, task: SpeechFolder.task, config: SpeechConfig.self)
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             guard try encoder.encode(saved) == encoder.encode(finalConfig) else {

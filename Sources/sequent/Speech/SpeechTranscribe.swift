@@ -42,11 +42,9 @@ extension Sequent.Speech {
         @Option(name: .customLong("chunk-ms"), parsing: .unconditional, help: "With --stream: milliseconds of audio read per piece.")
         var chunkMilliseconds = 100
 
-        @Option(parsing: .unconditional, help: "Threads (default: all cores).")
-        var threads: Int?
+        @OptionGroup var threads: ThreadOption
 
         func validate() throws {
-            _ = try ThreadCount.checked(threads)
             try TrainingOptions.check(beam, "--beam", in: 1...1024)
             try TrainingOptions.check(chunkMilliseconds, "--chunk-ms", in: 1...600_000)
             if stream && !files.isEmpty { throw ValidationError("--stream reads standard input; give no files with it") }
@@ -55,7 +53,7 @@ extension Sequent.Speech {
         }
 
         func run() throws {
-            try Parallelism.withThreads(try ThreadCount.checked(threads)) {
+            try Parallelism.withThreads(threads.count) {
                 let opened = try SpeechFolder.open(model)
                 if stream {
                     let input = FileHandle.standardInput

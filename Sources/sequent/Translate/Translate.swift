@@ -44,7 +44,7 @@ enum TranslationAttention: String, Codable, CaseIterable, ExpressibleByArgument 
 
 
 /// What `config.json`'s `config` holds for `sequent translate`.
-struct TranslateConfig: Codable, Equatable {
+struct TranslateConfig: TaskConfig, Equatable {
     var model: TranslationArchitecture
     /// Recurrent models only.
     var attention: TranslationAttention
@@ -91,6 +91,8 @@ struct TranslateConfig: Codable, Equatable {
 
     /// The target tokenizer's own vocabulary (without the two specials).
     var targetTokenizerSize: Int { targetVocabularySize - 2 }
+
+    static func parameters(of model: TranslationModel) -> any Module { model.module }
 
     func makeModel(generator: inout RandomGenerator) throws -> TranslationModel {
         switch model {
@@ -283,8 +285,7 @@ struct TranslateFolder {
 
     /// The folder, settings and tokenizers of a run to continue (`train --resume`).
     static func openForResume(_ path: String) throws -> (folder: ModelFolder, config: TranslateConfig, tokenizers: TranslationTokenizers) {
-        let folder = try ModelFolder.open(URL(fileURLWithPath: path), task: task)
-        let config = try folder.readConfig(as: TranslateConfig.self)
+        let (folder, config) = try ModelFolder.open(URL(fileURLWithPath: path), task: task, config: TranslateConfig.self)
         return (folder, config, try tokenizers(of: folder, config: config))
     }
 
@@ -299,13 +300,9 @@ struct TranslateFolder {
     }
 
     static func open(_ path: String) throws -> TranslateFolder {
-        let folder = try ModelFolder.open(URL(fileURLWithPath: path), task: task)
-        let config = try folder.readConfig(as: TranslateConfig.self)
+        let (folder, config) = try ModelFolder.open(URL(fileURLWithPath: path), task: task, config: TranslateConfig.self)
         let tokenizers = try Self.tokenizers(of: folder, config: config)
-        var generator = RandomGenerator(seed: config.seed)
-        let model = try config.makeModel(generator: &generator)
-        try folder.loadTrainedWeights(into: model.module)
-        model.setTraining(false)
+        let model = try folder.loadTrainedModel(config)
         return TranslateFolder(folder: folder, config: config, tokenizers: tokenizers, model: model)
     }
 }

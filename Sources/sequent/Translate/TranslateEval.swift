@@ -38,16 +38,10 @@ extension Sequent.Translate {
         @Flag(help: "Print one JSON object on stdout.")
         var json = false
 
-        @Option(parsing: .unconditional, help: "Threads (default: all cores).")
-        var threads: Int?
-
-        func validate() throws {
-            _ = try ThreadCount.checked(threads)
-        }
+        @OptionGroup var threads: ThreadOption
 
         func run() throws {
-            let threads = try ThreadCount.checked(threads)
-            try Parallelism.withThreads(threads) {
+            try Parallelism.withThreads(threads.count) {
                 let started = Date()
                 let opened = try TranslateFolder.open(model)
                 let pairs = try SentencePairs.readParallel(source: URL(fileURLWithPath: source), target: URL(fileURLWithPath: reference),

@@ -42,11 +42,9 @@ extension Sequent.Translate {
         @Option(name: .customLong("attention-layer"), help: "With --attention-svg on a Transformer: the decoder layer to draw, 1...layers, or last.")
         var attentionLayer = NumberOrWord<LastLayer>(number: nil)
 
-        @Option(parsing: .unconditional, help: "Threads (default: all cores).")
-        var threads: Int?
+        @OptionGroup var threads: ThreadOption
 
         func validate() throws {
-            _ = try ThreadCount.checked(threads)
             if interactive && input != nil { throw ValidationError("--interactive reads stdin; leave out --input") }
             if attentionSVG == nil {
                 if attentionHead.number != nil { throw ValidationError("--attention-head chooses what --attention-svg draws; give --attention-svg FILE too") }
@@ -55,8 +53,7 @@ extension Sequent.Translate {
         }
 
         func run() throws {
-            let threads = try ThreadCount.checked(threads)
-            try Parallelism.withThreads(threads) {
+            try Parallelism.withThreads(threads.count) {
                 let opened = try TranslateFolder.open(model)
                 try opened.model.check(attentionChoice)
                 if interactive {

@@ -42,16 +42,9 @@ enum TranslateReport {
         sources: [String], hypotheses: [String], references: [String], valSources: [[Int]], model: TranslationModel,
         tokenizers: TranslationTokenizers
     ) throws {
-        var validationBLEU: [(x: Double, y: Double)] = [], validationLoss: [(x: Double, y: Double)] = [], trainingLoss: [(x: Double, y: Double)] = []
-        if let text = try? String(contentsOf: folder.file("metrics.jsonl"), encoding: .utf8) {
-            for line in text.split(separator: "\n") {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      let step = (object["step"] as? NSNumber)?.doubleValue else { continue }
-                if let value = (object["eval/bleu"] as? NSNumber)?.doubleValue { validationBLEU.append((step, value)) }
-                if let value = (object["eval/loss"] as? NSNumber)?.doubleValue { validationLoss.append((step, value)) }
-                if let value = (object["loss"] as? NSNumber)?.doubleValue, Int(step) % 10 == 0 { trainingLoss.append((step, value)) }
-            }
-        }
+        let logged = LearningCurves(folder: folder)
+        let validationBLEU = logged["eval/bleu"], validationLoss = logged["eval/loss"]
+        let trainingLoss = logged["loss"].filter { Int($0.x) % 10 == 0 }
         let curves = LineChart(title: "sequent translate: \(config.model.rawValue)\(config.model == .transformer ? "" : ", \(config.attention.rawValue) attention")",
                                x: Axis("step"), y: Axis("loss"),
                                series: [LineSeries(name: "training loss (smoothed labels)", points: trainingLoss),

@@ -7,7 +7,7 @@ import SequentTrain
 
 extension Sequent.Translate {
     /// `sequent translate train`: a sequence-to-sequence model on sentence pairs, into a model folder.
-    struct TranslateTrain: ParsableCommand {
+    struct TranslateTrain: TaskTrainCommand {
         static let configuration = CommandConfiguration(
             commandName: "train",
             abstract: "Train a translation (or any sentence-to-sentence) model on parallel files or a TSV of pairs.",
@@ -114,18 +114,14 @@ extension Sequent.Translate {
             }
         }
 
-        func run() throws {
-            let threads = training.threadCount
-            try training.distribution.run(threads: threads) { try TranslateTraining(command: self, distributed: $0).run(threads: threads) }
-        }
+        func run() throws { try TranslateTraining.run(self) }
     }
 }
 
 /// The run behind `sequent translate train`.
-struct TranslateTraining: DataParallelTraining {
+struct TranslateTraining: TaskTraining {
     let command: Sequent.Translate.TranslateTrain
     let distributed: Distributed?
-    var options: TrainingOptions { command.training }
 
     func readPairs() throws -> (train: SentencePairs, val: SentencePairs, valOrigin: String?) {
         let all: SentencePairs
