@@ -118,8 +118,8 @@ struct ClassifyTraining: TaskTraining {
         let startedMonotonic = MetricsClock.system.monotonicSeconds()
         let outURL = options.outURL
         // On --resume, the run's own settings (its file, columns, split, seed) come from config.json.
-        let saved: ClassifyConfig? = options.resume
-            ? try ModelFolder.open(outURL, task: ClassifyFolder.task, config: ClassifyConfig.self).config : nil
+        let resumed = options.resume ? try ModelFolder.open(outURL, task: ClassifyFolder.task, config: ClassifyConfig.self) : nil
+        let saved = resumed?.config
         let trainPath = command.train ?? saved?.data.train ?? ""
         let textColumn = saved?.textColumn ?? command.textColumn, labelColumn = saved?.labelColumn ?? command.labelColumn
         let valPath = saved.map { $0.data.val } ?? options.val
@@ -153,8 +153,8 @@ struct ClassifyTraining: TaskTraining {
         var config: ClassifyConfig
         let tokenizer: WordTokenizer
         var vectors: WordVectors?
-        if let saved {
-            folder = try ModelFolder.open(outURL, task: ClassifyFolder.task)
+        if let resumed, let saved {
+            folder = resumed.folder
             guard let loaded = try folder.loadTokenizer(vocabularySize: saved.vocabularySize) as? WordTokenizer else {
                 throw SequentError.malformedFile(folder.tokenizerURL.path, "is not a word tokenizer")
             }
