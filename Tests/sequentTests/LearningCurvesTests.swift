@@ -5,15 +5,15 @@ import XCTest
 
 /// `LearningCurves`: the curves every task's report plots, read from a run's `metrics.jsonl`.
 final class LearningCurvesTests: XCTestCase {
-    private var url: URL!
-
-    override func setUpWithError() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("LearningCurvesTests-\(UUID().uuidString)")
+    /// The curves read from a folder whose `metrics.jsonl` holds `lines` (nil: no such file).
+    private func curves(metrics lines: [String]?) throws -> LearningCurves {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("LearningCurvesTests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if let url { try? FileManager.default.removeItem(at: url) }
+        defer { try? FileManager.default.removeItem(at: url) }
+        if let lines {
+            try (lines.joined(separator: "\n") + "\n").write(to: url.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
+        }
+        return LearningCurves(folder: try ModelFolder.create(at: url, task: "lm", writes: false))
     }
 
     private func points(_ curve: [(x: Double, y: Double)]) -> [[Double]] { curve.map { [$0.x, $0.y] } }
@@ -26,8 +26,7 @@ final class LearningCurvesTests: XCTestCase {
             #"{"loss": 9}"#,
             #"{"step": 3, "eval/accuracy": 0.5, "note": "text is not a point"}"#,
         ]
-        try (lines.joined(separator: "\n") + "\n").write(to: url.appendingPathComponent("metrics.jsonl"), atomically: true, encoding: .utf8)
-        let curves = LearningCurves(folder: try ModelFolder.create(at: url, task: "lm", writes: false))
+        let curves = try self.curves(metrics: lines)
         XCTAssertEqual(points(curves["loss"]), [[1, 2.5], [2, 2.0]])
         XCTAssertEqual(points(curves["eval/loss"]), [[2, 2.25]])
         XCTAssertEqual(points(curves["eval/accuracy"]), [[3, 0.5]])
@@ -38,7 +37,6 @@ final class LearningCurvesTests: XCTestCase {
     }
 
     func testAFolderWithoutMetricsHasNoCurves() throws {
-        let curves = LearningCurves(folder: try ModelFolder.create(at: url, task: "lm", writes: false))
-        XCTAssertTrue(curves["loss"].isEmpty)
+        XCTAssertTrue(try curves(metrics: nil)["loss"].isEmpty)
     }
 }
