@@ -61,6 +61,12 @@ final class MemoryCommandTests: XCTestCase {
         let answers = try sequent(["memory", "predict", "mn", "qa1.txt"])
         XCTAssertEqual(answers.status, 0, answers.stderr)
         XCTAssertEqual(answers.stdout.split(separator: "\n").count, 30)
+        try FileManager.default.removeItem(at: root.appendingPathComponent("mn/model.safetensors"))
+        for command in [["memory", "eval", "mn", "--babi", "qa1.txt"], ["memory", "predict", "mn", "qa1.txt"]] {
+            let unsaved = try sequent(command)
+            XCTAssertNotEqual(unsaved.status, 0, command.joined(separator: " "))
+            XCTAssertTrue(unsaved.stderr.contains("missing: the training run has not saved a model yet"), unsaved.stderr)
+        }
     }
 
     func testBadInputEndsWithOneClearMessage() throws {

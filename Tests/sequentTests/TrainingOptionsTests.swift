@@ -15,6 +15,7 @@ final class TrainingOptionsTests: XCTestCase {
         ["speech", "transcribe", "no-model", "no-audio.wav"],
         ["translate", "eval", "no-model", "--source", "no-source", "--reference", "no-reference"],
         ["translate", "predict", "no-model"],
+        ["memory", "eval", "no-model"],
     ]
 
     func testThreadsOutOfRangeIsRefusedByEveryModelCommandBeforeReadingAnything() throws {

@@ -33,20 +33,18 @@ struct MemoryEval: ParsableCommand {
     @Option(help: "The seed of the generated test data (differs from training's by default).")
     var seed: UInt64 = 20_141_020
 
-    @Option(help: "Threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadOption
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
     func validate() throws {
         if sequences < 1 { throw ValidationError("--sequences must be at least 1; got \(sequences)") }
-        _ = try ThreadCount.checked(threads)
     }
 
     func run() throws {
         let folder = try ModelFolder.open(URL(fileURLWithPath: self.folder), task: "memory")
-        try Parallelism.withThreads(try ThreadCount.checked(threads)) {
+        try Parallelism.withThreads(threads.count) {
             if let config = try? folder.readConfig(as: BitTaskConfig.self) {
                 try evaluateBits(folder, config)
             } else {
@@ -58,7 +56,7 @@ struct MemoryEval: ParsableCommand {
     private func evaluateBits(_ folder: ModelFolder, _ config: BitTaskConfig) throws {
         guard babi == nil else { throw ValidationError("--babi is for bAbI models; \(folder.url.path) holds a \(config.task.task.rawValue) model") }
         let model = try BitTaskModel(config)
-        try folder.loadWeights(into: model.module)
+        try folder.loadTrainedWeights(into: model.module)
         let chosen: [Int]
         if let lengths {
             chosen = try lengths.split(separator: ",").map { part in
@@ -79,7 +77,7 @@ struct MemoryEval: ParsableCommand {
                 "model": folder.url.path, "task": config.task.task.rawValue, "architecture": config.model, "sequences_per_length": sequences,
                 "bit_errors_per_sequence": Dictionary(uniqueKeysWithValues: scores.map { (String($0.length), $0.bitErrors) }),
             ]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
         } else {
             print("\(config.model) on \(config.task.task.rawValue), \(sequences) sequences per length:")
             for (length, errors) in scores { print("  length \(length): \(String(format: "%.3f", errors)) bit errors per sequence") }
@@ -90,7 +88,7 @@ struct MemoryEval: ParsableCommand {
         if lengths != nil { throw ValidationError("--lengths is for bit-sequence models; \(folder.url.path) holds a bAbI model") }
         let vocabulary = try folder.readJSON(BAbIVocabulary.self, from: ModelFolder.tokenizerFileName)
         let model = try BAbIModel(config, vocabularySize: vocabulary.count)
-        try folder.loadWeights(into: model.module)
+        try folder.loadTrainedWeights(into: model.module)
         let data = try babi.map { try BAbIDataSet.file($0) } ?? BAbIDataSet.generated(tasks: config.tasks, count: 1000, seed: seed)
         let (S, J) = (config.network.memories, config.network.sentenceLength)
         var results: [[String: Any]] = []
@@ -106,7 +104,7 @@ struct MemoryEval: ParsableCommand {
         }
         if json {
             let object: [String: Any] = ["model": folder.url.path, "architecture": config.model, "data": babi ?? "generated", "groups": results]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
         }
     }
 }

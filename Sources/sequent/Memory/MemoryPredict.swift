@@ -42,8 +42,7 @@ struct MemoryPredict: ParsableCommand {
                 throw SequentError.invalidArgument("sequent memory predict", "predicts with copy models and bAbI models; \(folder.url.path) holds a \(config.task.task.rawValue) model (score it with `sequent memory eval`)")
             }
             let model = try BitTaskModel(config)
-            try folder.loadWeights(into: model.module)
-            model.module.setTraining(false)
+            try folder.loadTrainedWeights(into: model.module)
             for input in inputs {
                 for (index, line) in input.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                     let words = line.split(separator: " ")
@@ -55,8 +54,7 @@ struct MemoryPredict: ParsableCommand {
             let config = try folder.readConfig(as: BAbIConfig.self)
             let vocabulary = try folder.readJSON(BAbIVocabulary.self, from: ModelFolder.tokenizerFileName)
             let model = try BAbIModel(config, vocabularySize: vocabulary.count)
-            try folder.loadWeights(into: model.module)
-            model.module.setTraining(false)
+            try folder.loadTrainedWeights(into: model.module)
             for input in inputs {
                 let examples = BAbIFormat.examples(try BAbIFormat.parse(input.text, path: input.path), memoryLimit: config.network.memories)
                 for start in stride(from: 0, to: examples.count, by: 128) {

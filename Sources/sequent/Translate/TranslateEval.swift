@@ -67,7 +67,7 @@ extension Sequent.Translate {
                         "hypothesis_tokens": bleu.hypothesisLength, "reference_tokens": bleu.referenceLength,
                         "source": source, "reference": reference, "beam": decoding.beam, "seconds": seconds,
                     ]
-                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
                     print(String(decoding: data, as: UTF8.self))
                 } else {
                     print(String(format: "BLEU %.2f (%@; BP %.3f, %d/%d tokens), chrF %.2f over %d sentences (%@, %.1f s)",
