@@ -454,6 +454,22 @@ final class ForecastCommandTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("--calendar: 'season' is not one of month, weekday, hour, year"), refused.stderr)
     }
 
+    /// `--loss-every-step` trains a recursive recurrent model on every row's next value, and is
+    /// refused by name where it cannot.
+    func testLossAtEveryStep() throws {
+        let csv = try writeSeries("s.csv")
+        let out = directory.appendingPathComponent("every").path
+        let trained = try train(csv, out: out, ["--ensemble", "1", "--loss-every-step", "--calendar", "month,year"])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertEqual(try columnConfig("every")["lossEveryStep"] as? Bool, true)
+        XCTAssertEqual(try predictions(out).count, 6)
+        for extra in [["--strategy", "direct"], ["--model", "transformer"], ["--highway"]] {
+            let refused = try train(csv, out: directory.appendingPathComponent("refused").path, ["--ensemble", "1", "--loss-every-step"] + extra)
+            XCTAssertNotEqual(refused.status, 0, "\(extra)")
+            XCTAssertTrue(refused.stderr.contains("--loss-every-step"), refused.stderr)
+        }
+    }
+
     /// A combination (`--combine 2`) stopped by --time-limit and continued with --resume ends
     /// with the same forecast as one never stopped.
     func testResumedCombinationEqualsAnUninterruptedOne() throws {

@@ -109,6 +109,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "direct: all H steps from one window (multi-output); recursive: one step at a time, fed back.")
     var strategy: ForecastStrategy = .recursive
 
+    @Flag(name: .customLong("loss-every-step"), help: "Recursive recurrent models: train on the one-step forecast after every row of each window (a loss at each of the W positions, as Darts' RNNModel trains), not only after the last; forecasts still read the whole window.")
+    var lossEveryStep = false
+
     @Option(parsing: .unconditional, help: "Past steps the model reads (default: max(2 x season, 2 x horizon, 8), at most a third of the series).")
     var window: Int?
 

@@ -61,6 +61,9 @@ enum ForecastTraining {
         case .seasonal: season
         case .both: season + 1
         }
+        if model.lossEveryStep, model.strategy != .recursive || model.model.cell == nil || model.highway {
+            throw SequentError.invalidArgument("--loss-every-step", "trains a recurrent model's one-step forecast after every row; it needs --strategy recursive, --model lstm|gru|rnn and no --highway")
+        }
         if model.intervals == .quantile, model.strategy == .recursive {
             throw SequentError.invalidArgument("--intervals", "quantile needs --strategy direct: quantiles of one step's (differenced) values do not add up to quantiles of the forecast through a recursive forecast; use --strategy direct, or --intervals conformal")
         }
@@ -101,7 +104,7 @@ enum ForecastTraining {
             trainingSize: trainingSize, validationSize: validationSize, testSize: n - trainingSize,
             season: season, horizon: horizon, window: window, strategy: model.strategy, transform: transform,
             covariateScales: covariateScales, quantiles: model.intervals == .quantile ? [(1 - model.coverage) / 2, 0.5, (1 + model.coverage) / 2] : nil,
-            model: model.model, highway: model.highway, hidden: training.hiddenSize ?? 32, layers: training.layers ?? 1,
+            model: model.model, highway: model.highway, lossEveryStep: model.lossEveryStep ? true : nil, hidden: training.hiddenSize ?? 32, layers: training.layers ?? 1,
             dropout: training.dropout ?? 0, batchSize: (training.batchSize ?? 32) * ranks, steps: training.steps ?? 600,
             learningRate: training.learningRate ?? 3e-3, seed: training.seed, ensemble: model.ensemble,
             differencingChosen: model.difference.given == nil, differencingRule: model.difference.given == nil ? model.difference : nil,
@@ -389,10 +392,18 @@ enum ForecastTraining {
                 let rows = share.rows.isEmpty ? 0..<1 : share.rows
                 let batch = Array(share.global[rows])
                 var target: [Float] = []
+                let x = forecaster.windows(inputs, values: Array(repeating: inputs.scaled, count: batch.count), ends: batch)
+                if fixed.lossEveryStep == true {
+                    // Row t of the window ending before o predicts u_{t+1}: targets u_{o-W+1} ... u_o.
+                    let W = fixed.window
+                    for o in batch { for t in (o - W + 1)...o { target.append(Float(inputs.scaled[t])) } }
+                    let prediction = try BatchShard.with(firstRow: rows.lowerBound, rows: rows.count) { try model.everyStepOutputs(x) }
+                    let targets = Tensor(shape: [batch.count, W, 1], scalars: target)
+                    return (try Loss.meanSquaredError(prediction, targets), share.rows.count)
+                }
                 for o in batch {
                     if let quantileTargets { target += quantileTargets[o]! } else { for t in o..<(o + O) { target.append(Float(inputs.scaled[t])) } }
                 }
-                let x = forecaster.windows(inputs, values: Array(repeating: inputs.scaled, count: batch.count), ends: batch)
                 let prediction = try BatchShard.with(firstRow: rows.lowerBound, rows: rows.count) { try model(x) }
                 let targets = Tensor(shape: [batch.count, O], scalars: target)
                 if let quantiles = fixed.quantiles {

@@ -50,6 +50,8 @@ struct ForecastConfig: Codable {
     /// A linear autoregression over the window beside the encoder (`--highway`; nil in
     /// folders written before it existed: none).
     var highway: Bool?
+    /// `--loss-every-step`: trained with a loss after every row of the window (nil: after the last only).
+    var lossEveryStep: Bool?
     var hidden: Int
     var layers: Int
     var dropout: Float

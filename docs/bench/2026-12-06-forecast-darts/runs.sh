@@ -26,6 +26,18 @@ synthetic)  # the README's synthetic series with the current default (3 folds)
     run syn-$c $S forecast train --csv $R/synthetic.csv --column $c --horizon 36 --threads 1
     $S forecast eval $R/syn-$c --json > $R/syn-$c.json
   done ;;
+everystep)  # (c) the RULES addendum: --loss-every-step (a post-hoc option)
+  for seed in 42 1 2 3 4; do
+    run every-darts-bt-$seed $S forecast backtest --csv $D/airpassengers.csv --column passengers --horizon 6 --start 1959-01 $DARTS --calendar month,year --loss-every-step --seed $seed --threads 1
+    run every-darts-air-$seed $S forecast train --csv $D/airpassengers.csv --column passengers --horizon 36 $DARTS --calendar month,year --loss-every-step --seed $seed --threads 1
+    $S forecast eval $R/every-darts-air-$seed --json > $R/every-darts-air-$seed.json
+  done
+  for variant in "every:--loss-every-step" "every-offer:--loss-every-step --offer-calendar month,year"; do
+    name=${variant%%:*}; flags=${variant#*:}
+    run $name-air-lstm $S forecast train --csv $D/airpassengers.csv --column passengers --horizon 36 $flags --threads 1 --time-limit 10m
+    $S forecast eval $R/$name-air-lstm --json > $R/$name-air-lstm.json
+    run $name-bt-lstm $S forecast backtest --csv $D/airpassengers.csv --column passengers --horizon 6 --start 1959-01 $flags --threads 1 --time-limit 10m
+  done ;;
 posthoc)  # a diagnostic after the measurements (not pre-registered): Darts' recipe fitting 114 of the 120 months
   for seed in 42 1 2 3 4; do
     run posthoc-vf05-bt-$seed $S forecast backtest --csv $D/airpassengers.csv --column passengers --horizon 6 --start 1959-01 $DARTS --calendar month,year --seed $seed --threads 1 --val-fraction 0.05
