@@ -4,7 +4,7 @@ cd /work/wt-forecast
 export OMP_WAIT_POLICY=PASSIVE
 S=.build/release/sequent; D=/work/shared/data/timeseries; R=${R:-/tmp/fc21-runs}
 mkdir -p $R
-run() { name=$1; shift; rm -rf $R/$name; /usr/bin/time -v -o $R/$name.time "$@" --out $R/$name > $R/$name.log 2>&1; echo "$name rc=$? $(uptime | sed 's/.*load/load/')" >> $R/progress.txt; }
+run() { local name=$1; shift; rm -rf $R/$name; /usr/bin/time -v -o $R/$name.time "$@" --out $R/$name > $R/$name.log 2>&1; echo "$name rc=$? $(uptime | sed 's/.*load/load/')" >> $R/progress.txt; }
 DARTS="--model lstm --hidden 20 --window 14 --batch-size 16 --steps 2100 --learning-rate 1e-3 --transform none --difference none --ensemble 1"
 case "$1" in
 darts)  # (a) Darts' recipe in Sequent, five seeds, both splits; the backtest also without the calendar
