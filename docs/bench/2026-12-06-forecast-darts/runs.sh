@@ -41,6 +41,7 @@ everystep)  # (c) the RULES addendum: --loss-every-step (a post-hoc option)
 posthoc)  # a diagnostic after the measurements (not pre-registered): Darts' recipe fitting 114 of the 120 months
   for seed in 42 1 2 3 4; do
     run posthoc-vf05-bt-$seed $S forecast backtest --csv $D/airpassengers.csv --column passengers --horizon 6 --start 1959-01 $DARTS --calendar month,year --seed $seed --threads 1 --val-fraction 0.05
+    run posthoc-vf05-every-bt-$seed $S forecast backtest --csv $D/airpassengers.csv --column passengers --horizon 6 --start 1959-01 $DARTS --calendar month,year --loss-every-step --seed $seed --threads 1 --val-fraction 0.05
   done ;;
 esac
 echo "$1 ALLDONE" >> $R/progress.txt
