@@ -43,6 +43,33 @@ final class ForecastingModelTests: XCTestCase {
         }
     }
 
+    /// Outputs at every step (`--loss-every-step`): the last is the model's output, output t
+    /// does not read rows after t, and its gradient matches central differences.
+    func testEveryStepOutputsReadOnlyTheRowsBefore() throws {
+        var generator = RandomGenerator(seed: 4)
+        let x = Tensor.randomUniform([2, 4, 3], lower: -1, upper: 1, using: &generator)
+        for architecture in [ForecastingModel.Architecture.lstm, .gru, .rnn] {
+            let m = try model(architecture, outputs: 1)
+            m.setTraining(false)
+            let every = try m.everyStepOutputs(x)
+            XCTAssertEqual(every.shape, [2, 4, 1])
+            assertClose(every.select(alongAxis: 1, index: 3).scalars, try m(x).scalars, absolute: 1e-6)
+            var changed = x.scalars
+            for b in 0..<2 { for f in 0..<3 { changed[b * 12 + 3 * 3 + f] += 1 } }  // the last row of each window
+            let after = try m.everyStepOutputs(Tensor(shape: [2, 4, 3], scalars: changed))
+            for b in 0..<2 {
+                for t in 0..<3 { XCTAssertEqual(after.scalars[b * 4 + t], every.scalars[b * 4 + t], "\(architecture): output \(t) read a later row") }
+                XCTAssertNotEqual(after.scalars[b * 4 + 3], every.scalars[b * 4 + 3])
+            }
+        }
+        let gru = try model(.gru, outputs: 1)
+        gru.setTraining(false)
+        checkGradient([x], epsilon: 1e-2, tolerance: 3e-2) { inputs in try! gru.everyStepOutputs(inputs[0]) }
+        XCTAssertThrowsError(try model(.transformer, outputs: 1).everyStepOutputs(x)) { error in
+            XCTAssertTrue("\(error)".contains("need a recurrent encoder without a highway; this is a transformer"), "\(error)")
+        }
+    }
+
     func testRefusesWindowsOfTheWrongShape() throws {
         XCTAssertThrowsError(try model(.lstm)(Tensor(shape: [2, 4], scalars: Array(repeating: 0, count: 8)))) { error in
             XCTAssertTrue("\(error)".contains("expected windows (B, W, 3), got [2, 4]"), "\(error)")

@@ -99,13 +99,14 @@ final class ForecastCommandTests: XCTestCase {
         XCTAssertEqual(transformA, transformB)
         let (intervalsA, intervalsB) = (try XCTUnwrap(try config("a")["intervals"] as? NSDictionary), try XCTUnwrap(try config("b")["intervals"] as? NSDictionary))
         XCTAssertEqual(intervalsA, intervalsB)
-        let logA = try String(contentsOf: directory.appendingPathComponent("a/metrics.jsonl"), encoding: .utf8)
-        let logB = try String(contentsOf: directory.appendingPathComponent("b/metrics.jsonl"), encoding: .utf8)
-        func losses(_ log: String) -> [String] {
-            log.split(separator: "\n").map { line in line.split(separator: ",").filter { $0.contains("\"loss\"") || $0.contains("eval/mae") }.joined() }
-        }
-        XCTAssertFalse(losses(logA).joined().isEmpty)
-        XCTAssertEqual(losses(logA), losses(logB))
+        XCTAssertFalse(try losses("a").joined().isEmpty)
+        XCTAssertEqual(try losses("a"), try losses("b"))
+    }
+
+    /// The training losses and validation MAEs a model folder's metrics.jsonl logged.
+    func losses(_ folder: String) throws -> [String] {
+        let log = try String(contentsOf: directory.appendingPathComponent("\(folder)/metrics.jsonl"), encoding: .utf8)
+        return log.split(separator: "\n").map { line in line.split(separator: ",").filter { $0.contains("\"loss\"") || $0.contains("eval/mae") }.joined() }
     }
 
     /// Several columns: each its own models, one folder; eval and predict report each.
@@ -404,6 +405,86 @@ final class ForecastCommandTests: XCTestCase {
             XCTAssertNotEqual(refused.status, 0, "\(extra)")
             XCTAssertTrue(refused.stderr.contains(expected), refused.stderr)
         }
+    }
+
+    /// Future calendar covariates: the year is scaled by the training part's times alone (two
+    /// files that differ only in their test rows train the same), and a model reading the
+    /// calendar of the steps it predicts forecasts past the end of the file, recursive or direct.
+    func testFutureCalendarCovariatesReadNoTestRowAndForecastPastTheEnd() throws {
+        let a = try writeSeries("a.csv")
+        let b = try writeSeries("b.csv") { lines in
+            for i in (lines.count - 6)..<lines.count { lines[i] = lines[i].replacingOccurrences(of: ",1", with: ",9") }
+        }
+        let calendar = ["--ensemble", "1", "--calendar", "month,year"]
+        XCTAssertEqual(try train(a, out: directory.appendingPathComponent("a").path, calendar).status, 0)
+        XCTAssertEqual(try train(b, out: directory.appendingPathComponent("b").path, calendar).status, 0)
+        let (configA, configB) = (try columnConfig("a"), try columnConfig("b"))
+        XCTAssertEqual(configA["calendar"] as? [String], ["month", "year"])
+        XCTAssertEqual(configA["calendarAhead"] as? Bool, true)
+        let scale = try XCTUnwrap(configA["yearScale"] as? [String: Double])
+        XCTAssertEqual(scale as NSDictionary, try XCTUnwrap(configB["yearScale"] as? NSDictionary))
+        // 2000-01 ... 2007-06, the 90 training rows (the file ends 2007-12).
+        XCTAssertEqual(try XCTUnwrap(scale["last"]) - (try XCTUnwrap(scale["first"])), 7 + 5.0 / 12, accuracy: 0.01)
+        for key in ["transform", "intervals"] {
+            XCTAssertEqual(try XCTUnwrap(configA[key] as? NSDictionary), try XCTUnwrap(configB[key] as? NSDictionary), key)
+        }
+        XCTAssertFalse(try losses("a").joined().isEmpty)
+        XCTAssertEqual(try losses("a"), try losses("b"))
+
+        // Past the end of the file: 2008-01 ... 2008-06, recursive and direct.
+        for (name, extra) in [("a", [String]()), ("direct", ["--strategy", "direct"])] {
+            let out = directory.appendingPathComponent(name).path
+            if !extra.isEmpty { XCTAssertEqual(try train(a, out: out, calendar + extra).status, 0) }
+            let forecast = try predictions(out)
+            XCTAssertEqual(forecast.count, 6, name)
+            XCTAssertTrue(forecast.allSatisfy { $0.count == 3 && $0.allSatisfy(\.isFinite) }, "\(name): \(forecast)")
+        }
+        XCTAssertEqual(try columnConfig("direct")["calendarAhead"] as? Bool, true)
+
+        // Offered to the folds: every differencing with and without the calendar.
+        let offered = try train(a, out: directory.appendingPathComponent("offered").path, ["--ensemble", "1", "--offer-calendar", "month,year"])
+        XCTAssertEqual(offered.status, 0, offered.stderr)
+        let config = try columnConfig("offered")
+        let scores = try XCTUnwrap(config["differencingValidationMAE"] as? [String: Double])
+        XCTAssertEqual(Set(scores.keys), ["none", "first", "seasonal", "both", "none+calendar", "first+calendar", "seasonal+calendar", "both+calendar"])
+        let best = scores.min { $0.value < $1.value }!.key
+        XCTAssertEqual((config["calendar"] as? [String]) ?? [], best.hasSuffix("+calendar") ? ["month", "year"] : [], best)
+        let refused = try train(a, out: directory.appendingPathComponent("refused").path, ["--ensemble", "1", "--calendar", "season"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("--calendar: 'season' is not one of month, weekday, hour, year"), refused.stderr)
+    }
+
+    /// `--loss-every-step` trains a recursive recurrent model on every row's next value, and is
+    /// refused by name where it cannot.
+    func testLossAtEveryStep() throws {
+        let csv = try writeSeries("s.csv")
+        let out = directory.appendingPathComponent("every").path
+        let trained = try train(csv, out: out, ["--ensemble", "1", "--loss-every-step", "--calendar", "month,year"])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertEqual(try columnConfig("every")["lossEveryStep"] as? Bool, true)
+        XCTAssertEqual(try predictions(out).count, 6)
+        for extra in [["--strategy", "direct"], ["--model", "transformer"], ["--highway"]] {
+            let refused = try train(csv, out: directory.appendingPathComponent("refused").path, ["--ensemble", "1", "--loss-every-step"] + extra)
+            XCTAssertNotEqual(refused.status, 0, "\(extra)")
+            XCTAssertTrue(refused.stderr.contains("--loss-every-step"), refused.stderr)
+        }
+    }
+
+    /// A combination (`--combine 2`) stopped by --time-limit and continued with --resume ends
+    /// with the same forecast as one never stopped.
+    func testResumedCombinationEqualsAnUninterruptedOne() throws {
+        let csv = try writeSeries("s.csv")
+        let whole = directory.appendingPathComponent("whole").path, parts = directory.appendingPathComponent("parts").path
+        let options = ["--steps", "60", "--ensemble", "2", "--combine", "2"]
+        XCTAssertEqual(try train(csv, out: whole, options).status, 0)
+        let stopped = try train(csv, out: parts, options + ["--time-limit", "0.2s"])
+        XCTAssertEqual(stopped.status, 0, stopped.stderr)
+        let resumed = try train(csv, out: parts, options + ["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try predictions(whole), try predictions(parts))
+        let a = try sequent(["forecast", "eval", whole, "--json", "--threads", "1"]).stdout
+        let b = try sequent(["forecast", "eval", parts, "--json", "--threads", "1"]).stdout
+        XCTAssertEqual(a.replacingOccurrences(of: whole, with: ""), b.replacingOccurrences(of: parts, with: ""))
     }
 
     /// `predict`'s rows: forecast, lower, upper.

@@ -251,23 +251,58 @@ public struct SeriesTable: Sendable {
         }
     }
 
-    /// The calendar features of `time`, each as the sine and cosine of its place in its cycle
-    /// (month of year, day of week, hour of day, UTC); zeros for a numeric time axis.
-    public static func calendarFeatures(_ kinds: [CalendarFeature], at time: TimeStamp) -> [Double] {
-        guard let parts = time.calendarParts else { return Array(repeating: 0, count: 2 * kinds.count) }
+    /// The calendar features of `time`: month, weekday and hour each as the sine and cosine
+    /// of its place in its cycle (month of year, day of week, hour of day, UTC; zeros for a
+    /// numeric time axis), `year` as one value, the time as a number scaled by `yearScale`
+    /// (0 without one).
+    public static func calendarFeatures(_ kinds: [CalendarFeature], at time: TimeStamp, yearScale: YearScale? = nil) -> [Double] {
+        let parts = time.calendarParts
         return kinds.flatMap { kind -> [Double] in
-            let (position, period): (Double, Double) = switch kind {
-            case .month: (Double(parts.month - 1), 12)
-            case .weekday: (Double(parts.weekday - 1), 7)
-            case .hour: (Double(parts.hour), 24)
+            let (position, period): (Double, Double)
+            switch kind {
+            case .year: return [yearScale?.scaled(time) ?? 0]
+            case .month: (position, period) = (Double((parts?.month ?? 1) - 1), 12)
+            case .weekday: (position, period) = (Double((parts?.weekday ?? 1) - 1), 7)
+            case .hour: (position, period) = (Double(parts?.hour ?? 0), 24)
             }
+            guard parts != nil else { return [0, 0] }
             let angle = 2 * Double.pi * position / period
             return [sin(angle), cos(angle)]
         }
     }
 }
 
-/// A feature of the calendar that a model can read beside the series.
+/// A feature of the calendar that a model can read beside the series: the month, weekday
+/// or hour (a sine and a cosine each), or the year (the time as a number, a trend).
 public enum CalendarFeature: String, Sendable, Codable, CaseIterable {
-    case month, weekday, hour
+    case month, weekday, hour, year
+
+    /// The values it adds to a time step.
+    public var width: Int { self == .year ? 1 : 2 }
+}
+
+/// The `year` calendar feature's scaling: the time as a number (`TimeStamp.years`) mapped
+/// linearly so that the first and last times of a training part become 0 and 1; later times
+/// extrapolate the same line (above 1), so no value after the training part is read.
+public struct YearScale: Sendable, Equatable, Codable {
+    /// `TimeStamp.years` of the first and last times it was fitted on.
+    public var first: Double
+    public var last: Double
+
+    /// The scale of `times` (the training part's), from its first and last time.
+    public init?(fittedOn times: some Collection<TimeStamp>) {
+        guard let a = times.first, let b = times.max() else { return nil }
+        first = a.years
+        last = b.years
+    }
+
+    public init(first: Double, last: Double) {
+        self.first = first
+        self.last = last
+    }
+
+    /// (years(t) - first) / (last - first); 0 when the part spans no time.
+    public func scaled(_ time: TimeStamp) -> Double {
+        last > first ? (time.years - first) / (last - first) : 0
+    }
 }

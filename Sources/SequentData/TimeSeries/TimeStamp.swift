@@ -103,6 +103,10 @@ public struct TimeStamp: Sendable, Equatable, Comparable, Codable {
         return TimeStamp(kind: .date, value: date.timeIntervalSince1970)
     }
 
+    /// The time as a number of years: 1970 + seconds / 31,556,952 (the mean Gregorian year)
+    /// for dates, so 1960-07-02 is about 1960.5; the number itself otherwise.
+    public var years: Double { kind == .date ? 1970 + value / 31_556_952 : value }
+
     /// The calendar date (UTC); nil for numbers.
     public var date: Date? { kind == .date ? Date(timeIntervalSince1970: value) : nil }
 

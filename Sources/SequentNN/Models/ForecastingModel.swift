@@ -117,6 +117,27 @@ public final class ForecastingModel: Module {
         return output + highway(x.select(alongAxis: 2, index: 0))  // (B, W) -> (B, O)
     }
 
+    /// The outputs after every step of the windows, for training a recurrent model with a loss
+    /// at each position, as Darts' RNNModel trains (output t reads x[:, 0...t, :] only; the
+    /// last is `callAsFunction`'s):
+    ///
+    ///     y, _ = RNN|LSTM|GRU(x)       x (B, W, F) -> y (B, W, Hd)
+    ///     out = y W_head^T + b_head    (B, W, O)
+    ///
+    /// - Parameter x: (B, W, F).
+    /// - Returns: (B, W, O).
+    /// - Throws: `SequentError` for the Transformer (whose states read the whole window), a
+    ///   model with a highway (which reads the whole window), or x not (B, W, F).
+    public func everyStepOutputs(_ x: Tensor) throws -> Tensor {
+        guard let recurrent, highway == nil else {
+            throw SequentError.invalidArgument("ForecastingModel", "outputs at every step need a recurrent encoder without a highway; this is a \(architecture.rawValue)\(highway == nil ? "" : " with a highway")")
+        }
+        guard x.shape.count == 3, x.shape[2] == featureCount, x.shape[0] > 0, x.shape[1] > 0 else {
+            throw SequentError.shapeMismatch("ForecastingModel", "expected windows (B, W, \(featureCount)), got \(x.shape)")
+        }
+        return head(try recurrent(x).output)
+    }
+
     /// The pinball (quantile) loss of quantile outputs, averaged over every element:
     ///
     ///     e = target - prediction

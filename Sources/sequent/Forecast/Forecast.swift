@@ -68,9 +68,9 @@ enum ForecastCommon {
             folds.count == 1 ? "on the last \(rows) rows of the training part"
                 : "the mean over \(folds.count) rolling-origin folds of \(rows) rows each, origins \(folds.step) rows apart (the folds end at rows \((0..<folds.count).map { String(folds.end($0)) }.joined(separator: ", ")) of the training part's \(folds.trainingSize))"
         } ?? "on the last \(rows) rows of the training part"
-        say("differencing: \(config.transform.differencing.rawValue), the lowest validation MAE of one \(config.model.rawValue) trained with each, \(folds) (\(scores)); the test part is not looked at; --difference kpss|none|first|seasonal|both overrides")
+        say("differencing: \(config.candidateName), the lowest validation MAE of one \(config.model.rawValue) trained with each, \(folds) (\(scores)); the test part is not looked at; --difference kpss|none|first|seasonal|both overrides")
         if let partners = config.partners, !partners.isEmpty {
-            say("combination (--combine \(partners.count + 1)): the forecasts of the \(([config] + partners).map(\.transform.differencing.rawValue).joined(separator: ", ")) differencings' models averaged (their cross-validated MAE \(ForecastEvaluation.fixed(config.combinationValidationMAE))); the intervals are the mean of their bounds")
+            say("combination (--combine \(partners.count + 1)): the forecasts of the \(([config] + partners).map(\.candidateName).joined(separator: ", ")) differencings' models averaged (their cross-validated MAE \(ForecastEvaluation.fixed(config.combinationValidationMAE))); the intervals are the mean of their bounds")
         }
     }
 
@@ -87,8 +87,8 @@ enum ForecastCommon {
     /// members train afresh, as an uninterrupted run would.
     static func discardStaleCheckpoints(of config: ForecastConfig, previous: [ForecastConfig]?, in root: ModelFolder, say: (String) -> Void) throws {
         guard let old = previous?.first(where: { $0.column == config.column }),
-              old.transform.differencing != config.transform.differencing else { return }
-        say("note: the interrupted run trained '\(config.column)' with \(old.transform.differencing.rawValue) differencing; this run chose \(config.transform.differencing.rawValue), so its members start afresh")
+              old.candidateName != config.candidateName else { return }
+        say("note: the interrupted run trained '\(config.column)' with \(old.candidateName) differencing; this run chose \(config.candidateName), so its members start afresh")
         for k in 0..<max(old.ensemble, config.ensemble) {
             let member = k == 0 ? root.url : root.url.appendingPathComponent("member-\(k)")
             let events = (try? FileManager.default.contentsOfDirectory(atPath: member.path))?.filter { $0.hasPrefix("events.out.tfevents.") } ?? []

@@ -191,11 +191,11 @@ extension Sequent.Forecast {
             for (k, origin) in origins.enumerated() {
                 if refit && k > 0 {
                     var again = try ForecastTraining.configure(table: table, series: series, model: modelOptions, training: quietTraining, trainingRows: origin,
-                                                               differencing: config.transform.differencing)
+                                                               differencing: config.transform.differencing, offeredCalendar: config.offeredCalendar == true)
                     // A combination is refitted whole: each partner's differencing on the same rows.
                     again.partners = try config.partners?.map {
                         try ForecastTraining.configure(table: table, series: series, model: modelOptions, training: quietTraining, trainingRows: origin,
-                                                       differencing: $0.transform.differencing)
+                                                       differencing: $0.transform.differencing, offeredCalendar: $0.offeredCalendar == true)
                     }
                     forecaster = try ForecastTraining.trainCombination(
                         config: &again, table: table, folder: nil, training: quietTraining, timeLimit: timeLimit,

@@ -44,8 +44,11 @@ struct SeriesOptions: ParsableArguments {
     @Option(help: "Further numeric columns the model reads over its input window (past covariates), comma-separated.")
     var covariates: String?
 
-    @Option(help: "Calendar features of the time column the model reads, comma-separated: month, weekday, hour.")
+    @Option(help: "Calendar features the model reads, comma-separated: month, weekday, hour (a sine and a cosine each), year (the time as a number, scaled to 0...1 over the training part and extrapolated linearly after it). Each input row carries the calendar of the step predicted after it (future covariates, known in advance: a recursive model reads the month of the step it predicts, a direct model the calendars of all H steps).")
     var calendar: String?
+
+    @Option(name: .customLong("offer-calendar"), help: "Calendar features (as --calendar) that --difference validate's cross-validation offers as candidates: each differencing is also trained with them, and the folds choose both the differencing and whether the model reads them.")
+    var offerCalendar: String?
 
     @Option(help: "Missing values (empty, NA, NaN, null): interpolate, ffill, drop or error.")
     var missing: MissingValuePolicy = .interpolate
@@ -66,10 +69,13 @@ struct SeriesOptions: ParsableArguments {
     var covariateNames: [String] { Self.list(covariates) }
     var columnNames: [String] { Self.list(column) }
 
-    func calendarFeatures() throws -> [CalendarFeature] {
-        try Self.list(calendar).map { name in
+    func calendarFeatures() throws -> [CalendarFeature] { try Self.calendarFeatures(calendar, flag: "--calendar") }
+    func offeredCalendarFeatures() throws -> [CalendarFeature] { try Self.calendarFeatures(offerCalendar, flag: "--offer-calendar") }
+
+    private static func calendarFeatures(_ text: String?, flag: String) throws -> [CalendarFeature] {
+        try list(text).map { name in
             guard let feature = CalendarFeature(rawValue: name) else {
-                throw ValidationError("--calendar: '\(name)' is not one of month, weekday, hour")
+                throw ValidationError("\(flag): '\(name)' is not one of \(CalendarFeature.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return feature
         }
@@ -102,6 +108,9 @@ struct ModelOptions: ParsableArguments {
 
     @Option(help: "direct: all H steps from one window (multi-output); recursive: one step at a time, fed back.")
     var strategy: ForecastStrategy = .recursive
+
+    @Flag(name: .customLong("loss-every-step"), help: "Recursive recurrent models: train on the one-step forecast after every row of each window (a loss at each of the W positions, as Darts' RNNModel trains), not only after the last; forecasts still read the whole window.")
+    var lossEveryStep = false
 
     @Option(parsing: .unconditional, help: "Past steps the model reads (default: max(2 x season, 2 x horizon, 8), at most a third of the series).")
     var window: Int?

@@ -107,7 +107,7 @@ extension Sequent.Forecast {
                 text += "Differencing chosen by the mean validation MAE over \(folds.count) rolling-origin fold(s) of \(folds.validationLength) rows, origins \(folds.step) rows apart, of the training part (\(listed)). "
             }
             if let partners = config.partners, !partners.isEmpty {
-                let names = ([config] + partners).map(\.transform.differencing.rawValue).joined(separator: ", ")
+                let names = ([config] + partners).map(\.candidateName).joined(separator: ", ")
                 text += "The forecast is the average of the \(names) differencings' models (their averaged fold forecasts' MAE \(ForecastEvaluation.fixed(config.combinationValidationMAE))); its intervals are the mean of their bounds; members stopped at \(partners.map { $0.trainedSteps.map(String.init).joined(separator: ", ") }.joined(separator: "; ")). "
             }
             return text

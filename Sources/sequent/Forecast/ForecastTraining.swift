@@ -14,7 +14,7 @@ enum ForecastTraining {
     ///   non-finite values after scaling.
     static func configure(
         table: SeriesTable, series: SeriesOptions, model: ModelOptions, training: TrainingOptions, trainingRows: Int? = nil,
-        differencing forced: SeriesTransform.Differencing? = nil, validationRows: Int? = nil, ranks: Int = 1
+        differencing forced: SeriesTransform.Differencing? = nil, offeredCalendar: Bool = false, validationRows: Int? = nil, ranks: Int = 1
     ) throws -> ForecastConfig {
         if let val = training.val {
             throw SequentError.invalidArgument("--val", "\(val): a forecast validates on the last --val-fraction of its own training part (the rows just before the test part), not on another file")
@@ -61,6 +61,9 @@ enum ForecastTraining {
         case .seasonal: season
         case .both: season + 1
         }
+        if model.lossEveryStep, model.strategy != .recursive || model.model.cell == nil || model.highway {
+            throw SequentError.invalidArgument("--loss-every-step", "trains a recurrent model's one-step forecast after every row; it needs --strategy recursive, --model lstm|gru|rnn and no --highway")
+        }
         if model.intervals == .quantile, model.strategy == .recursive {
             throw SequentError.invalidArgument("--intervals", "quantile needs --strategy direct: quantiles of one step's (differenced) values do not add up to quantiles of the forecast through a recursive forecast; use --strategy direct, or --intervals conformal")
         }
@@ -88,20 +91,24 @@ enum ForecastTraining {
         if model.strategy == .recursive, !table.covariates.isEmpty {
             throw SequentError.invalidArgument("--covariates", "the recursive strategy would need the covariates' future values; use --strategy direct (the model then reads them over its input window only)")
         }
-        let calendar = try series.calendarFeatures()
-        if !calendar.isEmpty, table.times.first?.kind != .date {
-            throw SequentError.invalidArgument("--calendar", "needs a time column of dates; \(table.timeColumn.map { "'\($0)' holds numbers" } ?? "no --time-column was found")")
+        // `--calendar`, and with `offeredCalendar` the features `--offer-calendar` adds to it.
+        let given = try series.calendarFeatures()
+        let offered = offeredCalendar ? try series.offeredCalendarFeatures() : []
+        let calendar = given + offered.filter { !given.contains($0) }
+        if calendar.contains(where: { $0 != .year }), table.times.first?.kind != .date {
+            throw SequentError.invalidArgument("--calendar", "month, weekday and hour need a time column of dates; \(table.timeColumn.map { "'\($0)' holds numbers" } ?? "no --time-column was found")")
         }
         return ForecastConfig(
             csv: series.csv, rows: n, timeColumn: table.timeColumn, column: table.columns[0].name, covariates: series.covariateNames,
-            calendar: calendar, missing: series.missing, frequency: table.frequency, lastTime: table.times[trainingSize - 1],
+            calendar: calendar, calendarAhead: true, yearScale: calendar.contains(.year) ? YearScale(fittedOn: table.times[0..<trainingSize]) : nil, missing: series.missing, frequency: table.frequency, lastTime: table.times[trainingSize - 1],
             trainingSize: trainingSize, validationSize: validationSize, testSize: n - trainingSize,
             season: season, horizon: horizon, window: window, strategy: model.strategy, transform: transform,
             covariateScales: covariateScales, quantiles: model.intervals == .quantile ? [(1 - model.coverage) / 2, 0.5, (1 + model.coverage) / 2] : nil,
-            model: model.model, highway: model.highway, hidden: training.hiddenSize ?? 32, layers: training.layers ?? 1,
+            model: model.model, highway: model.highway, lossEveryStep: model.lossEveryStep ? true : nil, hidden: training.hiddenSize ?? 32, layers: training.layers ?? 1,
             dropout: training.dropout ?? 0, batchSize: (training.batchSize ?? 32) * ranks, steps: training.steps ?? 600,
             learningRate: training.learningRate ?? 3e-3, seed: training.seed, ensemble: model.ensemble,
-            differencingChosen: model.difference.given == nil, differencingRule: model.difference.given == nil ? model.difference : nil, seasonalStrength: choice.seasonalStrength, kpss: choice.kpss)
+            differencingChosen: model.difference.given == nil, differencingRule: model.difference.given == nil ? model.difference : nil,
+            offeredCalendar: offeredCalendar ? true : nil, seasonalStrength: choice.seasonalStrength, kpss: choice.kpss)
     }
 
     /// The configuration with the differencing chosen on the training part alone: by
@@ -115,8 +122,10 @@ enum ForecastTraining {
     /// training part to fit), and the one with the lowest mean validation MAE over the folds
     /// (in the series' units) is kept; ties go to `DifferencingChoice`. Fold 0 is the end of
     /// the training part; no fold reads a row after its own end, and the test part is never
-    /// read. With `--combine N`, the next N - 1 differencings by that score become the
-    /// configuration's partners, whose forecasts are averaged with its own.
+    /// read. With `--offer-calendar`, each differencing is a candidate twice, without and with
+    /// those calendar features, and the folds choose both. With `--combine N`, the next N - 1
+    /// candidates by that score become the configuration's partners, whose forecasts are
+    /// averaged with its own.
     ///
     /// When the final model's own validation part is shorter than the horizon, the conformal
     /// intervals come from a candidate of its differencing (the chosen one, in fold 0; with
@@ -147,12 +156,16 @@ enum ForecastTraining {
         guard validating || calibrating else { return statistical }
         var quiet = training
         quiet.quiet = true
-        func candidate(_ differencing: SeriesTransform.Differencing, end: Int) -> ForecastConfig? {
+        func candidate(_ candidate: Candidate, end: Int) -> ForecastConfig? {
             try? configure(table: table, series: series, model: model, training: training, trainingRows: end,
-                           differencing: differencing, validationRows: validationRows, ranks: ranks)
+                           differencing: candidate.differencing, offeredCalendar: candidate.offeredCalendar, validationRows: validationRows, ranks: ranks)
         }
-        // The candidates that fit the training part's own split (fold 0), on folds that every one of them fits.
+        // The candidates that fit the training part's own split (fold 0), on folds that every one of them fits:
+        // each differencing, and with --offer-calendar each again with those calendar features.
+        let offered = try series.offeredCalendarFeatures()
+        let offering = validating && !offered.isEmpty
         let differencings = (validating ? SeriesTransform.Differencing.allCases : [statistical.transform.differencing])
+            .flatMap { differencing in (offering ? [false, true] : [false]).map { Candidate(differencing: differencing, offeredCalendar: $0) } }
             .filter { candidate($0, end: statistical.trainingSize) != nil }
         guard let folds = RollingOriginFolds.widest(
             trainingSize: statistical.trainingSize, validationLength: validationRows, count: validating ? model.folds : 1, season: statistical.season,
@@ -160,8 +173,8 @@ enum ForecastTraining {
         else { return statistical }
         let y = table.columns[0].values
         // Each candidate's forecasts of each fold's validation rows (nil once one is not finite).
-        var forecasts: [SeriesTransform.Differencing: [[Double]]] = [:]
-        var intervals: [SeriesTransform.Differencing: ConformalIntervals] = [:]
+        var forecasts: [Candidate: [[Double]]] = [:]
+        var intervals: [Candidate: ConformalIntervals] = [:]
         let runs = differencings.count * folds.count
         for k in 0..<folds.count {
             for (j, differencing) in differencings.enumerated() {
@@ -185,7 +198,7 @@ enum ForecastTraining {
         forecasts = forecasts.filter { $0.value.count == folds.count }
         guard validating else {
             var calibrated = statistical
-            if let own = intervals[statistical.transform.differencing] { calibrated.intervals = own }
+            if let own = intervals[Candidate(differencing: statistical.transform.differencing)] { calibrated.intervals = own }
             return calibrated
         }
         let actual = folds.folds.map { Array(y[$0.validation]) }
@@ -197,10 +210,14 @@ enum ForecastTraining {
         }
         let foldScores = forecasts.mapValues(foldMAE)
         let scores = foldScores.mapValues { $0.reduce(0, +) / Double($0.count) }
-        // Best first; ties to the statistical rule's choice.
-        let ranked = scores.sorted { ($0.value, $0.key == statistical.transform.differencing ? 0 : 1) < ($1.value, $1.key == statistical.transform.differencing ? 0 : 1) }.map(\.key)
-        func finalConfig(_ differencing: SeriesTransform.Differencing) throws -> ForecastConfig {
-            var config = try configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows, differencing: differencing, ranks: ranks)
+        // Best first; ties to the statistical rule's choice (without the offered calendar), then in the candidates' order.
+        let preferred = Candidate(differencing: statistical.transform.differencing)
+        let ranked = differencings.filter { scores[$0] != nil }.enumerated()
+            .sorted { (scores[$0.element]!, $0.element == preferred ? 0 : 1, $0.offset) < (scores[$1.element]!, $1.element == preferred ? 0 : 1, $1.offset) }
+            .map(\.element)
+        func finalConfig(_ differencing: Candidate) throws -> ForecastConfig {
+            var config = try configure(table: table, series: series, model: model, training: training, trainingRows: trainingRows,
+                                       differencing: differencing.differencing, offeredCalendar: differencing.offeredCalendar, ranks: ranks)
             config.differencingChosen = true
             // The candidate was validated at every step of the horizon: its errors give the
             // intervals when the final model's own validation part is shorter than the horizon.
@@ -209,8 +226,8 @@ enum ForecastTraining {
         }
         var chosen = try ranked.first.map(finalConfig) ?? statistical
         chosen.differencingChosen = true
-        chosen.differencingValidationMAE = Dictionary(uniqueKeysWithValues: scores.map { ($0.key.rawValue, $0.value) })
-        chosen.differencingFoldMAE = Dictionary(uniqueKeysWithValues: foldScores.map { ($0.key.rawValue, $0.value) })
+        chosen.differencingValidationMAE = Dictionary(uniqueKeysWithValues: scores.map { ($0.key.name, $0.value) })
+        chosen.differencingFoldMAE = Dictionary(uniqueKeysWithValues: foldScores.map { ($0.key.name, $0.value) })
         chosen.differencingValidationRows = validationRows
         chosen.differencingFolds = folds
         if model.combine > 1, ranked.count > 1 {
@@ -227,6 +244,16 @@ enum ForecastTraining {
             chosen.combinationValidationMAE = mae.reduce(0, +) / Double(mae.count)
         }
         return chosen
+    }
+
+    /// A model cross-validation compares: a differencing, with or without the calendar
+    /// features of `--offer-calendar`.
+    struct Candidate: Hashable {
+        var differencing: SeriesTransform.Differencing
+        var offeredCalendar = false
+
+        /// As the run and the folder name it: `seasonal`, `seasonal+calendar`.
+        var name: String { differencing.rawValue + (offeredCalendar ? "+calendar" : "") }
     }
 
     /// Whether the seasonal swing of a positive series grows with its level: the correlation
@@ -264,8 +291,8 @@ enum ForecastTraining {
                             distributed: distributed, say: say)
         var trained: [NeuralForecaster] = []
         for j in partners.indices {
-            let name = partners[j].transform.differencing.rawValue
-            say("combination: the models of the \(name) differencing (\(j + 2) of \(partners.count + 1)), whose forecasts are averaged with the \(config.transform.differencing.rawValue) differencing's")
+            let name = partners[j].candidateName
+            say("combination: the models of the \(name) differencing (\(j + 2) of \(partners.count + 1)), whose forecasts are averaged with the \(config.candidateName) differencing's")
             let root = try folder.map { try ModelFolder.create(at: $0.file("difference-\(name)"), task: Sequent.Forecast.task, writes: distributed?.isRoot ?? true) }
             trained.append(try train(config: &partners[j], table: table, folder: root, training: training, timeLimit: timeLimit,
                                      runsAfter: runsAfter + partners[(j + 1)...].reduce(0) { $0 + $1.ensemble }, coverage: coverage,
@@ -311,7 +338,7 @@ enum ForecastTraining {
         let origins = Array((lag + config.window)...(config.fittingSize - config.stepsPerCall))
         let validationRange = max(config.fittingSize, forecaster.firstOrigin)..<config.trainingSize
         let scale = ForecastMetrics.seasonalNaiveScale(Array(y[0..<config.fittingSize]), season: config.season) ?? 1
-        let (W, F, O) = (config.window, config.featureCount, config.outputCount)
+        let O = config.outputCount
         // Quantile heads learn the offsets of the levels from the transform's naive
         // continuation (`SeriesTransform.offsets`), each repeated for the Q quantiles.
         let quantileTargets: [Int: [Float]]? = config.quantiles.map { quantiles in
@@ -364,17 +391,20 @@ enum ForecastTraining {
                 // A rank without rows of a batch computes its first and counts for nothing.
                 let rows = share.rows.isEmpty ? 0..<1 : share.rows
                 let batch = Array(share.global[rows])
-                var x: [Float] = [], target: [Float] = []
-                x.reserveCapacity(batch.count * W * F)
+                var target: [Float] = []
+                let x = forecaster.windows(inputs, values: Array(repeating: inputs.scaled, count: batch.count), ends: batch)
+                if fixed.lossEveryStep == true {
+                    // Row t of the window ending before o predicts u_{t+1}: targets u_{o-W+1} ... u_o.
+                    let W = fixed.window
+                    for o in batch { for t in (o - W + 1)...o { target.append(Float(inputs.scaled[t])) } }
+                    let prediction = try BatchShard.with(firstRow: rows.lowerBound, rows: rows.count) { try model.everyStepOutputs(x) }
+                    let targets = Tensor(shape: [batch.count, W, 1], scalars: target)
+                    return (try Loss.meanSquaredError(prediction, targets), share.rows.count)
+                }
                 for o in batch {
-                    for t in (o - W)..<o {
-                        x.append(Float(inputs.scaled[t]))
-                        for column in inputs.covariates { x.append(Float(column[t])) }
-                        for value in SeriesTable.calendarFeatures(fixed.calendar, at: inputs.times[t]) { x.append(Float(value)) }
-                    }
                     if let quantileTargets { target += quantileTargets[o]! } else { for t in o..<(o + O) { target.append(Float(inputs.scaled[t])) } }
                 }
-                let prediction = try BatchShard.with(firstRow: rows.lowerBound, rows: rows.count) { try model(Tensor(shape: [batch.count, W, F], scalars: x)) }
+                let prediction = try BatchShard.with(firstRow: rows.lowerBound, rows: rows.count) { try model(x) }
                 let targets = Tensor(shape: [batch.count, O], scalars: target)
                 if let quantiles = fixed.quantiles {
                     return (try ForecastingModel.pinballLoss(prediction, targets, quantiles: quantiles), share.rows.count)

@@ -18,6 +18,12 @@ struct ForecastConfig: Codable {
     var column: String
     var covariates: [String]
     var calendar: [CalendarFeature]
+    /// Whether each window row carries the calendar of the step after it, the step it
+    /// predicts (future calendar covariates, `ForecastWindow`); nil in folders written before
+    /// they existed, whose rows carry their own time's.
+    var calendarAhead: Bool?
+    /// The `year` calendar feature's scale, fitted on the training part's times.
+    var yearScale: YearScale?
     var missing: MissingValuePolicy
     var frequency: Frequency
     var lastTime: TimeStamp
@@ -44,6 +50,8 @@ struct ForecastConfig: Codable {
     /// A linear autoregression over the window beside the encoder (`--highway`; nil in
     /// folders written before it existed: none).
     var highway: Bool?
+    /// `--loss-every-step`: trained with a loss after every row of the window (nil: after the last only).
+    var lossEveryStep: Bool?
     var hidden: Int
     var layers: Int
     var dropout: Float
@@ -58,6 +66,9 @@ struct ForecastConfig: Codable {
     /// How it was chosen: validate or kpss (`DifferencingChoice`); nil when given (and in
     /// folders written before `--difference kpss` existed, whose choice was validate).
     var differencingRule: DifferenceOption?
+    /// Whether `calendar` holds `--offer-calendar`'s features because cross-validation chose
+    /// the candidate with them (nil: it holds `--calendar`'s alone).
+    var offeredCalendar: Bool?
     var seasonalStrength: Double?
     var kpss: Double?
     /// When chosen: the validation MAE of one model trained with each differencing that fits
@@ -85,7 +96,17 @@ struct ForecastConfig: Codable {
     var trainedSteps: [Int] = []
 
     var fittingSize: Int { trainingSize - validationSize }
-    var featureCount: Int { 1 + covariates.count + 2 * calendar.count }
+    /// The cross-validation candidate this configuration is: `seasonal`, `seasonal+calendar`.
+    var candidateName: String { ForecastTraining.Candidate(differencing: transform.differencing, offeredCalendar: offeredCalendar == true).name }
+    /// The rows the model reads: the window, and with the direct strategy and future
+    /// calendars, H - 1 rows of the calendar of the steps after the first.
+    var inputWindow: ForecastWindow {
+        let ahead = calendarAhead ?? false
+        return ForecastWindow(
+            window: window, covariateCount: covariates.count, calendar: calendar, calendarAhead: ahead,
+            futureSteps: ahead && strategy == .direct && !calendar.isEmpty ? horizon - 1 : 0, yearScale: yearScale)
+    }
+    var featureCount: Int { inputWindow.featureCount }
     var outputCount: Int { strategy == .direct ? horizon * (quantiles?.count ?? 1) : 1 }
     /// The steps one call of the model forecasts.
     var stepsPerCall: Int { strategy == .direct ? horizon : 1 }
@@ -112,7 +133,7 @@ struct NeuralForecaster {
             return try ForecastingModel(
                 architecture: config.model, featureCount: config.featureCount, outputCount: config.outputCount,
                 hiddenSize: config.hidden, layerCount: config.layers, dropout: config.dropout,
-                highwayWindow: config.highway == true ? config.window : nil, generator: &generator)
+                highwayWindow: config.highway == true ? config.inputWindow.length : nil, generator: &generator)
         }
     }
 
@@ -265,26 +286,22 @@ struct NeuralForecaster {
         }
     }
 
-    /// The windows (B, W, F) that end before `ends[b]`, over `values[b]` (the scaled series,
-    /// extended by a recursive forecast's own steps), the covariates and the calendar.
-    private func windows(_ inputs: Inputs, values: [[Double]], ends: [Int]) -> Tensor {
-        let (W, F) = (config.window, config.featureCount)
-        let lastTime = inputs.times.last ?? config.lastTime
-        func time(_ t: Int) -> TimeStamp {
-            t < inputs.times.count ? inputs.times[t] : config.frequency.advance(lastTime, by: t - inputs.times.count + 1)
-        }
+    /// The timestamp of row t of `inputs`, or of a later step (`frequency` after the last).
+    func time(_ inputs: Inputs, _ t: Int) -> TimeStamp {
+        t < inputs.times.count ? inputs.times[t] : config.frequency.advance(inputs.times.last ?? config.lastTime, by: t - inputs.times.count + 1)
+    }
+
+    /// The model's input sequences (B, L, F) that end before `ends[b]`, over `values[b]` (the
+    /// scaled series, extended by a recursive forecast's own steps), the covariates and the
+    /// calendar (`ForecastWindow`; L = the window, plus the future calendar rows of a direct model).
+    func windows(_ inputs: Inputs, values: [[Double]], ends: [Int]) -> Tensor {
+        let rows = config.inputWindow
         var scalars: [Float] = []
-        scalars.reserveCapacity(ends.count * W * F)
+        scalars.reserveCapacity(ends.count * rows.length * rows.featureCount)
         for (b, end) in ends.enumerated() {
-            for t in (end - W)..<end {
-                scalars.append(Float(values[b][t]))
-                for column in inputs.covariates {
-                    scalars.append(Float(column[min(t, column.count - 1)]))  // held at its last value beyond the data
-                }
-                for value in SeriesTable.calendarFeatures(config.calendar, at: time(t)) { scalars.append(Float(value)) }
-            }
+            rows.append(to: &scalars, values: values[b], end: end, covariates: inputs.covariates, time: { time(inputs, $0) })
         }
-        return Tensor(shape: [ends.count, W, F], scalars: scalars)
+        return Tensor(shape: [ends.count, rows.length, rows.featureCount], scalars: scalars)
     }
 
     /// The members' outputs for `x`, averaged: (B x O) values.
