@@ -99,4 +99,5 @@ def main():
                       'source_per_sentence': round(sum(s) / len(s), 2), 'target_per_sentence_with_end': round(sum(t) / len(t), 2),
                       'target_per_sentence_without_end': round(sum(t) / len(t) - 1, 2)}))
 
-main()
+if __name__ == '__main__':
+    main()
