@@ -84,5 +84,40 @@ final class BucketedPairBatchesTests: XCTestCase {
     func testBadSizesAreRefused() {
         XCTAssertThrowsError(try BucketedPairBatches(sourceLengths: [1], targetLengths: [], batchSize: 1, generator: RandomGenerator(seed: 1)))
         XCTAssertThrowsError(try BucketedPairBatches(sourceLengths: [1], targetLengths: [1], batchSize: 0, generator: RandomGenerator(seed: 1)))
+        // A pair of 9 target tokens in batches of at most 8; tokens with pools.
+        XCTAssertThrowsError(try BucketedPairBatches(sourceLengths: [3, 2], targetLengths: [9, 2], batchSize: 4, maxTokens: 8, generator: RandomGenerator(seed: 1)))
+        XCTAssertThrowsError(try BucketedPairBatches(sourceLengths: [3], targetLengths: [3], batchSize: 4, poolBatches: 2, maxTokens: 8, generator: RandomGenerator(seed: 1)))
+    }
+
+    /// --max-tokens: every pair once per epoch, no batch above the budget (pairs x the longest
+    /// pair's max(source, target)) or the pair cap, short pairs many to a batch, and a
+    /// bitwise resume.
+    func testMaxTokensCutsBatchesByPaddedTokens() throws {
+        let (s, t) = lengths(1003, seed: 11)
+        let length = { (pair: Int) in max(s[pair], t[pair]) }
+        for (maxTokens, cap) in [(256, 1003), (256, 12), (44, 1003)] {
+            var batches = try BucketedPairBatches(sourceLengths: s, targetLengths: t, batchSize: cap, maxTokens: maxTokens, generator: RandomGenerator(seed: 2))
+            let perEpoch = batches.batchesPerEpoch
+            for epoch in 0..<2 {
+                var seen: [Int] = [], pairsOfShortest = 0, pairsOfLongest = Int.max
+                for _ in 0..<perEpoch {
+                    let batch = batches.nextBatch()
+                    let longest = batch.map(length).max()!
+                    XCTAssertLessThanOrEqual(batch.count * longest, maxTokens)
+                    XCTAssertLessThanOrEqual(batch.count, cap)
+                    if longest <= 5 { pairsOfShortest = max(pairsOfShortest, batch.count) }
+                    if longest >= 40 { pairsOfLongest = min(pairsOfLongest, batch.count) }
+                    seen += batch
+                }
+                XCTAssertEqual(seen.sorted(), Array(0..<1003), "max tokens \(maxTokens), cap \(cap), epoch \(epoch)")
+                XCTAssertEqual(batches.batchesPerEpoch, perEpoch, "the sorted lengths, and so the cut, are the same every epoch")
+                if cap > 1003 / 2 { XCTAssertGreaterThan(pairsOfShortest, pairsOfLongest) }
+            }
+        }
+        var a = try BucketedPairBatches(sourceLengths: s, targetLengths: t, batchSize: 1003, maxTokens: 128, generator: RandomGenerator(seed: 3))
+        for _ in 0..<(a.batchesPerEpoch + 5) { _ = a.nextBatch() }
+        var b = try BucketedPairBatches(sourceLengths: s, targetLengths: t, batchSize: 1003, maxTokens: 128, generator: RandomGenerator(seed: 8))
+        try b.seek(to: a.position)
+        for _ in 0..<20 { XCTAssertEqual(a.nextBatch(), b.nextBatch()) }
     }
 }

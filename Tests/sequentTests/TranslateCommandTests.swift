@@ -134,6 +134,23 @@ final class TranslateCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("x.svg").path))
     }
 
+    /// --max-tokens: batches cut by padded tokens, kept in config.json (global, for a resume),
+    /// said in the run's output; a budget below the longest pair is refused by name.
+    func testMaxTokensCutsBatchesByTokens() throws {
+        let source = try text("train.src", Self.corpus.source), target = try text("train.tgt", Self.corpus.target)
+        let flags = ["--hidden", "8", "--embedding", "8", "--threads", "1", "--steps", "6", "--min-count", "1"]
+        let run = try sequent(["translate", "train", "--source", source, "--target", target, "--out", "tokens", "--max-tokens", "24"] + flags)
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        XCTAssertTrue(run.stdout.contains("batches of at most 24 tokens"), run.stdout)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("tokens/config.json"))) as? [String: Any]
+        let inner = try XCTUnwrap(config?["config"] as? [String: Any])
+        XCTAssertEqual(inner["max_tokens"] as? Int, 24)
+        try assertFails(["translate", "train", "--source", source, "--target", target, "--out", "x", "--max-tokens", "2"] + flags,
+                        mentions: ["--max-tokens", "longest training pair"])
+        try assertFails(["translate", "train", "--source", source, "--target", target, "--out", "y", "--max-tokens", "0"] + flags,
+                        mentions: ["--max-tokens"])
+    }
+
     func testBadInputEndsWithOneClearMessage() throws {
         let source = try text("a.src", Self.corpus.source), target = try text("a.tgt", Self.corpus.target)
         let short = try text("b.tgt", "ONE.\nTWO.\n")

@@ -10,6 +10,11 @@ import SequentTensor
 /// one batch of an epoch, and which pairs of equal lengths share a batch changes from epoch
 /// to epoch.
 ///
+/// With `maxTokens` the sorted pairs are cut by tokens instead (fairseq's `--max-tokens`):
+/// a batch takes pairs while (pairs x its longest pair) stays within `maxTokens`, where a
+/// pair's length is the longer of its source and target, so batches of short sentences hold
+/// many pairs and batches of long ones few; `batchSize` then caps the pairs of a batch.
+///
 /// A batch is the pairs' indices; the model pads each batch only to its own longest source
 /// and target (`paddingMask`s cover the rest), never to a global maximum.
 ///
@@ -20,8 +25,11 @@ public struct BucketedPairBatches: TrainingData {
     public let sourceLengths: [Int]
     /// Target length of each pair.
     public let targetLengths: [Int]
-    /// Pairs per batch (the last batch of a pool may be smaller).
+    /// Pairs per batch (the last batch of a pool may be smaller); with `maxTokens`, the most.
     public let batchSize: Int
+    /// The most padded tokens of a batch, pairs x the longest pair's max(source, target)
+    /// length; nil: batches of `batchSize` pairs.
+    public let maxTokens: Int?
     /// Batches per sorted pool; nil: the whole epoch is one pool.
     public let poolBatches: Int?
 
@@ -39,10 +47,13 @@ public struct BucketedPairBatches: TrainingData {
     ///   - batchSize: pairs per batch, >= 1.
     ///   - poolBatches: batches per length-sorted pool (>= 1; larger pools waste less padding
     ///     and mix less); nil (the default) sorts the whole epoch, as fairseq does.
+    ///   - maxTokens: cut batches by padded tokens (>= every pair's length; the whole epoch
+    ///     sorted, no pools); nil: by `batchSize` pairs.
     ///   - generator: the source of the shuffles.
-    /// - Throws: `SequentError` for counts that differ, no pairs, or sizes below 1.
+    /// - Throws: `SequentError` for counts that differ, no pairs, sizes below 1, a pair longer
+    ///   than `maxTokens`, or `maxTokens` with `poolBatches`.
     public init(
-        sourceLengths: [Int], targetLengths: [Int], batchSize: Int, poolBatches: Int? = nil, generator: RandomGenerator
+        sourceLengths: [Int], targetLengths: [Int], batchSize: Int, poolBatches: Int? = nil, maxTokens: Int? = nil, generator: RandomGenerator
     ) throws {
         guard sourceLengths.count == targetLengths.count, !sourceLengths.isEmpty else {
             throw SequentError.invalidArgument(
@@ -51,10 +62,20 @@ public struct BucketedPairBatches: TrainingData {
         guard batchSize >= 1, (poolBatches ?? 1) >= 1 else {
             throw SequentError.invalidArgument("BucketedPairBatches", "batch size \(batchSize) and pool \(poolBatches ?? 1) must be at least 1")
         }
+        if let maxTokens {
+            guard poolBatches == nil else {
+                throw SequentError.invalidArgument("BucketedPairBatches", "batches cut by tokens sort the whole epoch; give no pools")
+            }
+            let longest = zip(sourceLengths, targetLengths).map { max($0, $1) }.max()!
+            guard maxTokens >= max(1, longest) else {
+                throw SequentError.invalidArgument("BucketedPairBatches", "a batch of at most \(maxTokens) tokens cannot hold the longest pair (\(longest) tokens)")
+            }
+        }
         self.sourceLengths = sourceLengths
         self.targetLengths = targetLengths
         self.batchSize = batchSize
         self.poolBatches = poolBatches
+        self.maxTokens = maxTokens
         self.generator = generator
         self.epochStart = generator
         startEpoch()
@@ -99,6 +120,24 @@ public struct BucketedPairBatches: TrainingData {
         }
     }
 
+    /// `pairs` cut in order into batches of at most `maxPairs` pairs whose count x longest
+    /// `length` is at most `maxTokens`.
+    private static func cut(_ pairs: [Int], maxTokens: Int, maxPairs: Int, length: (Int) -> Int) -> [[Int]] {
+        var batches: [[Int]] = [], batch: [Int] = [], longest = 0
+        for pair in pairs {
+            let widest = max(longest, length(pair))
+            if !batch.isEmpty, batch.count == maxPairs || widest * (batch.count + 1) > maxTokens {
+                batches.append(batch)
+                batch = []
+                longest = 0
+            }
+            batch.append(pair)
+            longest = max(longest, length(pair))
+        }
+        if !batch.isEmpty { batches.append(batch) }
+        return batches
+    }
+
     /// Saves the generator state and builds this epoch's batches from it.
     private mutating func startEpoch() {
         epochStart = generator
@@ -112,8 +151,12 @@ public struct BucketedPairBatches: TrainingData {
             let sorted = pool.indices.sorted {
                 (sourceLengths[order[$0]], targetLengths[order[$0]], $0) < (sourceLengths[order[$1]], targetLengths[order[$1]], $1)
             }.map { order[$0] }
-            for b in stride(from: 0, to: sorted.count, by: batchSize) {
-                built.append(Array(sorted[b..<min(b + batchSize, sorted.count)]))
+            if let maxTokens {
+                built += Self.cut(sorted, maxTokens: maxTokens, maxPairs: batchSize, length: { max(sourceLengths[$0], targetLengths[$0]) })
+            } else {
+                for b in stride(from: 0, to: sorted.count, by: batchSize) {
+                    built.append(Array(sorted[b..<min(b + batchSize, sorted.count)]))
+                }
             }
         }
         Self.shuffle(&built, &generator)

@@ -68,7 +68,11 @@ struct TranslateConfig: TaskConfig, Equatable {
     var maxLength: Int
     /// Transformer: the positions the model has (source and target).
     var maxPositions: Int
+    /// Pairs per batch, all ranks together; with `maxTokens`, the most.
     var batchSize: Int
+    /// Batches cut by padded tokens, all ranks together (`--max-tokens` x ranks); nil: by
+    /// `batchSize` pairs (and in folders written before the option existed).
+    var maxTokens: Int?
     var steps: Int
     var learningRate: Float
     var warmupSteps: Int
@@ -85,6 +89,7 @@ struct TranslateConfig: TaskConfig, Equatable {
         case maxLength = "max_length"
         case maxPositions = "max_positions"
         case batchSize = "batch_size"
+        case maxTokens = "max_tokens"
         case learningRate = "learning_rate"
         case warmupSteps = "warmup_steps"
     }

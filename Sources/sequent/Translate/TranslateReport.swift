@@ -62,7 +62,7 @@ enum TranslateReport {
         var report = """
             # sequent translate: \(config.summary(parameterCount: model.module.parameterCount))
 
-            Batch \(config.batchSize) pairs, \(config.steps) planned steps, learning rate \(config.learningRate) (warm-up \
+            \(config.maxTokens.map { "Batches of at most \($0) padded tokens" } ?? "Batch \(config.batchSize) pairs"), \(config.steps) planned steps, learning rate \(config.learningRate) (warm-up \
             \(config.warmupSteps) steps), label smoothing \(config.labelSmoothing), seed \(config.seed); trained in \
             \(String(format: "%.0f", seconds)) s on \(threads) thread\(threads == 1 ? "" : "s").
 

@@ -84,6 +84,9 @@ extension Sequent.Translate {
         @Flag(name: .customLong("refuse-long"), help: "Stop at the first pair longer than --max-length instead of dropping it.")
         var refuseLong = false
 
+        @Option(name: .customLong("max-tokens"), parsing: .unconditional, help: "Cut batches by tokens instead of pairs (fairseq's --max-tokens): at most this many padded tokens a batch per rank, pairs x the longest pair's max(source, target) tokens; --batch-size, when given, caps the pairs.")
+        var maxTokens: Int?
+
         @Option(name: .customLong("eval-interval"), parsing: .unconditional, help: "Evaluate (validation loss and BLEU) every this many steps (default: about 20 evaluations a run, at most every 1000).")
         var evalInterval: Int?
 
@@ -106,6 +109,7 @@ extension Sequent.Translate {
             try TrainingOptions.check(minimumCount, "--min-count", in: 1...1_000_000_000)
             try TrainingOptions.check(maxLength, "--max-length", in: 1...100_000)
             try TrainingOptions.check(evalInterval, "--eval-interval", in: 1...1_000_000_000)
+            try TrainingOptions.check(maxTokens, "--max-tokens", in: 1...100_000_000)
             guard labelSmoothing >= 0, labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1); got \(labelSmoothing)") }
             if tokenizer == .bpe, let vocabSize, vocabSize < 256 { throw ValidationError("--vocab-size for bpe must be at least 256 (the byte tokens); got \(vocabSize)") }
             if model == .transformer {
@@ -177,10 +181,18 @@ struct TranslateTraining: TaskTraining {
         var root = RandomGenerator(seed: resumed?.config.seed ?? options.seed)
         var modelGenerator = root.split(), dataGenerator = root.split()
         let isTransformer = command.model == .transformer
-        // --batch-size is per rank; the config keeps the global batch (any number of ranks
-        // resumes it: a batch's rows are split as evenly as they go, weighted by tokens).
-        let batchSize = resumed?.config.batchSize ?? (options.batchSize ?? 64) * ranks
-        let stepsPerEpoch = (train.count + batchSize - 1) / batchSize
+        // --batch-size and --max-tokens are per rank; the config keeps the global batch (any
+        // number of ranks resumes it: a batch's rows are split as evenly as they go, weighted
+        // by tokens). With --max-tokens alone the pairs are not capped (a pair has a token).
+        let maxTokens = resumed.map { $0.config.maxTokens } ?? command.maxTokens.map { $0 * ranks }
+        let batchSize = resumed?.config.batchSize ?? (options.batchSize ?? command.maxTokens ?? 64) * ranks
+        let longest = zip(train.sources, train.targets).map { max($0.count, $1.count) }.max() ?? 0
+        if let perRank = command.maxTokens, resumed == nil, perRank < longest {
+            throw SequentError.invalidArgument("--max-tokens", "\(perRank) tokens cannot hold the longest training pair (\(longest) tokens); give at least \(longest), or a smaller --max-length")
+        }
+        let pairBatches = try BucketedPairBatches(sourceLengths: train.sources.map(\.count), targetLengths: train.targets.map(\.count),
+                                                  batchSize: batchSize, maxTokens: maxTokens, generator: dataGenerator.split())
+        let stepsPerEpoch = pairBatches.batchesPerEpoch
         let plannedSteps = resumed?.config.steps ?? options.steps ?? 20 * stepsPerEpoch
         let hidden = options.hiddenSize ?? 256
         var config = resumed?.config ?? TranslateConfig(
@@ -189,14 +201,12 @@ struct TranslateTraining: TaskTraining {
             heads: command.heads ?? 8, feedForward: command.feedForward ?? 2 * hidden, dropout: options.dropout ?? (isTransformer ? 0.1 : 0),
             labelSmoothing: command.labelSmoothing, tokenizer: command.tokenizer, jointVocabulary: command.jointVocab,
             sourceVocabularySize: tokenizers.sourceVocabularySize, targetVocabularySize: tokenizers.targetVocabularySize,
-            maxLength: command.maxLength, maxPositions: command.maxLength + 2, batchSize: batchSize, steps: plannedSteps,
+            maxLength: command.maxLength, maxPositions: command.maxLength + 2, batchSize: batchSize, maxTokens: maxTokens, steps: plannedSteps,
             learningRate: options.learningRate ?? (isTransformer ? 7e-4 : 1e-3),
             warmupSteps: warmupSteps(steps: plannedSteps), seed: options.seed,
             data: TranslateDataSummary(train: command.pairs ?? "\(command.source!) + \(command.target!)", val: valOrigin,
                                        trainPairs: train.count, droppedPairs: train.droppedLines.count, valPairs: valPairs.count))
 
-        let pairBatches = try BucketedPairBatches(sourceLengths: train.sources.map(\.count), targetLengths: train.targets.map(\.count),
-                                                  batchSize: batchSize, generator: dataGenerator.split())
         // Every rank walks the same global batches and keeps its rows of each.
         let batches = try UnevenShardedBatches(pairBatches, rank: distributed?.rank ?? 0, shardCount: ranks)
         // --time-limit counts from the command's start (reading the data counts); without
@@ -213,8 +223,9 @@ struct TranslateTraining: TaskTraining {
             if options.steps == nil, let limit = timeLimit {
                 // Timed on one rank's share of a batch; every rank runs rank 0's schedule.
                 let share = ranks == 1 ? pairBatches : try BucketedPairBatches(sourceLengths: pairBatches.sourceLengths, targetLengths: pairBatches.targetLengths,
-                                                    batchSize: max(1, batchSize / ranks), generator: dataGenerator.split())
-                timeLimit = try fitSteps(to: limit, config: &config, batches: share, train: train, valPairs: valLossIndices.count)
+                                                    batchSize: max(1, batchSize / ranks), maxTokens: command.maxTokens, generator: dataGenerator.split())
+                timeLimit = try fitSteps(to: limit, config: &config, batches: share, train: train, valPairs: valLossIndices.count,
+                                         pairsPerBatch: Double(train.count) / Double(stepsPerEpoch))
                 if let distributed {
                     config.steps = try distributed.broadcast(config.steps)
                     config.warmupSteps = warmupSteps(steps: config.steps)
@@ -228,14 +239,15 @@ struct TranslateTraining: TaskTraining {
         }
         if let distributed {
             try distributed.checkAgreement(on: config, threads: threads, resume: resumed != nil)
-            say(distributed.summary(globalBatch: config.batchSize, threads: threads))
+            say(distributed.summary(globalBatch: config.maxTokens ?? config.batchSize, threads: threads) + (config.maxTokens == nil ? "" : " (tokens)"))
         }
         let steps = config.steps
 
         let model = try config.makeModel(generator: &modelGenerator)
         let module = model.module
         say(config.summary(parameterCount: module.parameterCount))
-        say("data: \(train.count) training pairs, \(valPairs.count) validation pairs; \(stepsPerEpoch) steps an epoch, \(steps) steps planned")
+        let batching = config.maxTokens.map { String(format: "batches of at most %d tokens, %.1f pairs on average; ", $0, Double(train.count) / Double(stepsPerEpoch)) } ?? ""
+        say("data: \(train.count) training pairs, \(valPairs.count) validation pairs; \(batching)\(stepsPerEpoch) steps an epoch, \(steps) steps planned")
 
         let optimizer = try Adam(namedParameters: module.namedParameters(), learningRate: config.learningRate)
         let schedule = try LinearWarmup(
@@ -354,7 +366,8 @@ struct TranslateTraining: TaskTraining {
     ///
     /// - Returns: `limit` with the evaluations after training reserved.
     private func fitSteps(
-        to limit: TimeLimit, config: inout TranslateConfig, batches: BucketedPairBatches, train: EncodedPairs, valPairs: Int
+        to limit: TimeLimit, config: inout TranslateConfig, batches: BucketedPairBatches, train: EncodedPairs, valPairs: Int,
+        pairsPerBatch: Double
     ) throws -> TimeLimit {
         var generator = RandomGenerator(seed: config.seed ^ 0x5EED)
         let probe = try config.makeModel(generator: &generator)
@@ -374,7 +387,7 @@ struct TranslateTraining: TaskTraining {
         case .recurrent(let model): stepSeconds = try seconds(model)
         case .transformer(let model): stepSeconds = try seconds(model)
         }
-        let evaluationSeconds = Double(valPairs) / Double(config.batchSize) * stepSeconds
+        let evaluationSeconds = Double(valPairs) / pairsPerBatch * stepSeconds
         var fitted = limit
         fitted.reservedSeconds = 2 * evaluationSeconds + 0.02 * limit.seconds  // and the report
         let now = MetricsClock.system.monotonicSeconds()
