@@ -16,6 +16,8 @@ final class TrainingOptionsTests: XCTestCase {
         ["translate", "eval", "no-model", "--source", "no-source", "--reference", "no-reference"],
         ["translate", "predict", "no-model"],
         ["memory", "eval", "no-model"],
+        ["forecast", "eval", "no-model"],
+        ["forecast", "predict", "no-model"],
     ]
 
     func testThreadsOutOfRangeIsRefusedByEveryModelCommandBeforeReadingAnything() throws {

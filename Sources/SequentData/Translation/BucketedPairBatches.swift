@@ -125,14 +125,14 @@ public struct BucketedPairBatches: TrainingData {
     private static func cut(_ pairs: [Int], maxTokens: Int, maxPairs: Int, length: (Int) -> Int) -> [[Int]] {
         var batches: [[Int]] = [], batch: [Int] = [], longest = 0
         for pair in pairs {
-            let widest = max(longest, length(pair))
-            if !batch.isEmpty, batch.count == maxPairs || widest * (batch.count + 1) > maxTokens {
+            let tokens = length(pair)
+            if !batch.isEmpty, batch.count == maxPairs || max(longest, tokens) * (batch.count + 1) > maxTokens {
                 batches.append(batch)
                 batch = []
                 longest = 0
             }
             batch.append(pair)
-            longest = max(longest, length(pair))
+            longest = max(longest, tokens)
         }
         if !batch.isEmpty { batches.append(batch) }
         return batches

@@ -18,15 +18,13 @@ extension Sequent.Forecast {
         @Flag(help: "Print one JSON object: an entry per model and baseline with mae, rmse, mape, smape, mase, and \"best\" by MASE (for several columns, one such object per column under \"columns\").")
         var json = false
 
-        @Option(parsing: .unconditional, help: "Threads for the model (default: all cores).")
-        var threads: Int?
+        @OptionGroup var threads: ThreadOption
 
         func run() throws {
-            let threadCount = try ThreadCount.checked(threads)
             let (_, forecasters) = try ForecastCommon.load(folder)
             let table = try ForecastCommon.table(for: forecasters.map(\.config), csv: csv)
             if !json { for note in table.notes { ForecastCommon.warn("note: \(note)") } }
-            let evaluations = try Parallelism.withThreads(threadCount) {
+            let evaluations = try Parallelism.withThreads(threads.count) {
                 try forecasters.enumerated().map { i, forecaster in
                     try ForecastEvaluation.run(config: forecaster.config, forecaster: forecaster, table: ForecastCommon.column(i, of: table))
                 }

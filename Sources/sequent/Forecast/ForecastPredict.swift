@@ -16,11 +16,9 @@ extension Sequent.Forecast {
         @Option(help: "The CSV file whose continuation to forecast (same columns as in training; `-` for standard input).")
         var csv: String?
 
-        @Option(parsing: .unconditional, help: "Threads for the model (default: all cores).")
-        var threads: Int?
+        @OptionGroup var threads: ThreadOption
 
         func run() throws {
-            let threadCount = try ThreadCount.checked(threads)
             let (_, forecasters) = try ForecastCommon.load(folder)
             let table = try ForecastCommon.table(for: forecasters.map(\.config), csv: csv)
             for note in table.notes { ForecastCommon.warn("note: \(note)") }
@@ -33,7 +31,7 @@ extension Sequent.Forecast {
                     throw SequentError.invalidArgument("--csv", "\(table.path) has \(y.count) rows; the model of '\(config.column)' reads \(forecaster.firstOrigin) (window \(config.window) + differencing lag \(config.transform.lag))")
                 }
                 let inputs = try forecaster.inputs(y: y, covariates: table.covariates.map(\.values), times: table.times)
-                let (forecast, lower, upper) = try Parallelism.withThreads(threadCount) {
+                let (forecast, lower, upper) = try Parallelism.withThreads(threads.count) {
                     let forecast = try forecaster.forecast(inputs, y: y, origins: [y.count], steps: config.horizon)[0]
                     let bounds = try forecaster.bounds([forecast], inputs: inputs, y: y, origins: [y.count])?[0] ?? (forecast, forecast)
                     return (forecast, bounds.0, bounds.1)

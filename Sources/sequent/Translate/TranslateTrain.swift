@@ -186,9 +186,11 @@ struct TranslateTraining: TaskTraining {
         // by tokens). With --max-tokens alone the pairs are not capped (a pair has a token).
         let maxTokens = resumed.map { $0.config.maxTokens } ?? command.maxTokens.map { $0 * ranks }
         let batchSize = resumed?.config.batchSize ?? (options.batchSize ?? command.maxTokens ?? 64) * ranks
-        let longest = zip(train.sources, train.targets).map { max($0.count, $1.count) }.max() ?? 0
-        if let perRank = command.maxTokens, resumed == nil, perRank < longest {
-            throw SequentError.invalidArgument("--max-tokens", "\(perRank) tokens cannot hold the longest training pair (\(longest) tokens); give at least \(longest), or a smaller --max-length")
+        if let perRank = command.maxTokens, resumed == nil {
+            let longest = zip(train.sources, train.targets).map { max($0.count, $1.count) }.max() ?? 0
+            if perRank < longest {
+                throw SequentError.invalidArgument("--max-tokens", "\(perRank) tokens cannot hold the longest training pair (\(longest) tokens); give at least \(longest), or a smaller --max-length")
+            }
         }
         let pairBatches = try BucketedPairBatches(sourceLengths: train.sources.map(\.count), targetLengths: train.targets.map(\.count),
                                                   batchSize: batchSize, maxTokens: maxTokens, generator: dataGenerator.split())
